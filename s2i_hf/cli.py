@@ -7,6 +7,7 @@ import sys
 
 COMMANDS = {
     "score": ("s2i_hf.commands.score", "score videos on the 14 quality dimensions -> JSON Lines"),
+    "build": ("s2i_hf.commands.build", "build the S2I instruction data (scores/stage1/stage2/bench Parquet + card)"),
 }
 
 

@@ -99,3 +99,27 @@ def generated_clip(tmp_path_factory) -> str:
     path = str(tmp_path_factory.mktemp("gen") / "testsrc2.mp4")
     ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=2", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-crf", "18", path)
     return path
+
+
+@pytest.fixture(scope="session")
+def mini_corpus(tmp_path_factory, sample_clips) -> list[str]:
+    """Eight short real and generated clips of varied quality (small: fast to score and to embed)."""
+    d = tmp_path_factory.mktemp("corpus")
+    enc = ["-pix_fmt", "yuv420p", "-c:v", "libx264", "-preset", "veryfast"]
+    paths = []
+
+    def add(name, *args):
+        path = str(d / name)
+        ffmpeg(*args, path)
+        paths.append(path)
+
+    add("bikes_2s.mp4", "-i", sample_clips["bikes"], "-t", "2", "-vf", "scale=320:136", *enc, "-crf", "20")
+    add("bunny_2s.mp4", "-i", sample_clips["bigbuckbunny"], "-t", "2", "-vf", "scale=320:180", *enc, "-crf", "20")
+    add("carphone_pristine.mp4", "-i", sample_clips["carphone_pristine"], "-t", "2", *enc, "-crf", "18")
+    add("carphone_distorted.mp4", "-i", sample_clips["carphone_distorted"], "-t", "2", *enc, "-crf", "18")
+    src = ["-f", "lavfi", "-i", "testsrc2=size=256x192:rate=25:duration=2"]
+    add("testsrc.mp4", *src, *enc, "-crf", "18")
+    add("testsrc_blur.mp4", *src, "-vf", "gblur=sigma=4", *enc, "-crf", "18")
+    add("testsrc_noise.mp4", *src, "-vf", "noise=alls=40:allf=t", *enc, "-crf", "18")
+    add("testsrc_crf48.mp4", *src, *enc, "-crf", "48")
+    return paths

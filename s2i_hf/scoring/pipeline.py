@@ -109,6 +109,18 @@ class VideoScorer:
         """dimension id -> ``name@version`` of the scorer used."""
         return {d: s.id for d, s in self.scorers.items()}
 
+    def setup(self) -> dict[str, Any]:
+        """What determines this scorer's outputs (for caches and provenance)."""
+        from dataclasses import asdict
+
+        return {
+            "scorers": self.provenance,
+            "calibrations": {d: asdict(s.calibration) for d, s in self.scorers.items()},
+            "sampling": asdict(self.sampling),
+            "scale": self.scale.to_dict(),
+            "aggregation": {"min_weight": self.aggregation.min_weight, "group_weights": dict(self.aggregation.group_weights)},
+        }
+
     def load(self, video) -> Clip:
         return load_clip(video, self.sampling, num_threads=self.num_threads)
 

@@ -19,7 +19,7 @@ from ..video import VideoError, VideoRef, resolve_videos, video_id_of
 from .base import ScorerError
 from .pipeline import VideoScorer
 
-__all__ = ["score_videos", "score_one", "refs_from_dataset", "read_rows"]
+__all__ = ["score_videos", "score_one", "iter_scores", "refs_from_dataset", "read_rows"]
 
 
 def score_one(scorer: VideoScorer, ref: VideoRef) -> dict[str, Any]:
@@ -163,7 +163,7 @@ def score_videos(
         fh = open(out, "a", encoding="utf-8")
     try:
         bar = tqdm(total=len(todo), desc="Scoring videos", unit="video", disable=not progress)
-        for i, row in _run(scorer, [(i, refs[i]) for i in todo], workers):
+        for i, row in iter_scores(scorer, [(i, refs[i]) for i in todo], workers):
             rows[i] = row
             if fh is not None:
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -206,7 +206,8 @@ def _collect(inputs, video_column) -> tuple[list[VideoRef], list[tuple[str, str]
     return refs, problems
 
 
-def _run(scorer: VideoScorer, jobs: list[tuple[int, VideoRef]], workers: int) -> Iterator[tuple[int, dict]]:
+def iter_scores(scorer: VideoScorer, jobs: list[tuple[Any, VideoRef]], workers: int) -> Iterator[tuple[Any, dict]]:
+    """Score ``(key, ref)`` jobs in ``workers`` processes, yielding ``(key, row)`` as each finishes."""
     if not jobs:
         return
     threads = max(1, (os.cpu_count() or 1) // workers)

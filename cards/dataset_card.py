@@ -1,0 +1,116 @@
+"""The dataset card of a built S2I folder: README.md with the YAML ``configs:`` that ``load_dataset`` reads,
+counts per config and task, level distributions (table + plot), scorers and rewrite statistics."""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from typing import Any
+
+from ..dimensions import DIMENSIONS, GROUPS
+
+__all__ = ["write_dataset_card", "dataset_card_data", "plot_level_distribution"]
+
+_SPLIT = {"scores": "train", "stage1": "train", "stage2": "train", "bench": "test"}
+PLOT_FILE = "level_distribution.png"
+
+
+def dataset_card_data(configs: list[str], default: str = "stage2", pretty_name: str = "Score2Instruct video quality instructions"):
+    from huggingface_hub import DatasetCardData
+
+    entries = []
+    for name in configs:
+        entry = {"config_name": name, "data_files": [{"split": _SPLIT[name], "path": f"{name}/{_SPLIT[name]}-*.parquet"}]}
+        if name == default:
+            entry["default"] = True
+        entries.append(entry)
+    if default not in configs and entries:
+        entries[0]["default"] = True
+    return DatasetCardData(
+        license="other",
+        license_name="s2i-mixed",
+        license_details="Text and scores: CC-BY-4.0. Videos: the licences of their sources.",
+        language=["en"],
+        pretty_name=pretty_name,
+        task_categories=["video-text-to-text"],
+        tags=["video-quality-assessment", "score2instruct", "instruction-tuning"],
+        configs=entries,
+    )
+
+
+def plot_level_distribution(records: list[dict], path: str, words: tuple[str, ...]) -> None:
+    """Stacked horizontal bars: for each dimension, how many videos sit at each level."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    dims = [d for d in DIMENSIONS]
+    counts = [[sum(1 for r in records if r["levels"][d.id] == w) for w in words] for d in dims]
+    colours = ["#b2182b", "#ef8a62", "#f7f7f7", "#67a9cf", "#2166ac"]
+    fig, ax = plt.subplots(figsize=(8, 5.5))
+    left = [0] * len(dims)
+    for j, w in enumerate(words):
+        vals = [c[j] for c in counts]
+        ax.barh([d.name for d in dims], vals, left=left, color=colours[j % len(colours)], edgecolor="#555555", linewidth=0.4, label=w)
+        left = [a + b for a, b in zip(left, vals)]
+    ax.invert_yaxis()
+    ax.set_xlabel("videos")
+    ax.set_title("Level distribution per quality dimension")
+    ax.legend(ncol=len(words), loc="upper center", bbox_to_anchor=(0.5, -0.1), frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_dataset_card(out: str, result, args, scorer, repo_id: str | None = None) -> str:
+    """Render README.md (and the level plot) into ``out``; returns the README path."""
+    from huggingface_hub import DatasetCard
+
+    from .. import __version__
+    from ..dataset_builder.builder import CITATION, _DESCRIPTIONS
+
+    records = result.records
+    words = scorer.scale.words
+    configs = [name for name, n in result.counts.items() if n]
+    plot_level_distribution(records, os.path.join(out, PLOT_FILE), words)
+    sources: dict[str, int] = {}
+    for r in records:
+        sources[r["source"]] = sources.get(r["source"], 0) + 1
+    overall = [(w, sum(1 for r in records if r["overall_level"] == w)) for w in words]
+    balance_note = None
+    if args.balance_size is not None:
+        balance_note = (f"Unlabeled pool quality-balanced to {args.balance_size} videos over {args.balance_bins} proxy-score bins "
+                        f"({result.dropped_by_balance} not sampled, {result.dropped_by_disagreement} dropped for proxy/score disagreement > {args.max_disagreement}).")
+    sc = records[0]["scorers"] if records else {}
+    kwargs: dict[str, Any] = dict(
+        pretty_name="Score2Instruct video quality instructions",
+        package_version=__version__,
+        repo_id=repo_id or os.path.basename(os.path.abspath(out)),
+        configs_table=[{"name": n, "split": _SPLIT[n], "rows": result.counts[n], "description": _DESCRIPTIONS[n]} for n in configs],
+        task_table=[{"config": c, "task": t, "rows": n} for c, tasks in result.task_counts.items() for t, n in tasks.items()],
+        sources_table=[{"source": s, "videos": n} for s, n in sorted(sources.items())],
+        bench_videos=sum(1 for r in records if r.get("split") == "bench"),
+        excluded=result.excluded,
+        problems_count=len(result.problems),
+        balance_note=balance_note,
+        plot_file=PLOT_FILE,
+        level_words=list(words),
+        level_table=[{"name": d.name, "group": d.group, "counts": [sum(1 for r in records if r["levels"][d.id] == w) for w in words]} for d in DIMENSIONS],
+        overall_counts=overall,
+        sampling=", ".join(f"{k}={v}" for k, v in scorer.setup()["sampling"].items()),
+        cutoffs=", ".join(f"{c:g}" for c in scorer.scale.cutoffs),
+        min_weight=scorer.aggregation.min_weight,
+        group_weights=" + ".join(f"{w:g} x {g}" for g, w in scorer.aggregation.group_weights.items()),
+        scorer_table=[{"dimension": d.id, "scorer": ", ".join(sorted({r["scorers"][d.id] for r in records}))} for d in DIMENSIONS] if sc else [],
+        rewrite=result.rewrite or {"attempted": 0},
+        rewrite_model=getattr(args, "rewrite_model", None),
+        license_text="CC-BY-4.0",
+        citation=CITATION,
+        groups=GROUPS,
+    )
+    template = resources.files("s2i_hf.cards").joinpath("templates/dataset_card.md").read_text(encoding="utf-8")
+    card = DatasetCard.from_template(dataset_card_data(configs), template_str=template, **kwargs)
+    path = os.path.join(out, "README.md")
+    card.save(path)
+    return path

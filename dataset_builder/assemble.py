@@ -1,0 +1,329 @@
+"""``s2i build``: videos (+ labels) -> scores (cached, sharded across ranks) -> text -> Parquet configs + card.
+
+Steps: collect sources and exclusions; optionally quality-balance the unlabeled pool; score every video
+into the shared score cache (each rank of ``accelerate launch`` takes its share); then the main process
+merges labels, holds out bench videos, writes the instruction text, and drives :class:`S2IBuilder` to write
+``OUT/<config>/<split>-NNNNN-of-NNNNN.parquet`` plus the dataset card. Same inputs and seed, same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import random
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from tqdm.auto import tqdm
+
+from ..dimensions import DIMENSION_IDS
+from ..scoring import DimensionScores, VideoScorer
+from ..scoring.runner import iter_scores
+from ..video import SamplingConfig, VideoRef, resolve_videos, video_id_of
+from .balance import balanced_sample, disagreement_filter
+from .builder import CONFIG_NAMES, S2IBuilder, plan_path
+from .cache import ScoreCache
+from .config import BuildArguments
+from .sources import ExclusionList, LabeledVideo, read_maxwell_labels, read_mos_manifest
+
+__all__ = ["Candidate", "BuildResult", "build_dataset", "collect_candidates", "distributed_state"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Candidate:
+    ref: VideoRef
+    video_id: str
+    source: str  # labeled | unlabeled
+    labels: LabeledVideo | None = None
+
+
+@dataclass
+class BuildResult:
+    out: str | None
+    counts: dict[str, int] = field(default_factory=dict)
+    task_counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    problems: list[dict[str, str]] = field(default_factory=list)
+    excluded: int = 0
+    dropped_by_balance: int = 0
+    dropped_by_disagreement: int = 0
+    rewrite: dict[str, int] = field(default_factory=dict)
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {k: v for k, v in self.__dict__.items() if k != "records"}
+        d["videos"] = len(self.records)
+        return d
+
+
+# --- distributed -----------------------------------------------------------------------------------
+
+def distributed_state():
+    """accelerate's process state (rank, world size, barrier); a single process when not launched."""
+    from accelerate import PartialState
+
+    import torch
+
+    return PartialState(cpu=not torch.cuda.is_available())
+
+
+# --- sources ---------------------------------------------------------------------------------------
+
+def collect_candidates(videos: list[str], args: BuildArguments) -> tuple[list[Candidate], list[dict[str, str]], int]:
+    """(candidates in a stable order, problems, number excluded)."""
+    problems: list[dict[str, str]] = []
+    labeled: list[LabeledVideo] = []
+    exclusion_names: list[str] = []
+    names_for = list(args.labeled_names) + [None] * (len(args.labeled) - len(args.labeled_names))
+    for csv_path, names in zip(args.labeled, names_for):
+        rows = read_maxwell_labels(csv_path, video_dir=args.video_dir, names=names)
+        if "val" in os.path.basename(csv_path).lower() and not args.use_val_for_training:
+            exclusion_names += [r.path for r in rows]  # a test set: kept out, as the paper does
+        else:
+            labeled += rows
+    for manifest in args.mos:
+        labeled += read_mos_manifest(manifest, video_dir=args.video_dir)
+    exclusions = ExclusionList.from_files(args.exclude) if args.exclude else ExclusionList()
+    exclusions.names |= {os.path.basename(n) for n in exclusion_names}
+
+    cands: list[Candidate] = []
+    refs, bad = resolve_videos(videos) if videos else ([], [])
+    problems += [{"path": p, "error": f"{p}: {r}"} for p, r in bad]
+    pending: list[tuple[VideoRef, str, LabeledVideo | None]] = [(r, "unlabeled", None) for r in refs]
+    for lab in labeled:
+        if not os.path.isfile(lab.path):
+            problems.append({"path": lab.path, "error": f"{lab.path}: file listed in {lab.source_file} does not exist"})
+            continue
+        kind = "labeled" if lab.scores else "unlabeled"
+        pending.append((VideoRef(name=lab.path, path=lab.path), kind, lab))
+    seen: dict[str, Candidate] = {}
+    excluded = 0
+    for ref, kind, lab in pending:
+        try:
+            vid = video_id_of(ref)
+        except OSError as exc:
+            problems.append({"path": ref.name, "error": f"{ref.name}: cannot read file ({exc.strerror or exc})"})
+            continue
+        if (ref.name, vid) in exclusions:
+            excluded += 1
+            continue
+        if vid in seen:
+            prev = seen[vid]
+            if lab is not None and prev.labels is None:  # labels win over an unlabeled copy of the same video
+                prev.labels, prev.source = lab, kind
+            continue
+        seen[vid] = Candidate(ref=ref, video_id=vid, source=kind, labels=lab)
+    cands = sorted(seen.values(), key=lambda c: c.video_id)
+    return cands, problems, excluded
+
+
+# --- scoring ---------------------------------------------------------------------------------------
+
+def _score_into_cache(cands: list[Candidate], scorer: VideoScorer, cache: ScoreCache, workers: int, state, desc: str, progress: bool):
+    mine = [c for i, c in enumerate(cands) if i % state.num_processes == state.process_index]
+    todo = [(c.video_id, c.ref) for c in mine if c.video_id not in cache]
+    bar = tqdm(total=len(todo), desc=f"{desc} (rank {state.process_index})" if state.num_processes > 1 else desc, unit="video", disable=not progress or not todo)
+    for vid, row in iter_scores(scorer, todo, workers):
+        row = dict(row)
+        row["video_id"] = vid
+        row["rank"] = state.process_index  # provenance: which process scored it
+        cache.put(vid, row)
+        bar.update(1)
+    bar.close()
+
+
+def _light_scorer(scorer: VideoScorer) -> VideoScorer:
+    light = VideoScorer(scorers=scorer.scorers, sampling=SamplingConfig(num_frames=8, window=4, max_side=256), scale=scorer.scale, aggregation=scorer.aggregation)
+    return light
+
+
+# --- records ---------------------------------------------------------------------------------------
+
+def _record(c: Candidate, row: dict[str, Any], scorer: VideoScorer) -> dict[str, Any]:
+    scores = dict(row["scores"])
+    scorers = dict(row["scorers"])
+    if c.labels is not None:
+        for dim, value in c.labels.scores.items():
+            scores[dim] = value
+            scorers[dim] = "maxwell-label"
+    ds = DimensionScores.from_scores(scores, scale=scorer.scale, aggregation=scorer.aggregation, scorers=scorers)
+    return {
+        "video_id": c.video_id,
+        "video_path": c.ref.path,
+        "source": c.source,
+        "scores": ds.scores,
+        "levels": ds.levels,
+        "group_levels": ds.group_levels,
+        "overall_score": ds.overall_score,
+        "overall_level": ds.overall_level,
+        "mos": c.labels.mos if c.labels is not None else None,
+        "caption": None,
+        "scorers": ds.scorers,
+    }
+
+
+def _choose_bench(records: list[dict], args: BuildArguments) -> set[str]:
+    if args.bench_size <= 0 or len(records) < 2:
+        return set()
+    n = max(1, int(round(args.bench_fraction * len(records))))
+    n = min(n, len(records) - 1, args.bench_size)
+    # stratified over overall levels: walk the levels round-robin, seeded order inside each
+    rng = random.Random(f"bench:{args.seed}")
+    by_level: dict[str, list[str]] = {}
+    for r in records:
+        by_level.setdefault(r["overall_level"], []).append(r["video_id"])
+    pools = [sorted(v) for _, v in sorted(by_level.items())]
+    for p in pools:
+        rng.shuffle(p)
+    chosen: list[str] = []
+    while len(chosen) < n:
+        for p in pools:
+            if p and len(chosen) < n:
+                chosen.append(p.pop())
+    return set(chosen)
+
+
+# --- the build -------------------------------------------------------------------------------------
+
+def build_dataset(videos: list[str], args: BuildArguments, *, scorer: VideoScorer | None = None, rewriter: Callable | None = None, captioner: Callable | None = None, state=None) -> BuildResult:
+    """Run the whole build. Returns a :class:`BuildResult` (on non-main ranks: after scoring, ``out=None``)."""
+    from ..text import bench_items, stage1_items, stage2_items
+
+    if args.out is None:
+        raise ValueError("BuildArguments.out is required")
+    state = state or distributed_state()
+    progress = not args.quiet
+    scorer = scorer or VideoScorer(sampling=SamplingConfig(num_frames=args.frames, window=args.window, fps=args.fps, max_side=args.max_side))
+    cache_root = args.cache_dir or os.path.join(args.out, ".score_cache")
+    cache = ScoreCache(cache_root, scorer.setup())
+
+    cands, problems, excluded = collect_candidates(videos, args)
+    result = BuildResult(out=args.out, problems=problems, excluded=excluded)
+
+    if args.balance_size is not None:
+        unl = [c for c in cands if c.source == "unlabeled"]
+        light = _light_scorer(scorer)
+        light_cache = ScoreCache(cache_root, light.setup())
+        _score_into_cache(unl, light, light_cache, args.workers, state, "Proxy scoring", progress)
+        state.wait_for_everyone()
+        proxy = {c.video_id: light_cache.get(c.video_id) for c in unl}
+        ok = [c for c in unl if proxy[c.video_id] and not proxy[c.video_id].get("error")]
+        keep = set(balanced_sample([c.video_id for c in ok], [proxy[c.video_id]["overall_score"] for c in ok], args.balance_size, args.balance_bins, args.seed))
+        result.dropped_by_balance = len(ok) - len(keep)
+        cands = [c for c in cands if c.source != "unlabeled" or c.video_id in keep]
+
+    _score_into_cache(cands, scorer, cache, args.workers, state, "Scoring videos", progress)
+    state.wait_for_everyone()
+    if not state.is_main_process:
+        result.out = None
+        return result
+
+    records = []
+    for c in cands:
+        row = cache.get(c.video_id)
+        if row is None:
+            raise RuntimeError(f"score cache {cache.dir} has no entry for {c.ref.name} after scoring; was a rank killed?")
+        if row.get("error"):
+            result.problems.append({"path": c.ref.name, "error": row["error"]})
+            continue
+        records.append(_record(c, row, scorer))
+    if args.balance_size is not None:
+        proxy_scores = {r["video_id"]: (light_cache.get(r["video_id"]) or {}).get("overall_score") for r in records if r["source"] == "unlabeled"}
+        full = {vid: next(r["overall_score"] for r in records if r["video_id"] == vid) for vid, p in proxy_scores.items() if p is not None}
+        _, dropped = disagreement_filter({k: v for k, v in proxy_scores.items() if v is not None}, full, args.max_disagreement)
+        result.dropped_by_disagreement = len(dropped)
+        records = [r for r in records if r["video_id"] not in set(dropped)]
+    if not records:
+        raise RuntimeError("no video could be scored: " + "; ".join(p["error"] for p in result.problems[:5]))
+
+    if captioner is not None:
+        for r in tqdm(records, desc="Captioning", unit="video", disable=not progress):
+            r["caption"] = captioner(r)
+
+    bench_ids = _choose_bench(records, args)
+    for r in records:
+        r["split"] = "bench" if r["video_id"] in bench_ids else "train"
+
+    plan: dict[str, list[dict]] = {name: [] for name in CONFIG_NAMES}
+    rewrite_stats = {"attempted": 0, "accepted": 0, "rejected": 0}
+    per_bench = math.ceil(args.bench_size / len(bench_ids)) if bench_ids else 0
+    for r in tqdm(records, desc="Writing instructions", unit="video", disable=not progress):
+        plan["scores"].append({k: r[k] for k in ("video_id", "video_path", "source", "split", "scores", "levels", "group_levels", "overall_score", "overall_level", "mos", "caption", "scorers")})
+        if r["split"] == "bench":
+            for item in bench_items(r, args.seed, n=per_bench):
+                plan["bench"].append({"video_id": r["video_id"], "video_path": r["video_path"], **{k: item[k] for k in ("question", "reference", "question_type", "dimensions")}})
+            continue
+        for item in stage1_items(r, args.seed):
+            plan["stage1"].append({"video_path": r["video_path"], **item})
+        for item in stage2_items(r, args.seed, n_what_how=args.what_how_per_video, n_yes_no=args.yes_no_per_video):
+            if rewriter is not None and item["task"] == "justification":
+                rewrite_stats["attempted"] += 1
+                new_text, accepted = rewriter(_assistant_text(item), r)
+                rewrite_stats["accepted" if accepted else "rejected"] += 1
+                if accepted:
+                    item = _with_assistant_text(item, new_text)
+            plan["stage2"].append({"video_path": r["video_path"], **item})
+    plan["bench"] = plan["bench"][: args.bench_size]
+    result.rewrite = rewrite_stats
+    result.records = records
+    result.counts = {name: len(rows) for name, rows in plan.items()}
+    result.task_counts = {name: _count(rows, "task" if name != "bench" else "question_type") for name, rows in plan.items() if name != "scores"}
+    write_dataset(plan, args.out, max_shard_size=args.max_shard_size, progress=progress)
+    from ..cards.dataset_card import write_dataset_card
+
+    write_dataset_card(args.out, result, args, scorer)
+    with open(os.path.join(args.out, "build_report.json"), "w", encoding="utf-8") as fh:
+        json.dump(result.to_dict(), fh, indent=2, sort_keys=True)
+    return result
+
+
+def _count(rows, key) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for r in rows:
+        out[r[key]] = out.get(r[key], 0) + 1
+    return dict(sorted(out.items()))
+
+
+def _assistant_text(item) -> str:
+    return "".join(b["text"] for m in item["messages"] if m["role"] == "assistant" for b in m["content"] if b["type"] == "text")
+
+
+def _with_assistant_text(item, text):
+    messages = [m if m["role"] != "assistant" else {"role": "assistant", "content": [{"type": "text", "text": text}]} for m in item["messages"]]
+    return {**item, "messages": messages}
+
+
+def write_dataset(plan: dict[str, list[dict]], out: str, *, max_shard_size: str = "500MB", progress: bool = True) -> None:
+    """Drive :class:`S2IBuilder` per config and lay the Parquet files out as ``OUT/<config>/<split>-*.parquet``."""
+    os.makedirs(out, exist_ok=True)
+    work = tempfile.mkdtemp(prefix=".build-", dir=out)
+    try:
+        plan_dir = os.path.join(work, "plan")
+        os.makedirs(plan_dir)
+        for name, rows in plan.items():
+            with open(plan_path(plan_dir, name), "w", encoding="utf-8") as fh:
+                for row in rows:
+                    fh.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
+        for name, rows in plan.items():
+            final = os.path.join(out, name)
+            if not rows:
+                shutil.rmtree(final, ignore_errors=True)
+                continue
+            builder = S2IBuilder(config_name=name, plan_dir=plan_dir, cache_dir=os.path.join(work, "cache"))
+            prepared = os.path.join(work, "prepared", name)
+            builder.download_and_prepare(output_dir=prepared, file_format="parquet", max_shard_size=max_shard_size, download_mode="force_redownload")
+            split = builder.info.splits and next(iter(builder.info.splits))
+            files = sorted(f for f in os.listdir(prepared) if f.endswith(".parquet"))
+            staged = os.path.join(work, "staged", name)
+            os.makedirs(staged)
+            for i, f in enumerate(files):
+                shutil.move(os.path.join(prepared, f), os.path.join(staged, f"{split}-{i:05d}-of-{len(files):05d}.parquet"))
+            shutil.rmtree(final, ignore_errors=True)
+            os.replace(staged, final)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
