@@ -223,6 +223,8 @@ def build_dataset(videos: list[str], args: BuildArguments, *, scorer: VideoScore
         result.out = None
         return result
 
+    for stale in (d for d in os.listdir(args.out) if d.startswith(".build-")) if os.path.isdir(args.out) else ():
+        shutil.rmtree(os.path.join(args.out, stale), ignore_errors=True)  # left by a killed build
     records = []
     for c in cands:
         row = cache.get(c.video_id)
@@ -233,9 +235,13 @@ def build_dataset(videos: list[str], args: BuildArguments, *, scorer: VideoScore
             continue
         records.append(_record(c, row, scorer))
     if args.balance_size is not None:
-        proxy_scores = {r["video_id"]: (light_cache.get(r["video_id"]) or {}).get("overall_score") for r in records if r["source"] == "unlabeled"}
-        full = {vid: next(r["overall_score"] for r in records if r["video_id"] == vid) for vid, p in proxy_scores.items() if p is not None}
-        _, dropped = disagreement_filter({k: v for k, v in proxy_scores.items() if v is not None}, full, args.max_disagreement)
+        proxy = {}
+        for r in records:
+            p = light_cache.get(r["video_id"]) if r["source"] == "unlabeled" else None
+            if p and not p.get("error"):
+                proxy[r["video_id"]] = p["overall_score"]
+        full = {r["video_id"]: r["overall_score"] for r in records if r["video_id"] in proxy}
+        _, dropped = disagreement_filter(proxy, full, args.max_disagreement)
         result.dropped_by_disagreement = len(dropped)
         records = [r for r in records if r["video_id"] not in set(dropped)]
     if not records:
@@ -249,31 +255,37 @@ def build_dataset(videos: list[str], args: BuildArguments, *, scorer: VideoScore
     for r in records:
         r["split"] = "bench" if r["video_id"] in bench_ids else "train"
 
-    plan: dict[str, list[dict]] = {name: [] for name in CONFIG_NAMES}
     rewrite_stats = {"attempted": 0, "accepted": 0, "rejected": 0}
     per_bench = math.ceil(args.bench_size / len(bench_ids)) if bench_ids else 0
-    for r in tqdm(records, desc="Writing instructions", unit="video", disable=not progress):
-        plan["scores"].append({k: r[k] for k in ("video_id", "video_path", "source", "split", "scores", "levels", "group_levels", "overall_score", "overall_level", "mos", "caption", "scorers")})
-        if r["split"] == "bench":
-            for item in bench_items(r, args.seed, n=per_bench):
-                plan["bench"].append({"video_id": r["video_id"], "video_path": r["video_path"], **{k: item[k] for k in ("question", "reference", "question_type", "dimensions")}})
-            continue
-        for item in stage1_items(r, args.seed):
-            plan["stage1"].append({"video_path": r["video_path"], **item})
-        for item in stage2_items(r, args.seed, n_what_how=args.what_how_per_video, n_yes_no=args.yes_no_per_video):
-            if rewriter is not None and item["task"] == "justification":
-                rewrite_stats["attempted"] += 1
-                new_text, accepted = rewriter(_assistant_text(item), r)
-                rewrite_stats["accepted" if accepted else "rejected"] += 1
-                if accepted:
-                    item = _with_assistant_text(item, new_text)
-            plan["stage2"].append({"video_path": r["video_path"], **item})
-    plan["bench"] = plan["bench"][: args.bench_size]
-    result.rewrite = rewrite_stats
-    result.records = records
-    result.counts = {name: len(rows) for name, rows in plan.items()}
-    result.task_counts = {name: _count(rows, "task" if name != "bench" else "question_type") for name, rows in plan.items() if name != "scores"}
-    write_dataset(plan, args.out, max_shard_size=args.max_shard_size, progress=progress)
+    os.makedirs(args.out, exist_ok=True)
+    work = tempfile.mkdtemp(prefix=".build-", dir=args.out)
+    try:
+        plan = PlanWriter(os.path.join(work, "plan"))
+        for r in tqdm(records, desc="Writing instructions", unit="video", disable=not progress):
+            plan.add("scores", {k: r[k] for k in ("video_id", "video_path", "source", "split", "scores", "levels", "group_levels", "overall_score", "overall_level", "mos", "caption", "scorers")})
+            if r["split"] == "bench":
+                for item in bench_items(r, args.seed, n=per_bench):
+                    if plan.counts["bench"] < args.bench_size:
+                        plan.add("bench", {"video_id": r["video_id"], "video_path": r["video_path"], **{k: item[k] for k in ("question", "reference", "question_type", "dimensions")}}, task=item["question_type"])
+                continue
+            for item in stage1_items(r, args.seed):
+                plan.add("stage1", {"video_path": r["video_path"], **item}, task=item["task"])
+            for item in stage2_items(r, args.seed, n_what_how=args.what_how_per_video, n_yes_no=args.yes_no_per_video):
+                if rewriter is not None and item["task"] == "justification":
+                    rewrite_stats["attempted"] += 1
+                    new_text, accepted = rewriter(_assistant_text(item), r)
+                    rewrite_stats["accepted" if accepted else "rejected"] += 1
+                    if accepted:
+                        item = _with_assistant_text(item, new_text)
+                plan.add("stage2", {"video_path": r["video_path"], **item}, task=item["task"])
+        plan.close()
+        result.rewrite = rewrite_stats
+        result.records = records
+        result.counts = dict(plan.counts)
+        result.task_counts = {name: dict(sorted(t.items())) for name, t in plan.tasks.items() if name != "scores"}
+        write_dataset(plan.dir, args.out, work, counts=plan.counts, max_shard_size=args.max_shard_size)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     from ..cards.dataset_card import write_dataset_card
 
     write_dataset_card(args.out, result, args, scorer)
@@ -282,11 +294,25 @@ def build_dataset(videos: list[str], args: BuildArguments, *, scorer: VideoScore
     return result
 
 
-def _count(rows, key) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for r in rows:
-        out[r[key]] = out.get(r[key], 0) + 1
-    return dict(sorted(out.items()))
+class PlanWriter:
+    """Streams plan rows to one JSON Lines file per config (memory stays flat however many videos)."""
+
+    def __init__(self, folder: str):
+        self.dir = folder
+        os.makedirs(folder, exist_ok=True)
+        self._files = {name: open(plan_path(folder, name), "w", encoding="utf-8") for name in CONFIG_NAMES}
+        self.counts = {name: 0 for name in CONFIG_NAMES}
+        self.tasks: dict[str, dict[str, int]] = {name: {} for name in CONFIG_NAMES}
+
+    def add(self, config: str, row: dict, task: str | None = None) -> None:
+        self._files[config].write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
+        self.counts[config] += 1
+        if task is not None:
+            self.tasks[config][task] = self.tasks[config].get(task, 0) + 1
+
+    def close(self):
+        for fh in self._files.values():
+            fh.close()
 
 
 def _assistant_text(item) -> str:
@@ -298,32 +324,24 @@ def _with_assistant_text(item, text):
     return {**item, "messages": messages}
 
 
-def write_dataset(plan: dict[str, list[dict]], out: str, *, max_shard_size: str = "500MB", progress: bool = True) -> None:
-    """Drive :class:`S2IBuilder` per config and lay the Parquet files out as ``OUT/<config>/<split>-*.parquet``."""
-    os.makedirs(out, exist_ok=True)
-    work = tempfile.mkdtemp(prefix=".build-", dir=out)
-    try:
-        plan_dir = os.path.join(work, "plan")
-        os.makedirs(plan_dir)
-        for name, rows in plan.items():
-            with open(plan_path(plan_dir, name), "w", encoding="utf-8") as fh:
-                for row in rows:
-                    fh.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
-        for name, rows in plan.items():
-            final = os.path.join(out, name)
-            if not rows:
-                shutil.rmtree(final, ignore_errors=True)
-                continue
-            builder = S2IBuilder(config_name=name, plan_dir=plan_dir, cache_dir=os.path.join(work, "cache"))
-            prepared = os.path.join(work, "prepared", name)
-            builder.download_and_prepare(output_dir=prepared, file_format="parquet", max_shard_size=max_shard_size, download_mode="force_redownload")
-            split = builder.info.splits and next(iter(builder.info.splits))
-            files = sorted(f for f in os.listdir(prepared) if f.endswith(".parquet"))
-            staged = os.path.join(work, "staged", name)
-            os.makedirs(staged)
-            for i, f in enumerate(files):
-                shutil.move(os.path.join(prepared, f), os.path.join(staged, f"{split}-{i:05d}-of-{len(files):05d}.parquet"))
+def write_dataset(plan_dir: str, out: str, work: str, *, counts: dict[str, int], max_shard_size: str = "500MB") -> None:
+    """Drive :class:`S2IBuilder` per config and lay the Parquet files out as ``OUT/<config>/<split>-*.parquet``.
+
+    Each config's folder is replaced in one rename, so a killed build never leaves a half-written config.
+    """
+    for name in CONFIG_NAMES:
+        final = os.path.join(out, name)
+        if not counts.get(name):
             shutil.rmtree(final, ignore_errors=True)
-            os.replace(staged, final)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+            continue
+        builder = S2IBuilder(config_name=name, plan_dir=plan_dir, cache_dir=os.path.join(work, "cache"))
+        prepared = os.path.join(work, "prepared", name)
+        builder.download_and_prepare(output_dir=prepared, file_format="parquet", max_shard_size=max_shard_size, download_mode="force_redownload")
+        split = next(iter(builder.info.splits))
+        files = sorted(f for f in os.listdir(prepared) if f.endswith(".parquet"))
+        staged = os.path.join(work, "staged", name)
+        os.makedirs(staged)
+        for i, f in enumerate(files):
+            shutil.move(os.path.join(prepared, f), os.path.join(staged, f"{split}-{i:05d}-of-{len(files):05d}.parquet"))
+        shutil.rmtree(final, ignore_errors=True)
+        os.replace(staged, final)

@@ -106,6 +106,18 @@ class Clip:
     source: str = "<memory>"
     metadata: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def from_frames(cls, frames: np.ndarray, fps: float = 25.0, window: int | None = None, source: str = "<frames>") -> "Clip":
+        """A clip from (T, H, W, 3) uint8 RGB frames taken as consecutive frames (windows of ``window``)."""
+        frames = np.ascontiguousarray(frames)
+        if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
+            raise ValueError(f"frames must be (T, H, W, 3) uint8, got {frames.shape} {frames.dtype}")
+        t = frames.shape[0]
+        window = window or t
+        windows = [(a, min(a + window, t)) for a in range(0, t, window)]
+        return cls(frames=frames, indices=np.arange(t), timestamps=np.arange(t) / fps, windows=windows, fps=fps,
+                   duration=t / fps, width=frames.shape[2], height=frames.shape[1], num_frames=t, source=source)
+
     @cached_property
     def luma(self) -> np.ndarray:
         """(T, H, W) float32 luma in [0, 1] (BT.601 weights)."""
