@@ -182,7 +182,7 @@ def _tiny_garbage_lm(path):
     corpus = ["the sharpness of this video is good and the noise is poor", "overall the quality is fair excellent bad"] * 20
     tok.train_from_iterator(corpus, trainers.BpeTrainer(vocab_size=300, special_tokens=["<|endoftext|>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>", bos_token="<|endoftext|>", pad_token="<|endoftext|>")
-    model = GPT2LMHeadModel(GPT2Config(vocab_size=len(fast), n_positions=2048, n_embd=32, n_layer=2, n_head=2))
+    model = GPT2LMHeadModel(GPT2Config(vocab_size=len(fast), n_positions=2048, n_embd=32, n_layer=2, n_head=2, bos_token_id=fast.bos_token_id, eos_token_id=fast.eos_token_id))
     fast.save_pretrained(path)
     model.save_pretrained(path)
     return str(path)
@@ -200,7 +200,8 @@ def test_rating_protection_rejects_garbage_rewrites(built, tmp_path, mini_corpus
     assert result.rewrite == {"attempted": n_just, "accepted": 0, "rejected": n_just}
     # nothing leaked: the data equals the build without rewriting
     assert parquet_tables(rw_out)["stage2"][0].column("messages").to_pylist() == parquet_tables(out)["stage2"][0].column("messages").to_pylist()
-    assert "0 accepted" in open(os.path.join(rw_out, "README.md")).read().replace("\n", " ") or f"{n_just} rejected" in open(os.path.join(rw_out, "README.md")).read()
+    card = " ".join(open(os.path.join(rw_out, "README.md")).read().split())
+    assert f"{n_just} attempted, 0 accepted, {n_just} rejected" in card
 
 
 def _run_build(argv, **kw):
