@@ -74,8 +74,24 @@ def distributed_state():
 
 # --- sources ---------------------------------------------------------------------------------------
 
-def collect_candidates(videos: list[str], args: BuildArguments) -> tuple[list[Candidate], list[dict[str, str]], int]:
-    """(candidates in a stable order, problems, number excluded)."""
+def _materialise(ref: VideoRef, video_id: str, folder: str) -> VideoRef:
+    """A video given as bytes (e.g. from a ``datasets`` Video column) written once to ``folder``."""
+    ext = os.path.splitext(ref.name)[1].lower() or ".mp4"
+    path = os.path.join(folder, f"{video_id}{ext}")
+    if not os.path.exists(path):
+        os.makedirs(folder, exist_ok=True)
+        tmp = f"{path}.tmp-{os.getpid()}"
+        with open(tmp, "wb") as fh:
+            fh.write(ref.data)
+        os.replace(tmp, path)
+    return VideoRef(name=ref.name, path=path)
+
+
+def collect_candidates(videos, args: BuildArguments, staging_dir: str | None = None) -> tuple[list[Candidate], list[dict[str, str]], int]:
+    """(candidates in a stable order, problems, number excluded).
+
+    ``videos``: paths, folders, globs, manifests, :class:`VideoRef` objects, or a ``datasets.Dataset``
+    with a ``video`` column (its bytes are written once to ``staging_dir``)."""
     problems: list[dict[str, str]] = []
     labeled: list[LabeledVideo] = []
     exclusion_names: list[str] = []
@@ -92,7 +108,15 @@ def collect_candidates(videos: list[str], args: BuildArguments) -> tuple[list[Ca
     exclusions.names |= {os.path.basename(n) for n in exclusion_names}
 
     cands: list[Candidate] = []
-    refs, bad = resolve_videos(videos) if videos else ([], [])
+    if hasattr(videos, "column_names") and hasattr(videos, "cast_column"):
+        from ..scoring.runner import refs_from_dataset
+
+        refs, bad = refs_from_dataset(videos), []
+    else:
+        given = list(videos or [])
+        refs = [v for v in given if isinstance(v, VideoRef)]
+        found, bad = resolve_videos([v for v in given if not isinstance(v, VideoRef)]) if len(refs) < len(given) else ([], [])
+        refs += found
     problems += [{"path": p, "error": f"{p}: {r}"} for p, r in bad]
     pending: list[tuple[VideoRef, str, LabeledVideo | None]] = [(r, "unlabeled", None) for r in refs]
     for lab in labeled:
@@ -112,6 +136,10 @@ def collect_candidates(videos: list[str], args: BuildArguments) -> tuple[list[Ca
         if (ref.name, vid) in exclusions:
             excluded += 1
             continue
+        if ref.path is None:
+            if staging_dir is None:
+                raise ValueError("videos given as bytes need a staging folder")
+            ref = _materialise(ref, vid, staging_dir)
         if vid in seen:
             prev = seen[vid]
             if lab is not None and prev.labels is None:  # labels win over an unlabeled copy of the same video
@@ -190,7 +218,7 @@ def _choose_bench(records: list[dict], args: BuildArguments) -> set[str]:
 
 # --- the build -------------------------------------------------------------------------------------
 
-def build_dataset(videos: list[str], args: BuildArguments, *, scorer: VideoScorer | None = None, rewriter: Callable | None = None, captioner: Callable | None = None, state=None) -> BuildResult:
+def build_dataset(videos, args: BuildArguments, *, scorer: VideoScorer | None = None, rewriter: Callable | None = None, captioner: Callable | None = None, state=None) -> BuildResult:
     """Run the whole build. Returns a :class:`BuildResult` (on non-main ranks: after scoring, ``out=None``)."""
     from ..text import bench_items, stage1_items, stage2_items
 
@@ -202,7 +230,7 @@ def build_dataset(videos: list[str], args: BuildArguments, *, scorer: VideoScore
     cache_root = args.cache_dir or os.path.join(args.out, ".score_cache")
     cache = ScoreCache(cache_root, scorer.setup())
 
-    cands, problems, excluded = collect_candidates(videos, args)
+    cands, problems, excluded = collect_candidates(videos, args, staging_dir=os.path.join(args.out, ".videos"))
     result = BuildResult(out=args.out, problems=problems, excluded=excluded)
 
     if args.balance_size is not None:

@@ -251,3 +251,57 @@ def test_sharded_build_with_accelerate(tmp_path, mini_corpus):
     for config in a:
         for ta, tb in zip(a[config], b[config]):
             assert ta.equals(tb), config
+
+
+def test_build_from_a_datasets_video_column(tmp_path, mini_corpus):
+    from datasets import Dataset, Features, Video
+
+    rows = [{"bytes": open(p, "rb").read(), "path": os.path.basename(p)} for p in mini_corpus[:3]]
+    ds = Dataset.from_dict({"video": rows}, features=Features({"video": Video()}))
+    out = str(tmp_path / "fromds")
+    result = build_dataset(ds, BuildArguments(out=out, seed=0, **{**FAST, "bench_size": 0}))
+    assert result.counts["scores"] == 3 and not result.problems
+    assert len(os.listdir(os.path.join(out, ".videos"))) == 3  # bytes staged once, named by content id
+    from s2i_hf.video import video_id_of
+
+    for r in load(out, "scores").cast_column("video", Video(decode=False)):
+        assert r["video"]["path"] == f"{r['video_id']}.mp4" and video_id_of(r["video"]["bytes"]) == r["video_id"]
+
+
+def test_balanced_sampling_is_uniform_over_bins_and_seeded():
+    from s2i_hf.dataset_builder.balance import balanced_sample, disagreement_filter
+
+    ids = [f"v{i}" for i in range(300)]
+    proxy = [0.05] * 200 + [0.55] * 80 + [0.95] * 20  # skewed pool: most videos look bad
+    picked = balanced_sample(ids, proxy, target=60, bins=10, seed=1)
+    assert len(picked) == 60 and picked == balanced_sample(ids, proxy, target=60, bins=10, seed=1)
+    by_bin = {b: sum(1 for i in picked if proxy[ids.index(i)] == b) for b in (0.05, 0.55, 0.95)}
+    assert by_bin == {0.05: 20, 0.55: 20, 0.95: 20}
+    assert picked != balanced_sample(ids, proxy, target=60, bins=10, seed=2)
+    kept, dropped = disagreement_filter({"a": 0.2, "b": 0.9}, {"a": 0.25, "b": 0.3}, max_disagreement=0.35)
+    assert kept == ["a"] and dropped == ["b"]
+
+
+def test_build_with_quality_balancing(tmp_path, mini_corpus):
+    out = str(tmp_path / "balanced")
+    result = build_dataset(mini_corpus, BuildArguments(out=out, seed=0, balance_size=5, **{**FAST, "bench_size": 0}))
+    assert result.dropped_by_balance == 3
+    assert result.counts["scores"] == 5 - result.dropped_by_disagreement
+    assert "quality-balanced to 5 videos" in " ".join(open(os.path.join(out, "README.md")).read().split())
+
+
+def test_captions_from_a_video_lmm_enter_the_justification(tmp_path, mini_corpus):
+    from s2i_hf.testing import make_tiny_model
+    from s2i_hf.text.rewrite import make_captioner
+
+    model = make_tiny_model("qwen2_5_vl", tmp_path / "captioner")
+    captioner = make_captioner(str(model), num_frames=4, max_new_tokens=8)
+    out = str(tmp_path / "captioned")
+    build_dataset(mini_corpus[:3], BuildArguments(out=out, seed=0, **{**FAST, "bench_size": 0}), captioner=captioner)
+    scores = {r["video_id"]: r for r in load(out, "scores").remove_columns("video")}
+    assert all(isinstance(r["caption"], str) for r in scores.values())
+    for row in load(out, "stage2").remove_columns("video"):
+        if row["task"] == "justification":
+            caption = scores[row["video_id"]]["caption"]
+            text = assistant_text(row["messages"])
+            assert caption and caption.rstrip(".") in text and "shows" in text.split(".")[0]
