@@ -7,7 +7,7 @@ import os
 from importlib import resources
 from typing import Any
 
-from ..dimensions import DIMENSIONS, GROUPS
+from ..dimensions import DIMENSIONS
 
 __all__ = ["write_dataset_card", "dataset_card_data", "plot_level_distribution"]
 
@@ -82,7 +82,6 @@ def write_dataset_card(out: str, result, args, scorer, repo_id: str | None = Non
     if args.balance_size is not None:
         balance_note = (f"Unlabeled pool quality-balanced to {args.balance_size} videos over {args.balance_bins} proxy-score bins "
                         f"({result.dropped_by_balance} not sampled, {result.dropped_by_disagreement} dropped for proxy/score disagreement > {args.max_disagreement}).")
-    sc = records[0]["scorers"] if records else {}
     kwargs: dict[str, Any] = dict(
         pretty_name="Score2Instruct video quality instructions",
         package_version=__version__,
@@ -102,12 +101,11 @@ def write_dataset_card(out: str, result, args, scorer, repo_id: str | None = Non
         cutoffs=", ".join(f"{c:g}" for c in scorer.scale.cutoffs),
         min_weight=scorer.aggregation.min_weight,
         group_weights=" + ".join(f"{w:g} x {g}" for g, w in scorer.aggregation.group_weights.items()),
-        scorer_table=[{"dimension": d.id, "scorer": ", ".join(sorted({r["scorers"][d.id] for r in records}))} for d in DIMENSIONS] if sc else [],
+        scorer_table=[{"dimension": d.id, "scorer": ", ".join(sorted({r["scorers"][d.id] for r in records}))} for d in DIMENSIONS],
         rewrite=result.rewrite or {"attempted": 0},
         rewrite_model=getattr(args, "rewrite_model", None),
         license_text="CC-BY-4.0",
         citation=CITATION,
-        groups=GROUPS,
     )
     template = resources.files("s2i_hf.cards").joinpath("templates/dataset_card.md").read_text(encoding="utf-8")
     card = DatasetCard.from_template(dataset_card_data(configs), template_str=template, **kwargs)

@@ -166,8 +166,8 @@ def _score_into_cache(cands: list[Candidate], scorer: VideoScorer, cache: ScoreC
 
 
 def _light_scorer(scorer: VideoScorer) -> VideoScorer:
-    light = VideoScorer(scorers=scorer.scorers, sampling=SamplingConfig(num_frames=8, window=4, max_side=256), scale=scorer.scale, aggregation=scorer.aggregation)
-    return light
+    """The balancing proxy: the same scorers on 8 frames at most 256 px (decoding dominates the cost)."""
+    return VideoScorer(scorers=scorer.scorers, sampling=SamplingConfig(num_frames=8, window=4, max_side=256), scale=scorer.scale, aggregation=scorer.aggregation)
 
 
 # --- records ---------------------------------------------------------------------------------------

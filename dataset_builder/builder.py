@@ -114,7 +114,7 @@ class S2IBuilder(datasets.GeneratorBasedBuilder):
 
 CITATION = """@inproceedings{xie2026score2instruct,
   title     = {Score2Instruct: Scaling Up Video Quality-Centric Instructions via Automated Dimension Scoring},
-  author    = {Xie, Qizhi and Yuan, Kun and Qu, Yunpeng and Gong, Jiachao and Wu, Mingda and Sun, Ming and Zhou, Chao and Zhu, Jihong},
+  author    = {Xie and Yuan and Qu and Gong and Wu and Sun and Zhou and Zhu},
   booktitle = {Proceedings of the IEEE/CVF Conference on Computer Vision and Pattern Recognition (CVPR)},
   year      = {2026},
   note      = {arXiv:2506.21011}
