@@ -1,0 +1,178 @@
+"""Q-Align-style quality scoring with any video LMM loadable by the Auto classes.
+
+The model is asked for a rating; the assistant turn is started with an answer prefix (``prompts.yaml``),
+and the probabilities of the five level words as the continuation give the score
+``sum_i p(level_i) * anchor_i`` (anchors of the level scale: 0, .25, .5, .75, 1 by default). A level word
+that is several tokens is scored exactly by summing its teacher-forced token log-probabilities.
+Batched and alone give the same scores: right padding, logits read at each row's last real token, and
+videos batched only with others whose rendered prompt has the same length (same frame and visual-token
+count: some processors describe frame counts from the padded batch).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Sequence
+
+import numpy as np
+import yaml
+
+from ..dimensions import get_dimension
+from ..levels import DEFAULT_SCALE, LevelScale
+
+__all__ = ["QualityScorer", "QualityScore"]
+
+
+@lru_cache(maxsize=None)
+def _prompts() -> dict:
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "prompts.yaml"), encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+@dataclass
+class QualityScore:
+    """A video's expected score and the level probabilities (renormalised over the five level words)."""
+
+    score: float
+    probs: dict[str, float]
+    log_probs: dict[str, float] = field(default_factory=dict)
+
+
+class QualityScorer:
+    """Scores videos with a (tuned or base) video LMM.
+
+    Args:
+        model, processor: a model from ``AutoModelForImageTextToText`` (or a ``PeftModel`` around one) and its
+            processor.
+        num_frames: frames the processor samples from each video (a recorded setting).
+        scale: the level scale whose words and anchors are used.
+        batch_size: videos per forward pass.
+    """
+
+    def __init__(self, model, processor, *, num_frames: int = 8, scale: LevelScale = DEFAULT_SCALE, batch_size: int = 4):
+        self.model = model.eval()
+        self.processor = processor
+        self.num_frames = num_frames
+        self.scale = scale
+        self.batch_size = batch_size
+        self.tokenizer = getattr(processor, "tokenizer", processor)
+        self.tokenizer.padding_side = "right"
+
+    @classmethod
+    def from_pretrained(cls, model_id: str, *, adapter: str | None = None, trust_remote_code: bool = False, **kwargs) -> "QualityScorer":
+        """Load a Hub id or local folder (optionally with a PEFT adapter folder) through the Auto classes."""
+        from transformers import AutoModelForImageTextToText, AutoProcessor
+
+        processor = AutoProcessor.from_pretrained(adapter or model_id, trust_remote_code=trust_remote_code)
+        model = AutoModelForImageTextToText.from_pretrained(model_id, trust_remote_code=trust_remote_code)
+        if adapter is not None:
+            from peft import PeftModel
+
+            model = PeftModel.from_pretrained(model, adapter)
+        return cls(model, processor, **kwargs)
+
+    @property
+    def settings(self) -> dict:
+        return {"num_frames": self.num_frames, "scale": self.scale.to_dict(), "prompts": _prompts()}
+
+    # --- prompts and level tokens --------------------------------------------------------------------
+    def _prompt(self, dimension: str | None) -> tuple[str, str]:
+        p = _prompts()["overall" if dimension is None else "dimension"]
+        if dimension is None:
+            return p["question"], p["answer_prefix"]
+        definition = get_dimension(dimension).definition
+        return p["question"].format(definition=definition), p["answer_prefix"].format(definition=definition)
+
+    def level_token_ids(self, answer_prefix: str, separator: str = " ") -> list[list[int]]:
+        """Token ids that each level word adds after ``answer_prefix`` + ``separator`` (found by diffing
+        tokenizations, so a leading space and multi-token words come out right)."""
+        base = self.tokenizer(answer_prefix, add_special_tokens=False)["input_ids"]
+        out = []
+        for word in self.scale.words:
+            ids = self.tokenizer(f"{answer_prefix}{separator}{word}", add_special_tokens=False)["input_ids"]
+            if ids[: len(base)] != base:
+                raise ValueError(f"the tokenizer merges the level word {word!r} into the prompt {answer_prefix!r}; change the answer prefix")
+            out.append(ids[len(base):])
+        return out
+
+    def _inputs(self, videos: Sequence[str], question: str, answer_prefix: str):
+        conversations = [
+            [
+                {"role": "user", "content": [{"type": "video", "path": v}, {"type": "text", "text": question}]},
+                {"role": "assistant", "content": [{"type": "text", "text": answer_prefix}]},
+            ]
+            for v in videos
+        ]
+        return self.processor.apply_chat_template(
+            conversations, tokenize=True, return_dict=True, return_tensors="pt", continue_final_message=True,
+            processor_kwargs={"num_frames": self.num_frames, "fps": None, "padding": True},
+        )
+
+    # --- scoring -----------------------------------------------------------------------------------------
+    def _log_probs(self, videos: Sequence[str], question: str, answer_prefix: str, word_ids: list[list[int]]) -> np.ndarray:
+        import torch
+
+        inputs = self._inputs(videos, question, answer_prefix)
+        last = inputs["attention_mask"].sum(-1) - 1
+        with torch.no_grad():
+            logits = self.model(**inputs).logits
+        first = torch.log_softmax(logits[torch.arange(len(videos)), last].float(), dim=-1)
+        out = np.zeros((len(videos), len(word_ids)))
+        for j, ids in enumerate(word_ids):
+            if len(ids) == 1:
+                out[:, j] = first[:, ids[0]].numpy()
+            else:  # a multi-token word: all its tokens teacher-forced in one pass, one video at a time
+                for i, v in enumerate(videos):
+                    out[i, j] = self._word_log_prob(v, question, answer_prefix, ids)
+        return out
+
+    def _word_log_prob(self, video: str, question: str, answer_prefix: str, ids: list[int]) -> float:
+        """log p(ids | prompt): the sum of the word's teacher-forced token log-probabilities."""
+        import torch
+
+        inputs = self._inputs([video], question, answer_prefix)
+        n0 = inputs["input_ids"].shape[1]
+        extra = torch.tensor([ids[:-1]], dtype=inputs["input_ids"].dtype)
+        inputs["input_ids"] = torch.cat([inputs["input_ids"], extra], dim=1)
+        inputs["attention_mask"] = torch.cat([inputs["attention_mask"], torch.ones_like(extra)], dim=1)
+        if "mm_token_type_ids" in inputs:
+            inputs["mm_token_type_ids"] = torch.cat([inputs["mm_token_type_ids"], torch.zeros_like(extra)], dim=1)
+        with torch.no_grad():
+            logits = self.model(**inputs).logits[0].float()
+        logp = torch.log_softmax(logits[n0 - 1: n0 - 1 + len(ids)], dim=-1)  # positions predicting ids
+        return float(sum(logp[k, t] for k, t in enumerate(ids)))
+
+    def score(self, videos: Sequence[str], dimension: str | None = None, progress: bool = False) -> list[QualityScore]:
+        """Scores of ``videos`` (paths) for the overall quality, or for one dimension."""
+        from tqdm.auto import tqdm
+
+        question, prefix = self._prompt(dimension)
+        word_ids = self.level_token_ids(prefix)
+        groups: dict[int, list[int]] = {}
+        for i, v in enumerate(videos):  # same prompt length = same number of frames and visual tokens
+            groups.setdefault(self._prompt_length(v, question, prefix), []).append(i)
+        results: list[QualityScore | None] = [None] * len(videos)
+        bar = tqdm(total=len(videos), desc="Scoring with the model", unit="video", disable=not progress)
+        for idx in groups.values():
+            for start in range(0, len(idx), self.batch_size):
+                chunk = idx[start: start + self.batch_size]
+                lp = self._log_probs([videos[i] for i in chunk], question, prefix, word_ids)
+                probs = np.exp(lp - lp.max(axis=1, keepdims=True))
+                probs /= probs.sum(axis=1, keepdims=True)
+                scores = self.scale.expected_score(probs)
+                for row, i in enumerate(chunk):
+                    results[i] = QualityScore(
+                        score=float(np.atleast_1d(scores)[row]),
+                        probs=dict(zip(self.scale.words, map(float, probs[row]))),
+                        log_probs=dict(zip(self.scale.words, map(float, lp[row]))),
+                    )
+                bar.update(len(chunk))
+        bar.close()
+        return results
+
+    def _prompt_length(self, video: str, question: str, prefix: str) -> int:
+        """Tokens of the rendered prompt for one video: processors sample frames by their own rules (some cap
+        by duration), so this, not the requested frame count, tells which videos can share a batch."""
+        return int(self._inputs([video], question, prefix)["input_ids"].shape[1])

@@ -1,0 +1,62 @@
+"""Q-Align-style scoring with tiny offline video LMMs: batched equals alone, multi-token level words are
+scored exactly, probabilities are a distribution over the five levels."""
+
+import numpy as np
+import pytest
+import torch
+
+from s2i_hf.eval_suite.qalign import QualityScorer
+from s2i_hf.testing import make_tiny_model
+
+FAMILIES = ["qwen2_5_vl", "llava_onevision", "smolvlm", "internvl"]
+
+
+@pytest.fixture(scope="module")
+def videos(mini_corpus, sample_clips):
+    return [mini_corpus[0], sample_clips["carphone_pristine"], mini_corpus[4]]
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_batched_equals_alone(tmp_path, family, videos):
+    path = make_tiny_model(family, tmp_path / family)
+    scorer = QualityScorer.from_pretrained(str(path), num_frames=4, batch_size=3)
+    batched = scorer.score(videos)
+    scorer.batch_size = 1
+    alone = scorer.score(videos)
+    for a, b in zip(batched, alone):
+        assert a.score == pytest.approx(b.score, abs=1e-5)
+        for w in a.probs:
+            assert a.probs[w] == pytest.approx(b.probs[w], abs=1e-5)
+        assert sum(a.probs.values()) == pytest.approx(1.0) and 0.0 <= a.score <= 1.0
+    dim = scorer.score(videos[:1], dimension="noise")[0]
+    assert 0.0 <= dim.score <= 1.0 and dim.probs != batched[0].probs
+
+
+def test_multi_token_level_words_are_scored_exactly(tmp_path, videos):
+    path = make_tiny_model("qwen2_5_vl", tmp_path / "q")
+    scorer = QualityScorer.from_pretrained(str(path), num_frames=4)
+    prefix = "The overall quality of this video is:"
+    word_ids = scorer.level_token_ids(prefix, separator="")
+    assert any(len(ids) > 1 for ids in word_ids)  # without a separating space the words split
+    question = "How would you rate the overall quality of this video?"
+    lp = scorer._log_probs(videos[:1], question, prefix, word_ids)[0]
+    for j, ids in enumerate(word_ids):  # against one full teacher-forced pass over prefix + word
+        inputs = scorer._inputs(videos[:1], question, prefix)
+        n0 = inputs["input_ids"].shape[1]
+        extra = torch.tensor([ids])
+        inputs["input_ids"] = torch.cat([inputs["input_ids"], extra], 1)
+        inputs["attention_mask"] = torch.cat([inputs["attention_mask"], torch.ones_like(extra)], 1)
+        inputs["mm_token_type_ids"] = torch.cat([inputs["mm_token_type_ids"], torch.zeros_like(extra)], 1)
+        with torch.no_grad():
+            logits = scorer.model(**inputs).logits[0].float()
+        logp = torch.log_softmax(logits, -1)
+        expected = sum(float(logp[n0 - 1 + k, t]) for k, t in enumerate(ids))
+        assert lp[j] == pytest.approx(expected, abs=1e-4)
+
+
+def test_level_ids_with_a_space_are_single_tokens(tmp_path):
+    path = make_tiny_model("llava_onevision", tmp_path / "l")
+    scorer = QualityScorer.from_pretrained(str(path))
+    ids = scorer.level_token_ids("The overall quality of this video is")
+    assert all(len(i) == 1 for i in ids) and len({i[0] for i in ids}) == 5
+    np.testing.assert_allclose(scorer.scale.expected_score([0, 0, 0, 0, 1]), 1.0)
