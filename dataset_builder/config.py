@@ -31,7 +31,7 @@ class BuildArguments:
     workers: int = field(default=1, metadata={"help": "Scoring processes (per rank under accelerate launch)."})
     cache_dir: str | None = field(default=None, metadata={"help": "Score cache folder (default OUT/.score_cache); share it across ranks and nodes."})
     rewrite_model: str | None = field(default=None, metadata={"help": "Causal LM (Hub id or folder) that rewrites justifications with rating protection."})
-    rewrite_max_new_tokens: int = field(default=256, metadata={"help": "Token budget of one rewrite."})
+    rewrite_max_new_tokens: int = field(default=768, metadata={"help": "Token budget of one rewrite (a full justification is ~450-600 tokens)."})
     captioner: str | None = field(default=None, metadata={"help": "Video LMM (Hub id or folder) that writes a content caption per video."})
     trust_remote_code: bool = field(default=False, metadata={"help": "Allow custom model code for --rewrite_model/--captioner."})
     max_shard_size: str = field(default="500MB", metadata={"help": "Largest Parquet shard."})
