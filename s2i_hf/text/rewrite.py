@@ -31,7 +31,8 @@ class Rewriter:
         self.stats = {"attempted": 0, "accepted": 0, "rejected": 0}
         self.rejections: dict[str, int] = {}
 
-    def generate(self, prompt: str, seed: int) -> str:
+    def generate(self, prompt: str, seed: int) -> str | None:
+        """The model's rewrite, or None when the prompt plus the token budget does not fit its context."""
         import torch
 
         tok = self.tokenizer
@@ -39,6 +40,10 @@ class Rewriter:
             ids = tok.apply_chat_template([{"role": "user", "content": prompt}], add_generation_prompt=True, return_tensors="pt", return_dict=True)
         else:
             ids = tok(prompt, return_tensors="pt")
+        config = getattr(self.model, "config", None)
+        limit = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
+        if isinstance(limit, int) and ids["input_ids"].shape[1] + self.max_new_tokens > limit:
+            return None
         torch.manual_seed(seed)
         with torch.no_grad():
             out = self.model.generate(
@@ -55,7 +60,10 @@ class Rewriter:
 
         self.stats["attempted"] += 1
         candidate = self.generate(build_rewrite_prompt(text), _seed_of(self.model_id, record.get("video_id", ""), text))
-        ok, reasons = verify_rewrite(text, candidate)
+        if candidate is None:
+            ok, reasons = False, ["too long: the prompt and the token budget exceed the model's context"]
+        else:
+            ok, reasons = verify_rewrite(text, candidate)
         if ok:
             self.stats["accepted"] += 1
             return candidate, True
