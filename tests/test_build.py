@@ -198,6 +198,8 @@ def test_rating_protection_rejects_garbage_rewrites(built, tmp_path, mini_corpus
     result = build_dataset(mini_corpus, BuildArguments(out=rw_out, seed=7, cache_dir=os.path.join(out, ".score_cache"), rewrite_model=lm, **FAST), rewriter=rewriter)
     n_just = sum(1 for t in load(out, "stage2")["task"] if t == "justification")
     assert result.rewrite == {"attempted": n_just, "accepted": 0, "rejected": n_just}
+    # every garbage rewrite was generated and then failed verification (not skipped for length)
+    assert sum(rewriter.rejections.values()) == n_just and "too long" not in rewriter.rejections
     # nothing leaked: the data equals the build without rewriting
     assert parquet_tables(rw_out)["stage2"][0].column("messages").to_pylist() == parquet_tables(out)["stage2"][0].column("messages").to_pylist()
     card = " ".join(open(os.path.join(rw_out, "README.md")).read().split())
