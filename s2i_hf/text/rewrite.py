@@ -1,7 +1,7 @@
 """Optional language diversity: an LLM rewrites justifications with rating protection; a video LMM captions.
 
 Both load any Hub id or local folder through the Auto classes (``trust_remote_code`` only when asked).
-A rewrite is *verified* (:func:`s2i_hf.text.ratings.verify_rewrite`): every level the original states must be
+A rewrite is *verified* (:func:`s2i_hf.text.verify.verify_rewrite`): every level the original states must be
 stated unchanged, nothing may be added. A rewrite that fails is rejected and the templated text is kept.
 """
 
@@ -56,7 +56,7 @@ class Rewriter:
         return tok.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True).strip()
 
     def __call__(self, text: str, record: dict[str, Any]) -> tuple[str, bool]:
-        from .ratings import build_rewrite_prompt, verify_rewrite
+        from .verify import build_rewrite_prompt, verify_rewrite
 
         self.stats["attempted"] += 1
         candidate = self.generate(build_rewrite_prompt(text), _seed_of(self.model_id, record.get("video_id", ""), text))
