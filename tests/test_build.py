@@ -182,7 +182,7 @@ def _tiny_garbage_lm(path):
     corpus = ["the sharpness of this video is good and the noise is poor", "overall the quality is fair excellent bad"] * 20
     tok.train_from_iterator(corpus, trainers.BpeTrainer(vocab_size=300, special_tokens=["<|endoftext|>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>", bos_token="<|endoftext|>", pad_token="<|endoftext|>")
-    model = GPT2LMHeadModel(GPT2Config(vocab_size=len(fast), n_positions=2048, n_embd=32, n_layer=2, n_head=2, bos_token_id=fast.bos_token_id, eos_token_id=fast.eos_token_id))
+    model = GPT2LMHeadModel(GPT2Config(vocab_size=len(fast), n_positions=4096, n_embd=32, n_layer=2, n_head=2, bos_token_id=fast.bos_token_id, eos_token_id=fast.eos_token_id))
     fast.save_pretrained(path)
     model.save_pretrained(path)
     return str(path)
