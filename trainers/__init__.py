@@ -1,1 +1,41 @@
-"""Two-stage training of video LMMs on S2I data (TRL ``SFTTrainer`` subclasses). Work in progress."""
+"""Two-stage training of video LMMs on S2I data (TRL ``SFTTrainer`` subclasses).
+
+- :class:`S2IVideoCollator` renders ``stage1``/``stage2`` rows with the model's own processor and chat template,
+  frames chosen by a :class:`FrameSampling`, labels on assistant tokens only.
+- :func:`find_model_parts` locates vision encoder / projector / language model (catalogue + fallback).
+- :class:`S2IStage1Trainer` (language model frozen) and :class:`S2IStage2Trainer` (LoRA on the language model,
+  projector trainable) with their configs :class:`S2IStage1Config` / :class:`S2IStage2Config`.
+- :func:`run_training` (``s2i train``): both stages, outputs ``stage1/``, ``stage2/``, ``merged/`` and
+  ``training_summary.json``.
+
+Importing this package loads TRL (and with it torch and transformers).
+"""
+
+from .collator import S2IVideoCollator, training_chat_template
+from .config import S2IScriptArguments, S2IStage1Config, S2IStage2Config, S2ITrainConfig
+from .data import load_stage_data
+from .frames import FrameSampling, sample_frames
+from .model_parts import ModelParts, ModelPartsError, find_model_parts
+from .run import SUMMARY_FILE, run_training
+from .stages import S2IStage1Trainer, S2IStage2Trainer, freeze_for_stage1, lora_config_for
+
+__all__ = [
+    "FrameSampling",
+    "ModelParts",
+    "ModelPartsError",
+    "S2IScriptArguments",
+    "S2IStage1Config",
+    "S2IStage1Trainer",
+    "S2IStage2Config",
+    "S2IStage2Trainer",
+    "S2ITrainConfig",
+    "S2IVideoCollator",
+    "SUMMARY_FILE",
+    "find_model_parts",
+    "freeze_for_stage1",
+    "load_stage_data",
+    "lora_config_for",
+    "run_training",
+    "sample_frames",
+    "training_chat_template",
+]

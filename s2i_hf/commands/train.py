@@ -1,0 +1,42 @@
+"""``s2i train``: the two-stage curriculum on a video LMM.
+
+    s2i train --model HUB_ID_OR_DIR --data DIR_OR_HUB_ID --output DIR [--stage 1|2|both] [--config train.yaml]
+    accelerate launch --multi_gpu --num_processes 4 -m s2i_hf.trainers --model ... --data ... --output ...
+
+Every ``SFTConfig`` option is accepted (``--per_device_train_batch_size``, ``--gradient_accumulation_steps``,
+``--save_steps`` ...) plus frame sampling (``--num_frames`` or ``--fps``, ``--max_pixels``), LoRA
+(``--lora_r`` ...) and per-stage ``--stage1_learning_rate`` / ``--stage2_max_steps`` ...; a YAML file given with
+``--config`` sets any of them (command-line flags win).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    from trl import TrlParser
+
+    from s2i_hf.trainers.config import S2IScriptArguments, S2ITrainConfig
+    from s2i_hf.trainers.run import SUMMARY_FILE, run_training
+
+    parser = TrlParser((S2IScriptArguments, S2ITrainConfig), prog="s2i train")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not any(a == "--output_dir" or a.startswith("--output_dir=") for a in argv):
+        argv += ["--output_dir", "."]  # SFTConfig's own output_dir is unused: checkpoints go under --output
+    try:
+        script_args, config = parser.parse_args_and_config(argv)
+    except ValueError as err:
+        parser.error(str(err))
+    summary = run_training(script_args, config)
+    stages = summary.get("stages", {})
+    for name, record in stages.items():
+        print(f"{name}: {record['rows']} rows, {record['steps']} steps, final train loss {record['train_loss']:.4f}, "
+              f"trainable {json.dumps(record['trainable_parameters'])}")
+    print(f"outputs in {script_args.output}: {', '.join(summary.get('outputs', {}).values())}, {SUMMARY_FILE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

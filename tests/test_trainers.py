@@ -1,0 +1,292 @@
+"""Two-stage training (s2i_hf.trainers) on tiny models of all six families, on data `s2i build` made from real clips."""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from s2i_hf.testing import FAMILY_INFO, TINY_FAMILIES, make_tiny_model
+from s2i_hf.trainers import (
+    FrameSampling,
+    ModelPartsError,
+    S2IScriptArguments,
+    S2IStage2Config,
+    S2IStage2Trainer,
+    S2ITrainConfig,
+    S2IVideoCollator,
+    find_model_parts,
+    load_stage_data,
+    run_training,
+)
+
+from conftest import ffmpeg
+
+FRAMES = 2
+TEXT_ROW = {
+    "video_id": "text-only",
+    "video": None,
+    "messages": [
+        {"role": "user", "content": [{"type": "text", "text": "How noisy are videos from old phones?"}]},
+        {"role": "assistant", "content": [{"type": "text", "text": "Their noise is often poor."}]},
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def s2i_data(tmp_path_factory, sample_clips) -> str:
+    """stage1/stage2 configs built by `s2i build` from four 2 s real clips (one video held out for the bench)."""
+    from s2i_hf.cli import main
+
+    d = tmp_path_factory.mktemp("train-data")
+    clips = []
+    for name in ("bikes", "bigbuckbunny", "carphone_pristine", "carphone_distorted"):
+        path = str(d / f"{name}.mp4")
+        ffmpeg("-i", sample_clips[name], "-t", "2", "-vf", "scale=128:-2", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-crf", "23", path)
+        clips.append(path)
+    out = str(d / "s2i-train-data")
+    assert main(["build", *clips, "--out", out, "--bench_size", "2", "--frames", "8", "--quiet"]) == 0
+    return out
+
+
+def model_folder(tmp_path_factory, family: str) -> str:
+    return make_tiny_model(family, tmp_path_factory.mktemp(family) / "model", seed=0)
+
+
+def load(path):
+    from transformers import AutoModelForImageTextToText
+
+    return AutoModelForImageTextToText.from_pretrained(path).eval()
+
+
+def assistant_texts(messages) -> list[str]:
+    return [b["text"] for m in messages if m["role"] == "assistant" for b in m["content"] if b.get("type") == "text"]
+
+
+# ------------------------------------------------------------------------------------------------ collator
+
+
+@pytest.mark.parametrize("family", TINY_FAMILIES)
+def test_collator_masks_assistant_text_in_mixed_batch(family, s2i_data, tmp_path_factory):
+    from transformers import AutoProcessor
+
+    folder = model_folder(tmp_path_factory, family)
+    processor = AutoProcessor.from_pretrained(folder)
+    rows = list(load_stage_data(s2i_data, "stage2").select(range(2)))
+    batch_rows = [rows[0], TEXT_ROW, rows[1]]  # videos and a text-only row share the batch
+    batch = S2IVideoCollator(processor, FrameSampling(num_frames=FRAMES))(batch_rows)
+    info = FAMILY_INFO[family]
+    tok = processor.tokenizer
+    assert batch["labels"].shape == batch["input_ids"].shape and batch["input_ids"].shape[0] == 3
+    for i, row in enumerate(batch_rows):
+        labels = batch["labels"][i]
+        (answer,) = assistant_texts(row["messages"])
+        assert tok.decode(labels[labels != -100]) == info.expected_assistant_text(answer)
+        padding = batch["attention_mask"][i] == 0
+        assert bool((labels[padding] == -100).all())
+    # the model takes the batch (visual tensors of two videos joined, none for the text row)
+    with torch.no_grad():
+        loss = load(folder)(**batch).loss
+    assert torch.isfinite(loss)
+
+
+def test_frame_sampling_settings(s2i_data):
+    row = load_stage_data(s2i_data, "stage1")[0]
+    from s2i_hf.trainers.frames import sample_frames
+
+    frames, md = sample_frames(row["video"], FrameSampling(num_frames=3, max_pixels=40 * 30))
+    assert frames.shape[0] == 3 and frames.dtype == torch.uint8
+    assert frames.shape[-1] * frames.shape[-2] <= 40 * 30 and md["frames_indices"] == sorted(md["frames_indices"])
+    frames, md = sample_frames(row["video"], FrameSampling(num_frames=None, fps=2.0))
+    assert frames.shape[0] == 4  # 2 s at 2 fps
+    with pytest.raises(ValueError, match="exactly one of num_frames and fps"):
+        FrameSampling(num_frames=4, fps=1.0)
+
+
+def test_bad_video_in_a_row_is_named(s2i_data, tmp_path_factory):
+    from transformers import AutoProcessor
+
+    from s2i_hf.video import VideoError
+
+    processor = AutoProcessor.from_pretrained(model_folder(tmp_path_factory, "qwen2_5_vl"))
+    row = dict(load_stage_data(s2i_data, "stage1")[0])
+    row["video"] = {"bytes": b"not a video at all" * 50, "path": "broken.mp4"}
+    with pytest.raises(VideoError, match="broken.mp4"):
+        S2IVideoCollator(processor)([row])
+
+
+# ------------------------------------------------------------------------------------------------ model parts
+
+
+def test_model_parts_fallback_and_clear_error(tmp_path_factory):
+    from transformers import AutoModelForCausalLM, GPT2Config
+
+    model = load(model_folder(tmp_path_factory, "llava_onevision"))
+    known = find_model_parts(model)
+    model.config.model_type = "some_new_vlm"  # not in the catalogue: transformers' accessors + common names
+    found = find_model_parts(model)
+    assert found.source == "fallback" and known.source == "catalog"
+    assert found.names["vision"] == known.names["vision"] and found.names["language"] == known.names["language"]
+    assert found.names["projector"] == known.names["projector"]
+    text_only = AutoModelForCausalLM.from_config(GPT2Config(n_layer=1, n_embd=16, n_head=2, vocab_size=64))
+    with pytest.raises(ModelPartsError, match="vision encoder") as err:
+        find_model_parts(text_only)
+    assert "projector" in str(err.value) and "gpt2" in str(err.value)
+
+
+def test_lora_targets_must_exist_in_language_model(tmp_path_factory, s2i_data):
+    from transformers import AutoProcessor
+
+    folder = model_folder(tmp_path_factory, "qwen2_5_vl")
+    cfg = S2IStage2Config(output_dir=str(tmp_path_factory.mktemp("x")), lora_target_modules="qkv", max_steps=1)
+    with pytest.raises(ValueError, match="no module named qkv inside the language model"):  # qkv is a vision name
+        S2IStage2Trainer(load(folder), cfg, load_stage_data(s2i_data, "stage2"), AutoProcessor.from_pretrained(folder))
+
+
+# ------------------------------------------------------------------------------------------------ both stages
+
+
+def _gradient_receivers(model, processor, rows) -> set[str]:
+    """Names of parameters that get a non-zero gradient from the answer loss on ``rows``."""
+    batch = S2IVideoCollator(processor, FrameSampling(num_frames=FRAMES))(rows)
+    model.train()
+    model(**batch).loss.backward()
+    out = {n for n, p in model.named_parameters() if p.grad is not None and bool(p.grad.abs().sum() > 0)}
+    model.zero_grad()
+    return out
+
+
+@pytest.mark.parametrize("family", TINY_FAMILIES)
+def test_two_stage_curriculum(family, s2i_data, tmp_path_factory):
+    from peft import PeftModel
+    from transformers import AutoProcessor
+
+    base_dir = model_folder(tmp_path_factory, family)
+    out = str(tmp_path_factory.mktemp(f"run-{family}"))
+    config = S2ITrainConfig(
+        output_dir=out, num_frames=FRAMES, per_device_train_batch_size=2, stage1_max_steps=2, stage2_max_steps=2,
+        stage1_learning_rate=1e-3, stage2_learning_rate=1e-3, save_strategy="no", seed=0,
+    )
+    summary = run_training(S2IScriptArguments(model=base_dir, data=s2i_data, output=out), config)
+
+    # --- Stage I: language model and output layer untouched; vision/projector weights with gradients changed
+    base, stage1 = load(base_dir), load(os.path.join(out, "stage1"))
+    parts = find_model_parts(base)
+    processor = AutoProcessor.from_pretrained(base_dir)
+    receivers = _gradient_receivers(load(base_dir), processor, list(load_stage_data(s2i_data, "stage1").select(range(2))))
+    after = dict(stage1.named_parameters())
+    for part in ("language", "lm_head"):
+        for name, p in parts.params[part]:
+            assert torch.equal(p, after[name]), f"{family}: Stage I changed {part} tensor {name}"
+    trained = [n for part in ("vision", "projector") for n, _ in parts.params[part] if n in receivers]
+    assert trained, f"{family}: no vision/projector tensor receives a gradient"
+    unchanged = [n for n in trained if torch.equal(dict(base.named_parameters())[n], after[n])]
+    assert not unchanged, f"{family}: tensors with gradients left unchanged by Stage I: {unchanged[:3]}"
+    record = summary["stages"]["stage1"]
+    assert record["trainable_parameters"]["language"] == 0 and record["trainable_parameters"]["lm_head"] == 0
+    assert record["trainable_parameters"]["vision"] > 0 and record["trainable_parameters"]["projector"] > 0
+    assert record["steps"] == 2 and len(record["losses"]) == 2 and record["rows"] == len(load_stage_data(s2i_data, "stage1"))
+
+    # --- Stage II: LoRA only inside the language model; projector saved with the adapter
+    adapter = load_file(os.path.join(out, "stage2", "adapter_model.safetensors"))
+    lora_keys = [k for k in adapter if "lora_" in k]
+    assert lora_keys
+    language = parts.language_prefix
+    assert all(k.startswith(f"base_model.model.{language}.") for k in lora_keys), [k for k in lora_keys if language not in k][:3]
+    projector_keys = [k for k in adapter if "lora_" not in k]
+    assert projector_keys and all(any(p in k for p in parts.names["projector"]) for k in projector_keys)
+    with open(os.path.join(out, "stage2", "adapter_config.json")) as fh:
+        assert json.load(fh)["base_model_name_or_path"] == os.path.join(out, "stage1")  # Stage II builds on Stage I
+    assert summary["stages"]["stage2"]["trainable_parameters"]["vision"] == 0
+    assert summary["stages"]["stage2"]["lora"]["r"] == 16
+
+    # --- merged == base + adapter, and everything reloads with the Auto classes
+    adapted = PeftModel.from_pretrained(load(os.path.join(out, "stage1")), os.path.join(out, "stage2")).eval()
+    merged = load(os.path.join(out, "merged"))
+    assert type(merged).__name__ == type(base).__name__
+    batch = S2IVideoCollator(AutoProcessor.from_pretrained(os.path.join(out, "merged")), FrameSampling(num_frames=FRAMES))(
+        list(load_stage_data(s2i_data, "stage2").select(range(2)))
+    )
+    with torch.no_grad():
+        a, m = adapted(**batch).logits, merged(**batch).logits
+    assert torch.allclose(a, m, atol=1e-4), float((a - m).abs().max())
+    assert set(summary["outputs"]) == {"stage1", "stage2", "merged"}
+    with open(os.path.join(out, "training_summary.json")) as fh:
+        assert json.load(fh) == summary
+
+
+# ------------------------------------------------------------------------------------------------ CLI, resume
+
+
+def test_cli_with_yaml_config_and_resume(s2i_data, tmp_path_factory):
+    from s2i_hf.cli import main
+
+    base_dir = model_folder(tmp_path_factory, "qwen2_5_vl")
+    out = str(tmp_path_factory.mktemp("cli-run") / "out")
+    config = tmp_path_factory.mktemp("cfg") / "train.yaml"
+    config.write_text("num_frames: 2\nper_device_train_batch_size: 2\nsave_steps: 1\nstage1_max_steps: 2\nlora_r: 4\n")
+    args = ["train", "--model", base_dir, "--data", s2i_data, "--output", out, "--config", str(config), "--stage", "1"]
+    assert main(args) == 0
+    summary = json.load(open(os.path.join(out, "training_summary.json")))
+    assert summary["frame_sampling"]["num_frames"] == 2 and summary["stages"]["stage1"]["steps"] == 2
+    assert os.path.isdir(os.path.join(out, "checkpoints", "stage1", "checkpoint-2"))
+
+    # a longer Stage I after an interruption: resumes from checkpoint-2 instead of starting over. A marker put
+    # into the checkpoint's log shows that steps 1-2 come from the checkpoint, not from a fresh run.
+    import shutil
+
+    shutil.rmtree(os.path.join(out, "stage1"))
+    state_file = os.path.join(out, "checkpoints", "stage1", "checkpoint-2", "trainer_state.json")
+    state = json.load(open(state_file))
+    next(e for e in state["log_history"] if e.get("step") == 1 and "loss" in e)["loss"] = 123.0
+    json.dump(state, open(state_file, "w"))
+    assert main([*args, "--stage1_max_steps", "3"]) == 0
+    summary = json.load(open(os.path.join(out, "training_summary.json")))
+    losses = summary["stages"]["stage1"]["losses"]
+    assert [s for s, _ in losses] == [1, 2, 3] and losses[0][1] == 123.0
+    assert summary["stages"]["stage1"]["steps"] == 3
+
+    # Stage II alone starts from OUT/stage1, with the YAML's LoRA rank
+    assert main(["train", "--model", base_dir, "--data", s2i_data, "--output", out, "--config", str(config),
+                 "--stage", "2", "--stage2_max_steps", "1", "--save_strategy", "no"]) == 0
+    summary = json.load(open(os.path.join(out, "training_summary.json")))
+    assert summary["stages"]["stage2"]["starts_from"] == "stage1" and summary["stages"]["stage2"]["lora"]["r"] == 4
+    assert os.path.isfile(os.path.join(out, "merged", "model.safetensors"))
+    # a completed stage is not run again
+    before = summary["stages"]["stage1"]
+    assert main(args) == 0
+    assert json.load(open(os.path.join(out, "training_summary.json")))["stages"]["stage1"] == before
+
+
+def test_cli_errors_are_clear(tmp_path, capsys):
+    from s2i_hf.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["train", "--model", "x"])
+    assert "--data" in capsys.readouterr().err
+    with pytest.raises(FileNotFoundError, match="no stage1 data"):
+        load_stage_data(str(tmp_path), "stage1")
+
+
+# ------------------------------------------------------------------------------------------------ learning
+
+
+def test_training_loss_falls(s2i_data, tmp_path_factory):
+    """A few dozen steps on the stage1 rows: the answer template and its ratings are learnt."""
+    from transformers import AutoProcessor
+
+    folder = model_folder(tmp_path_factory, "qwen2_5_vl")
+    data = load_stage_data(s2i_data, "stage1")
+    cfg = S2IStage2Config(
+        output_dir=str(tmp_path_factory.mktemp("learn")), num_frames=FRAMES, per_device_train_batch_size=4,
+        max_steps=30, learning_rate=1e-2, lr_scheduler_type="constant", save_strategy="no", seed=0,
+    )
+    trainer = S2IStage2Trainer(load(folder), cfg, data, AutoProcessor.from_pretrained(folder))
+    trainer.train()
+    losses = [e["loss"] for e in trainer.state.log_history if "loss" in e]
+    first, last = sum(losses[:3]) / 3, sum(losses[-3:]) / 3
+    assert len(losses) == 30 and last < 0.6 * first, (first, last)  # measured: 6.8 -> 3.2

@@ -1,0 +1,163 @@
+"""Training configs: dataclasses extending TRL's ``SFTConfig``, parsed from the CLI or a YAML file by ``TrlParser``.
+
+- :class:`S2IStage1Config`: Stage I alone (language model frozen, vision encoder + projector trained).
+- :class:`S2IStage2Config`: Stage II alone (LoRA on the language model, projector trainable).
+- :class:`S2ITrainConfig`: what ``s2i train`` parses: the settings both stages share, the LoRA settings and
+  per-stage learning rate / epochs / steps (``stage1_learning_rate`` ...); :meth:`S2ITrainConfig.stage_config`
+  turns it into the config of one stage.
+- :class:`S2IScriptArguments`: model, data, output folder and which stage(s) to run.
+
+Defaults differ from ``SFTConfig`` where video training needs it: ``max_length=None`` (a cut through the video
+tokens breaks the forward), ``remove_unused_columns=False`` and ``skip_prepare_dataset`` (the collator needs the
+raw ``messages`` and ``video``), no activation checkpointing (opt in with ``--activation_checkpointing``) and bf16 only
+where a GPU supports it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from trl import SFTConfig
+
+from .frames import FrameSampling
+
+__all__ = ["S2IScriptArguments", "S2IStage1Config", "S2IStage2Config", "S2ITrainConfig", "DEFAULT_LORA_TARGETS"]
+
+DEFAULT_LORA_TARGETS = "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj"
+
+
+def _bf16_available() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported())
+
+
+@dataclass
+class S2IStage1Config(SFTConfig):
+    """Stage I: the language model frozen, the vision encoder and projector trained on ``stage1``."""
+
+    num_frames: int | None = field(default=8, metadata={"help": "Frames per video, spread evenly (exclusive with --fps)."})
+    fps: float | None = field(default=None, metadata={"help": "Frames per second to sample instead of --num_frames."})
+    max_pixels: int | None = field(default=None, metadata={"help": "Cap on each frame's area in pixels (aspect kept)."})
+    max_frames: int = field(default=64, metadata={"help": "Most frames per video when sampling by --fps."})
+    learning_rate: float = field(default=2e-5, metadata={"help": "Initial AdamW learning rate."})
+    max_length: int | None = field(default=None, metadata={"help": "Token cap per row; None: never cut (video tokens)."})
+    remove_unused_columns: bool = field(default=False, metadata={"help": "Keep messages/video for the collator."})
+    gradient_checkpointing: bool | None = field(default=None, metadata={"help": "Deprecated alias of --activation_checkpointing."})
+    activation_checkpointing: bool | None = field(default=False, metadata={"help": "Recompute activations to save memory."})
+    bf16: bool | None = field(default=None, metadata={"help": "bf16 mixed precision; default: on where the GPU supports it."})
+    logging_steps: float = field(default=1, metadata={"help": "Log the loss every N steps."})
+    dataset_kwargs: dict[str, Any] | str | None = field(
+        default_factory=lambda: {"skip_prepare_dataset": True},
+        metadata={"help": "The collator renders rows itself: the dataset is not tokenized ahead."},
+    )
+
+    def __post_init__(self):
+        if self.bf16 is None:
+            self.bf16 = _bf16_available() and not self.fp16
+        super().__post_init__()
+        self.frame_sampling  # validates num_frames / fps
+
+    @property
+    def frame_sampling(self) -> FrameSampling:
+        num_frames = None if self.fps is not None else self.num_frames
+        return FrameSampling(num_frames=num_frames, fps=self.fps, max_pixels=self.max_pixels, max_frames=self.max_frames)
+
+
+@dataclass
+class S2IStage2Config(S2IStage1Config):
+    """Stage II: LoRA on the language model only (projector kept trainable) on ``stage2``."""
+
+    learning_rate: float = field(default=2e-4, metadata={"help": "Initial AdamW learning rate."})
+    lora_r: int = field(default=16, metadata={"help": "LoRA rank."})
+    lora_alpha: int = field(default=32, metadata={"help": "LoRA scaling alpha."})
+    lora_dropout: float = field(default=0.05, metadata={"help": "LoRA dropout."})
+    lora_target_modules: str = field(
+        default=DEFAULT_LORA_TARGETS,
+        metadata={"help": "Comma-separated module names inside the language model to adapt (never the vision tower)."},
+    )
+    train_projector: bool = field(default=True, metadata={"help": "Keep the projector trainable in Stage II."})
+
+    @property
+    def lora_targets(self) -> list[str]:
+        return [t.strip() for t in self.lora_target_modules.split(",") if t.strip()]
+
+
+_STAGE_FIELDS = ("learning_rate", "num_train_epochs", "max_steps")
+
+
+@dataclass
+class S2ITrainConfig(S2IStage2Config):
+    """Both stages from one command: shared settings, LoRA settings and per-stage overrides.
+
+    ``learning_rate`` / ``num_train_epochs`` / ``max_steps`` apply to both stages; ``stage1_*`` / ``stage2_*``
+    override them for one stage. Left unset, the learning rates are the stages' defaults (2e-5 and 2e-4).
+    """
+
+    learning_rate: float | None = field(default=None, metadata={"help": "Learning rate of both stages (default: per stage)."})
+    stage1_learning_rate: float | None = field(default=None, metadata={"help": "Stage I learning rate (default 2e-5)."})
+    stage2_learning_rate: float | None = field(default=None, metadata={"help": "Stage II learning rate (default 2e-4)."})
+    stage1_num_train_epochs: float | None = field(default=None, metadata={"help": "Stage I epochs."})
+    stage2_num_train_epochs: float | None = field(default=None, metadata={"help": "Stage II epochs."})
+    stage1_max_steps: int | None = field(default=None, metadata={"help": "Stage I steps (overrides epochs)."})
+    stage2_max_steps: int | None = field(default=None, metadata={"help": "Stage II steps (overrides epochs)."})
+
+    def __post_init__(self):
+        lr = self.learning_rate
+        self.learning_rate = 0.0 if lr is None else lr  # TrainingArguments wants a number; stage_config decides
+        self._shared_learning_rate = lr
+        super().__post_init__()
+
+    def stage_config(self, stage: int, output_dir: str) -> S2IStage1Config:
+        """The config of one stage, its checkpoints under ``output_dir``."""
+        if stage not in (1, 2):
+            raise ValueError(f"stage must be 1 or 2, got {stage}")
+        cls = S2IStage1Config if stage == 1 else S2IStage2Config
+        names = {f.name for f in fields(cls) if f.init}
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.init and f.name in names}
+        default_lr = next(f.default for f in fields(cls) if f.name == "learning_rate")
+        values["learning_rate"] = _first(getattr(self, f"stage{stage}_learning_rate"), self._shared_learning_rate, default_lr)
+        values["num_train_epochs"] = _first(getattr(self, f"stage{stage}_num_train_epochs"), self.num_train_epochs)
+        values["max_steps"] = _first(getattr(self, f"stage{stage}_max_steps"), self.max_steps)
+        values["output_dir"] = output_dir
+        values["run_name"] = f"{self.run_name or 's2i'}-stage{stage}" if self.run_name else None
+        return cls(**values)
+
+
+def _first(*values):
+    for v in values:
+        if v is not None:
+            return v
+    return None
+
+
+@dataclass
+class S2IScriptArguments:
+    """What ``s2i train`` trains, on what, where."""
+
+    model: str = field(default=None, metadata={"help": "Hub id or local folder of a video LMM (AutoModelForImageTextToText)."})
+    data: str = field(default=None, metadata={"help": "Folder written by `s2i build`, or a Hub dataset id."})
+    output: str = field(default=None, metadata={"help": "Output folder: stage1/, stage2/, merged/, training_summary.json."})
+    stage: str = field(default="both", metadata={"help": "Which stage(s) to run: 1, 2 or both.", "choices": ["1", "2", "both"]})
+    model_revision: str | None = field(default=None, metadata={"help": "Revision of a Hub model."})
+    data_revision: str | None = field(default=None, metadata={"help": "Revision of a Hub dataset."})
+    stage1_model: str | None = field(
+        default=None, metadata={"help": "With --stage 2: the Stage I model to start from (default: OUT/stage1 if it exists, else --model)."}
+    )
+    resume: bool = field(default=True, metadata={"help": "Resume each stage from its last checkpoint under OUT/checkpoints."})
+    merge: bool = field(default=True, metadata={"help": "Write OUT/merged (Stage II merged into the model)."})
+
+    def __post_init__(self):
+        missing = [name for name in ("model", "data", "output") if not getattr(self, name)]
+        if missing:
+            raise ValueError(f"s2i train needs {', '.join('--' + m for m in missing)}")
+        self.stage = str(self.stage)
+        if self.stage not in ("1", "2", "both"):
+            raise ValueError(f"--stage must be 1, 2 or both, got {self.stage!r}")
+        self.output = os.path.abspath(self.output)
+
+    @property
+    def stages(self) -> tuple[int, ...]:
+        return (1, 2) if self.stage == "both" else (int(self.stage),)

@@ -1,0 +1,172 @@
+"""``run_training``: Stage I then Stage II (or one of them) from a model id and a data folder, with outputs that the
+model card and ``s2i push model`` read::
+
+    OUT/stage1/                 full Stage I model + processor
+    OUT/stage2/                 the Stage II LoRA adapter (+ the projector, saved by peft) + processor
+    OUT/merged/                 Stage II merged into the model + processor (Auto classes load it)
+    OUT/training_summary.json   stages, steps, losses, trainable parameters, data sizes, frame sampling
+    OUT/checkpoints/stage{1,2}/ Trainer checkpoints; a rerun resumes from the last one
+
+A stage already completed (recorded in the summary, its folder present) is not run again on a rerun; delete its
+folder to retrain it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+from .config import S2IScriptArguments, S2ITrainConfig
+from .data import load_stage_data
+
+__all__ = ["run_training", "SUMMARY_FILE"]
+
+logger = logging.getLogger(__name__)
+SUMMARY_FILE = "training_summary.json"
+
+
+def _load_model(path: str, revision: str | None, trust_remote_code: bool):
+    from transformers import AutoModelForImageTextToText
+
+    return AutoModelForImageTextToText.from_pretrained(path, revision=revision, trust_remote_code=trust_remote_code)
+
+
+def _last_checkpoint(folder: str) -> str | None:
+    from transformers.trainer_utils import get_last_checkpoint
+
+    return get_last_checkpoint(folder) if os.path.isdir(folder) else None
+
+
+def _read_summary(path: str) -> dict[str, Any] | None:
+    if not os.path.isfile(path):
+        return None
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def _write_summary(path: str, summary: dict[str, Any]) -> None:
+    summary["timestamp"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(summary, fh, indent=2)
+        fh.write("\n")
+    os.replace(tmp, path)
+
+
+def _stage_record(trainer, result, dataset, cfg, output_dir: str, seconds: float) -> dict[str, Any]:
+    state = trainer.state
+    losses = [[int(e["step"]), float(e["loss"])] for e in state.log_history if "loss" in e and "step" in e]
+    return {
+        "rows": len(dataset),
+        "steps": int(state.global_step),
+        "epochs": float(state.epoch or 0.0),
+        "train_loss": float(result.training_loss) if result is not None else None,
+        "losses": losses,
+        "learning_rate": float(cfg.learning_rate),
+        "lr_scheduler_type": str(getattr(cfg.lr_scheduler_type, "value", cfg.lr_scheduler_type)),
+        "per_device_train_batch_size": int(cfg.per_device_train_batch_size),
+        "gradient_accumulation_steps": int(cfg.gradient_accumulation_steps),
+        "world_size": int(trainer.args.world_size),
+        "seed": int(cfg.seed),
+        "trainable_parameters": trainer.trainable_parameters(),
+        "total_parameters": trainer.total_parameters(),
+        "output_dir": os.path.basename(output_dir),
+        "runtime_seconds": round(seconds, 2),
+        "completed": True,
+    }
+
+
+def run_training(args: S2IScriptArguments, config: S2ITrainConfig) -> dict[str, Any]:
+    """Run the requested stage(s); returns the training summary (also written to ``OUT/training_summary.json``)."""
+    from transformers import AutoProcessor
+
+    from s2i_hf import __version__
+
+    from .model_parts import find_model_parts
+    from .stages import S2IStage1Trainer, S2IStage2Trainer
+
+    out = args.output
+    os.makedirs(out, exist_ok=True)
+    summary_path = os.path.join(out, SUMMARY_FILE)
+    previous = _read_summary(summary_path) if args.resume else None
+    if previous and (previous.get("base_model"), previous.get("data")) != (args.model, args.data):
+        raise ValueError(
+            f"{out} holds a run of {previous.get('base_model')} on {previous.get('data')}; use another --output "
+            f"for {args.model} on {args.data} (or --resume false to overwrite)"
+        )
+    sampling = config.frame_sampling
+    summary: dict[str, Any] = previous or {
+        "base_model": args.model,
+        "family": None,
+        "data": args.data,
+        "frame_sampling": sampling.to_dict(),
+        "stages": {},
+        "outputs": {},
+    }
+    if summary.get("frame_sampling") != sampling.to_dict():
+        raise ValueError(f"{out} was trained with frame sampling {summary.get('frame_sampling')}, not {sampling.to_dict()}")
+    summary["package_version"] = __version__
+    trust = bool(config.trust_remote_code)
+    processor = AutoProcessor.from_pretrained(args.model, revision=args.model_revision, trust_remote_code=trust)
+    is_main = True
+    model = None
+    stage1_dir = os.path.join(out, "stage1")
+
+    if 1 in args.stages:
+        done = summary["stages"].get("stage1", {}).get("completed") and os.path.isfile(os.path.join(stage1_dir, "config.json"))
+        if done:
+            logger.warning("Stage I is already complete in %s: skipped (delete the folder to train it again)", stage1_dir)
+        else:
+            model = _load_model(args.model, args.model_revision, trust)
+            summary["family"] = find_model_parts(model).model_type
+            cfg = config.stage_config(1, os.path.join(out, "checkpoints", "stage1"))
+            data = load_stage_data(args.data, "stage1", args.data_revision)
+            trainer = S2IStage1Trainer(model, cfg, data, processor)
+            is_main = trainer.is_world_process_zero()
+            start = time.perf_counter()
+            result = trainer.train(resume_from_checkpoint=_last_checkpoint(cfg.output_dir) if args.resume else None)
+            trainer.save_model(stage1_dir)
+            if is_main:
+                processor.save_pretrained(stage1_dir)
+                summary["stages"]["stage1"] = _stage_record(trainer, result, data, cfg, stage1_dir, time.perf_counter() - start)
+                summary["outputs"]["stage1"] = "stage1"
+                _write_summary(summary_path, summary)
+            # Stage II continues from these weights; its adapter should name them as its base
+            model.name_or_path = model.config._name_or_path = stage1_dir
+            del trainer
+
+    if 2 in args.stages:
+        start_from = args.stage1_model or (stage1_dir if os.path.isfile(os.path.join(stage1_dir, "config.json")) else args.model)
+        if model is None:
+            model = _load_model(start_from, args.model_revision if start_from == args.model else None, trust)
+            summary["family"] = summary.get("family") or find_model_parts(model).model_type
+        cfg = config.stage_config(2, os.path.join(out, "checkpoints", "stage2"))
+        data = load_stage_data(args.data, "stage2", args.data_revision)
+        trainer = S2IStage2Trainer(model, cfg, data, processor)
+        is_main = trainer.is_world_process_zero()
+        start = time.perf_counter()
+        result = trainer.train(resume_from_checkpoint=_last_checkpoint(cfg.output_dir) if args.resume else None)
+        stage2_dir = os.path.join(out, "stage2")
+        trainer.save_model(stage2_dir)
+        if is_main:
+            processor.save_pretrained(stage2_dir)
+            record = _stage_record(trainer, result, data, cfg, stage2_dir, time.perf_counter() - start)
+            record["starts_from"] = "stage1" if start_from == stage1_dir else start_from
+            record["lora"] = {
+                "r": cfg.lora_r, "alpha": cfg.lora_alpha, "dropout": cfg.lora_dropout,
+                "target_modules": cfg.lora_targets, "train_projector": cfg.train_projector,
+            }
+            summary["stages"]["stage2"] = record
+            summary["outputs"]["stage2"] = "stage2"
+            if args.merge:
+                merged_dir = os.path.join(out, "merged")
+                merged = trainer.model.merge_and_unload()
+                merged.save_pretrained(merged_dir)
+                processor.save_pretrained(merged_dir)
+                summary["outputs"]["merged"] = "merged"
+            _write_summary(summary_path, summary)
+    return summary

@@ -1,0 +1,124 @@
+"""The two curriculum stages as ``SFTTrainer`` subclasses.
+
+- :class:`S2IStage1Trainer`: freezes everything, then unfreezes the vision encoder and the projector (the language
+  model and the output layer stay frozen); trains on ``stage1`` rows.
+- :class:`S2IStage2Trainer`: LoRA on the language model only (targets restricted by a regex to modules under the
+  language model, since names like ``q_proj`` also exist in vision towers), the projector kept trainable through
+  peft's ``modules_to_save``; trains on ``stage2`` rows. Give it the Stage I model to follow the curriculum.
+
+Both build an :class:`~.collator.S2IVideoCollator` from their config's frame sampling unless given a collator.
+"""
+
+from __future__ import annotations
+
+import re
+
+from trl import SFTTrainer
+
+from .collator import S2IVideoCollator
+from .config import S2IStage1Config, S2IStage2Config
+from .model_parts import ModelParts, find_model_parts
+
+__all__ = ["S2IStage1Trainer", "S2IStage2Trainer", "lora_config_for", "freeze_for_stage1"]
+
+
+def freeze_for_stage1(model) -> ModelParts:
+    """Language model and output layer frozen; vision encoder and projector trainable. Returns the parts."""
+    parts = find_model_parts(model)
+    for p in model.parameters():
+        p.requires_grad_(False)
+    parts.set_trainable({"vision": True, "projector": True})
+    return parts
+
+
+def lora_config_for(model, args: S2IStage2Config):
+    """A peft ``LoraConfig`` whose targets match only inside the language model of ``model``."""
+    from peft import LoraConfig
+
+    parts = find_model_parts(model)
+    targets = args.lora_targets
+    if not targets:
+        raise ValueError("lora_target_modules is empty: name the language-model modules to adapt (e.g. q_proj,v_proj)")
+    regex = rf"^{re.escape(parts.language_prefix)}\.(?:.*\.)?(?:{'|'.join(re.escape(t) for t in targets)})$"
+    matched = [name for name, _ in model.named_modules() if re.fullmatch(regex, name)]
+    if not matched:
+        raise ValueError(
+            f"no module named {', '.join(targets)} inside the language model ({parts.language_prefix}) of "
+            f"{type(model).__name__}: set --lora_target_modules to names that exist there"
+        )
+    return LoraConfig(
+        r=args.lora_r,
+        lora_alpha=args.lora_alpha,
+        lora_dropout=args.lora_dropout,
+        target_modules=regex,
+        modules_to_save=parts.projector_modules_to_save(model) if args.train_projector else None,
+        bias="none",
+    )
+
+
+class _S2ITrainer(SFTTrainer):
+    """Shared by both stages: the video collator and a record of the parts and parameter counts."""
+
+    def __init__(self, model, args, train_dataset, processing_class, data_collator=None, **kwargs):
+        if data_collator is None:
+            data_collator = S2IVideoCollator(processing_class, args.frame_sampling)
+        super().__init__(
+            model=model, args=args, train_dataset=train_dataset, processing_class=processing_class,
+            data_collator=data_collator, **kwargs,
+        )
+
+    def trainable_parameters(self) -> dict[str, int]:
+        """Trainable parameter counts per part (vision / projector / language / lm_head), LoRA counted in language."""
+        base = self.model.get_base_model() if hasattr(self.model, "get_base_model") else self.model
+        counts = {"vision": 0, "projector": 0, "language": 0, "lm_head": 0}
+        parts = self.model_parts
+        prefixes = sorted(((name, part) for part, names in parts.names.items() for name in names if name), key=lambda x: -len(x[0]))
+        projector_extra = {n for n, _ in parts.params["projector"]}
+        for name, p in base.named_parameters():
+            if not p.requires_grad:
+                continue
+            clean = name.replace(".modules_to_save.default", "").replace(".original_module", "")
+            part = "projector" if clean in projector_extra else next(
+                (part for prefix, part in prefixes if clean == prefix or clean.startswith(prefix + ".")), None
+            )
+            if part is None:
+                raise ValueError(f"trainable parameter {name} is outside the model's parts")
+            counts[part] += p.numel()
+        return counts
+
+    def total_parameters(self) -> int:
+        return int(sum(p.numel() for p in self.model.parameters()))
+
+
+class S2IStage1Trainer(_S2ITrainer):
+    """Stage I: vision encoder + projector trained, language model frozen (see module docs)."""
+
+    def __init__(self, model, args: S2IStage1Config, train_dataset, processing_class, data_collator=None, **kwargs):
+        if not isinstance(args, S2IStage1Config):
+            raise TypeError(f"S2IStage1Trainer needs an S2IStage1Config, got {type(args).__name__}")
+        if kwargs.get("peft_config") is not None:
+            raise ValueError("Stage I trains the vision encoder and projector in full: no peft_config")
+        self.model_parts = freeze_for_stage1(model)
+        super().__init__(model, args, train_dataset, processing_class, data_collator, **kwargs)
+
+
+class S2IStage2Trainer(_S2ITrainer):
+    """Stage II: LoRA on the language model, projector trainable (see module docs)."""
+
+    def __init__(self, model, args: S2IStage2Config, train_dataset, processing_class, data_collator=None, **kwargs):
+        if not isinstance(args, S2IStage2Config):
+            raise TypeError(f"S2IStage2Trainer needs an S2IStage2Config, got {type(args).__name__}")
+        self.model_parts = find_model_parts(model)
+        for p in model.parameters():
+            p.requires_grad_(False)
+        kwargs["peft_config"] = kwargs.get("peft_config") or lora_config_for(model, args)
+        super().__init__(model, args, train_dataset, processing_class, data_collator, **kwargs)
+        self._check_lora_placement()
+
+    def _check_lora_placement(self) -> None:
+        prefix = self.model_parts.language_prefix + "."
+        base = self.model.get_base_model()
+        lora = [name for name, module in base.named_modules() if hasattr(module, "lora_A") and len(getattr(module, "lora_A", {}))]
+        outside = [name for name in lora if not name.startswith(prefix)]
+        if not lora or outside:
+            raise RuntimeError(f"LoRA placement is wrong: {len(lora)} adapted modules, outside the language model: {outside[:5]}")
