@@ -41,6 +41,7 @@ class Candidate:
     video_id: str
     source: str  # labeled | unlabeled
     labels: LabeledVideo | None = None
+    aliases: list[str] = field(default_factory=list)  # other inputs with the same content (scored once)
 
 
 @dataclass
@@ -142,6 +143,8 @@ def collect_candidates(videos, args: BuildArguments, staging_dir: str | None = N
             ref = _materialise(ref, vid, staging_dir)
         if vid in seen:
             prev = seen[vid]
+            if ref.name != prev.ref.name and ref.name not in prev.aliases:
+                prev.aliases.append(ref.name)
             if lab is not None and prev.labels is None:  # labels win over an unlabeled copy of the same video
                 prev.labels, prev.source = lab, kind
             continue
@@ -163,6 +166,14 @@ def _score_into_cache(cands: list[Candidate], scorer: VideoScorer, cache: ScoreC
         cache.put(vid, row)
         bar.update(1)
     bar.close()
+
+
+def _error_naming(name: str, row: dict[str, Any]) -> str:
+    """A cached error row's message, naming ``name`` instead of the path it was scored under."""
+    error, scored_as = row["error"], row.get("path")
+    if scored_as and error.startswith(f"{scored_as}: "):
+        error = error[len(scored_as) + 2:]
+    return f"{name}: {error}"
 
 
 def _light_scorer(scorer: VideoScorer) -> VideoScorer:
@@ -259,7 +270,10 @@ def build_dataset(videos, args: BuildArguments, *, scorer: VideoScorer | None = 
         if row is None:
             raise RuntimeError(f"score cache {cache.dir} has no entry for {c.ref.name} after scoring; was a rank killed?")
         if row.get("error"):
-            result.problems.append({"path": c.ref.name, "error": row["error"]})
+            # every input with this content is reported under its own name (the cached row may name
+            # another copy, or the same file where it was when first scored)
+            for name in (c.ref.name, *c.aliases):
+                result.problems.append({"path": name, "error": _error_naming(name, row)})
             continue
         records.append(_record(c, row, scorer))
     if args.balance_size is not None:
@@ -311,7 +325,7 @@ def build_dataset(videos, args: BuildArguments, *, scorer: VideoScorer | None = 
         result.records = records
         result.counts = dict(plan.counts)
         result.task_counts = {name: dict(sorted(t.items())) for name, t in plan.tasks.items() if name != "scores"}
-        write_dataset(plan.dir, args.out, work, counts=plan.counts, max_shard_size=args.max_shard_size)
+        write_dataset(plan.dir, args.out, work, counts=plan.counts, max_shard_size=args.max_shard_size, progress=progress)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     from ..cards.dataset_card import write_dataset_card
@@ -352,11 +366,24 @@ def _with_assistant_text(item, text):
     return {**item, "messages": messages}
 
 
-def write_dataset(plan_dir: str, out: str, work: str, *, counts: dict[str, int], max_shard_size: str = "500MB") -> None:
+def write_dataset(plan_dir: str, out: str, work: str, *, counts: dict[str, int], max_shard_size: str = "500MB", progress: bool = True) -> None:
     """Drive :class:`S2IBuilder` per config and lay the Parquet files out as ``OUT/<config>/<split>-*.parquet``.
 
     Each config's folder is replaced in one rename, so a killed build never leaves a half-written config.
     """
+    import datasets
+
+    quiet = not progress and not datasets.are_progress_bars_disabled()
+    if quiet:  # datasets' own "Generating ... split" bars
+        datasets.disable_progress_bars()
+    try:
+        _write_configs(plan_dir, out, work, counts=counts, max_shard_size=max_shard_size)
+    finally:
+        if quiet:
+            datasets.enable_progress_bars()
+
+
+def _write_configs(plan_dir: str, out: str, work: str, *, counts: dict[str, int], max_shard_size: str) -> None:
     for name in CONFIG_NAMES:
         final = os.path.join(out, name)
         if not counts.get(name):

@@ -23,6 +23,7 @@ import numpy as np
 
 __all__ = [
     "VIDEO_EXTENSIONS",
+    "MIN_FRAME_SIDE",
     "VideoError",
     "SamplingConfig",
     "Clip",
@@ -35,6 +36,9 @@ __all__ = [
 
 VIDEO_EXTENSIONS = (".mp4", ".mkv", ".webm", ".mov", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".flv", ".y4m", ".3gp")
 MANIFEST_EXTENSIONS = (".txt", ".csv", ".tsv", ".jsonl")
+# Smallest frame side that is scored: the blockiness scorer compares 8x8 blocks, so at least two per side;
+# a smaller video (e.g. 2x2) cannot be judged meaningfully and gets a clear error instead of made-up scores.
+MIN_FRAME_SIDE = 16
 
 
 class VideoError(Exception):
@@ -191,6 +195,8 @@ def _read_manifest(path: str) -> list[str]:
                 if not line.strip():
                     continue
                 row = json.loads(line)
+                if not isinstance(row, dict):
+                    raise ValueError(f"{path}:{n}: a manifest row must be a JSON object with a 'path' (or video/file/name) field")
                 key = next((k for k in ("path", "video", "file", "name") if k in row), None)
                 if key is None:
                     raise ValueError(f"{path}:{n}: a manifest row needs a 'path' (or video/file/name) field")
@@ -241,7 +247,7 @@ def resolve_videos(inputs: Iterable[str | os.PathLike], extensions: tuple[str, .
             if item.lower().endswith(MANIFEST_EXTENSIONS):
                 try:
                     listed = _read_manifest(item)
-                except (ValueError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+                except (OSError, ValueError, csv.Error) as exc:  # ValueError covers JSON and UTF-8 decoding errors
                     problems.append((item, f"unreadable manifest: {exc}"))
                     continue
                 for entry in listed:
@@ -327,6 +333,8 @@ def load_clip(video: str | os.PathLike | VideoRef | bytes | Any, sampling: Sampl
     total = int(meta.num_frames or 0)
     if width <= 0 or height <= 0:
         raise VideoError(name, "video stream has no frame size")
+    if min(width, height) < MIN_FRAME_SIDE:
+        raise VideoError(name, f"video is {width}x{height} pixels; at least {MIN_FRAME_SIDE} on each side are needed to judge its quality")
     if total < 2:
         raise VideoError(name, f"video has {total} frame{'s' if total != 1 else ''}; at least 2 are needed to judge motion")
 
@@ -409,6 +417,8 @@ def _first_line(exc: BaseException) -> str:
     text = lines[0] if lines else type(exc).__name__
     text = re.sub(r"^\w+, \S+\.cpp:\d+, ", "", text)
     text = re.sub(r"Could not open input file: .*? (?=[A-Z])", "", text)
+    # which decoder call hit the bad data depends on FFmpeg's thread count: keep only FFmpeg's reason
+    text = re.sub(r"^Could not (?:push packet to|flush|receive frame from) decoder: ", "", text)
     if "best video stream is unknown" in text or "No valid stream" in text:
         return "no video stream: the file holds audio only or no streams"
     return text.strip()

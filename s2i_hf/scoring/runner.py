@@ -9,6 +9,8 @@ import json
 import multiprocessing as mp
 import os
 import tempfile
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Iterable, Iterator
@@ -58,12 +60,30 @@ def score_one(scorer: VideoScorer, ref: VideoRef) -> dict[str, Any]:
 _WORKER_SCORER: VideoScorer | None = None
 
 
-def _init_worker(scorer: VideoScorer, threads: int):
+def _init_worker(scorer: VideoScorer, threads: int, parent_pid: int | None = None):
     global _WORKER_SCORER
     import torch
 
     torch.set_num_threads(threads)
     _WORKER_SCORER = scorer
+    if parent_pid is not None:
+        _exit_with_parent(parent_pid)
+
+
+def _exit_with_parent(parent_pid: int, interval: float = 0.5):
+    """Exit this worker once its parent is gone.
+
+    A parent killed with SIGKILL (an OOM kill, a cluster pre-emption) cannot shut its pool down, and its
+    workers would otherwise wait forever for work that never comes.
+    """
+
+    def watch():
+        while True:
+            time.sleep(interval)
+            if os.getppid() != parent_pid:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="s2i-parent-watch", daemon=True).start()
 
 
 def _work(ref: VideoRef) -> dict[str, Any]:
@@ -220,7 +240,7 @@ def iter_scores(scorer: VideoScorer, jobs: list[tuple[Any, VideoRef]], workers: 
             yield i, score_one(scorer, ref)
         return
     retry: list[tuple[int, VideoRef]] = []
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=_pool_context(), initializer=_init_worker, initargs=(scorer, threads)) as pool:
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=_pool_context(), initializer=_init_worker, initargs=(scorer, threads, os.getpid())) as pool:
         futures = {pool.submit(_work, ref): (i, ref) for i, ref in jobs}
         for fut in as_completed(futures):
             i, ref = futures[fut]
@@ -233,7 +253,7 @@ def iter_scores(scorer: VideoScorer, jobs: list[tuple[Any, VideoRef]], workers: 
     # A worker that dies (e.g. a decoder crash) breaks the whole pool: the videos it left unfinished are
     # retried one process each, so only the culprit gets an error row.
     for i, ref in sorted(retry, key=lambda job: job[0]):
-        with ProcessPoolExecutor(max_workers=1, mp_context=_pool_context(), initializer=_init_worker, initargs=(scorer, threads)) as pool:
+        with ProcessPoolExecutor(max_workers=1, mp_context=_pool_context(), initializer=_init_worker, initargs=(scorer, threads, os.getpid())) as pool:
             try:
                 yield i, pool.submit(_work, ref).result()
             except BrokenProcessPool:
