@@ -17,9 +17,13 @@ style with ``{% generation %}`` markers around the assistant answer *and* its en
 vision tower / projector / language model live in the loaded model, and how to give the processor pre-sampled
 frames (:meth:`TinyFamily.frames_kwargs`) or let it sample a file (:meth:`TinyFamily.sampling_kwargs`).
 Importing this package is cheap: torch and transformers load when a model is built.
+
+:class:`HubServer` is a small in-memory Hub on 127.0.0.1 (repo creation, preupload, commit, LFS, file
+resolution, tree listing) for testing publishing end to end; ``HubServer().activate()`` points the HF stack at it.
 """
 
 from .chat_templates import CHAT_TEMPLATES
+from .hub_server import HubServer
 from .families import FAMILY_INFO, TINY_FAMILIES, TinyFamily, get_module, get_modules, get_parameters
 from .models import DEFAULT_NUM_FRAMES, FRAME_SIZE, PATCH_SIZE, make_tiny_model
 from .tokenization import tiny_corpus
@@ -29,6 +33,7 @@ __all__ = [
     "DEFAULT_NUM_FRAMES",
     "FAMILY_INFO",
     "FRAME_SIZE",
+    "HubServer",
     "PATCH_SIZE",
     "TINY_FAMILIES",
     "TinyFamily",

@@ -1,0 +1,358 @@
+"""Publishing end to end against the in-memory Hub (s2i_hf.testing.HubServer on 127.0.0.1): `s2i push dataset`
+then load_dataset(REPO, "stage1"); `s2i push model` then from_pretrained(REPO) (merged and adapter layouts);
+`s2i push results` then valid .eval_results entries and a model-index equal to the results files; dry runs
+write exactly the uploaded files; cards render fully, their YAML parses, their numbers equal the artifacts'."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+import yaml
+from s2i_hf.eval_suite.results import EvalResult
+
+from s2i_hf.cli import main as s2i
+from s2i_hf.testing import HubServer
+
+TOKEN = "hf_s2iTestTokenThatMustNeverBePrinted"
+FAMILY = "qwen2_5_vl"
+PLACEHOLDERS = ("{{", "}}", "{%", "%}", "More Information Needed", "[TODO", "None |", "| None")
+
+
+# --- fixtures -------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    """The test Hub, the HF stack pointed at it (online, no Xet, own cache) and a token in HF_TOKEN."""
+    cache = str(tmp_path_factory.mktemp("hub-cache"))
+    with pytest.MonkeyPatch.context() as mp, HubServer() as server, server.activate(cache_dir=cache):
+        mp.setenv("HF_TOKEN", TOKEN)
+        yield server
+    assert not server.unhandled, f"requests the test hub could not answer: {server.unhandled}"
+
+
+@pytest.fixture(scope="module")
+def dataset_dir(tmp_path_factory, sample_clips):
+    """A small built S2I folder (3 real clips, 1 s each)."""
+    from s2i_hf.dataset_builder import BuildArguments, build_dataset
+
+    clips = tmp_path_factory.mktemp("pub-clips")
+    paths = []
+    for name in ("bikes", "bigbuckbunny", "carphone_pristine", "carphone_distorted"):
+        path = str(clips / f"{name}.mp4")
+        subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-i", sample_clips[name], "-t", "1", "-vf", "scale=160:-2",
+                        "-pix_fmt", "yuv420p", "-c:v", "libx264", "-preset", "veryfast", path], check=True)
+        paths.append(path)
+    out = str(tmp_path_factory.mktemp("pub-build") / "s2i")
+    build_dataset(paths, BuildArguments(out=out, seed=3, frames=8, window=4, bench_size=2, bench_fraction=0.25, quiet=True))
+    return out
+
+
+def _summary_stage(rows, steps, lr, trainable, total, output_dir, **extra):
+    losses = [[s, round(5.0 - 0.1 * s, 4)] for s in range(1, steps + 1)]
+    return {"rows": rows, "steps": steps, "epochs": 1.0, "train_loss": round(sum(l for _, l in losses) / steps, 4), "losses": losses,
+            "learning_rate": lr, "per_device_train_batch_size": 2, "gradient_accumulation_steps": 1,
+            "trainable_parameters": trainable, "total_parameters": total, "output_dir": output_dir, **extra}
+
+
+@pytest.fixture(scope="module")
+def training_output(tmp_path_factory):
+    """The `s2i train` output contract built directly with peft on a tiny model: stage1/ (full model),
+    stage2/ (LoRA adapter), merged/, training_summary.json."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    from s2i_hf.testing import get_parameters, make_tiny_model
+
+    root = tmp_path_factory.mktemp("train")
+    base = make_tiny_model(FAMILY, str(root / "base"))
+    out = root / "out"
+    processor = AutoProcessor.from_pretrained(base)
+    model = AutoModelForImageTextToText.from_pretrained(base)
+    parts = get_parameters(model, FAMILY)
+    gen = torch.Generator().manual_seed(1)
+    with torch.no_grad():  # "Stage I": only vision + projector move
+        for p in parts["vision"] + parts["projector"]:
+            p.add_(0.02 * torch.randn(p.shape, generator=gen))
+    model.save_pretrained(out / "stage1")
+    processor.save_pretrained(out / "stage1")
+    target = r".*language_model.*\.(q_proj|v_proj)"
+    peft_model = get_peft_model(model, LoraConfig(r=4, lora_alpha=8, lora_dropout=0.05, target_modules=target))
+    with torch.no_grad():  # "Stage II": a LoRA that changes the outputs
+        for name, p in peft_model.named_parameters():
+            if "lora_B" in name:
+                p.copy_(0.05 * torch.randn(p.shape, generator=gen))
+    lora_trainable = sum(p.numel() for n, p in peft_model.named_parameters() if "lora_" in n)
+    peft_model.save_pretrained(out / "stage2")
+    processor.save_pretrained(out / "stage2")
+    merged = peft_model.merge_and_unload()
+    merged.save_pretrained(out / "merged")
+    processor.save_pretrained(out / "merged")
+    sizes = {k: sum(p.numel() for p in v) for k, v in get_parameters(merged, FAMILY).items()}
+    total = sum(sizes.values())
+    summary = {
+        "base_model": base, "family": FAMILY, "data": "tester/s2i-data", "frame_sampling": {"num_frames": 8, "fps": None, "max_pixels": None},
+        "stages": {
+            "stage1": _summary_stage(84, 20, 1e-4, {"vision": sizes["vision"], "projector": sizes["projector"], "language": 0, "lm_head": 0}, total, "stage1"),
+            "stage2": _summary_stage(96, 12, 2e-4, {"vision": 0, "projector": sizes["projector"], "language": lora_trainable, "lm_head": 0}, total + lora_trainable, "stage2",
+                                     lora={"r": 4, "alpha": 8, "dropout": 0.05, "target_modules": target}),
+        },
+        "outputs": {"stage1": "stage1", "stage2": "stage2", "merged": "merged"}, "package_version": "0.1.0.dev0", "timestamp": "2026-12-01T12:00:00+00:00",
+    }
+    (out / "training_summary.json").write_text(json.dumps(summary, indent=2))
+    return str(out)
+
+
+@pytest.fixture(scope="module")
+def results_files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("results")
+    tuned = [
+        EvalResult(model_id="tester/s2i-model", dataset="konvid_1k", task="vqa", n=1200, split="test",
+                   metrics={"srcc": 0.7312, "plcc": 0.7455, "krcc": 0.5401, "rmse": 0.4123}, settings={"num_frames": 8}),
+        EvalResult(model_id="tester/s2i-model", dataset="s2i_bench", task="s2i_bench", n=2, split="test", dataset_hub_id="tester/s2i-data",
+                   metrics={"ci": 3.1, "cu": 2.5, "do": 2.25, "tu": 2.0}, judge={"id": "judge-x", "prompt_hash": "abc", "parse_failures": 0, "parse_failure_rate": 0.0}),
+    ]
+    baseline = [EvalResult(model_id="org/base-model", dataset="konvid_1k", task="vqa", n=1200, metrics={"srcc": 0.392, "plcc": 0.394, "krcc": 0.27, "rmse": 0.61}),
+                EvalResult(model_id="org/base-model", dataset="s2i_bench", task="s2i_bench", n=2, dataset_hub_id="tester/s2i-data", metrics={"ci": 1.5, "cu": 1.25, "do": 1.0, "tu": 1.1})]
+    (folder / "tuned").mkdir()
+    (folder / "base").mkdir()
+    return [r.save(str(folder / "tuned")) for r in tuned], [r.save(str(folder / "base")) for r in baseline]
+
+
+def run(capsys, *argv):
+    code = s2i(list(argv))
+    out = capsys.readouterr()
+    assert TOKEN not in out.out + out.err
+    assert code == 0, out.err
+    return out.out + out.err
+
+
+def listing(folder):
+    return {os.path.relpath(os.path.join(r, f), folder).replace(os.sep, "/") for r, _, fs in os.walk(folder) for f in fs}
+
+
+def card_parts(text):
+    assert text.startswith("---\n")
+    _, meta, body = text.split("---\n", 2)
+    for marker in PLACEHOLDERS:
+        assert marker not in body, (marker, body)
+    return yaml.safe_load(meta), body
+
+
+def logits(model, ids=(1, 5, 9, 13, 20, 7)):
+    import torch
+
+    with torch.no_grad():
+        return model(input_ids=torch.tensor([list(ids)])).logits
+
+
+# --- dataset --------------------------------------------------------------------------------------------
+def test_push_dataset_then_load_dataset_from_the_hub(hub, dataset_dir, capsys, tmp_path):
+    from datasets import Video, load_dataset
+
+    run(capsys, "push", "dataset", dataset_dir, "tester/s2i-data")
+    files = hub.files("tester/s2i-data", "dataset")
+    assert not [f for f in files if f.startswith(".score_cache") or "/." in f]
+    assert {"README.md", "eval.yaml", "level_distribution.png", "build_report.json"} <= set(files)
+    assert "stage1/train-00000-of-00001.parquet" in hub.lfs_paths("tester/s2i-data", "dataset")
+
+    remote = load_dataset("tester/s2i-data", "stage1", split="train")
+    local = load_dataset(dataset_dir, "stage1", split="train")
+    assert len(remote) == len(local) > 0
+    assert remote.remove_columns("video").to_list() == local.remove_columns("video").to_list()
+    rv, lv = remote.cast_column("video", Video(decode=False)), local.cast_column("video", Video(decode=False))
+    assert [r["video"]["bytes"] for r in rv] == [r["video"]["bytes"] for r in lv]
+    bench = load_dataset("tester/s2i-data", "bench", split="test")
+
+    meta, body = card_parts(files["README.md"].decode())
+    assert {c["config_name"] for c in meta["configs"]} == {"scores", "stage1", "stage2", "bench"}
+    assert 'load_dataset("tester/s2i-data", "stage1"' in body
+    assert '`load_dataset("tester/s2i-data", "bench", split="test")`' in body
+    assert f"| `stage1` | train | {len(local)} |" in body
+    assert json.loads(files["build_report.json"])["out"] == "tester/s2i-data"  # no local path published
+    eval_yaml = yaml.safe_load(files["eval.yaml"])
+    assert [t["id"] for t in eval_yaml["tasks"]] == ["ci", "cu", "do", "tu"]
+    assert all(t["config"] == "bench" and t["split"] == "test" for t in eval_yaml["tasks"])
+    assert f"({len(bench)} questions)" in eval_yaml["description"]
+
+    # the dry run writes exactly the files (and bytes) that were uploaded
+    dry = tmp_path / "dry"
+    run(capsys, "push", "dataset", dataset_dir, "tester/s2i-data", "--dry-run", str(dry))
+    assert listing(dry) == set(files) - {".gitattributes"}
+    assert all((dry / f).read_bytes() == files[f] for f in listing(dry))
+    assert s2i(["push", "dataset", dataset_dir, "tester/s2i-data", "--dry-run", str(dry)]) == 1  # not empty: refused
+
+
+def test_push_dataset_to_a_branch_and_as_a_pull_request(hub, dataset_dir, capsys):
+    run(capsys, "push", "dataset", dataset_dir, "tester/s2i-branch", "--revision", "v1", "--private")
+    repo = hub.repo("tester/s2i-branch", "dataset")
+    assert repo.private and set(hub.files("tester/s2i-branch", "dataset", "main")) == {".gitattributes"}
+    assert "README.md" in hub.files("tester/s2i-branch", "dataset", "v1")
+    out = run(capsys, "push", "dataset", dataset_dir, "tester/s2i-branch", "--create-pr")
+    assert "/discussions/1" in out
+    assert "README.md" in hub.files("tester/s2i-branch", "dataset", "refs/pr/1")
+    assert "README.md" not in hub.files("tester/s2i-branch", "dataset", "main")
+
+
+def test_push_without_a_token_fails_clearly(hub, dataset_dir, capsys, monkeypatch, tmp_path):
+    monkeypatch.delenv("HF_TOKEN")
+    monkeypatch.setenv("HF_TOKEN_PATH", str(tmp_path / "no-token"))
+    import huggingface_hub.constants as hc
+
+    monkeypatch.setattr(hc, "HF_TOKEN_PATH", str(tmp_path / "no-token"))
+    monkeypatch.setattr(hc, "HF_STORED_TOKENS_PATH", str(tmp_path / "no-stored-tokens"))
+    assert s2i(["push", "dataset", dataset_dir, "tester/s2i-nologin"]) == 1
+    assert "no Hugging Face token" in capsys.readouterr().err
+    assert ("dataset", "tester/s2i-nologin") not in hub.repos
+
+
+# --- model ----------------------------------------------------------------------------------------------
+def test_push_model_merged_loads_and_card_matches_summary(hub, training_output, capsys, tmp_path):
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    run(capsys, "push", "model", training_output, "tester/s2i-model")
+    files = hub.files("tester/s2i-model")
+    assert {"config.json", "model.safetensors", "processor_config.json", "training_summary.json", "training_loss.png", "README.md"} <= set(files)
+    assert not any(f.startswith("adapter") for f in files)  # merged + Stage I: the adapter needs Stage I weights, left out
+    remote = AutoModelForImageTextToText.from_pretrained("tester/s2i-model")
+    local = AutoModelForImageTextToText.from_pretrained(os.path.join(training_output, "merged"))
+    assert (logits(remote) - logits(local)).abs().max().item() == 0.0
+    AutoProcessor.from_pretrained("tester/s2i-model")
+
+    summary = json.loads(files["training_summary.json"])
+    with open(os.path.join(training_output, "training_summary.json")) as fh:
+        assert summary == json.load(fh)
+    meta, body = card_parts(files["README.md"].decode())
+    assert meta["pipeline_tag"] == "video-text-to-text" and "base_model" not in meta  # a local base is not a Hub id
+    assert meta["datasets"] == ["tester/s2i-data"] and "model-index" not in meta
+    s1, s2 = summary["stages"]["stage1"], summary["stages"]["stage2"]
+    assert f"| Training rows | {s1['rows']:,} | {s2['rows']:,} |" in body
+    assert f"| Optimizer steps | {s1['steps']} | {s2['steps']} |" in body
+    assert f"| Learning rate | {s1['learning_rate']:g} | {s2['learning_rate']:g} |" in body
+    assert f"| Mean training loss | {s1['train_loss']:g} | {s2['train_loss']:g} |" in body
+    assert f"| Total parameters | {s1['total_parameters']:,} | {s2['total_parameters']:,} |" in body
+    assert f"vision {s1['trainable_parameters']['vision']:,}" in body
+    assert f"| LoRA rank r | - | {s2['lora']['r']} |" in body
+    assert 'QualityScorer.from_pretrained("tester/s2i-model", num_frames=8)' in body
+
+    dry = tmp_path / "dry"
+    run(capsys, "push", "model", training_output, "tester/s2i-model", "--dry-run", str(dry))
+    assert listing(dry) == set(files) - {".gitattributes"}
+    assert all((dry / f).read_bytes() == files[f] for f in listing(dry))
+
+
+def test_push_model_adapter_layout_loads_with_peft(hub, training_output, capsys):
+    from peft import PeftModel
+    from transformers import AutoModelForImageTextToText
+
+    run(capsys, "push", "model", training_output, "tester/s2i-adapter", "--weights", "adapter")
+    files = hub.files("tester/s2i-adapter")
+    assert {"model.safetensors", "adapter/adapter_config.json", "adapter/adapter_model.safetensors"} <= set(files)
+    assert json.loads(files["adapter/adapter_config.json"])["base_model_name_or_path"] == "tester/s2i-adapter"
+    base = AutoModelForImageTextToText.from_pretrained("tester/s2i-adapter")  # the Stage I model
+    tuned = PeftModel.from_pretrained(base, "tester/s2i-adapter", subfolder="adapter")
+    merged = AutoModelForImageTextToText.from_pretrained(os.path.join(training_output, "merged"))
+    assert (logits(tuned) - logits(merged)).abs().max().item() < 1e-4
+    _, body = card_parts(files["README.md"].decode())
+    assert 'PeftModel.from_pretrained(model, "tester/s2i-adapter", subfolder="adapter")' in body
+
+
+def test_stage2_only_output_pushes_the_adapter_on_a_hub_base(hub, training_output, capsys, tmp_path):
+    from huggingface_hub import HfApi
+    from peft import PeftModel
+    from transformers import AutoModelForImageTextToText
+
+    base_dir = os.path.join(os.path.dirname(training_output), "base")
+    HfApi().create_repo("tester/tiny-base")
+    HfApi().upload_folder(repo_id="tester/tiny-base", folder_path=base_dir)
+    out = tmp_path / "stage2-only"
+    shutil.copytree(os.path.join(training_output, "stage2"), out / "stage2")
+    with open(os.path.join(training_output, "training_summary.json")) as fh:
+        summary = json.load(fh)
+    summary.update(base_model="tester/tiny-base", outputs={"stage2": "stage2"})
+    del summary["stages"]["stage1"]
+    (out / "training_summary.json").write_text(json.dumps(summary))
+
+    run(capsys, "push", "model", str(out), "tester/s2i-lora")
+    files = hub.files("tester/s2i-lora")
+    assert {"adapter_config.json", "adapter_model.safetensors", "processor_config.json"} <= set(files) and "config.json" not in files
+    tuned = PeftModel.from_pretrained(AutoModelForImageTextToText.from_pretrained("tester/tiny-base"), "tester/s2i-lora")
+    assert tuned.peft_config["default"].r == 4
+    meta, body = card_parts(files["README.md"].decode())
+    assert meta["base_model"] == "tester/tiny-base" and meta["library_name"] == "peft"
+    assert "Stage I (vision" not in body and "| Training rows | 96 |" in body
+    assert 'QualityScorer.from_pretrained("tester/tiny-base", adapter="tester/s2i-lora", num_frames=8)' in body
+
+
+# --- results and leaderboard -----------------------------------------------------------------------------
+def _model_index_values(meta):
+    out = {}
+    for block in meta["model-index"][0]["results"]:
+        for metric in block["metrics"]:
+            out[(block["dataset"]["name"], block["dataset"]["split"], metric["type"])] = metric["value"]
+    return out
+
+
+def test_push_results_writes_eval_results_and_model_index(hub, training_output, results_files, capsys):
+    from huggingface_hub import parse_eval_result_entries
+
+    tuned, _ = results_files
+    if ("model", "tester/s2i-model") not in hub.repos:
+        run(capsys, "push", "model", training_output, "tester/s2i-model")
+    run(capsys, "push", "results", *tuned, "tester/s2i-model", "--benchmark", "konvid_1k=tester/konvid-1k")
+    files = hub.files("tester/s2i-model")
+    results = [EvalResult.load(p) for p in tuned]
+    expected = {(r.dataset, r.split, m): v for r in results for m, v in r.metrics.items()}
+
+    entry_files = sorted(f for f in files if f.startswith(".eval_results/"))
+    assert entry_files == [".eval_results/konvid_1k_test.yaml", ".eval_results/s2i_bench_test.yaml"]
+    got = {}
+    for name in entry_files:
+        for e in parse_eval_result_entries(yaml.safe_load(files[name])):
+            got[(e.dataset_id, e.task_id)] = e.value
+            assert e.date and "n=" in e.notes
+    assert got == {("tester/konvid-1k" if r.dataset == "konvid_1k" else "tester/s2i-data", m): v for r in results for m, v in r.metrics.items()}
+    assert {f"results/{os.path.basename(p)}" for p in tuned} <= set(files)
+
+    meta, body = card_parts(files["README.md"].decode())
+    assert _model_index_values(meta) == expected
+    assert meta["model-index"][0]["name"] == "tester/s2i-model"
+    assert "## Training" in body and "| Training rows |" in body  # the training part of the card is kept
+    assert "| s2i_bench | test |" not in body and "[s2i_bench](https://huggingface.co/datasets/tester/s2i-data) | test |" in body
+    assert "| 0.7312 | 0.7455 | 0.5401 | 0.4123 |" in body
+
+    # a second push replaces the same metrics and keeps the others
+    newer = EvalResult.load(tuned[0])
+    newer.metrics["srcc"] = 0.8
+    path = newer.save(os.path.join(os.path.dirname(tuned[0]), "newer"))
+    run(capsys, "push", "results", path, "tester/s2i-model", "--benchmark", "konvid_1k=tester/konvid-1k")
+    meta, _ = card_parts(hub.files("tester/s2i-model")["README.md"].decode())
+    assert _model_index_values(meta) == {**expected, ("konvid_1k", "test", "srcc"): 0.8}
+
+
+def test_push_results_to_a_repo_without_card_and_dry_run(hub, results_files, capsys, tmp_path):
+    tuned, _ = results_files
+    dry = tmp_path / "dry"
+    out = run(capsys, "push", "results", *tuned, "tester/results-only", "--dry-run", str(dry))
+    assert ("model", "tester/results-only") not in hub.repos  # nothing uploaded
+    assert listing(dry) == {"README.md", ".eval_results/s2i_bench_test.yaml", *(f"results/{os.path.basename(p)}" for p in tuned)}
+    assert "note: konvid_1k (test): no Hub dataset id" in out
+    meta, body = card_parts((dry / "README.md").read_text())
+    assert len(_model_index_values(meta)) == 8 and "# Evaluation results: tester/results-only" in body
+    run(capsys, "push", "results", *tuned, "tester/results-only")
+    assert listing(dry) == set(hub.files("tester/results-only")) - {".gitattributes"}
+
+
+def test_leaderboard_command(results_files, capsys, tmp_path):
+    tuned, base = results_files
+    out = tmp_path / "board" / "leaderboard.md"
+    code = s2i(["leaderboard", *tuned, *base, "--out", str(out), "--eval_results", str(tmp_path / "entries")])
+    assert code == 0
+    text = out.read_text()
+    assert f"| tester/s2i-model | **{0.7312:.3f}** | **{0.7455:.3f}** | **3.100** | **2.500** | **2.250** | **2.000** |" in text
+    assert "| org/base-model | 0.392 | 0.394 | 1.500 | 1.250 | 1.000 | 1.100 |" in text
+    assert os.path.getsize(tmp_path / "board" / "leaderboard.png") > 5000
+    assert sorted(os.listdir(tmp_path / "entries")) == ["s2i_bench_test.yaml"]
