@@ -28,6 +28,12 @@ __all__ = ["S2IScriptArguments", "S2IStage1Config", "S2IStage2Config", "S2ITrain
 DEFAULT_LORA_TARGETS = "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj"
 
 
+def _cuda_available() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
 def _bf16_available() -> bool:
     import torch
 
@@ -49,6 +55,11 @@ class S2IStage1Config(SFTConfig):
     activation_checkpointing: bool | None = field(default=False, metadata={"help": "Recompute activations to save memory."})
     bf16: bool | None = field(default=None, metadata={"help": "bf16 mixed precision; default: on where the GPU supports it."})
     logging_steps: float = field(default=1, metadata={"help": "Log the loss every N steps."})
+    ddp_find_unused_parameters: bool | None = field(
+        default=True,
+        metadata={"help": "DDP: tolerate trainable parameters a video batch does not use (LLaVA's image_newline, "
+                          "vision layers after the feature layer)."},
+    )
     dataset_kwargs: dict[str, Any] | str | None = field(
         default_factory=lambda: {"skip_prepare_dataset": True},
         metadata={"help": "The collator renders rows itself: the dataset is not tokenized ahead."},
@@ -57,6 +68,8 @@ class S2IStage1Config(SFTConfig):
     def __post_init__(self):
         if self.bf16 is None:
             self.bf16 = _bf16_available() and not self.fp16
+        if not _cuda_available():
+            self.dataloader_pin_memory = False  # nothing to pin to; avoids a warning per epoch
         super().__post_init__()
         self.frame_sampling  # validates num_frames / fps
 
