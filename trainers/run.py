@@ -112,60 +112,56 @@ def run_training(args: S2IScriptArguments, config: S2ITrainConfig) -> dict[str, 
     summary["package_version"] = __version__
     trust = bool(config.trust_remote_code)
     processor = AutoProcessor.from_pretrained(args.model, revision=args.model_revision, trust_remote_code=trust)
-    is_main = True
     model = None
-    stage1_dir = os.path.join(out, "stage1")
+    stage1_dir, stage2_dir = os.path.join(out, "stage1"), os.path.join(out, "stage2")
 
-    if 1 in args.stages:
-        done = summary["stages"].get("stage1", {}).get("completed") and os.path.isfile(os.path.join(stage1_dir, "config.json"))
-        if done:
-            logger.warning("Stage I is already complete in %s: skipped (delete the folder to train it again)", stage1_dir)
-        else:
-            model = _load_model(args.model, args.model_revision, trust)
-            summary["family"] = find_model_parts(model).model_type
-            cfg = config.stage_config(1, os.path.join(out, "checkpoints", "stage1"))
-            data = load_stage_data(args.data, "stage1", args.data_revision)
-            trainer = S2IStage1Trainer(model, cfg, data, processor)
-            is_main = trainer.is_world_process_zero()
-            start = time.perf_counter()
-            result = trainer.train(resume_from_checkpoint=_last_checkpoint(cfg.output_dir) if args.resume else None)
-            trainer.save_model(stage1_dir)
-            if is_main:
-                processor.save_pretrained(stage1_dir)
-                summary["stages"]["stage1"] = _stage_record(trainer, result, data, cfg, stage1_dir, time.perf_counter() - start)
-                summary["outputs"]["stage1"] = "stage1"
-                _write_summary(summary_path, summary)
-            # Stage II continues from these weights; its adapter should name them as its base
-            model.name_or_path = model.config._name_or_path = stage1_dir
-            del trainer
+    def completed(stage: int, marker: str) -> bool:
+        if summary["stages"].get(f"stage{stage}", {}).get("completed") and os.path.isfile(marker):
+            logger.warning("Stage %d is already complete in %s: skipped (delete that folder to train it again)", stage, out)
+            return True
+        return False
 
-    if 2 in args.stages:
+    def train_stage(stage: int, trainer_cls, model, output_dir: str):
+        cfg = config.stage_config(stage, os.path.join(out, "checkpoints", f"stage{stage}"))
+        data = load_stage_data(args.data, f"stage{stage}", args.data_revision)
+        trainer = trainer_cls(model, cfg, data, processor)
+        start = time.perf_counter()
+        result = trainer.train(resume_from_checkpoint=_last_checkpoint(cfg.output_dir) if args.resume else None)
+        trainer.save_model(output_dir)
+        if not trainer.is_world_process_zero():
+            return trainer, None
+        processor.save_pretrained(output_dir)
+        summary["outputs"][f"stage{stage}"] = f"stage{stage}"
+        return trainer, _stage_record(trainer, result, data, cfg, output_dir, time.perf_counter() - start)
+
+    if 1 in args.stages and not completed(1, os.path.join(stage1_dir, "config.json")):
+        model = _load_model(args.model, args.model_revision, trust)
+        summary["family"] = find_model_parts(model).model_type
+        trainer, record = train_stage(1, S2IStage1Trainer, model, stage1_dir)
+        if record is not None:
+            summary["stages"]["stage1"] = record
+            _write_summary(summary_path, summary)
+        # Stage II continues from these weights; its adapter names them as its base
+        model.name_or_path = model.config._name_or_path = stage1_dir
+        del trainer
+
+    if 2 in args.stages and not completed(2, os.path.join(stage2_dir, "adapter_config.json")):
         start_from = args.stage1_model or (stage1_dir if os.path.isfile(os.path.join(stage1_dir, "config.json")) else args.model)
         if model is None:
             model = _load_model(start_from, args.model_revision if start_from == args.model else None, trust)
             summary["family"] = summary.get("family") or find_model_parts(model).model_type
-        cfg = config.stage_config(2, os.path.join(out, "checkpoints", "stage2"))
-        data = load_stage_data(args.data, "stage2", args.data_revision)
-        trainer = S2IStage2Trainer(model, cfg, data, processor)
-        is_main = trainer.is_world_process_zero()
-        start = time.perf_counter()
-        result = trainer.train(resume_from_checkpoint=_last_checkpoint(cfg.output_dir) if args.resume else None)
-        stage2_dir = os.path.join(out, "stage2")
-        trainer.save_model(stage2_dir)
-        if is_main:
-            processor.save_pretrained(stage2_dir)
-            record = _stage_record(trainer, result, data, cfg, stage2_dir, time.perf_counter() - start)
+        trainer, record = train_stage(2, S2IStage2Trainer, model, stage2_dir)
+        if record is not None:
+            cfg = trainer.args
             record["starts_from"] = "stage1" if start_from == stage1_dir else start_from
             record["lora"] = {
                 "r": cfg.lora_r, "alpha": cfg.lora_alpha, "dropout": cfg.lora_dropout,
                 "target_modules": cfg.lora_targets, "train_projector": cfg.train_projector,
             }
             summary["stages"]["stage2"] = record
-            summary["outputs"]["stage2"] = "stage2"
             if args.merge:
                 merged_dir = os.path.join(out, "merged")
-                merged = trainer.model.merge_and_unload()
-                merged.save_pretrained(merged_dir)
+                trainer.model.merge_and_unload().save_pretrained(merged_dir)
                 processor.save_pretrained(merged_dir)
                 summary["outputs"]["merged"] = "merged"
             _write_summary(summary_path, summary)
