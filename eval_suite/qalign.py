@@ -46,19 +46,25 @@ class QualityScorer:
     Args:
         model, processor: a model from ``AutoModelForImageTextToText`` (or a ``PeftModel`` around one) and its
             processor.
-        num_frames: frames the processor samples from each video (a recorded setting).
+        num_frames / fps / max_pixels: the frames the model sees (:class:`s2i_hf.frames.FrameSampling`, the same
+            sampling the trainers use; a recorded setting). Each video is decoded once per :meth:`score` call.
         scale: the level scale whose words and anchors are used.
         batch_size: videos per forward pass.
     """
 
-    def __init__(self, model, processor, *, num_frames: int = 8, scale: LevelScale = DEFAULT_SCALE, batch_size: int = 4):
+    def __init__(self, model, processor, *, num_frames: int | None = 8, fps: float | None = None, max_pixels: int | None = None,
+                 scale: LevelScale = DEFAULT_SCALE, batch_size: int = 4):
+        from ..frames import FrameSampling
+
         self.model = model.eval()
         self.processor = processor
-        self.num_frames = num_frames
+        self.sampling = FrameSampling(num_frames=None if fps is not None else num_frames, fps=fps, max_pixels=max_pixels)
+        self.num_frames = self.sampling.num_frames
         self.scale = scale
         self.batch_size = batch_size
         self.tokenizer = getattr(processor, "tokenizer", processor)
         self.tokenizer.padding_side = "right"
+        self._decoded: dict = {}
 
     @classmethod
     def from_pretrained(cls, model_id: str, *, adapter: str | None = None, trust_remote_code: bool = False, **kwargs) -> "QualityScorer":
@@ -75,7 +81,7 @@ class QualityScorer:
 
     @property
     def settings(self) -> dict:
-        return {"num_frames": self.num_frames, "scale": self.scale.to_dict(), "prompts": _prompts()}
+        return {**self.sampling.to_dict(), "scale": self.scale.to_dict(), "prompts": _prompts()}
 
     # --- prompts and level tokens --------------------------------------------------------------------
     def _prompt(self, dimension: str | None) -> tuple[str, str]:
@@ -97,17 +103,27 @@ class QualityScorer:
             out.append(ids[len(base):])
         return out
 
+    def _frames(self, video):
+        """(frames, metadata) of a video, decoded once per :meth:`score` call."""
+        from ..frames import sample_frames
+
+        key = video if isinstance(video, str) else id(video)
+        if key not in self._decoded:
+            self._decoded[key] = sample_frames(video, self.sampling)
+        return self._decoded[key]
+
     def _inputs(self, videos: Sequence[str], question: str, answer_prefix: str):
+        decoded = [self._frames(v) for v in videos]
         conversations = [
             [
-                {"role": "user", "content": [{"type": "video", "path": v}, {"type": "text", "text": question}]},
+                {"role": "user", "content": [{"type": "video", "video": frames}, {"type": "text", "text": question}]},
                 {"role": "assistant", "content": [{"type": "text", "text": answer_prefix}]},
             ]
-            for v in videos
+            for frames, _ in decoded
         ]
         return self.processor.apply_chat_template(
             conversations, tokenize=True, return_dict=True, return_tensors="pt", continue_final_message=True,
-            processor_kwargs={"num_frames": self.num_frames, "fps": None, "padding": True},
+            processor_kwargs={"do_sample_frames": False, "video_metadata": [md for _, md in decoded], "padding": True},
         )
 
     # --- scoring -----------------------------------------------------------------------------------------
@@ -150,6 +166,7 @@ class QualityScorer:
 
         question, prefix = self._prompt(dimension)
         word_ids = self.level_token_ids(prefix)
+        self._decoded = {}
         groups: dict[int, list[int]] = {}
         for i, v in enumerate(videos):  # same prompt length = same number of frames and visual tokens
             groups.setdefault(self._prompt_length(v, question, prefix), []).append(i)
@@ -170,6 +187,7 @@ class QualityScorer:
                     )
                 bar.update(len(chunk))
         bar.close()
+        self._decoded = {}
         return results
 
     def _prompt_length(self, video: str, question: str, prefix: str) -> int:

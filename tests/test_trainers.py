@@ -96,7 +96,7 @@ def test_collator_masks_assistant_text_in_mixed_batch(family, s2i_data, tmp_path
 
 def test_frame_sampling_settings(s2i_data):
     row = load_stage_data(s2i_data, "stage1")[0]
-    from s2i_hf.trainers.frames import sample_frames
+    from s2i_hf.frames import sample_frames
 
     frames, md = sample_frames(row["video"], FrameSampling(num_frames=3, max_pixels=40 * 30))
     assert frames.shape[0] == 3 and frames.dtype == torch.uint8

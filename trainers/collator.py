@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Sequence
 
-from .frames import FrameSampling, sample_frames
+from ..frames import FrameSampling, sample_frames
 
 __all__ = ["S2IVideoCollator", "training_chat_template"]
 

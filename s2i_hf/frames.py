@@ -1,4 +1,4 @@
-"""Frame sampling for model inputs: the same frames in training and in scoring, whatever the processor.
+"""Frame sampling for model inputs: the same frames in training and in Q-Align scoring, whatever the processor.
 
 :class:`FrameSampling` is a recorded setting (``num_frames`` *or* ``fps``, and an optional pixel budget per
 frame); :func:`sample_frames` decodes a video (a path, bytes, or a ``datasets`` Video value with ``decode=False``)
@@ -13,7 +13,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ..video import VideoError
+from .video import VideoError
 
 __all__ = ["FrameSampling", "sample_frames"]
 
