@@ -1,4 +1,4 @@
-"""Evaluation: correlation metrics against MOS and (to come) Q-Align scoring and S2I-Bench judging.
+"""Evaluation: Q-Align scoring, correlation metrics against MOS, and S2I-Bench judging.
 
 The metrics are `evaluate` modules shipped inside this package; :func:`load_metric` finds and loads them
 offline (``evaluate.load`` on the module's folder).
@@ -10,7 +10,7 @@ import os
 
 __all__ = ["METRICS", "metric_path", "load_metric"]
 
-METRICS = ("srcc_plcc",)
+METRICS = ("srcc_plcc", "s2i_bench")
 
 
 def metric_path(name: str) -> str:

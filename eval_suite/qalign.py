@@ -47,7 +47,8 @@ class QualityScorer:
         model, processor: a model from ``AutoModelForImageTextToText`` (or a ``PeftModel`` around one) and its
             processor.
         num_frames / fps / max_pixels: the frames the model sees (:class:`s2i_hf.frames.FrameSampling`, the same
-            sampling the trainers use; a recorded setting). Each video is decoded once per :meth:`score` call.
+            sampling the trainers use; a recorded setting). Each video is decoded once per :meth:`score` call; a
+            window of ``max(8 * batch_size, 32)`` decoded videos is held in memory at a time.
         scale: the level scale whose words and anchors are used.
         batch_size: videos per forward pass.
     """
@@ -166,26 +167,28 @@ class QualityScorer:
 
         question, prefix = self._prompt(dimension)
         word_ids = self.level_token_ids(prefix)
-        self._decoded = {}
-        groups: dict[int, list[int]] = {}
-        for i, v in enumerate(videos):  # same prompt length = same number of frames and visual tokens
-            groups.setdefault(self._prompt_length(v, question, prefix), []).append(i)
         results: list[QualityScore | None] = [None] * len(videos)
         bar = tqdm(total=len(videos), desc="Scoring with the model", unit="video", disable=not progress)
-        for idx in groups.values():
-            for start in range(0, len(idx), self.batch_size):
-                chunk = idx[start: start + self.batch_size]
-                lp = self._log_probs([videos[i] for i in chunk], question, prefix, word_ids)
-                probs = np.exp(lp - lp.max(axis=1, keepdims=True))
-                probs /= probs.sum(axis=1, keepdims=True)
-                scores = self.scale.expected_score(probs)
-                for row, i in enumerate(chunk):
-                    results[i] = QualityScore(
-                        score=float(np.atleast_1d(scores)[row]),
-                        probs=dict(zip(self.scale.words, map(float, probs[row]))),
-                        log_probs=dict(zip(self.scale.words, map(float, lp[row]))),
-                    )
-                bar.update(len(chunk))
+        window = max(8 * self.batch_size, 32)  # videos decoded and held in memory at a time
+        for lo in range(0, len(videos), window):
+            self._decoded = {}
+            groups: dict[int, list[int]] = {}
+            for i in range(lo, min(lo + window, len(videos))):  # same prompt length = same frames and visual tokens
+                groups.setdefault(self._prompt_length(videos[i], question, prefix), []).append(i)
+            for idx in groups.values():
+                for start in range(0, len(idx), self.batch_size):
+                    chunk = idx[start: start + self.batch_size]
+                    lp = self._log_probs([videos[i] for i in chunk], question, prefix, word_ids)
+                    probs = np.exp(lp - lp.max(axis=1, keepdims=True))
+                    probs /= probs.sum(axis=1, keepdims=True)
+                    scores = self.scale.expected_score(probs)
+                    for row, i in enumerate(chunk):
+                        results[i] = QualityScore(
+                            score=float(np.atleast_1d(scores)[row]),
+                            probs=dict(zip(self.scale.words, map(float, probs[row]))),
+                            log_probs=dict(zip(self.scale.words, map(float, lp[row]))),
+                        )
+                    bar.update(len(chunk))
         bar.close()
         self._decoded = {}
         return results

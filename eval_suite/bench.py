@@ -1,0 +1,200 @@
+"""S2I-Bench data, answers from a video LMM, and the judge-free rating agreement.
+
+* :func:`load_bench` reads the ``bench`` config (``video_id, video, question, reference, question_type,
+  dimensions``) from a local build folder (its Parquet files are read directly: ``datasets`` 5.2 can serve
+  stale cached rows when two folders share a base name) or from a Hub dataset id, and writes each video's
+  bytes to a file once, so processors can sample it.
+* :func:`generate_answers` asks a video LMM each question about its video (greedy decoding).
+* :func:`rating_agreement` compares the level words an answer states with those its reference states
+  (:func:`s2i_hf.text.extract_ratings`): per quality dimension and for the overall quality, the accuracy
+  (a rating the answer leaves out counts as wrong), the coverage and the mean ordinal error (levels 0-4, over
+  the ratings both state). No model is involved.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from ..dimensions import DIMENSION_IDS
+from ..levels import DEFAULT_SCALE, LevelScale
+
+__all__ = ["BenchItem", "load_bench", "generate_answers", "rating_agreement"]
+
+_VIDEO_EXTS = (".mp4", ".mkv", ".webm", ".mov", ".avi", ".m4v")
+
+
+@dataclass
+class BenchItem:
+    video_id: str
+    video: str  # a local file
+    question: str
+    reference: str
+    question_type: str = ""
+    dimensions: list[str] = field(default_factory=list)
+
+
+def _materialize(video, video_id: str, cache_dir: str, where: str) -> str:
+    """A local file for a bench row's ``video`` value ({bytes, path} or a path)."""
+    if isinstance(video, str):
+        video = {"path": video, "bytes": None}
+    if not isinstance(video, dict):
+        raise ValueError(f"{where}: the video column holds {type(video).__name__}, expected {{bytes, path}}")
+    data, path = video.get("bytes"), video.get("path")
+    if data:
+        ext = os.path.splitext(path or "")[1].lower()
+        ext = ext if ext in _VIDEO_EXTS else ".mp4"
+        name = f"{video_id or hashlib.sha256(data).hexdigest()[:16]}{ext}"
+        out = os.path.join(cache_dir, name)
+        if not (os.path.isfile(out) and os.path.getsize(out) == len(data)):
+            os.makedirs(cache_dir, exist_ok=True)
+            tmp = out + ".part"
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, out)
+        return out
+    if path and os.path.isfile(path):
+        return path
+    raise ValueError(f"{where}: video {video_id!r} has no embedded bytes and its path {path!r} does not exist")
+
+
+def _rows_to_items(rows: list[dict], cache_dir: str, where: str) -> list[BenchItem]:
+    needed = ("video", "question", "reference")
+    items = []
+    for i, row in enumerate(rows):
+        missing = [k for k in needed if k not in row]
+        if missing:
+            raise ValueError(f"{where}: row {i} lacks the bench columns {missing}")
+        vid = str(row.get("video_id") or "")
+        items.append(BenchItem(
+            video_id=vid,
+            video=_materialize(row["video"], vid, cache_dir, f"{where} row {i}"),
+            question=str(row["question"]),
+            reference=str(row["reference"]),
+            question_type=str(row.get("question_type") or ""),
+            dimensions=list(row.get("dimensions") or []),
+        ))
+    return items
+
+
+def load_bench(source: str, *, split: str = "test", cache_dir: str | None = None, limit: int | None = None) -> tuple[list[BenchItem], dict]:
+    """Bench items from a build folder (``<source>/bench/*.parquet``), a Parquet file, or a Hub dataset id.
+
+    Returns ``(items, info)``; ``info`` says where the rows came from (``{"source", "hub_id", "files"}``).
+    """
+    cache_dir = cache_dir or os.path.join(os.path.expanduser("~"), ".cache", "s2i_hf", "bench_videos")
+    if os.path.exists(source):
+        if os.path.isfile(source):
+            files = [source]
+        else:
+            files = sorted(glob.glob(os.path.join(source, "bench", "**", "*.parquet"), recursive=True))
+            if not files and os.path.basename(os.path.normpath(source)) == "bench":
+                files = sorted(glob.glob(os.path.join(source, "**", "*.parquet"), recursive=True))
+            if split:
+                chosen = [f for f in files if os.path.basename(f).startswith(f"{split}-") or os.path.basename(f).startswith(f"{split}.")]
+                files = chosen or files
+        if not files:
+            raise FileNotFoundError(f"{source}: no bench Parquet files (expected {os.path.join(source, 'bench', '*.parquet')}; build with `s2i build`)")
+        import pyarrow.parquet as pq
+
+        rows = []
+        for f in files:
+            try:
+                rows += pq.read_table(f).to_pylist()
+            except Exception as err:  # pyarrow raises several types for broken files
+                raise ValueError(f"{f}: cannot be read as Parquet ({err})") from None
+        if limit:
+            rows = rows[:limit]
+        return _rows_to_items(rows, os.path.join(cache_dir, _cache_key(source)), source), {"source": os.path.abspath(source), "hub_id": None, "files": [os.path.relpath(f, source) if os.path.isdir(source) else os.path.basename(f) for f in files]}
+    import datasets
+
+    try:
+        ds = datasets.load_dataset(source, "bench", split=split)
+    except Exception as err:
+        raise ValueError(f"{source}: not a local folder, and loading the Hub dataset's bench config failed ({err})") from None
+    if "video" in ds.column_names:
+        ds = ds.cast_column("video", datasets.Video(decode=False))
+    if limit:
+        ds = ds.select(range(min(limit, len(ds))))
+    return _rows_to_items(list(ds), os.path.join(cache_dir, _cache_key(source)), source), {"source": source, "hub_id": source, "files": []}
+
+
+def _cache_key(source: str) -> str:
+    return hashlib.sha256(os.path.abspath(source).encode() if os.path.exists(source) else source.encode()).hexdigest()[:16]
+
+
+def generate_answers(model, processor, items: Sequence[BenchItem], *, num_frames: int | None = 8, max_new_tokens: int = 256,
+                     progress: bool = False, sampling=None) -> tuple[list[str | None], dict[str, str]]:
+    """Greedy answers of a video LMM to each item's question about its video (one video at a time).
+
+    Frames come from ``sampling`` (a :class:`s2i_hf.frames.FrameSampling`; default ``num_frames`` evenly spread),
+    the same sampling the trainers and :class:`~.qalign.QualityScorer` use.
+
+    Returns ``(answers, errors)``: a video that cannot be processed gets the answer None and an entry
+    ``video_id -> reason`` in ``errors``; the other items are answered as usual."""
+    import torch
+    from tqdm.auto import tqdm
+
+    from ..frames import FrameSampling, sample_frames
+
+    sampling = sampling or FrameSampling(num_frames=num_frames)
+    tokenizer = getattr(processor, "tokenizer", processor)
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    answers, errors = [], {}
+    for item in tqdm(items, desc="Answering bench questions", unit="question", disable=not progress):
+        try:
+            frames, metadata = sample_frames(item.video, sampling)
+            conv = [{"role": "user", "content": [{"type": "video", "video": frames}, {"type": "text", "text": item.question}]}]
+            inputs = processor.apply_chat_template(
+                [conv], tokenize=True, return_dict=True, return_tensors="pt", add_generation_prompt=True,
+                processor_kwargs={"do_sample_frames": False, "video_metadata": [metadata]},
+            )
+        except Exception as err:  # a broken video must not take the whole bench down
+            errors[item.video_id or item.video] = f"{item.video}: {type(err).__name__}: {str(err)[:200]}"
+            answers.append(None)
+            continue
+        n = inputs["input_ids"].shape[1]
+        with torch.no_grad():
+            out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=pad)
+        answers.append(tokenizer.decode(out[0, n:], skip_special_tokens=True).strip())
+    return answers, errors
+
+
+def rating_agreement(predictions: Sequence[str], references: Sequence[str], *, scale: LevelScale = DEFAULT_SCALE) -> dict:
+    """Judge-free agreement of the level words stated in answers with those stated in their references.
+
+    Per quality dimension (every dimension a reference rates) and for the overall quality (items whose
+    reference rates it): ``*_accuracy`` = same level / rated by the reference (not stated = wrong),
+    ``*_coverage`` = stated by the answer / rated by the reference, ``*_ordinal_error`` = mean
+    ``|level index difference|`` over the ratings both state (None when there is none), ``*_n`` = ratings
+    in the references. Values are None when the references rate nothing of that kind.
+    """
+    from ..text import extract_ratings
+
+    if len(predictions) != len(references):
+        raise ValueError(f"predictions and references differ in length: {len(predictions)} vs {len(references)}")
+    dims = set(DIMENSION_IDS)
+    tallies = {"dimension": [0, 0, 0, []], "overall": [0, 0, 0, []]}  # rated, stated, same, |diff| list
+    for pred, ref in zip(predictions, references):
+        want = extract_ratings(ref or "")
+        got = extract_ratings(pred or "")
+        for target, level in want.items():
+            kind = "overall" if target == "overall" else "dimension" if target in dims else None
+            if kind is None:
+                continue
+            t = tallies[kind]
+            t[0] += 1
+            if target in got:
+                t[1] += 1
+                t[2] += int(got[target] == level)
+                t[3].append(abs(scale.level_index(got[target]) - scale.level_index(level)))
+    out = {}
+    for kind, (rated, stated, same, diffs) in tallies.items():
+        out[f"{kind}_accuracy"] = same / rated if rated else None
+        out[f"{kind}_coverage"] = stated / rated if rated else None
+        out[f"{kind}_ordinal_error"] = sum(diffs) / len(diffs) if diffs else None
+        out[f"{kind}_n"] = rated
+    return out

@@ -1,0 +1,134 @@
+"""`s2i eval` end to end on a tiny model: a small VQA set of real clips and a small bench folder judged by an
+OpenAI-compatible judge on loopback -> valid results files, a scatter plot, predictions and answers."""
+
+import csv
+import json
+import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from conftest import ffmpeg
+from s2i_hf import DIMENSION_IDS
+from s2i_hf.commands.eval import main
+from s2i_hf.eval_suite.judges import load_judge_prompts
+from s2i_hf.eval_suite.results import EvalResult, load_results
+from s2i_hf.testing import make_tiny_model
+
+MOS = [1.6, 2.9, 3.7, 4.4]
+
+
+@pytest.fixture(scope="module")
+def konvid(tmp_path_factory, sample_clips):
+    """Four short real clips in KoNViD-1k's layout, a broken file, labels for all and one video that is missing."""
+    d = tmp_path_factory.mktemp("konvid")
+    ids = []
+    for i, name in enumerate(sorted(sample_clips)):
+        fid = str(5000 + i)
+        ffmpeg("-i", sample_clips[name], "-t", "1", "-vf", "scale=96:64", "-pix_fmt", "yuv420p", "-c:v", "libx264", str(d / f"{fid}.mp4"))
+        ids.append(fid)
+    (d / "5004.mp4").write_text("not a video\n" * 50)
+    with open(d / "KoNViD_1k_attributes.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["flickr_id", "MOS", "SD", "n"])
+        for fid, m in zip(ids + ["5004", "5999"], MOS + [2.0, 3.0]):
+            w.writerow([fid, m, 0.5, 100])
+    return str(d)
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory, konvid):
+    """A bench folder as `s2i build` writes it (bench/test-*.parquet, video bytes embedded)."""
+    import datasets
+
+    from s2i_hf.dataset_builder.builder import features_for
+    from s2i_hf.text import bench_items, record_from_scores
+
+    out = tmp_path_factory.mktemp("s2i")
+    rows = []
+    for i, fid in enumerate(["5000", "5001"]):
+        rec = record_from_scores(f"vid{i}", {d: (0.1 + 0.3 * i + 0.04 * j) % 1 for j, d in enumerate(DIMENSION_IDS)})
+        with open(os.path.join(konvid, f"{fid}.mp4"), "rb") as fh:
+            data = fh.read()
+        for item in bench_items(rec, 0, n=2):
+            rows.append({"video_id": item["video_id"], "video": {"bytes": data, "path": f"{fid}.mp4"},
+                         **{k: item[k] for k in ("question", "reference", "question_type", "dimensions")}})
+    os.makedirs(out / "bench")
+    datasets.Dataset.from_list(rows, features=features_for("bench")).to_parquet(str(out / "bench" / "test-00000-of-00001.parquet"))
+    return str(out), rows
+
+
+class _Judge(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        user = body["messages"][-1]["content"]
+        content = "no idea" if "Criterion: temporal understanding." in user else '{"score": 3}'
+        data = json.dumps({"choices": [{"message": {"role": "assistant", "content": content}}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@pytest.fixture
+def judge_url():
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Judge)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{srv.server_port}/v1"
+    srv.shutdown()
+    srv.server_close()
+
+
+def test_eval_end_to_end(tmp_path, konvid, bench, judge_url, capsys):
+    model = make_tiny_model("qwen2_5_vl", tmp_path / "tiny")
+    out = tmp_path / "out"
+    bench_dir, rows = bench
+    code = main(["--model", str(model), "--vqa", f"konvid_1k={konvid}", "--allow-missing", "--bench", bench_dir,
+                 "--judge", "judge-model", "--judge_url", judge_url, "--num-frames", "4", "--max_new_tokens", "8",
+                 "--out", str(out), "--quiet"])
+    assert code == 0
+    printed = capsys.readouterr()
+    results = {r.dataset: r for r in load_results(str(out))}
+    assert set(results) == {"konvid_1k", "s2i_bench"}
+
+    vqa = EvalResult.load(str(out / "results_tiny_konvid_1k_test.json"))
+    assert vqa.task == "vqa" and vqa.n == 4 and vqa.model_id == str(model)
+    assert set(vqa.metrics) >= {"srcc", "plcc", "krcc", "rmse"} and all(-1 <= vqa.metrics[k] <= 1 for k in ("srcc", "plcc", "krcc"))
+    s = vqa.settings
+    assert s["num_frames"] == 4 and s["set"]["n_labels"] == 6 and s["set"]["missing"] == ["5999"]
+    assert s["n_failed"] == 1 and s["failed"] == ["5004.mp4"]  # the broken file is left out, the rest scored
+    assert os.path.getsize(out / "scatter_tiny_konvid_1k_test.png") > 1000
+    with open(out / "predictions_tiny_konvid_1k_test.csv") as fh:
+        preds = list(csv.DictReader(fh))
+    assert [float(p["mos"]) for p in preds] == MOS + [2.0] and preds[-1]["predicted"] == ""
+    assert all(0 <= float(p["predicted"]) <= 1 for p in preds[:4])
+
+    b = results["s2i_bench"]
+    assert b.task == "s2i_bench" and b.n == len(rows) == 4
+    # the judge answers 3 on CI/CU/DO and nothing readable on TU: TU is excluded, not 0
+    assert b.metrics["ci"] == b.metrics["cu"] == b.metrics["do"] == 3.0 and "tu" not in b.metrics
+    assert b.judge["id"] == f"judge-model@{judge_url}/chat/completions" and b.judge["prompt_hash"] == load_judge_prompts().hash
+    assert b.judge["parse_failures"] == 4 and b.judge["parse_failure_rate"] == pytest.approx(0.25)
+    assert "dimension_accuracy" in b.metrics and b.settings["dimension_n"] > 0
+    with open(out / "answers_tiny_s2i_bench_test.jsonl") as fh:
+        answers = [json.loads(line) for line in fh]
+    assert [a["question"] for a in answers] == [r["question"] for r in rows]
+    assert all(a["judge_scores"]["tu"] is None and a["judge_scores"]["ci"] == 3.0 for a in answers)
+    # the table
+    assert "konvid_1k" in printed.out and "SRCC" in printed.out and "s2i_bench" in printed.out
+    assert "4 of 16 replies unparseable" in printed.err and "error: 5004.mp4" in printed.err
+
+
+def test_eval_refuses_an_incomplete_set_before_loading_the_model(tmp_path, konvid, capsys):
+    code = main(["--model", str(tmp_path / "no-model-here"), "--vqa", f"konvid_1k={konvid}", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2 and "KoNViD_1k_attributes.csv: 6 labelled videos, but KoNViD-1k has 1200" in err
+    assert "are missing: 5999" in err and not os.path.exists(tmp_path / "o")
+    with pytest.raises(SystemExit):
+        main(["--model", "m", "--out", str(tmp_path / "o")])  # nothing to evaluate
+    assert "nothing to evaluate" in capsys.readouterr().err
