@@ -172,9 +172,9 @@ class QualityScorer:
         window = max(8 * self.batch_size, 32)  # videos decoded and held in memory at a time
         for lo in range(0, len(videos), window):
             self._decoded = {}
-            groups: dict[int, list[int]] = {}
+            groups: dict[tuple[int, ...], list[int]] = {}
             for i in range(lo, min(lo + window, len(videos))):  # same prompt length = same frames and visual tokens
-                groups.setdefault(self._prompt_length(videos[i], question, prefix), []).append(i)
+                groups.setdefault(self._batch_key(videos[i], question, prefix), []).append(i)
             for idx in groups.values():
                 for start in range(0, len(idx), self.batch_size):
                     chunk = idx[start: start + self.batch_size]
@@ -193,7 +193,8 @@ class QualityScorer:
         self._decoded = {}
         return results
 
-    def _prompt_length(self, video: str, question: str, prefix: str) -> int:
-        """Tokens of the rendered prompt for one video: processors sample frames by their own rules (some cap
-        by duration), so this, not the requested frame count, tells which videos can share a batch."""
-        return int(self._inputs([video], question, prefix)["input_ids"].shape[1])
+    def _batch_key(self, video: str, question: str, prefix: str) -> tuple[int, ...]:
+        """Videos with equal keys can share a batch: the decoded frames' shape (the processor gets these frames as
+        they are, so equal shapes give equal visual-token counts and prompt lengths)."""
+        frames, _ = self._frames(video)
+        return tuple(frames.shape)
