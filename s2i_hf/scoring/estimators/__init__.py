@@ -1,9 +1,27 @@
-"""Weight-free default estimators, one module per family; importing this package registers them.
+"""Weight-free default estimators, one module per family; importing this package registers them all.
 
-Every estimator works on a :class:`~s2i_hf.video.Clip` and shares cached intermediates through
-:mod:`.common` (key-frame tiles at native resolution for spatial measures; a strided luma stack of all
-frames and its global motion for temporal ones), so that scoring all 14 dimensions costs a fraction of
-decoding. Calibrations (raw value -> [0, 1]) are data: ``s2i_hf/catalog/estimators.yaml``.
+===========  ===========================  =========================================================
+module       scorer (dimension)           raw measure
+===========  ===========================  =========================================================
+spatial      crete_roffet_sharpness       Crete-Roffet sharpness on edges above the noise (sharpness)
+             tile_focus                   80th percentile of per-region sharpness (focus)
+noise        immerkaer_noise              Immerkaer noise sigma on flat regions (noise)
+compression  grid_step_compression        isolated steps on the 8-px coding grid (compression)
+temporal     frozen_frame_fluency         repeated frames + irregular timestamps (fluency)
+             block_median_flicker         detrended block-median log-luma change (flicker)
+motion       phase_jitter_stability       phase-correlation camera shake (stability)
+             path_smoothness_trajectory   reversals / inconsistency of the camera path (trajectory)
+             moving_region_motion_blur    sharpness of the regions that move (motion_blur)
+color        two_sided_exposure           clipped plateaus and tone levels, both sides (exposure)
+             hasler_colorfulness          Hasler-Suesstrunk colourfulness (color)
+             contrast_lighting            RMS contrast minus clipping (lighting)
+content      siti_content                 ITU-T P.910 SI / TI (content)
+             thirds_composition           gradient-energy centroid vs thirds (composition)
+===========  ===========================  =========================================================
+
+Every estimator reads shared intermediates cached on the clip (:mod:`.common`), so that scoring all 14
+dimensions costs a fraction of decoding. Calibrations (raw value -> [0, 1]) and the default of each dimension
+are data: ``s2i_hf/catalog/estimators.yaml``.
 """
 
-from . import color, compression, content, motion, spatial, temporal  # noqa: F401
+from . import color, common, compression, content, motion, noise, spatial, temporal  # noqa: F401

@@ -1,145 +1,331 @@
-"""Shared, cached intermediates of one clip for the default estimators (stored on the clip)."""
+"""Shared, cached intermediates of one clip for the default estimators.
+
+Scoring all 14 dimensions must cost a small fraction of decoding, so every estimator reads from a few arrays
+computed once per clip and kept in a dict attached to the clip (``clip.__dict__['_s2i_cache']``; a
+:class:`~s2i_hf.video.Clip` is a plain dataclass):
+
+- :func:`key_tiles`: luma of the key frames (one per window) at **native resolution**, as whole frames when
+  they are small and otherwise as tiles on a regular grid whose origins are multiples of 8 pixels. Nothing is
+  resampled, so the coding-block grid and the finest detail survive: sharpness, noise and blockiness use it.
+  :func:`neighbour_tiles` holds the same tiles of the frame after each key frame (motion blur).
+- :func:`key_small_rgb` / :func:`key_small_luma`: the key frames strided down to at most ``SMALL_SIDE`` pixels
+  (exposure, colour, lighting, composition, content).
+- :func:`small_stack` / :func:`temporal_stack`: every sampled frame, green channel (a luma proxy: 59 % of BT.601
+  luma and the cheapest channel to gather) strided down to at most ``SMALL_SIDE`` pixels, then box-averaged
+  to about 96 x 72 pixels if still larger, for temporal measures (fluency, flicker, TI).
+- :func:`motion_stack` / :func:`global_motion`: that stack centre-cropped to FFT-friendly sizes and the global
+  translation between consecutive frames by phase correlation.
+"""
+
 from __future__ import annotations
+
+import functools
 import math
 
 import numpy as np
 from scipy import fft as sfft
 
-TEMPORAL_SIDE = 256
-MOTION_SIDE = 128
-SPATIAL_MAX_SIDE = 1280
+__all__ = [
+    "SMALL_SIDE",
+    "MOTION_AREA",
+    "TILE",
+    "cache",
+    "cached",
+    "key_tiles",
+    "neighbour_tiles",
+    "tile_chunks",
+    "region_grid",
+    "region_sums",
+    "key_small_rgb",
+    "key_small_luma",
+    "small_stack",
+    "temporal_stack",
+    "motion_stack",
+    "frame_diffs",
+    "frame_diff_std",
+    "pair_index",
+    "window_slices",
+    "global_motion",
+    "motion_diagonal",
+]
 
-
-def _stride(shape, side: int) -> int:
-    """The whole step that brings the longer side of ``shape`` to at most ``side``."""
-    return max(1, math.ceil(max(shape) / side))
+SMALL_SIDE = 128  # long side of the strided stacks used by temporal and colour measures
+MOTION_AREA = 96 * 72  # about this many pixels per frame for temporal measures and phase correlation
+MOTION_MAX = (96, 128)  # and at most this (h, w) after a centre crop
+TILE = 64  # native-resolution tile side (a multiple of 8 and 16: the coding grids are kept)
+MAX_TILES = 12  # per key frame
+_BT601 = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 
 def cache(clip) -> dict:
+    """The clip's cache dict (created on first use)."""
     return clip.__dict__.setdefault("_s2i_cache", {})
 
 
-_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32) / 255.0
+def cached(clip, key, fn):
+    """``fn()`` computed once per clip under ``key``."""
+    c = cache(clip)
+    if key not in c:
+        c[key] = fn()
+    return c[key]
+
+
+def _stride(h: int, w: int, side: int) -> int:
+    return max(1, math.ceil(max(h, w) / side))
 
 
 def _luma(rgb: np.ndarray) -> np.ndarray:
-    """BT.601 luma in [0, 1] of uint8 RGB (..., 3)."""
-    return rgb.astype(np.float32) @ _WEIGHTS
+    """BT.601 luma in 0-255 (float32) of RGB (..., 3)."""
+    return rgb @ _BT601 if rgb.dtype == np.float32 else rgb.astype(np.float32) @ _BT601
 
 
-TILE = 64
-TILES_PER_FRAME = 16
+def _tile_origins(h: int, w: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Origins (multiples of 8) of up to MAX_TILES tiles spread over an h x w frame, or None to use it whole."""
+    if h * w <= TILE * TILE * MAX_TILES * 1.5 or h < TILE or w < TILE:
+        return None
+    rows = max(1, min(h // TILE, int(round(math.sqrt(MAX_TILES * h / w)))))
+    cols = max(1, min(w // TILE, MAX_TILES // rows))
+    ys = (np.linspace(0, h - TILE, rows) // 8 * 8).astype(int)
+    xs = (np.linspace(0, w - TILE, cols) // 8 * 8).astype(int)
+    return ys, xs
 
 
-def key_luma(clip) -> np.ndarray:
-    """(N, h, w) float32 luma in [0, 1] at native resolution from the key frames, for spatial estimators.
+def _tiles_of(clip, indices: np.ndarray) -> np.ndarray:
+    """Luma tiles (or whole frames) of the given frames, as described in :func:`key_tiles`."""
+    _, h, w, _ = clip.frames.shape
+    origins = _tile_origins(h, w)
+    if origins is None:
+        return _luma(clip.frames[indices])
+    ys, xs = origins
+    frames = clip.frames
+    tiles = np.empty((len(indices), len(ys), len(xs), TILE, TILE, 3), dtype=np.uint8)
+    for a, k in enumerate(indices):
+        f = frames[k]
+        for b, y in enumerate(ys):
+            row = f[y:y + TILE]
+            for c, x in enumerate(xs):
+                tiles[a, b, c] = row[:, x:x + TILE]
+    return _luma(tiles.reshape(-1, TILE, TILE, 3))
 
-    Small frames are used whole; larger ones are sampled as up to 24 tiles of 64 x 64 pixels on a regular
-    grid whose origins are multiples of 8 (so the coding-block grid is kept), spread over the frame.
-    Sampling tiles keeps the per-pixel statistics these estimators average while touching a fraction of
-    the pixels."""
-    c = cache(clip)
-    if "key_luma" not in c:
-        keys = np.asarray(clip.key_indices)
+
+def key_tiles(clip) -> np.ndarray:
+    """(N, th, tw) float32 luma (0-255) of the key frames at native resolution: whole frames when small,
+    else up to 12 tiles of 64 x 64 per key frame on a grid aligned to 8 pixels."""
+    return cached(clip, "key_tiles", lambda: _tiles_of(clip, np.asarray(clip.key_indices, dtype=np.int64)))
+
+
+def tile_chunks(clip) -> list[slice]:
+    """Slices of :func:`key_tiles` holding one key frame each (work frame by frame keeps temporaries small)."""
+    def build():
+        n = key_tiles(clip).shape[0]
+        k = max(1, len(clip.key_indices))
+        per = max(1, n // k)
+        return [slice(i, min(i + per, n)) for i in range(0, n, per)]
+
+    return cached(clip, "tile_chunks", build)
+
+
+def neighbour_indices(clip) -> np.ndarray:
+    """For each key frame, the next frame of its window (or the previous one when it is the last)."""
+    out = []
+    for (a, b), k in zip(clip.windows, clip.key_indices):
+        out.append(k + 1 if k + 1 < b else max(a, k - 1))
+    return np.asarray(out, dtype=np.int64)
+
+
+def neighbour_tiles(clip) -> np.ndarray:
+    """:func:`key_tiles` of the frames that follow the key frames (same layout)."""
+    return cached(clip, "neighbour_tiles", lambda: _tiles_of(clip, neighbour_indices(clip)))
+
+
+def region_grid(y: np.ndarray) -> int:
+    """Regions per side used to split each image of a key-tile stack: 4 for whole frames larger than two
+    tiles a side, else 1 (each tile is a region)."""
+    return 4 if (y.shape[1] > 2 * TILE and y.shape[2] > 2 * TILE) else 1
+
+
+def region_sums(m: np.ndarray, grid: int) -> np.ndarray:
+    """Sums of a (K, H, W) map over a grid x grid split of each image -> (K * grid * grid,)."""
+    k, h, w = m.shape
+    rh, rw = h // grid, w // grid
+    return m[:, : rh * grid, : rw * grid].reshape(k, grid, rh, grid, rw).sum(axis=(2, 4), dtype=np.float64).reshape(-1)
+
+
+def key_small_rgb(clip) -> np.ndarray:
+    """(K, h, w, 3) float32 RGB (0-255) of the key frames strided to at most SMALL_SIDE pixels."""
+    def build():
         _, h, w, _ = clip.frames.shape
-        c["key_tiled"] = h * w > TILE * TILE * TILES_PER_FRAME * 1.5
-        if not c["key_tiled"]:
-            c["key_luma"] = _luma(clip.frames[keys])
-        else:
-            rows = max(1, min(h // TILE, int(round(np.sqrt(TILES_PER_FRAME * h / w)))))
-            cols = max(1, min(w // TILE, TILES_PER_FRAME // rows))
-            ys = (np.linspace(0, h - TILE, rows) // 8 * 8).astype(int)
-            xs = (np.linspace(0, w - TILE, cols) // 8 * 8).astype(int)
-            tiles = [clip.frames[keys, y:y + TILE, x:x + TILE] for y in ys for x in xs]  # copies tiles only
-            c["key_luma"] = _luma(np.stack(tiles, axis=1).reshape(-1, TILE, TILE, 3))
-    return c["key_luma"]
+        s = _stride(h, w, SMALL_SIDE)
+        return clip.frames[np.asarray(clip.key_indices, dtype=np.int64), ::s, ::s].astype(np.float32)
+
+    return cached(clip, "key_small_rgb", build)
 
 
-def key_rgb_small(clip) -> np.ndarray:
-    c = cache(clip)
-    if "key_rgb_small" not in c:
-        s = _stride(clip.frames.shape[1:3], TEMPORAL_SIDE)
-        c["key_rgb_small"] = clip.frames[np.asarray(clip.key_indices), ::s, ::s].astype(np.float32)
-    return c["key_rgb_small"]
+def key_small_luma(clip) -> np.ndarray:
+    """(K, h, w) float32 BT.601 luma (0-255) of :func:`key_small_rgb`."""
+    return cached(clip, "key_small_luma", lambda: key_small_rgb(clip) @ _BT601)
 
 
-def small_luma(clip) -> np.ndarray:
-    """(T, h, w) float32 luma in [0, 255] of every frame, strided down to at most 256 px on the long side."""
-    c = cache(clip)
-    if "small_luma" not in c:
-        s = _stride(clip.frames.shape[1:3], TEMPORAL_SIDE)
-        f = clip.frames[:, ::s, ::s]
-        y = f[..., 0].astype(np.uint16) * 77 + f[..., 1].astype(np.uint16) * 150 + f[..., 2].astype(np.uint16) * 29
-        c["small_luma"] = y.astype(np.float32) * (1.0 / 256.0)  # BT.601 weights in 1/256 steps
-    return c["small_luma"]
+def small_stack(clip) -> np.ndarray:
+    """(T, h, w) float32 (0-255): the green channel of every sampled frame strided to at most SMALL_SIDE px."""
+    def build():
+        _, h, w, _ = clip.frames.shape
+        s = _stride(h, w, SMALL_SIDE)
+        return clip.frames[:, ::s, ::s, 1].astype(np.float32)
+
+    return cached(clip, "small_stack", build)
 
 
-def motion_luma(clip) -> np.ndarray:
-    c = cache(clip)
-    if "motion_luma" not in c:
-        y = small_luma(clip)
-        k = _stride(y.shape[1:], MOTION_SIDE)
+def _smooth_len(n: int) -> int:
+    """The largest m <= n whose only prime factors are 2, 3 and 5 (fast FFT sizes)."""
+    for m in range(n, 0, -1):
+        r = m
+        for p in (2, 3, 5):
+            while r % p == 0:
+                r //= p
+        if r == 1:
+            return m
+    return n
+
+
+def temporal_stack(clip) -> np.ndarray:
+    """(T, h, w) float32 (0-255): :func:`small_stack` box-averaged by the whole factor that brings it nearest
+    to MOTION_AREA pixels (about 96 x 72). Temporal measures (fluency, flicker, TI) and motion use it."""
+    def build():
+        y = small_stack(clip)
         t, h, w = y.shape
-        h2, w2 = h // k * k, w // k * k
-        acc = np.zeros((t, h2 // k, w2 // k), dtype=np.float32)
-        for dy in range(k):  # box average by strided sums (much faster than a reshape-mean here)
+        k = max(1, int(round(math.sqrt(h * w / MOTION_AREA))))
+        if k == 1:
+            return y
+        h2, w2 = h // k, w // k
+        acc = np.zeros((t, h2, w2), dtype=np.float32)
+        for dy in range(k):  # box average by strided sums (faster than a reshape-mean)
             for dx in range(k):
-                acc += y[:, dy:h2:k, dx:w2:k]
-        c["motion_luma"] = acc * (1.0 / (k * k))
-    return c["motion_luma"]
+                acc += y[:, dy:h2 * k:k, dx:w2 * k:k]
+        acc *= np.float32(1.0 / (k * k))
+        return acc
+
+    return cached(clip, "temporal_stack", build)
+
+
+def motion_stack(clip) -> np.ndarray:
+    """(T, h, w) float32 for phase correlation: :func:`temporal_stack` centre-cropped to at most MOTION_MAX
+    and to FFT-friendly sizes."""
+    def build():
+        y = temporal_stack(clip)
+        h, w = y.shape[1:]
+        hh, ww = _smooth_len(min(h, MOTION_MAX[0])), _smooth_len(min(w, MOTION_MAX[1]))
+        oy, ox = (h - hh) // 2, (w - ww) // 2
+        return np.ascontiguousarray(y[:, oy:oy + hh, ox:ox + ww])
+
+    return cached(clip, "motion_stack", build)
+
+
+def pair_index(clip) -> tuple[np.ndarray, np.ndarray]:
+    """(first frame, window id) of every consecutive pair inside a window, as arrays."""
+    def build():
+        first, win = [], []
+        for w, (a, b) in enumerate(clip.windows):
+            first.extend(range(a, b - 1))
+            win.extend([w] * max(0, b - a - 1))
+        return np.asarray(first, dtype=np.int64), np.asarray(win, dtype=np.int64)
+
+    return cached(clip, "pair_index", build)
+
+
+def window_slices(clip) -> list[slice]:
+    """For each window, the slice of its pairs in the arrays indexed like :func:`pair_index`."""
+    def build():
+        out, k = [], 0
+        for a, b in clip.windows:
+            n = max(0, b - a - 1)
+            out.append(slice(k, k + n))
+            k += n
+        return out
+
+    return cached(clip, "window_slices", build)
+
+
+def _diff_stats(clip) -> tuple[np.ndarray, np.ndarray]:
+    def build():
+        y = temporal_stack(clip)
+        mean_abs, std = [], []
+        for a, b in clip.windows:  # window by window: pairs never cross windows, temporaries stay small
+            if b - a < 2:
+                continue
+            d = (y[a + 1:b] - y[a:b - 1]).reshape(b - a - 1, -1)
+            mean_abs.append(np.abs(d).mean(axis=1))
+            std.append(d.std(axis=1))
+        if not mean_abs:
+            return np.zeros(0), np.zeros(0)
+        return np.concatenate(mean_abs).astype(np.float64), np.concatenate(std).astype(np.float64)
+
+    return cached(clip, "diff_stats", build)
 
 
 def frame_diffs(clip) -> np.ndarray:
-    """Mean absolute luma difference (0-255) of every consecutive pair inside the windows."""
-    c = cache(clip)
-    if "diffs" not in c:
-        y = small_luma(clip)
-        c["diffs"] = np.array([np.abs(y[j] - y[i]).mean() for i, j in clip.pairs()], dtype=np.float64)
-    return c["diffs"]
+    """Mean absolute difference (0-255) of the temporal stack over every consecutive pair inside the windows."""
+    return _diff_stats(clip)[0]
 
 
-def _hann(h, w):
+def frame_diff_std(clip) -> np.ndarray:
+    """Standard deviation of the frame difference (0-255) of the same pairs (ITU-T P.910 TI per pair)."""
+    return _diff_stats(clip)[1]
+
+
+@functools.lru_cache(maxsize=16)
+def _hann(h: int, w: int) -> np.ndarray:
     return np.outer(np.hanning(h), np.hanning(w)).astype(np.float32)
 
 
-def global_motion(clip) -> list[np.ndarray]:
-    """Per window, the (n-1, 2) global translation (dy, dx) in motion-luma pixels between neighbours,
-    by phase correlation (Kuglin & Hines 1975) with a parabolic sub-pixel peak."""
-    c = cache(clip)
-    if "motion" in c:
-        return c["motion"]
-    y = motion_luma(clip)
-    t, h, w = y.shape
-    spectra = sfft.rfft2(((y - y.mean(axis=(1, 2), keepdims=True)) * _hann(h, w)).astype(np.float32))
-    pairs = list(clip.pairs())
-    if not pairs:
-        c["motion"] = [np.zeros((0, 2)) for _ in clip.windows]
-        return c["motion"]
-    i0 = np.array([p[0] for p in pairs])
-    cross = spectra[i0 + 1] * np.conj(spectra[i0])
-    cross /= np.abs(cross) + 1e-9
-    r = sfft.irfft2(cross, s=(h, w))
-    flat = r.reshape(len(pairs), -1).argmax(axis=1)
-    py, px = np.unravel_index(flat, (h, w))
-    n = np.arange(len(pairs))
-
-    def sub(v_m, v_0, v_p):
-        den = v_m - 2 * v_0 + v_p
-        return np.where(np.abs(den) < 1e-12, 0.0, 0.5 * (v_m - v_p) / np.where(den == 0, 1, den))
-
-    dy = py + sub(r[n, (py - 1) % h, px], r[n, py, px], r[n, (py + 1) % h, px])
-    dx = px + sub(r[n, py, (px - 1) % w], r[n, py, px], r[n, py, (px + 1) % w])
-    dy = np.where(dy > h / 2, dy - h, dy)
-    dx = np.where(dx > w / 2, dx - w, dx)
-    shifts = np.stack([dy, dx], axis=1)
-    out, k = [], 0
-    for a, b in clip.windows:
-        out.append(shifts[k:k + max(0, b - a - 1)])
-        k += max(0, b - a - 1)
-    c["motion"] = out
-    return out
+def _subpixel(v_m: np.ndarray, v_0: np.ndarray, v_p: np.ndarray) -> np.ndarray:
+    """Offset of a parabola's vertex through three neighbouring samples, in [-0.5, 0.5]."""
+    den = v_m - 2 * v_0 + v_p
+    safe = np.where(np.abs(den) < 1e-12, 1.0, den)
+    return np.where(np.abs(den) < 1e-12, 0.0, np.clip(0.5 * (v_m - v_p) / safe, -0.5, 0.5))
 
 
-def diagonal(clip) -> float:
-    y = motion_luma(clip)
-    return float(np.hypot(*y.shape[1:]))
+def global_motion(clip) -> tuple[np.ndarray, np.ndarray]:
+    """Global translation (dy, dx) in motion-stack pixels from each frame to the next (pairs as in
+    :func:`pair_index`), by phase correlation (Kuglin & Hines 1975) with a parabolic sub-pixel peak, and the
+    height of the correlation peak (near 1 for a clean translation, near 0 when nothing matches).
+
+    Computed window by window (pairs never cross windows), which also keeps temporaries small."""
+    def build():
+        y = motion_stack(clip)
+        t, h, w = y.shape
+        hann = _hann(h, w)
+        shifts, peaks = [], []
+        for a, b in clip.windows:
+            if b - a < 2:
+                continue
+            z = y[a:b] - y[a:b].mean(axis=(1, 2), keepdims=True)
+            z *= hann
+            spec = sfft.rfft2(z)
+            inv = np.sqrt(spec.real ** 2 + spec.imag ** 2)
+            inv += 1e-9
+            np.reciprocal(inv, out=inv)
+            spec.real *= inv  # whiten: keep the phase only
+            spec.imag *= inv
+            r = sfft.irfft2(spec[1:] * np.conj(spec[:-1]), s=(h, w))
+            m = len(r)
+            n = np.arange(m)
+            py, px = np.unravel_index(r.reshape(m, -1).argmax(axis=1), (h, w))
+            peak = r[n, py, px]
+            dy = py + _subpixel(r[n, (py - 1) % h, px], peak, r[n, (py + 1) % h, px])
+            dx = px + _subpixel(r[n, py, (px - 1) % w], peak, r[n, py, (px + 1) % w])
+            dy = np.where(dy > h / 2, dy - h, dy)
+            dx = np.where(dx > w / 2, dx - w, dx)
+            shifts.append(np.stack([dy, dx], axis=1))
+            peaks.append(peak)
+        if not shifts:
+            return np.zeros((0, 2)), np.zeros(0)
+        return np.concatenate(shifts), np.concatenate(peaks).astype(np.float64)
+
+    return cached(clip, "global_motion", build)
+
+
+def motion_diagonal(clip) -> float:
+    """Diagonal of the motion stack in its pixels (motion is reported relative to it)."""
+    y = motion_stack(clip)
+    return float(math.hypot(y.shape[1], y.shape[2]))
