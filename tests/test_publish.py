@@ -45,7 +45,7 @@ def dataset_dir(tmp_path_factory, sample_clips):
         subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-i", sample_clips[name], "-t", "1", "-vf", "scale=160:-2",
                         "-pix_fmt", "yuv420p", "-c:v", "libx264", "-preset", "veryfast", path], check=True)
         paths.append(path)
-    out = str(tmp_path_factory.mktemp("pub-build") / "s2i")
+    out = str(tmp_path_factory.mktemp("pub-build") / "s2i-pub")  # a base name of its own: datasets 5.2 caches local folders by base name
     build_dataset(paths, BuildArguments(out=out, seed=3, frames=8, window=4, bench_size=2, bench_fraction=0.25, quiet=True))
     return out
 

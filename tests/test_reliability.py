@@ -193,7 +193,7 @@ def test_malformed_manifests_are_reported_not_raised(tmp_path, corpus):
 @pytest.fixture(scope="module")
 def built(corpus, tmp_path_factory):
     """The uninterrupted reference build of the whole corpus (CLI, in this process)."""
-    out = str(tmp_path_factory.mktemp("built") / "s2i")
+    out = str(tmp_path_factory.mktemp("built") / "s2i-reliability")  # a base name of its own (datasets caches by it)
     assert cli_main(["build", *corpus["inputs"], "--out", out, *BUILD_ARGS]) == 0
     return out
 
