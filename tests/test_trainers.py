@@ -289,3 +289,27 @@ def test_training_loss_falls(s2i_data, tmp_path_factory):
     losses = [e["loss"] for e in trainer.state.log_history if "loss" in e]
     first, last = sum(losses[:3]) / 3, sum(losses[-3:]) / 3
     assert len(losses) == 30 and last < 0.6 * first, (first, last)  # measured: 6.8 -> 3.2
+
+
+# ------------------------------------------------------------------------------------------------ multi-process
+
+
+def test_ddp_with_accelerate_launch(s2i_data, tmp_path_factory):
+    """`accelerate launch -m s2i_hf.trainers` with two processes: one DDP group (gloo on a CPU-only machine)."""
+    import subprocess
+    import sys
+
+    base_dir = model_folder(tmp_path_factory, "llava_onevision")  # LLaVA: unused trainable image_newline under DDP
+    out = str(tmp_path_factory.mktemp("ddp") / "out")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+           "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", "29541",
+           "-m", "s2i_hf.trainers", "--model", base_dir, "--data", s2i_data, "--output", out, "--num_frames", "2",
+           "--per_device_train_batch_size", "1", "--stage1_max_steps", "1", "--stage2_max_steps", "1",
+           "--save_strategy", "no", "--disable_tqdm", "true"]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    summary = json.load(open(os.path.join(out, "training_summary.json")))
+    assert {name: s["world_size"] for name, s in summary["stages"].items()} == {"stage1": 2, "stage2": 2}
+    assert os.path.isfile(os.path.join(out, "merged", "model.safetensors"))
+    assert proc.stdout.count("stage1:") == 1  # only the main process reports

@@ -34,6 +34,12 @@ def _cuda_available() -> bool:
     return bool(torch.cuda.is_available())
 
 
+def _mps_available() -> bool:
+    import torch
+
+    return bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
+
+
 def _bf16_available() -> bool:
     import torch
 
@@ -70,6 +76,9 @@ class S2IStage1Config(SFTConfig):
             self.bf16 = _bf16_available() and not self.fp16
         if not _cuda_available():
             self.dataloader_pin_memory = False  # nothing to pin to; avoids a warning per epoch
+            if not _mps_available():
+                # a CPU-only machine: processes started by `accelerate launch` then form a gloo group (DDP on CPU)
+                self.use_cpu = True
         super().__post_init__()
         self.frame_sampling  # validates num_frames / fps
 
