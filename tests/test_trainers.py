@@ -107,16 +107,20 @@ def test_frame_sampling_settings(s2i_data):
         FrameSampling(num_frames=4, fps=1.0)
 
 
-def test_bad_video_in_a_row_is_named(s2i_data, tmp_path_factory):
+def test_bad_video_in_a_row_is_named(s2i_data, tmp_path_factory, caplog):
     from transformers import AutoProcessor
 
     from s2i_hf.video import VideoError
 
     processor = AutoProcessor.from_pretrained(model_folder(tmp_path_factory, "qwen2_5_vl"))
-    row = dict(load_stage_data(s2i_data, "stage1")[0])
-    row["video"] = {"bytes": b"not a video at all" * 50, "path": "broken.mp4"}
+    good = load_stage_data(s2i_data, "stage1")[0]
+    row = {**good, "video": {"bytes": b"not a video at all" * 50, "path": "broken.mp4"}}
+    collator = S2IVideoCollator(processor, FrameSampling(num_frames=FRAMES))
     with pytest.raises(VideoError, match="broken.mp4"):
-        S2IVideoCollator(processor)([row])
+        collator([row])
+    with caplog.at_level("WARNING"):
+        batch = collator([row, good])  # the bad row is left out, named in a warning; the good one trains
+    assert batch["input_ids"].shape[0] == 1 and "broken.mp4" in caplog.text
 
 
 # ------------------------------------------------------------------------------------------------ model parts

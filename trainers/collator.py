@@ -15,9 +15,13 @@ loss would silently be 0.0 or cover the prompt.
 from __future__ import annotations
 
 import copy
+import logging
 from typing import Any, Sequence
 
 from ..frames import FrameSampling, sample_frames
+from ..video import VideoError
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["S2IVideoCollator", "training_chat_template"]
 
@@ -104,7 +108,18 @@ class S2IVideoCollator:
 
     # --- a batch ------------------------------------------------------------------------------------------
     def __call__(self, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-        return self.merge([self.render(row) for row in rows])
+        """A batch of ``rows``. A row whose video cannot be decoded is left out with a warning naming it (a
+        corrupt file must not end a long run); a batch with no usable row raises the first row's error."""
+        parts, errors = [], []
+        for row in rows:
+            try:
+                parts.append(self.render(row))
+            except VideoError as err:
+                errors.append(err)
+                logger.warning("skipping row %s: %s", row.get("video_id", "?"), err)
+        if not parts:
+            raise errors[0]
+        return self.merge(parts)
 
     def merge(self, parts: list[dict[str, Any]]) -> dict[str, Any]:
         """Right-pad the token outputs of single-row renders and join their visual tensors."""
