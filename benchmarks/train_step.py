@@ -1,7 +1,7 @@
 """Seconds per training step, split into data (decode + processor) and compute, and the speed-up from decoding in
 DataLoader workers. One tiny model family, data built by `s2i build` from the real sample clips.
 
-    python benchmarks/train_step.py [--family qwen2_5_vl] [--steps 12] [--batch 2] [--frames 8] [--workers 2]
+    python benchmarks/train_step.py [--family qwen2_5_vl] [--steps 12] [--batch 2] [--frames 8] [--workers 2] [--threads N]
 
 Prints, measured in this run:
   data s/step     = decoding the batch's videos + rendering them with the processor (the collator)
@@ -62,9 +62,13 @@ def main() -> int:
     parser.add_argument("--frames", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--data", help="a folder from `s2i build` (default: built from the sample clips)")
+    parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     args = parser.parse_args()
 
     import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
     from s2i_hf.testing import make_tiny_model
