@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 METRIC_LABELS = {
-    "srcc": "SRCC", "plcc": "PLCC", "krcc": "KRCC", "rmse": "RMSE", "plcc_raw": "PLCC (no logistic fit)",
+    "srcc": "SRCC", "plcc": "PLCC", "krcc": "KRCC", "rmse": "RMSE", "plcc_raw": "raw PLCC (no logistic fit)",
     "ci": "CI (correctness of information)", "cu": "CU (contextual understanding)",
     "do": "DO (detail orientation)", "tu": "TU (temporal understanding)",
 }

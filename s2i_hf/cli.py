@@ -12,6 +12,7 @@ COMMANDS = {
     "eval": ("s2i_hf.commands.eval", "score VQA sets (SRCC/PLCC) and judge S2I-Bench answers -> results JSON"),
     "leaderboard": ("s2i_hf.commands.leaderboard", "compare results files across models -> Markdown table + plot"),
     "push": ("s2i_hf.commands.push", "publish a dataset, a model or results to the Hub (with cards)"),
+    "demo": ("s2i_hf.commands.demo", "end to end offline: distorted sample clips -> data -> tiny model trained -> evaluated -> cards"),
 }
 
 

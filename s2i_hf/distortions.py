@@ -1,0 +1,203 @@
+"""Clips of known quality order: controlled ffmpeg distortions at increasing strengths.
+
+The recipes are data (``catalog/distortions.yaml``): per family the dimension it degrades, a ladder of strengths
+from mildest to strongest and an ffmpeg filter template. :func:`make_variants` encodes a pristine copy of a source
+clip and each family's ladder (jittered per clip by a seeded share, kept in order), so within a family's ladder
+the quality order is known: pristine > step 0 > step 1 > ... :func:`cut_source` makes a short, small source
+from a longer clip. ffmpeg (Debian's ``ffmpeg`` package) must be on the ``PATH``.
+
+>>> from s2i_hf.distortions import FAMILIES, strengths
+>>> FAMILIES["blur"].dimension
+'sharpness'
+>>> len(strengths("noise", seed=0))
+4
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Sequence
+
+import yaml
+
+__all__ = ["Family", "FAMILIES", "DEMO_FAMILIES", "NEAR_LOSSLESS", "Variant", "cut_source", "ffmpeg", "filter_for",
+           "make_variants", "probe", "probe_duration", "strengths"]
+
+_CATALOG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "catalog", "distortions.yaml")
+
+
+@dataclass(frozen=True)
+class Family:
+    """A distortion family of the catalogue (see ``catalog/distortions.yaml``)."""
+
+    name: str
+    dimension: str
+    ladder: tuple[float, ...]
+    filter: str | None = None
+    crf: bool = False
+    integer: bool = False
+    decreasing: bool = False
+    params: dict = field(default_factory=dict)
+
+
+@lru_cache(maxsize=None)
+def _catalog() -> dict:
+    with open(_CATALOG, encoding="utf-8") as fh:
+        raw = yaml.safe_load(fh)
+    families = {}
+    for name, spec in raw["families"].items():
+        fam = Family(name=name, dimension=spec["dimension"], ladder=tuple(float(v) for v in spec["ladder"]),
+                     filter=spec.get("filter"), crf=bool(spec.get("crf", False)), integer=bool(spec.get("integer", False)),
+                     decreasing=bool(spec.get("decreasing", False)),
+                     params={k: (float(lo), float(hi)) for k, (lo, hi) in (spec.get("params") or {}).items()})
+        if fam.crf == (fam.filter is not None):
+            raise ValueError(f"{_CATALOG}: family {name!r} needs exactly one of 'filter' and 'crf: true'")
+        families[name] = fam
+    unknown = [f for f in raw.get("demo_families", []) if f not in families]
+    if unknown:
+        raise ValueError(f"{_CATALOG}: demo_families names unknown families {unknown}")
+    return {"families": families, "near_lossless": list(raw["near_lossless"]), "jitter": float(raw.get("jitter", 0.0)),
+            "demo_families": tuple(raw.get("demo_families", families))}
+
+
+FAMILIES: dict[str, Family] = _catalog()["families"]
+NEAR_LOSSLESS: list[str] = _catalog()["near_lossless"]
+DEMO_FAMILIES: tuple[str, ...] = _catalog()["demo_families"]
+
+
+def strengths(family: str, seed: int = 0) -> list[float]:
+    """The family's ladder, each value jittered by up to +-``jitter`` (seeded), kept in order of severity."""
+    fam = FAMILIES[family]
+    jitter = _catalog()["jitter"]
+    rng = random.Random(f"{family}:{seed}")
+    vals = [b * rng.uniform(1 - jitter, 1 + jitter) for b in fam.ladder]
+    if fam.integer:
+        vals = [float(min(51, max(1, int(round(v))))) for v in vals]
+    vals = sorted(vals, reverse=fam.decreasing)
+    if len(set(vals)) != len(vals):  # rounding collided: the plain ladder
+        vals = list(fam.ladder)
+    return vals
+
+
+def filter_for(family: str, s: float, *, w: int, h: int, fps: float, seed: int = 0) -> str | None:
+    """The ffmpeg ``-vf`` filter of ``family`` at strength ``s`` for a ``w`` x ``h`` source at ``fps`` (None for CRF)."""
+    fam = FAMILIES[family]
+    if fam.filter is None:
+        return None
+    rng = random.Random(f"{family}:{seed}:params")
+    px = max(1, int(round(s * w / 480)))
+    values = {"s": s, "w": w, "h": h, "fps": _fps_text(fps), "px": px, "px2": 2 * px, "rate": fps * s}
+    values.update({k: rng.uniform(lo, hi) for k, (lo, hi) in sorted(fam.params.items())})
+    return fam.filter.format(**values)
+
+
+def _fps_text(fps: float) -> str:
+    return f"{fps:.6g}"
+
+
+def ffmpeg(*args: str) -> None:
+    """Run ffmpeg quietly; raise with its message on failure."""
+    exe = shutil.which("ffmpeg")
+    if exe is None:
+        raise RuntimeError("ffmpeg is needed to generate clips (Debian/Ubuntu: apt-get install ffmpeg)")
+    proc = subprocess.run([exe, "-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-threads", "1", *args],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"ffmpeg {' '.join(args)} failed: {proc.stderr.strip()}")
+
+
+def probe(path: str) -> tuple[int, int, float]:
+    """(width, height, frame rate) of a video's first stream."""
+    exe = shutil.which("ffprobe")
+    if exe is None:
+        raise RuntimeError("ffprobe is needed (Debian/Ubuntu: apt-get install ffmpeg)")
+    out = subprocess.run([exe, "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height,r_frame_rate",
+                          "-of", "csv=p=0", path], capture_output=True, text=True, check=True).stdout.strip().split(",")
+    num, _, den = out[2].partition("/")
+    return int(out[0]), int(out[1]), float(num) / float(den or 1)
+
+
+def probe_duration(path: str) -> float:
+    """Duration of a video file in seconds (its container's)."""
+    exe = shutil.which("ffprobe")
+    if exe is None:
+        raise RuntimeError("ffprobe is needed (Debian/Ubuntu: apt-get install ffmpeg)")
+    out = subprocess.run([exe, "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", path],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    return float(out)
+
+
+def cut_source(src: str, out: str, *, start: float = 0.0, seconds: float = 2.0, width: int = 160) -> str:
+    """A near-lossless ``seconds``-long cut of ``src`` from ``start``, scaled to ``width`` pixels wide (even sizes)."""
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    ffmpeg("-ss", f"{start}", "-i", src, "-t", f"{seconds}", "-vf", f"scale={width}:-2", "-an", *NEAR_LOSSLESS, out)
+    return out
+
+
+@dataclass
+class Variant:
+    """One generated clip: ``step`` -1 is the pristine copy, 0 .. n-1 the family's ladder (mildest first)."""
+
+    path: str
+    source: str
+    family: str | None
+    step: int
+    strength: float | None
+
+    @property
+    def severity(self) -> int:
+        """0 for the pristine copy, k + 1 for ladder step k: higher is worse (the known order)."""
+        return self.step + 1
+
+
+def make_variants(src: str, out_dir: str, *, source: str | None = None, families: Sequence[str] | None = None,
+                  steps: Sequence[int] | None = None, seed: int = 0, workers: int = 2) -> list[Variant]:
+    """Encode a pristine copy of ``src`` and each family's jittered ladder into ``out_dir``.
+
+    ``steps`` picks ladder steps (default all). Files are named ``pristine.mp4`` and ``<family>_<step>.mp4``;
+    existing files are kept (a rerun only encodes what is missing). Returns the pristine variant first.
+    """
+    os.makedirs(out_dir, exist_ok=True)
+    source = source or os.path.splitext(os.path.basename(src))[0]
+    pristine = os.path.join(out_dir, "pristine.mp4")
+    if not os.path.isfile(pristine):
+        ffmpeg("-i", src, "-an", *NEAR_LOSSLESS, pristine + ".tmp.mp4")
+        os.replace(pristine + ".tmp.mp4", pristine)
+    w, h, fps = probe(pristine)
+    variants = [Variant(pristine, source, None, -1, None)]
+    todo = []  # (path, filter or None, crf or None)
+    for family in families or DEMO_FAMILIES:
+        fam = FAMILIES[family]
+        for i, s in enumerate(strengths(family, seed)):
+            if steps is not None and i not in steps:
+                continue
+            path = os.path.join(out_dir, f"{family}_{i}.mp4")
+            variants.append(Variant(path, source, family, i, s))
+            if not os.path.isfile(path):
+                todo.append((path, None if fam.crf else filter_for(family, s, w=w, h=h, fps=fps, seed=seed), int(s) if fam.crf else None))
+    # one ffmpeg process per chunk of variants: the pristine copy is decoded once and split into every recipe
+    chunks = [todo[i::max(1, workers)] for i in range(max(1, workers))]
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        list(pool.map(lambda chunk: _encode_many(pristine, chunk), [c for c in chunks if c]))
+    return variants
+
+
+def _encode_many(src: str, jobs: list[tuple[str, str | None, int | None]]) -> None:
+    """Encode each (path, filter, crf) of ``jobs`` from ``src`` in one ffmpeg run (written atomically)."""
+    branches = [f"[b{i}]" for i in range(len(jobs))]
+    graph = [f"[0:v]split={len(jobs)}{''.join(branches)}" if len(jobs) > 1 else "[0:v]null[b0]"]
+    args: list[str] = ["-i", src]
+    outputs: list[str] = []
+    for i, (path, vf, crf) in enumerate(jobs):
+        graph.append(f"[b{i}]{vf or 'null'}[o{i}]")
+        encode = ["-c:v", "libx264", "-crf", str(crf), "-preset", "veryfast", "-pix_fmt", "yuv420p"] if crf is not None else NEAR_LOSSLESS
+        outputs += ["-map", f"[o{i}]", "-an", *encode, path + ".tmp.mp4"]
+    ffmpeg(*args, "-filter_complex", ";".join(graph), *outputs)
+    for path, _, _ in jobs:
+        os.replace(path + ".tmp.mp4", path)

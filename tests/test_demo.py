@@ -1,0 +1,124 @@
+"""`s2i demo --quick`: every artifact is written, results files load, figures agree across files, cards are complete."""
+
+from __future__ import annotations
+
+import csv
+import glob
+import json
+import os
+
+import pyarrow.parquet as pq
+import pytest
+
+from s2i_hf.demo import HeldOutClip, ladder_metrics
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    from s2i_hf.cli import main
+
+    out = tmp_path_factory.mktemp("demo") / "s2i_demo"
+    assert main(["demo", "--out", str(out), "--quick", "--quiet"]) == 0
+    with open(out / "demo_summary.json", encoding="utf-8") as fh:
+        return str(out), json.load(fh)
+
+
+def test_every_artifact_exists(demo):
+    out, summary = demo
+    for what, path in summary["artifacts"].items():
+        assert os.path.exists(path), f"{what}: {path} is missing"
+    for config in ("scores", "stage1", "stage2", "bench"):
+        assert glob.glob(os.path.join(out, "data", config, "*.parquet")), config
+    for name in ("stage1/config.json", "stage2/adapter_config.json", "merged/model.safetensors", "training_summary.json"):
+        assert os.path.isfile(os.path.join(out, "train", name)), name
+    assert os.path.isfile(os.path.join(out, "leaderboard.png"))
+    assert os.path.isfile(os.path.join(out, "publish", "dataset", "eval.yaml"))
+    assert glob.glob(os.path.join(out, "publish", "model", "results", "results_*.json"))
+
+
+def test_results_files_load_and_match_the_summary(demo):
+    from s2i_hf.eval_suite.results import load_results
+
+    out, summary = demo
+    results = load_results(os.path.join(out, "eval"))
+    models = {os.path.basename(r.model_id) for r in results}
+    assert models == {"tiny-qwen2_5_vl", "tiny-qwen2_5_vl-s2i"}
+    assert {(r.dataset, r.task) for r in results} == {("demo_heldout", "vqa"), ("s2i_bench", "s2i_bench")}
+    with open(os.path.join(out, "clips", "heldout_labels.csv"), newline="") as fh:
+        labels = list(csv.DictReader(fh))
+    figures = summary["figures"]
+    assert figures["clips"]["held_out"] == len(labels)
+    bench_rows = pq.read_table(glob.glob(os.path.join(out, "data", "bench", "*.parquet"))[0]).num_rows
+    for r in results:
+        key = "tuned_model" if r.model_id.endswith("-s2i") else "base_model"
+        fig = figures["eval"][key]
+        if r.task == "vqa":
+            assert r.n == len(labels) == fig["held_out_n"]
+            assert r.metrics["srcc"] == pytest.approx(fig["held_out_srcc"])
+            assert r.metrics["plcc"] == pytest.approx(fig["held_out_plcc"])
+            assert -1 <= r.metrics["srcc"] <= 1
+        else:
+            assert r.n == bench_rows == fig["bench_n"] and r.judge is None
+            assert r.metrics == pytest.approx(fig["bench"])
+    # the ladder figures are recomputed from the predictions file the same way
+    tuned = figures["eval"]["tuned_model"]
+    with open(os.path.join(out, "eval", "predictions_tiny-qwen2_5_vl-s2i_demo_heldout_test.csv"), newline="") as fh:
+        preds = {row["video"]: float(row["predicted"]) for row in csv.DictReader(fh)}
+    clips = [HeldOutClip(l["name"], l["source"], None if l["family"] == "pristine" else l["family"], int(l["severity"]), None) for l in labels]
+    again = ladder_metrics(clips, preds)
+    assert again["ladder_srcc"] == pytest.approx(tuned["ladder_srcc"]) and again["ladders"] == tuned["ladders"] > 0
+
+
+def test_held_out_clips_never_train(demo):
+    from s2i_hf.video import video_id_of
+
+    out, _ = demo
+    train_ids = set()
+    for config in ("stage1", "stage2"):
+        for f in glob.glob(os.path.join(out, "data", config, "*.parquet")):
+            train_ids |= set(pq.read_table(f, columns=["video_id"]).column("video_id").to_pylist())
+    held = {video_id_of(p) for p in glob.glob(os.path.join(out, "clips", "heldout", "**", "*.mp4"), recursive=True)}
+    bench = set(pq.read_table(glob.glob(os.path.join(out, "data", "bench", "*.parquet"))[0], columns=["video_id"]).column("video_id").to_pylist())
+    assert held and bench and train_ids
+    assert not held & train_ids and not bench & train_ids
+
+
+def test_cards_and_leaderboard_are_complete(demo):
+    out, summary = demo
+    assert all(not v["placeholders"] for v in summary["figures"]["cards"].values())
+    model_card = open(os.path.join(out, "publish", "model", "README.md"), encoding="utf-8").read()
+    dataset_card = open(os.path.join(out, "publish", "dataset", "README.md"), encoding="utf-8").read()
+    for text in (model_card, dataset_card):
+        assert "{{" not in text and "[More Information Needed]" not in text
+    assert "Stage I" in model_card and "Stage II" in model_card and "demo_heldout" in model_card
+    assert 'load_dataset("s2i-demo/s2i-demo-data"' in dataset_card
+    train = summary["figures"]["train"]
+    assert set(train) == {"stage1", "stage2"} and all(s["steps"] == 2 for s in train.values())
+    board = open(os.path.join(out, "leaderboard.md"), encoding="utf-8").read()
+    assert "| tiny-qwen2_5_vl |" in board and "| tiny-qwen2_5_vl-s2i |" in board
+
+
+def test_refuses_a_folder_it_did_not_write(tmp_path):
+    from s2i_hf.demo import DemoConfig, run_demo
+
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("not a demo folder")
+    with pytest.raises(FileExistsError, match="not written by `s2i demo`"):
+        run_demo(DemoConfig(out=str(foreign), quick=True, quiet=True))
+
+
+def test_distortion_recipes_match_the_estimator_tests():
+    """The demo's recipes (package data) and tests/distort.py's (the estimator validation) are kept in step."""
+    import distort
+
+    from s2i_hf.distortions import FAMILIES, filter_for, strengths
+
+    assert set(FAMILIES) == set(distort.FAMILIES)
+    for name, fam in distort.FAMILIES.items():
+        ours = FAMILIES[name]
+        assert (ours.dimension, ours.ladder, ours.decreasing) == (fam.dimension, tuple(float(b) for b in fam.base), fam.decreasing), name
+        assert (ours.filter is None) == (fam.vf is None), name
+        vals = strengths(name, seed=3)
+        assert vals == sorted(vals, reverse=ours.decreasing) and len(set(vals)) == 4
+    assert filter_for("blur", 2.0, w=240, h=136, fps=25.0) == distort.FAMILIES["blur"].vf(2.0, {})
