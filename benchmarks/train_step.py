@@ -69,6 +69,7 @@ def main() -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    threads = torch.get_num_threads()
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
     from s2i_hf.testing import make_tiny_model
@@ -109,7 +110,7 @@ def main() -> int:
     tn = trainer_seconds_per_step(model_dir, data, args, args.workers, os.path.join(tmp, f"w{args.workers}"))
 
     print(f"family {args.family}, batch {args.batch}, {args.frames} frames, {args.steps} steps ({n} rows), "
-          f"torch threads {torch.get_num_threads()}, {os.cpu_count()} cores")
+          f"torch threads {threads}, {os.cpu_count()} cores")
     print(f"data s/step      {data_time:.3f}  ({data_time / (data_time + compute):.0%} of data+compute)")
     print(f"  of which decode {decode:.3f}  ({decode / data_time:.0%} of data)")
     print(f"compute s/step   {compute:.3f}")
