@@ -310,7 +310,7 @@ def build_dataset(videos, args: BuildArguments, *, scorer: VideoScorer | None = 
                     if plan.counts["bench"] < args.bench_size:
                         plan.add("bench", {"video_id": r["video_id"], "video_path": r["video_path"], **{k: item[k] for k in ("question", "reference", "question_type", "dimensions")}}, task=item["question_type"])
                 continue
-            for item in stage1_items(r, args.seed):
+            for item in stage1_items(r, args.seed, include_overall=args.stage1_overall):
                 plan.add("stage1", {"video_path": r["video_path"], **item}, task=item["task"])
             for item in stage2_items(r, args.seed, n_what_how=args.what_how_per_video, n_yes_no=args.yes_no_per_video):
                 if rewriter is not None and item["task"] == "justification":

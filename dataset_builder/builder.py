@@ -23,7 +23,7 @@ _SPLIT = {"scores": "train", "stage1": "train", "stage2": "train", "bench": "tes
 
 _DESCRIPTIONS = {
     "scores": "One row per video: 14 dimension scores in [0, 1], their ITU levels, group levels, overall score and level.",
-    "stage1": "Stage I conversations: short 'dimension -> rating' questions and answers.",
+    "stage1": "Stage I conversations: short 'dimension -> rating' questions and answers (14 per video, plus one overall rating).",
     "stage2": "Stage II conversations: hierarchical justifications, what/how and yes/no questions.",
     "bench": "S2I-Bench-style open-ended questions with reference answers, on videos held out of stage1/stage2.",
 }

@@ -73,11 +73,17 @@ def test_text_states_the_stored_levels(built):
     for r in scores.values():
         assert set(r["scores"]) == set(DIMENSION_IDS)
     stage1 = load(out, "stage1").remove_columns("video")
+    per_video: dict[str, list] = {}
     for row in stage1:
+        answer = assistant_text(row["messages"])
+        per_video.setdefault(row["video_id"], []).append(tuple(row["dimensions"]))
+        if not row["dimensions"]:  # the overall-rating item (what Q-Align overall scoring asks)
+            assert extract_ratings(answer).get("overall") == scores[row["video_id"]]["overall_level"], answer
+            continue
         (dim,) = row["dimensions"]
         stored = scores[row["video_id"]]["levels"][dim]
-        answer = assistant_text(row["messages"])
         assert extract_ratings(answer).get(dim) == stored, (answer, dim, stored)
+    assert all(sorted(v) == sorted([(d,) for d in DIMENSION_IDS] + [()]) for v in per_video.values())
     stage2 = load(out, "stage2").remove_columns("video")
     justifications = [r for r in stage2 if r["task"] == "justification"]
     assert len(justifications) == sum(1 for r in scores.values() if r["split"] == "train")
