@@ -5,8 +5,8 @@ and the probabilities of the five level words as the continuation give the score
 ``sum_i p(level_i) * anchor_i`` (anchors of the level scale: 0, .25, .5, .75, 1 by default). A level word
 that is several tokens is scored exactly by summing its teacher-forced token log-probabilities.
 Batched and alone give the same scores: right padding, logits read at each row's last real token, and
-videos batched only with others whose rendered prompt has the same length (same frame and visual-token
-count: some processors describe frame counts from the padded batch).
+videos batched only with others whose decoded frames have the same shape (so the same prompt length and
+visual-token count: some processors describe frame counts from the padded batch).
 """
 
 from __future__ import annotations
@@ -173,8 +173,8 @@ class QualityScorer:
         for lo in range(0, len(videos), window):
             self._decoded = {}
             groups: dict[tuple[int, ...], list[int]] = {}
-            for i in range(lo, min(lo + window, len(videos))):  # same prompt length = same frames and visual tokens
-                groups.setdefault(self._batch_key(videos[i], question, prefix), []).append(i)
+            for i in range(lo, min(lo + window, len(videos))):
+                groups.setdefault(self._batch_key(videos[i]), []).append(i)
             for idx in groups.values():
                 for start in range(0, len(idx), self.batch_size):
                     chunk = idx[start: start + self.batch_size]
@@ -193,7 +193,7 @@ class QualityScorer:
         self._decoded = {}
         return results
 
-    def _batch_key(self, video: str, question: str, prefix: str) -> tuple[int, ...]:
+    def _batch_key(self, video: str) -> tuple[int, ...]:
         """Videos with equal keys can share a batch: the decoded frames' shape (the processor gets these frames as
         they are, so equal shapes give equal visual-token counts and prompt lengths)."""
         frames, _ = self._frames(video)

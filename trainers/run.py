@@ -86,7 +86,6 @@ def run_training(args: S2IScriptArguments, config: S2ITrainConfig) -> dict[str, 
 
     from s2i_hf import __version__
 
-    from .model_parts import find_model_parts
     from .stages import S2IStage1Trainer, S2IStage2Trainer
 
     out = args.output
@@ -136,7 +135,7 @@ def run_training(args: S2IScriptArguments, config: S2ITrainConfig) -> dict[str, 
 
     if 1 in args.stages and not completed(1, os.path.join(stage1_dir, "config.json")):
         model = _load_model(args.model, args.model_revision, trust)
-        summary["family"] = find_model_parts(model).model_type
+        summary["family"] = model.config.model_type
         trainer, record = train_stage(1, S2IStage1Trainer, model, stage1_dir)
         if record is not None:
             summary["stages"]["stage1"] = record
@@ -149,7 +148,7 @@ def run_training(args: S2IScriptArguments, config: S2ITrainConfig) -> dict[str, 
         start_from = args.stage1_model or (stage1_dir if os.path.isfile(os.path.join(stage1_dir, "config.json")) else args.model)
         if model is None:
             model = _load_model(start_from, args.model_revision if start_from == args.model else None, trust)
-            summary["family"] = summary.get("family") or find_model_parts(model).model_type
+            summary["family"] = summary.get("family") or model.config.model_type
         trainer, record = train_stage(2, S2IStage2Trainer, model, stage2_dir)
         if record is not None:
             cfg = trainer.args

@@ -31,11 +31,12 @@ def freeze_for_stage1(model) -> ModelParts:
     return parts
 
 
-def lora_config_for(model, args: S2IStage2Config):
-    """A peft ``LoraConfig`` whose targets match only inside the language model of ``model``."""
+def lora_config_for(model, args: S2IStage2Config, parts: ModelParts | None = None):
+    """A peft ``LoraConfig`` whose targets match only inside the language model of ``model`` (``parts``: the
+    model's :func:`find_model_parts`, found here when not given)."""
     from peft import LoraConfig
 
-    parts = find_model_parts(model)
+    parts = parts or find_model_parts(model)
     targets = args.lora_targets
     if not targets:
         raise ValueError("lora_target_modules is empty: name the language-model modules to adapt (e.g. q_proj,v_proj)")
@@ -111,7 +112,7 @@ class S2IStage2Trainer(_S2ITrainer):
         self.model_parts = find_model_parts(model)
         for p in model.parameters():
             p.requires_grad_(False)
-        kwargs["peft_config"] = kwargs.get("peft_config") or lora_config_for(model, args)
+        kwargs["peft_config"] = kwargs.get("peft_config") or lora_config_for(model, args, self.model_parts)
         super().__init__(model, args, train_dataset, processing_class, data_collator, **kwargs)
         self._check_lora_placement()
 
