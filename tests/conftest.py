@@ -1,4 +1,5 @@
-"""Shared fixtures: offline switches, a socket guard, the real sample clips and generated clips."""
+"""Shared fixtures: offline switches, a socket guard, the real sample clips and generated clips, and a loopback
+JSON endpoint for tests of HTTP clients."""
 
 from __future__ import annotations
 
@@ -13,9 +14,13 @@ import tempfile  # noqa: E402
 
 os.environ["HF_DATASETS_CACHE"] = tempfile.mkdtemp(prefix="s2i-test-datasets-")
 
+import json  # noqa: E402
 import shutil  # noqa: E402
 import socket  # noqa: E402
 import subprocess  # noqa: E402
+import threading  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
 
 import pytest  # noqa: E402
 
@@ -53,6 +58,38 @@ def no_network():
     yield
     socket.socket.connect = _real_connect
     socket.socket.connect_ex = _real_connect_ex
+
+
+class _JsonHandler(BaseHTTPRequestHandler):
+    def log_message(self, *args):  # quiet
+        pass
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        status, payload = self.server.respond(self.path, self.headers, body)
+        self.send_response(status)
+        if payload is None:
+            self.end_headers()
+            return
+        data = json.dumps(payload).encode()
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@contextmanager
+def json_endpoint(respond):
+    """A loopback HTTP server in a thread: each POST's JSON body goes to ``respond(path, headers, body)``, which
+    returns ``(status, payload)`` (payload None: no body). Yields the server (``server_port``)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _JsonHandler)
+    server.respond = respond
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.fixture(scope="session")

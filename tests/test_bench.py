@@ -4,11 +4,11 @@ values, and the prompt hash recorded."""
 
 import hashlib
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
 
 import pytest
 import yaml
+from conftest import json_endpoint
 
 from s2i_hf.eval_suite import load_metric
 from s2i_hf.eval_suite.bench import rating_agreement
@@ -34,46 +34,28 @@ CANNED = {
 }
 
 
-class _Handler(BaseHTTPRequestHandler):
-    def log_message(self, *args):  # quiet
-        pass
+@pytest.fixture
+def server():
+    """A fake OpenAI-compatible endpoint: canned replies by answer marker and criterion; ``mode`` switches it to
+    401 or 500 replies; every request is recorded."""
+    state = SimpleNamespace(requests=[], mode="ok")
 
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        self.server.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
-        mode = self.server.mode
-        if mode == "unauthorized":
-            self.send_response(401)
-            self.end_headers()
-            return
-        if mode == "error":
-            self.send_response(500)
-            self.end_headers()
-            return
+    def respond(path, headers, body):
+        state.requests.append({"path": path, "auth": headers.get("Authorization"), "body": body})
+        if state.mode == "unauthorized":
+            return 401, None
+        if state.mode == "error":
+            return 500, None
         user = next(m["content"] for m in body["messages"] if m["role"] == "user")
         marker = next(k for k in ("ANSWER_A", "ANSWER_B", "ANSWER_C", "ANSWER_D") if k in user.split("Predicted answer:")[1])
         if marker == "ANSWER_D":
-            payload = {"error": "no choices here"}
-        else:
-            criterion = next(c for c in CANNED[marker] if f"Criterion: {c}." in user)
-            payload = {"choices": [{"index": 0, "message": {"role": "assistant", "content": CANNED[marker][criterion]}}]}
-        data = json.dumps(payload).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+            return 200, {"error": "no choices here"}
+        criterion = next(c for c in CANNED[marker] if f"Criterion: {c}." in user)
+        return 200, {"choices": [{"index": 0, "message": {"role": "assistant", "content": CANNED[marker][criterion]}}]}
 
-
-@pytest.fixture
-def server():
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    srv.requests, srv.mode = [], "ok"
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
+    with json_endpoint(respond) as srv:
+        state.server_port = srv.server_port
+        yield state
 
 
 QUESTIONS = ["How is the quality of this video?"] * 3

@@ -4,12 +4,10 @@ OpenAI-compatible judge on loopback -> valid results files, a scatter plot, pred
 import csv
 import json
 import os
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from conftest import ffmpeg
+from conftest import ffmpeg, json_endpoint
 from s2i_hf import DIMENSION_IDS
 from s2i_hf.commands.eval import main
 from s2i_hf.eval_suite.judges import load_judge_prompts
@@ -59,29 +57,17 @@ def bench(tmp_path_factory, konvid):
     return str(out), rows
 
 
-class _Judge(BaseHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        user = body["messages"][-1]["content"]
-        content = "no idea" if "Criterion: temporal understanding." in user else '{"score": 3}'
-        data = json.dumps({"choices": [{"message": {"role": "assistant", "content": content}}]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-
 @pytest.fixture
 def judge_url():
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Judge)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{srv.server_port}/v1"
-    srv.shutdown()
-    srv.server_close()
+    """A fake judge endpoint: score 3 on every criterion but temporal understanding, whose reply is unparseable."""
+
+    def respond(path, headers, body):
+        user = body["messages"][-1]["content"]
+        content = "no idea" if "Criterion: temporal understanding." in user else '{"score": 3}'
+        return 200, {"choices": [{"message": {"role": "assistant", "content": content}}]}
+
+    with json_endpoint(respond) as srv:
+        yield f"http://127.0.0.1:{srv.server_port}/v1"
 
 
 def test_eval_end_to_end(tmp_path, konvid, bench, judge_url, capsys):
