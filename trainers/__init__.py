@@ -15,7 +15,7 @@ from .collator import S2IVideoCollator, training_chat_template
 from .config import S2IScriptArguments, S2IStage1Config, S2IStage2Config, S2ITrainConfig
 from .data import load_stage_data
 from ..frames import FrameSampling, sample_frames
-from .model_parts import ModelParts, ModelPartsError, find_model_parts
+from ..model_parts import ModelParts, ModelPartsError, find_model_parts
 from .run import SUMMARY_FILE, run_training
 from .stages import S2IStage1Trainer, S2IStage2Trainer, freeze_for_stage1, lora_config_for
 

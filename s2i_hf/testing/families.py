@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..model_parts import catalog_entry, find_model_parts, get_module
+
 __all__ = ["FAMILY_INFO", "TINY_FAMILIES", "TinyFamily", "get_module", "get_modules", "get_parameters"]
 
 TINY_FAMILIES: tuple[str, ...] = ("qwen2_5_vl", "qwen3_vl", "llava_onevision", "llava_next_video", "smolvlm", "internvl")
@@ -18,10 +20,10 @@ class TinyFamily:
     - ``assistant_prefix``: what the assistant mask holds before the answer. Where the template puts the answer
       right after ``Assistant:`` / ``ASSISTANT:`` (SmolVLM, LLaVA-NeXT-Video) the answer starts with a space that
       the model generates first; it is inside the mask.
-    - ``vision`` / ``projector`` / ``language``: dotted attribute paths from the ``...ForConditionalGeneration``
-      object (:func:`get_module`). Qwen's projectors live *inside* the vision tower (``visual.merger``, plus
+    - ``vision`` / ``projector`` / ``language`` / ``projector_params``: dotted attribute paths from the
+      ``...ForConditionalGeneration`` object, read from ``catalog/model_parts.yaml`` (the table the trainers use;
+      see :mod:`s2i_hf.model_parts`). Qwen's projectors live *inside* the vision tower (``visual.merger``, plus
       ``visual.deepstack_merger_list`` in Qwen3-VL): freeze the tower's other parameters, not the whole tower.
-      ``projector_params``: bare parameters that go with the projector (LLaVA's learnt ``image_newline``).
       :func:`get_parameters` sorts every parameter into one part.
     - ``video_token``: the placeholder the chat template writes for a video block; ``visual_token``: the token the
       model replaces with visual features after the processor expanded the placeholder (InternVL and SmolVLM turn
@@ -41,15 +43,27 @@ class TinyFamily:
     model_type: str
     end_of_turn: str
     assistant_prefix: str
-    vision: str
-    projector: tuple[str, ...]
-    language: str
     video_token: str
     visual_token: str
     video_keys: tuple[str, ...]
-    projector_params: tuple[str, ...] = ()
     needs_explicit_template: bool = False
     conflicting_default: str | None = None
+
+    @property
+    def vision(self) -> str:
+        return catalog_entry(self.model_type)["vision"]
+
+    @property
+    def projector(self) -> tuple[str, ...]:
+        return tuple(catalog_entry(self.model_type)["projector"])
+
+    @property
+    def language(self) -> str:
+        return catalog_entry(self.model_type)["language"]
+
+    @property
+    def projector_params(self) -> tuple[str, ...]:
+        return tuple(catalog_entry(self.model_type).get("projector_params", ()))
 
     def expected_assistant_text(self, answer: str) -> str:
         """What the assistant tokens of a one-answer conversation decode to."""
@@ -103,9 +117,6 @@ FAMILY_INFO: dict[str, TinyFamily] = {
         model_type="qwen2_5_vl",
         end_of_turn="<|im_end|>",
         assistant_prefix="",
-        vision="model.visual",
-        projector=("model.visual.merger",),
-        language="model.language_model",
         video_token="<|video_pad|>",
         visual_token="<|video_pad|>",
         video_keys=("pixel_values_videos", "video_grid_thw", "second_per_grid_ts", "mm_token_type_ids"),
@@ -116,9 +127,6 @@ FAMILY_INFO: dict[str, TinyFamily] = {
         model_type="qwen3_vl",
         end_of_turn="<|im_end|>",
         assistant_prefix="",
-        vision="model.visual",
-        projector=("model.visual.merger", "model.visual.deepstack_merger_list"),
-        language="model.language_model",
         video_token="<|video_pad|>",
         visual_token="<|video_pad|>",
         video_keys=("pixel_values_videos", "video_grid_thw", "mm_token_type_ids"),
@@ -129,13 +137,9 @@ FAMILY_INFO: dict[str, TinyFamily] = {
         model_type="llava_onevision",
         end_of_turn="<|im_end|>",
         assistant_prefix="",
-        vision="model.vision_tower",
-        projector=("model.multi_modal_projector",),
-        language="model.language_model",
         video_token="<video>",
         visual_token="<video>",
         video_keys=("pixel_values_videos",),
-        projector_params=("model.image_newline",),
         conflicting_default="num_frames",
     ),
     "llava_next_video": TinyFamily(
@@ -143,13 +147,9 @@ FAMILY_INFO: dict[str, TinyFamily] = {
         model_type="llava_next_video",
         end_of_turn="</s>",
         assistant_prefix=" ",
-        vision="model.vision_tower",
-        projector=("model.multi_modal_projector",),
-        language="model.language_model",
         video_token="<video>",
         visual_token="<video>",
         video_keys=("pixel_values_videos",),
-        projector_params=("model.image_newline",),
         conflicting_default="num_frames",
     ),
     "smolvlm": TinyFamily(
@@ -157,9 +157,6 @@ FAMILY_INFO: dict[str, TinyFamily] = {
         model_type="smolvlm",
         end_of_turn="<end_of_utterance>",
         assistant_prefix=" ",
-        vision="model.vision_model",
-        projector=("model.connector",),
-        language="model.text_model",
         video_token="<video>",
         visual_token="<image>",
         video_keys=("pixel_values", "pixel_attention_mask"),
@@ -170,23 +167,12 @@ FAMILY_INFO: dict[str, TinyFamily] = {
         model_type="internvl",
         end_of_turn="<|im_end|>",
         assistant_prefix="",
-        vision="model.vision_tower",
-        projector=("model.multi_modal_projector",),
-        language="model.language_model",
         video_token="<video>",
         visual_token="<IMG_CONTEXT>",
         video_keys=("pixel_values",),
         conflicting_default="num_frames",
     ),
 }
-
-
-def get_module(model, dotted: str):
-    """``get_module(model, "model.visual")`` -> the sub-module (or parameter) at that attribute path."""
-    obj = model
-    for part in dotted.split("."):
-        obj = getattr(obj, part)
-    return obj
 
 
 def get_modules(model, family: str) -> dict[str, list]:
@@ -204,20 +190,9 @@ def get_parameters(model, family: str) -> dict[str, list]:
 
     ``vision`` excludes the projector even where it lives inside the tower (Qwen); ``projector`` includes the
     family's bare projector parameters; ``lm_head`` is the output layer, which ``language`` does not hold.
-    A parameter no part claims raises ``ValueError`` (a family layout that changed).
+    A parameter no part claims raises ``ValueError`` (a family layout that changed). The same sorting the
+    trainers use (:func:`s2i_hf.model_parts.find_model_parts`).
     """
-    info = FAMILY_INFO[family]
-    projector = [p for path in info.projector for p in get_module(model, path).parameters()]
-    projector += [get_module(model, path) for path in info.projector_params]
-    taken = {id(p) for p in projector}
-    parts = {
-        "vision": [p for p in get_module(model, info.vision).parameters() if id(p) not in taken],
-        "projector": projector,
-        "language": list(get_module(model, info.language).parameters()),
-        "lm_head": list(model.get_output_embeddings().parameters()),
-    }
-    seen = {id(p) for params in parts.values() for p in params}
-    missing = [name for name, p in model.named_parameters() if id(p) not in seen]
-    if missing:
-        raise ValueError(f"{family}: parameters outside vision/projector/language/lm_head: {missing[:5]}")
-    return parts
+    if model.config.model_type != FAMILY_INFO[family].model_type:
+        raise ValueError(f"a {model.config.model_type} model is not of the {family} family")
+    return {part: [p for _, p in params] for part, params in find_model_parts(model).params.items()}

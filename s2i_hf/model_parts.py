@@ -7,7 +7,9 @@ projector. A part that cannot be found raises :class:`ModelPartsError` naming it
 or says exactly what is missing.
 
 >>> parts = find_model_parts(model)                      # doctest: +SKIP
->>> parts.names["projector"], parts.count_trainable()    # doctest: +SKIP
+>>> parts.names["projector"], parts.language_prefix       # doctest: +SKIP
+
+Importing this module is cheap (no torch); :func:`catalog_entry` reads a family's paths without a model.
 """
 
 from __future__ import annotations
@@ -17,9 +19,8 @@ from functools import lru_cache
 
 import yaml
 
-__all__ = ["ModelParts", "ModelPartsError", "find_model_parts", "known_families", "PART_NAMES"]
+__all__ = ["ModelParts", "ModelPartsError", "catalog_entry", "find_model_parts", "get_module"]
 
-PART_NAMES = ("vision", "projector", "language", "lm_head")
 _CATALOG = "model_parts.yaml"
 # Fallback names, tried in order under the model's inner `.model` and then the model itself.
 _VISION_NAMES = ("vision_tower", "visual", "vision_model", "vision_encoder", "vision")
@@ -38,12 +39,13 @@ def _table() -> dict:
     return yaml.safe_load(files("s2i_hf.catalog").joinpath(_CATALOG).read_text(encoding="utf-8"))
 
 
-def known_families() -> tuple[str, ...]:
-    """``model_type`` values with an entry in the catalogue."""
-    return tuple(_table())
+def catalog_entry(model_type: str) -> dict | None:
+    """The catalogue's paths for ``model_type`` (keys vision, projector, language, optional projector_params)."""
+    return _table().get(model_type)
 
 
-def _get(model, dotted: str):
+def get_module(model, dotted: str):
+    """``get_module(model, "model.visual")`` -> the sub-module (or parameter) at that attribute path."""
     obj = model
     for part in dotted.split("."):
         obj = getattr(obj, part)
@@ -52,7 +54,7 @@ def _get(model, dotted: str):
 
 def _try(model, dotted: str):
     try:
-        return _get(model, dotted)
+        return get_module(model, dotted)
     except AttributeError:
         return None
 
@@ -82,15 +84,6 @@ class ModelParts:
     def language_prefix(self) -> str:
         return self.names["language"][0]
 
-    def count(self, trainable_only: bool = False) -> dict[str, int]:
-        return {
-            part: int(sum(p.numel() for _, p in params if p.requires_grad or not trainable_only))
-            for part, params in self.params.items()
-        }
-
-    def count_trainable(self) -> dict[str, int]:
-        return self.count(trainable_only=True)
-
     def set_trainable(self, parts: dict[str, bool]) -> None:
         """``requires_grad`` for every parameter of the named parts (others untouched)."""
         for part, flag in parts.items():
@@ -103,7 +96,7 @@ class ModelParts:
 
         out = []
         for name in self.names["projector"]:
-            module = _get(model, name)
+            module = get_module(model, name)
             if isinstance(module, (torch.nn.ModuleList, torch.nn.ModuleDict)):
                 out += [f"{name}.{child}" for child, _ in module.named_children()]
             else:
@@ -116,7 +109,7 @@ def find_model_parts(model) -> ModelParts:
     import torch
 
     model_type = getattr(model.config, "model_type", type(model).__name__)
-    entry = _table().get(model_type)
+    entry = catalog_entry(model_type)
     if entry is not None:
         names = {
             "vision": [entry["vision"]],
@@ -145,12 +138,12 @@ def find_model_parts(model) -> ModelParts:
     projector = []
     for path in names["projector"]:
         prefix = path + "."
-        projector += [(prefix + n, p) for n, p in _get(model, path).named_parameters()]
-    projector += [(path, _get(model, path)) for path in extra if isinstance(_try(model, path), torch.nn.Parameter)]
+        projector += [(prefix + n, p) for n, p in get_module(model, path).named_parameters()]
+    projector += [(path, get_module(model, path)) for path in extra if isinstance(_try(model, path), torch.nn.Parameter)]
     taken = {id(p) for _, p in projector}
-    vision = [(names["vision"][0] + "." + n, p) for n, p in _get(model, names["vision"][0]).named_parameters() if id(p) not in taken]
+    vision = [(names["vision"][0] + "." + n, p) for n, p in get_module(model, names["vision"][0]).named_parameters() if id(p) not in taken]
     taken |= {id(p) for _, p in vision}
-    language = [(names["language"][0] + "." + n, p) for n, p in _get(model, names["language"][0]).named_parameters() if id(p) not in taken]
+    language = [(names["language"][0] + "." + n, p) for n, p in get_module(model, names["language"][0]).named_parameters() if id(p) not in taken]
     taken |= {id(p) for _, p in language}
     lm_head = [(head_name + "." + n, p) for n, p in head.named_parameters() if id(p) not in taken] if head is not None else []
     taken |= {id(p) for _, p in lm_head}
