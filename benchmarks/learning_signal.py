@@ -16,8 +16,9 @@ clips are measured before and after training (``s2i train``), and the script pri
   from, before they are cut into five level words);
 - wall times.
 
-    python benchmarks/learning_signal.py [--out DIR] [--stage2_data overall|stage2|stage1+overall]
-        [--stage1_steps 0] [--stage2_steps 300] [--stage2_lr 2e-3] [--num_frames 2] [--max_edge 64] [--families ...]
+    python benchmarks/learning_signal.py [--out DIR] [--stage2_data overall|stage2|stage1+overall|stage2+overall]
+        [--stage1_steps 0] [--stage2_steps 300] [--stage2_lr 2e-3] [--train_vision] [--num_frames 2] [--max_edge 64]
+        [--segments --seconds 1] [--families ...]
 
 Clips, scores and the build are cached in ``--out`` (default /tmp/s2i-learning-signal) and reused by later runs with
 the same clip settings; the model and training are redone each run. Target: ladder SRCC after >= 0.6, before ~0.
@@ -37,11 +38,11 @@ for _var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "HF_EVALUATE_OFFLINE", "TR
     os.environ.setdefault(_var, "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-STAGE2_DATA = ("overall", "stage2", "stage1+overall")
+STAGE2_DATA = ("overall", "stage2", "stage1+overall", "stage2+overall")
 
 
-def parse_args(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def add_clip_args(ap: argparse.ArgumentParser) -> None:
+    """The options that choose the clips and the build (shared with ``vision_probe.py``)."""
     ap.add_argument("--out", default="/tmp/s2i-learning-signal", help="work folder (clips and build are reused)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--families", nargs="*", default=None, help="distortion families (default: the demo's eight)")
@@ -50,6 +51,11 @@ def parse_args(argv=None):
     ap.add_argument("--segments", action="store_true",
                     help="more sources: cut every sample clip into consecutive --seconds-long segments (the last of each "
                          "clip held out) instead of the demo's 7 sources (4 training, 3 held out)")
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_clip_args(ap)
     ap.add_argument("--model_family", default="qwen2_5_vl")
     ap.add_argument("--num_frames", type=int, default=2, help="frames the model sees per video")
     ap.add_argument("--max_edge", type=int, default=64,
@@ -59,10 +65,12 @@ def parse_args(argv=None):
     ap.add_argument("--stage1_lr", type=float, default=2e-3)
     ap.add_argument("--stage2_lr", type=float, default=2e-3)
     ap.add_argument("--batch_size", type=int, default=4)
+    ap.add_argument("--train_vision", action="store_true",
+                    help="Stage II also trains the vision encoder in full (S2IStage2Config.train_vision); the default keeps it as Stage I left it")
     ap.add_argument("--stage2_data", choices=STAGE2_DATA, default="overall",
                     help="Stage II rows: 'stage2' the builder's stage2 config as is; 'overall' one overall-rating "
                          "conversation per training video (the Q-Align question); 'stage1+overall' the stage1 "
-                         "dimension ratings plus those overall rows")
+                         "dimension ratings plus those overall rows; 'stage2+overall' the stage2 config plus those overall rows")
     ap.add_argument("--no_teacher", action="store_true", help="skip scoring the held-out clips with the estimators")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest for the tiny model)")
     ap.add_argument("--json", default=None, help="also write the figures to this JSON file")
@@ -83,6 +91,9 @@ def derived_data(data: str, mode: str, seed: int, folder: str) -> str:
     os.makedirs(os.path.join(folder, "stage2"))
     shutil.copytree(os.path.join(data, "stage1"), os.path.join(folder, "stage1"))
     rows = []
+    if mode == "stage2+overall":
+        for f in sorted(glob.glob(os.path.join(data, "stage2", "*.parquet"))):
+            rows += pq.read_table(f).to_pylist()
     for f in sorted(glob.glob(os.path.join(data, "scores", "*.parquet"))):
         for r in pq.read_table(f).to_pylist():
             if r["split"] != "train":
@@ -139,11 +150,10 @@ def qalign(model_dir: str, clips, root: str, num_frames: int) -> list[float]:
     return [r.score for r in scorer.score([os.path.join(root, c.name) for c in clips])]
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    import torch
-
-    torch.set_num_threads(max(1, args.threads))
+def prepare(args) -> dict:
+    """Clips (cached in ``args.out``), their scores and the S2I build (cached): what both this benchmark and
+    ``vision_probe.py`` train on. Keys: cfg, train_root, held_root, held (held-out clips), fit_clips (training clips in
+    stage1/stage2), data (the build's folder), built (its report), seconds."""
     import datasets
     import transformers
 
@@ -152,8 +162,7 @@ def main(argv=None) -> int:
     from s2i_hf.dataset_builder import build_dataset
     from s2i_hf.dataset_builder.config import BuildArguments
     from s2i_hf.demo import DemoConfig, make_clips, segment_sources
-    from s2i_hf.testing import make_tiny_model
-    from s2i_hf.trainers import S2IScriptArguments, S2ITrainConfig, run_training
+    from s2i_hf.video import video_id_of
 
     out = os.path.abspath(args.out)
     os.makedirs(out, exist_ok=True)
@@ -171,13 +180,27 @@ def main(argv=None) -> int:
     data = os.path.join(out, f"data-{os.path.basename(clip_dir)}")
     built = build_dataset(train_clips, BuildArguments(out=data, seed=args.seed, bench_size=24, frames=16, window=4, workers=2, quiet=True))
     bench_ids = {r["video_id"] for r in built.records if r["split"] == "bench"}
-    from s2i_hf.video import video_id_of
-
     fit_clips = [c for c in fit_clips if video_id_of(os.path.join(train_root, c.name)) not in bench_ids]
     times["score + build"] = time.perf_counter() - t
     print(f"clips: {len(train_clips)} training ({len(fit_clips)} in stage1/stage2, {len(bench_ids)} bench), {len(held)} held-out "
           f"in {len({c.source for c in held})} unseen sources; families {', '.join(cfg.families)}")
-    print(f"data: {', '.join(f'{k} {v}' for k, v in built.counts.items())} rows; Stage II data: {args.stage2_data}")
+    print(f"data: {', '.join(f'{k} {v}' for k, v in built.counts.items())} rows")
+    return {"cfg": cfg, "train_root": train_root, "held_root": held_root, "held": held, "fit_clips": fit_clips, "data": data,
+            "built": built, "seconds": times}
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    import torch
+
+    torch.set_num_threads(max(1, args.threads))
+    from s2i_hf.testing import make_tiny_model
+    from s2i_hf.trainers import S2IScriptArguments, S2ITrainConfig, run_training
+
+    prepared = prepare(args)
+    out, data, times = os.path.abspath(args.out), prepared["data"], prepared["seconds"]
+    train_root, held_root, held, fit_clips = (prepared[k] for k in ("train_root", "held_root", "held", "fit_clips"))
+    print(f"Stage II data: {args.stage2_data}")
 
     teacher = teacher_levels = None
     if not args.no_teacher:
@@ -209,7 +232,7 @@ def main(argv=None) -> int:
     config = S2ITrainConfig(
         output_dir=os.path.join(run_dir, "checkpoints"), num_frames=args.num_frames, per_device_train_batch_size=args.batch_size,
         stage1_max_steps=args.stage1_steps or None, stage2_max_steps=args.stage2_steps, stage1_learning_rate=args.stage1_lr,
-        stage2_learning_rate=args.stage2_lr, lr_scheduler_type="constant", save_strategy="no", seed=args.seed, report_to="none",
+        stage2_learning_rate=args.stage2_lr, train_vision=args.train_vision, lr_scheduler_type="constant", save_strategy="no", seed=args.seed, report_to="none",
         logging_steps=10, disable_tqdm=False, use_cpu=True,
     )
     summary = run_training(S2IScriptArguments(model=base, data=train_data, output=os.path.join(run_dir, "train"), stage=stage), config)

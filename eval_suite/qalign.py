@@ -25,6 +25,11 @@ from ..levels import DEFAULT_SCALE, LevelScale
 __all__ = ["QualityScorer", "QualityScore"]
 
 
+def _describe(video, exc: BaseException) -> str:
+    name = os.path.basename(video) if isinstance(video, str) else type(video).__name__
+    return f"{name}: {type(exc).__name__}: {str(exc)[:200]}"
+
+
 @lru_cache(maxsize=None)
 def _prompts() -> dict:
     with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "prompts.yaml"), encoding="utf-8") as fh:
@@ -33,11 +38,16 @@ def _prompts() -> dict:
 
 @dataclass
 class QualityScore:
-    """A video's expected score and the level probabilities (renormalised over the five level words)."""
+    """A video's expected score and the level probabilities (renormalised over the five level words).
+
+    A video that could not be decoded (``QualityScorer.score(..., on_error="record")``) has ``score`` NaN, no
+    probabilities and ``error`` naming the file and the reason.
+    """
 
     score: float
     probs: dict[str, float]
     log_probs: dict[str, float] = field(default_factory=dict)
+    error: str | None = None
 
 
 class QualityScorer:
@@ -46,7 +56,7 @@ class QualityScorer:
     Args:
         model, processor: a model from ``AutoModelForImageTextToText`` (or a ``PeftModel`` around one) and its
             processor.
-        num_frames / fps / max_pixels: the frames the model sees (:class:`s2i_hf.frames.FrameSampling`, the same
+        num_frames / fps / max_pixels / max_frames: the frames the model sees (:class:`s2i_hf.frames.FrameSampling`, the same
             sampling the trainers use; a recorded setting). Each video is decoded once per :meth:`score` call; a
             window of ``max(8 * batch_size, 32)`` decoded videos is held in memory at a time.
         scale: the level scale whose words and anchors are used.
@@ -54,12 +64,13 @@ class QualityScorer:
     """
 
     def __init__(self, model, processor, *, num_frames: int | None = 8, fps: float | None = None, max_pixels: int | None = None,
-                 scale: LevelScale = DEFAULT_SCALE, batch_size: int = 4):
+                 max_frames: int = 64, scale: LevelScale = DEFAULT_SCALE, batch_size: int = 4):
         from ..frames import FrameSampling
 
         self.model = model.eval()
         self.processor = processor
-        self.sampling = FrameSampling(num_frames=None if fps is not None else num_frames, fps=fps, max_pixels=max_pixels)
+        self.sampling = FrameSampling(num_frames=None if fps is not None else num_frames, fps=fps, max_pixels=max_pixels,
+                                      max_frames=max_frames)
         self.num_frames = self.sampling.num_frames
         self.scale = scale
         self.batch_size = batch_size
@@ -161,9 +172,17 @@ class QualityScorer:
         logp = torch.log_softmax(logits[n0 - 1: n0 - 1 + len(ids)], dim=-1)  # positions predicting ids
         return float(sum(logp[k, t] for k, t in enumerate(ids)))
 
-    def score(self, videos: Sequence[str], dimension: str | None = None, progress: bool = False) -> list[QualityScore]:
-        """Scores of ``videos`` (paths) for the overall quality, or for one dimension."""
+    def score(self, videos: Sequence[str], dimension: str | None = None, progress: bool = False,
+              on_error: str = "raise") -> list[QualityScore]:
+        """Scores of ``videos`` (paths) for the overall quality, or for one dimension.
+
+        ``on_error``: ``"raise"`` stops at the first video that cannot be decoded; ``"record"`` gives that video a
+        :class:`QualityScore` with ``error`` set (score NaN) and scores the others as usual.
+        """
         from tqdm.auto import tqdm
+
+        if on_error not in ("raise", "record"):
+            raise ValueError(f"on_error must be 'raise' or 'record', got {on_error!r}")
 
         question, prefix = self._prompt(dimension)
         word_ids = self.level_token_ids(prefix)
@@ -174,7 +193,15 @@ class QualityScorer:
             self._decoded = {}
             groups: dict[tuple[int, ...], list[int]] = {}
             for i in range(lo, min(lo + window, len(videos))):
-                groups.setdefault(self._batch_key(videos[i]), []).append(i)
+                try:
+                    key = self._batch_key(videos[i])
+                except Exception as exc:
+                    if on_error == "raise":
+                        raise
+                    results[i] = QualityScore(score=float("nan"), probs={}, error=_describe(videos[i], exc))
+                    bar.update(1)
+                    continue
+                groups.setdefault(key, []).append(i)
             for idx in groups.values():
                 for start in range(0, len(idx), self.batch_size):
                     chunk = idx[start: start + self.batch_size]

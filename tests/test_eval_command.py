@@ -118,3 +118,24 @@ def test_eval_refuses_an_incomplete_set_before_loading_the_model(tmp_path, konvi
     with pytest.raises(SystemExit):
         main(["--model", "m", "--out", str(tmp_path / "o")])  # nothing to evaluate
     assert "nothing to evaluate" in capsys.readouterr().err
+
+
+def test_eval_uses_the_frame_sampling_the_model_was_trained_with(tmp_path, konvid):
+    run = tmp_path / "run"  # the layout `s2i train` writes: OUT/merged + OUT/training_summary.json
+    model = make_tiny_model("qwen2_5_vl", run / "merged")
+    recorded = {"num_frames": 2, "fps": None, "max_pixels": 64 * 48, "max_frames": 64}
+    (run / "training_summary.json").write_text(json.dumps({"frame_sampling": recorded}))
+    assert main(["--model", str(model), "--vqa", f"konvid_1k={konvid}", "--allow-missing", "--out", str(tmp_path / "a"), "--quiet"]) == 0
+    s = EvalResult.load(str(tmp_path / "a" / "results_merged_konvid_1k_test.json")).settings
+    assert {k: s[k] for k in recorded} == recorded
+    # the command line wins over the record
+    assert main(["--model", str(model), "--vqa", f"konvid_1k={konvid}", "--allow-missing", "--num_frames", "3",
+                 "--out", str(tmp_path / "b"), "--quiet"]) == 0
+    s = EvalResult.load(str(tmp_path / "b" / "results_merged_konvid_1k_test.json")).settings
+    assert s["num_frames"] == 3 and s["max_pixels"] is None
+
+
+def test_threads_must_be_positive(tmp_path, konvid, capsys):
+    with pytest.raises(SystemExit):
+        main(["--model", "m", "--vqa", f"konvid_1k={konvid}", "--threads", "0", "--out", str(tmp_path)])
+    assert "--threads must be >= 1" in capsys.readouterr().err

@@ -60,3 +60,19 @@ def test_level_ids_with_a_space_are_single_tokens(tmp_path):
     ids = scorer.level_token_ids("The overall quality of this video is")
     assert all(len(i) == 1 for i in ids) and len({i[0] for i in ids}) == 5
     np.testing.assert_allclose(scorer.scale.expected_score([0, 0, 0, 0, 1]), 1.0)
+
+
+def test_a_broken_video_is_recorded_and_the_rest_scored(tmp_path, videos, bad_videos):
+    path = make_tiny_model("qwen2_5_vl", tmp_path / "q")
+    scorer = QualityScorer.from_pretrained(str(path), num_frames=4, batch_size=2)
+    mixed = [videos[0], bad_videos["truncated"], videos[1], bad_videos["zero_bytes"]]
+    with pytest.raises(Exception):
+        scorer.score(mixed)
+    out = scorer.score(mixed, on_error="record")
+    alone = scorer.score([videos[0], videos[1]])
+    assert [r.error is None for r in out] == [True, False, True, False]
+    assert out[1].error.startswith("truncated.mp4: ") and out[3].error.startswith("zero.mp4: ")
+    assert np.isnan(out[1].score) and out[1].probs == {}
+    assert out[0].score == pytest.approx(alone[0].score, abs=1e-5) and out[2].score == pytest.approx(alone[1].score, abs=1e-5)
+    with pytest.raises(ValueError, match="on_error"):
+        scorer.score(videos[:1], on_error="skip")

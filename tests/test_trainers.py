@@ -223,6 +223,38 @@ def test_two_stage_curriculum(family, s2i_data, tmp_path_factory):
         assert json.load(fh) == summary
 
 
+@pytest.mark.parametrize("family", ["qwen2_5_vl", "llava_onevision"])  # projector inside / beside the vision tower
+def test_stage2_can_train_the_vision_encoder(family, s2i_data, tmp_path_factory):
+    from peft import PeftModel
+
+    base_dir = model_folder(tmp_path_factory, family)
+    out = str(tmp_path_factory.mktemp(f"run-vision-{family}"))
+    config = S2ITrainConfig(output_dir=out, num_frames=FRAMES, per_device_train_batch_size=2, stage2_max_steps=2,
+                            stage2_learning_rate=1e-3, save_strategy="no", seed=0, train_vision=True)
+    summary = run_training(S2IScriptArguments(model=base_dir, data=s2i_data, output=out, stage="2"), config)
+    record = summary["stages"]["stage2"]
+    assert record["lora"]["train_vision"] is True
+    assert record["trainable_parameters"]["vision"] > 0 and record["trainable_parameters"]["projector"] > 0
+
+    base, merged = load(base_dir), load(os.path.join(out, "merged"))
+    parts = find_model_parts(base)
+    adapter = load_file(os.path.join(out, "stage2", "adapter_model.safetensors"))
+    assert all(k.startswith(f"base_model.model.{parts.language_prefix}.") for k in adapter if "lora_" in k)
+    vision_prefix = parts.names["vision"][0]
+    assert any(vision_prefix in k for k in adapter if "lora_" not in k)  # the encoder travels with the adapter
+    before, after = dict(base.named_parameters()), dict(merged.named_parameters())
+    changed = [n for n, _ in parts.params["vision"] if not torch.equal(before[n], after[n])]
+    assert changed, f"{family}: Stage II with train_vision left the vision encoder as it was"
+    adapted = PeftModel.from_pretrained(load(base_dir), os.path.join(out, "stage2")).eval()
+    from transformers import AutoProcessor
+
+    batch = S2IVideoCollator(AutoProcessor.from_pretrained(base_dir), FrameSampling(num_frames=FRAMES))(
+        list(load_stage_data(s2i_data, "stage2").select(range(2)))
+    )
+    with torch.no_grad():
+        assert torch.allclose(adapted(**batch).logits, merged(**batch).logits, atol=1e-4)
+
+
 # ------------------------------------------------------------------------------------------------ CLI, resume
 
 
@@ -234,7 +266,12 @@ def test_cli_with_yaml_config_and_resume(s2i_data, tmp_path_factory):
     config = tmp_path_factory.mktemp("cfg") / "train.yaml"
     config.write_text("num_frames: 2\nper_device_train_batch_size: 2\nsave_steps: 1\nstage1_max_steps: 2\nlora_r: 4\n")
     args = ["train", "--model", base_dir, "--data", s2i_data, "--output", out, "--config", str(config), "--stage", "1"]
-    assert main(args) == 0
+    threads = torch.get_num_threads()
+    try:
+        assert main([*args, "--threads", "1"]) == 0
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(threads)
     summary = json.load(open(os.path.join(out, "training_summary.json")))
     assert summary["frame_sampling"]["num_frames"] == 2 and summary["stages"]["stage1"]["steps"] == 2
     assert os.path.isdir(os.path.join(out, "checkpoints", "stage1", "checkpoint-2"))
@@ -271,6 +308,9 @@ def test_cli_errors_are_clear(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["train", "--model", "x"])
     assert "--data" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["train", "--model", "x", "--data", "d", "--output", str(tmp_path), "--threads", "0"])
+    assert "--threads must be >= 1" in capsys.readouterr().err
     with pytest.raises(FileNotFoundError, match="no stage1 data"):
         load_stage_data(str(tmp_path), "stage1")
 

@@ -101,6 +101,10 @@ class S2IStage2Config(S2IStage1Config):
         metadata={"help": "Comma-separated module names inside the language model to adapt (never the vision tower)."},
     )
     train_projector: bool = field(default=True, metadata={"help": "Keep the projector trainable in Stage II."})
+    train_vision: bool = field(
+        default=False,
+        metadata={"help": "Also train the vision encoder in full in Stage II (saved with the adapter). The paper keeps it as Stage I left it."},
+    )
 
     @property
     def lora_targets(self) -> list[str]:
@@ -170,6 +174,9 @@ class S2IScriptArguments:
     )
     resume: bool = field(default=True, metadata={"help": "Resume each stage from its last checkpoint under OUT/checkpoints."})
     merge: bool = field(default=True, metadata={"help": "Write OUT/merged (Stage II merged into the model)."})
+    threads: int | None = field(
+        default=None, metadata={"help": "CPU threads for torch (default: torch's choice). On a small shared CPU machine 1 is often fastest."}
+    )
 
     def __post_init__(self):
         missing = [name for name in ("model", "data", "output") if not getattr(self, name)]
@@ -179,6 +186,8 @@ class S2IScriptArguments:
         if self.stage not in ("1", "2", "both"):
             raise ValueError(f"--stage must be 1, 2 or both, got {self.stage!r}")
         self.output = os.path.abspath(self.output)
+        if self.threads is not None and self.threads < 1:
+            raise ValueError(f"--threads must be >= 1, got {self.threads}")
 
     @property
     def stages(self) -> tuple[int, ...]:

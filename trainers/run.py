@@ -156,6 +156,7 @@ def run_training(args: S2IScriptArguments, config: S2ITrainConfig) -> dict[str, 
             record["lora"] = {
                 "r": cfg.lora_r, "alpha": cfg.lora_alpha, "dropout": cfg.lora_dropout,
                 "target_modules": cfg.lora_targets, "train_projector": cfg.train_projector,
+                "train_vision": cfg.train_vision,
             }
             summary["stages"]["stage2"] = record
             if args.merge:

@@ -4,7 +4,8 @@
   model and the output layer stay frozen); trains on ``stage1`` rows.
 - :class:`S2IStage2Trainer`: LoRA on the language model only (targets restricted by a regex to modules under the
   language model, since names like ``q_proj`` also exist in vision towers), the projector kept trainable through
-  peft's ``modules_to_save``; trains on ``stage2`` rows. Give it the Stage I model to follow the curriculum.
+  peft's ``modules_to_save`` (the vision encoder too with ``train_vision``); trains on ``stage2`` rows. Give it the
+  Stage I model to follow the curriculum.
 
 Both build an :class:`~.collator.S2IVideoCollator` from their config's frame sampling unless given a collator.
 """
@@ -52,9 +53,19 @@ def lora_config_for(model, args: S2IStage2Config, parts: ModelParts | None = Non
         lora_alpha=args.lora_alpha,
         lora_dropout=args.lora_dropout,
         target_modules=regex,
-        modules_to_save=parts.projector_modules_to_save(model) if args.train_projector else None,
+        modules_to_save=_modules_to_save(model, args, parts) or None,
         bias="none",
     )
+
+
+def _modules_to_save(model, args: S2IStage2Config, parts: ModelParts) -> list[str]:
+    """Modules trained in full next to the LoRA layers: the projector (``train_projector``) and the vision encoder
+    (``train_vision``). A projector inside the vision encoder (Qwen's ``visual.merger``) is trained with the encoder."""
+    names = parts.projector_modules_to_save(model) if args.train_projector else []
+    if args.train_vision:
+        vision = parts.names["vision"]
+        names = vision + [n for n in names if not any(n == v or n.startswith(v + ".") for v in vision)]
+    return names
 
 
 class _S2ITrainer(SFTTrainer):

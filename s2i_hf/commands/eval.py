@@ -36,10 +36,11 @@ class EvalArguments:
     judge_prompts: str | None = field(default=None, metadata={"help": "Judge prompts YAML (default: the shipped judge_prompts.yaml); its hash is recorded."})
     judge_max_new_tokens: int = field(default=32, metadata={"help": "Tokens the judge may generate per reply."})
     max_new_tokens: int = field(default=256, metadata={"help": "Tokens the evaluated model may generate per bench answer."})
-    num_frames: int = field(default=8, metadata={"help": "Frames sampled from each video (recorded with the results)."})
+    num_frames: int | None = field(default=None, metadata={"help": "Frames sampled from each video (recorded with the results). Default: the sampling in the model's training_summary.json when there is one, else 8."})
     fps: float | None = field(default=None, metadata={"help": "Sample this many frames per second instead of --num_frames."})
-    max_pixels: int | None = field(default=None, metadata={"help": "Cap on each frame's area (as in training)."})
+    max_pixels: int | None = field(default=None, metadata={"help": "Cap on each frame's area (default: as in training when the model's training_summary.json says)."})
     batch_size: int = field(default=4, metadata={"help": "Videos per forward pass when scoring."})
+    threads: int | None = field(default=None, metadata={"help": "CPU threads for torch (default: torch's choice; 1 is often fastest for small models on a shared machine)."})
     limit: int | None = field(default=None, metadata={"help": "Score only the first N videos of each VQA set (quick checks; recorded)."})
     trust_remote_code: bool = field(default=False, metadata={"help": "Allow model code from the Hub."})
     out: str | None = field(default=None, metadata={"help": "Folder for results JSON files, plots, predictions and answers."})
@@ -50,6 +51,27 @@ def build_parser():
     from trl import TrlParser
 
     return TrlParser([EvalArguments], prog="s2i eval", description="Evaluate a video LMM: SRCC/PLCC on VQA sets, S2I-Bench answers judged on CI/CU/DO/TU.")
+
+
+def frame_sampling_for(args) -> tuple[dict, str]:
+    """The frames to show the model, and where they come from: the command line when any of --num_frames, --fps,
+    --max_pixels is given; else the ``training_summary.json`` that ``s2i train`` wrote beside the model (in the
+    adapter or model folder or its parent, e.g. ``OUT/merged`` -> ``OUT``); else 8 frames."""
+    if args.num_frames is not None or args.fps is not None or args.max_pixels is not None:
+        num_frames = args.num_frames if args.num_frames is not None or args.fps is not None else 8
+        return {"num_frames": num_frames, "fps": args.fps, "max_pixels": args.max_pixels}, "command line"
+    for folder in (args.adapter, args.model):
+        if not folder or not os.path.isdir(folder):
+            continue
+        for candidate in (folder, os.path.dirname(os.path.abspath(folder))):
+            path = os.path.join(candidate, "training_summary.json")
+            if os.path.isfile(path):
+                with open(path, encoding="utf-8") as fh:
+                    recorded = json.load(fh).get("frame_sampling")
+                if isinstance(recorded, dict):
+                    keys = ("num_frames", "fps", "max_pixels", "max_frames")
+                    return {k: recorded[k] for k in keys if k in recorded}, f"as trained: {path}"
+    return {"num_frames": 8, "fps": None, "max_pixels": None}, "default"
 
 
 def _pairs(items: list[str], option: str) -> dict[str, str]:
@@ -79,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--out DIR is required")
     if not args.vqa and not args.bench:
         parser.error("nothing to evaluate: give --vqa NAME=DIR (one or more) and/or --bench DIR_OR_HUB_ID")
+    if args.threads is not None and args.threads < 1:
+        parser.error(f"--threads must be >= 1, got {args.threads}")
     if args.judge_url and not args.judge:
         parser.error("--judge_url needs --judge MODEL_NAME (the model the endpoint serves)")
     try:
@@ -117,11 +141,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"s2i eval: error: {exc}", file=sys.stderr)
             return 2
 
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     from ..eval_suite.qalign import QualityScorer
 
+    sampling, source = frame_sampling_for(args)
+    print(f"frames: {', '.join(f'{k}={v}' for k, v in sampling.items() if v is not None)} ({source})", file=sys.stderr)
     scorer = QualityScorer.from_pretrained(args.model, adapter=args.adapter, trust_remote_code=args.trust_remote_code,
-                                           num_frames=args.num_frames, fps=args.fps, max_pixels=args.max_pixels,
-                                           batch_size=args.batch_size)
+                                           batch_size=args.batch_size, **sampling)
     os.makedirs(args.out, exist_ok=True)
     results, status = [], 0
     for s in sets:
@@ -145,9 +174,8 @@ def main(argv: list[str] | None = None) -> int:
 # --- VQA sets -------------------------------------------------------------------------------------------
 
 def _score_all(scorer, paths: list[str], progress: bool, chunk: int = 64) -> tuple[list[float | None], dict[str, str]]:
-    """Scores of ``paths``, a chunk of videos per :meth:`QualityScorer.score` call (bounded memory). When a
-    chunk fails, its videos are scored one by one: a video that cannot be read is left out (None, with its
-    error) and the rest of the set is scored as usual."""
+    """Scores of ``paths``, a chunk of videos per :meth:`QualityScorer.score` call (bounded memory). A video that
+    cannot be decoded is left out (None, with its error) and the rest of the set is scored as usual."""
     from tqdm.auto import tqdm
 
     out: list[float | None] = [None] * len(paths)
@@ -155,15 +183,11 @@ def _score_all(scorer, paths: list[str], progress: bool, chunk: int = 64) -> tup
     bar = tqdm(total=len(paths), desc="Scoring videos", unit="video", disable=not progress)
     for start in range(0, len(paths), chunk):
         part = paths[start: start + chunk]
-        try:
-            for i, r in enumerate(scorer.score(part)):
+        for i, r in enumerate(scorer.score(part, on_error="record")):
+            if r.error is None:
                 out[start + i] = r.score
-        except Exception:
-            for i, p in enumerate(part):
-                try:
-                    out[start + i] = scorer.score([p])[0].score
-                except Exception as exc:
-                    failed[p] = f"{os.path.basename(p)}: {type(exc).__name__}: {str(exc)[:200]}"
+            else:
+                failed[part[i]] = r.error
         bar.update(len(part))
     bar.close()
     if paths and len(failed) == len(paths):

@@ -29,6 +29,10 @@ def main(argv: list[str] | None = None) -> int:
         script_args, config = parser.parse_args_and_config(argv)
     except ValueError as err:
         parser.error(str(err))
+    if script_args.threads:
+        import torch
+
+        torch.set_num_threads(script_args.threads)
     summary = run_training(script_args, config)
     stages = summary.get("stages", {})
     for name, record in stages.items():
