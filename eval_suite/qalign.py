@@ -176,8 +176,9 @@ class QualityScorer:
               on_error: str = "raise") -> list[QualityScore]:
         """Scores of ``videos`` (paths) for the overall quality, or for one dimension.
 
-        ``on_error``: ``"raise"`` stops at the first video that cannot be decoded; ``"record"`` gives that video a
-        :class:`QualityScore` with ``error`` set (score NaN) and scores the others as usual.
+        ``on_error``: ``"raise"`` stops at the first video that cannot be decoded or scored; ``"record"`` gives that
+        video a :class:`QualityScore` with ``error`` set (score NaN) and scores the others as usual (a batch that
+        fails is retried one video at a time).
         """
         from tqdm.auto import tqdm
 
@@ -205,7 +206,23 @@ class QualityScorer:
             for idx in groups.values():
                 for start in range(0, len(idx), self.batch_size):
                     chunk = idx[start: start + self.batch_size]
-                    lp = self._log_probs([videos[i] for i in chunk], question, prefix, word_ids)
+                    try:
+                        lp = self._log_probs([videos[i] for i in chunk], question, prefix, word_ids)
+                    except Exception:
+                        if on_error == "raise":
+                            raise
+                        # find the video(s) at fault: each alone, the others still scored
+                        lp = np.full((len(chunk), len(word_ids)), np.nan)
+                        for row, i in enumerate(chunk):
+                            try:
+                                lp[row] = self._log_probs([videos[i]], question, prefix, word_ids)[0]
+                            except Exception as exc_alone:
+                                results[i] = QualityScore(score=float("nan"), probs={}, error=_describe(videos[i], exc_alone))
+                        kept = [row for row, i in enumerate(chunk) if results[i] is None]
+                        bar.update(len(chunk) - len(kept))
+                        chunk, lp = [chunk[row] for row in kept], lp[kept]
+                        if not chunk:
+                            continue
                     probs = np.exp(lp - lp.max(axis=1, keepdims=True))
                     probs /= probs.sum(axis=1, keepdims=True)
                     scores = self.scale.expected_score(probs)

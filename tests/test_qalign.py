@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import ffmpeg
 from s2i_hf.eval_suite.qalign import QualityScorer
 from s2i_hf.testing import make_tiny_model
 
@@ -63,15 +64,19 @@ def test_level_ids_with_a_space_are_single_tokens(tmp_path):
 
 
 def test_a_broken_video_is_recorded_and_the_rest_scored(tmp_path, videos, bad_videos):
+    # two that cannot be decoded, and one that decodes but the Qwen processor refuses (aspect ratio > 200)
+    wide = str(tmp_path / "wide.mp4")
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=3232x16:rate=25:duration=1", "-pix_fmt", "yuv420p", "-c:v", "libx264", wide)
     path = make_tiny_model("qwen2_5_vl", tmp_path / "q")
     scorer = QualityScorer.from_pretrained(str(path), num_frames=4, batch_size=2)
-    mixed = [videos[0], bad_videos["truncated"], videos[1], bad_videos["zero_bytes"]]
+    mixed = [videos[0], bad_videos["truncated"], videos[1], bad_videos["zero_bytes"], wide, wide]
     with pytest.raises(Exception):
         scorer.score(mixed)
     out = scorer.score(mixed, on_error="record")
     alone = scorer.score([videos[0], videos[1]])
-    assert [r.error is None for r in out] == [True, False, True, False]
+    assert [r.error is None for r in out] == [True, False, True, False, False, False]
     assert out[1].error.startswith("truncated.mp4: ") and out[3].error.startswith("zero.mp4: ")
+    assert out[4].error.startswith("wide.mp4: ValueError") and "aspect ratio" in out[4].error
     assert np.isnan(out[1].score) and out[1].probs == {}
     assert out[0].score == pytest.approx(alone[0].score, abs=1e-5) and out[2].score == pytest.approx(alone[1].score, abs=1e-5)
     with pytest.raises(ValueError, match="on_error"):
