@@ -26,7 +26,7 @@ import os
 import sys
 import time
 
-from learning_signal import add_clip_args, figures, prepare
+from learning_signal import add_clip_args, figures, prepare, set_max_edge
 
 
 def parse_args(argv=None):
@@ -72,8 +72,8 @@ def main(argv=None) -> int:
 
     t0 = time.perf_counter()
     base = make_tiny_model("qwen2_5_vl", os.path.join(os.path.abspath(args.out), "probe-base"), seed=args.seed)
+    set_max_edge(base, args.max_edge)
     processor = AutoProcessor.from_pretrained(base).video_processor
-    processor.size = {"shortest_edge": processor.size["shortest_edge"], "longest_edge": args.max_edge ** 2}
     sampling = FrameSampling(num_frames=args.num_frames)
 
     def pixels(path):

@@ -78,6 +78,30 @@ class _JsonHandler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
+def tiny_text_lm(path, corpus: list[str], vocab_size: int, n_positions: int = 4096, chat_template: str | None = None) -> str:
+    """A tiny random GPT-2 (weights from seed 0) with a byte-level BPE trained here on ``corpus``, saved to
+    ``path``: its replies are word salad. The judges and the rewriter load it like any Hub causal LM."""
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    tok.train_from_iterator(corpus, trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=["<|endoftext|>"],
+                                                        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>", bos_token="<|endoftext|>", pad_token="<|endoftext|>")
+    if chat_template:
+        fast.chat_template = chat_template
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = GPT2LMHeadModel(GPT2Config(vocab_size=len(fast), n_positions=n_positions, n_embd=32, n_layer=2, n_head=2,
+                                           bos_token_id=fast.bos_token_id, eos_token_id=fast.eos_token_id))
+    fast.save_pretrained(path)
+    model.save_pretrained(path)
+    return str(path)
+
+
 @contextmanager
 def json_endpoint(respond):
     """A loopback HTTP server in a thread: each POST's JSON body goes to ``respond(path, headers, body)``, which

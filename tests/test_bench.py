@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 import yaml
-from conftest import json_endpoint
+from conftest import json_endpoint, tiny_text_lm
 
 from s2i_hf.eval_suite import load_metric
 from s2i_hf.eval_suite.bench import rating_agreement
@@ -114,25 +114,8 @@ def test_unreachable_endpoint_fails_clearly():
 
 
 def _tiny_causal_lm(path, n_positions=4096, chat_template=None):
-    """A tiny random GPT-2 with a byte-level BPE trained here: its replies are word salad."""
-    import torch
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
-
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
     corpus = ["the answer states the noise is poor and the overall quality is fair", "grade the predicted answer from zero to five"] * 10
-    tok.train_from_iterator(corpus, trainers.BpeTrainer(vocab_size=320, special_tokens=["<|endoftext|>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>", bos_token="<|endoftext|>", pad_token="<|endoftext|>")
-    if chat_template:
-        fast.chat_template = chat_template
-    torch.manual_seed(0)
-    model = GPT2LMHeadModel(GPT2Config(vocab_size=len(fast), n_positions=n_positions, n_embd=32, n_layer=2, n_head=2,
-                                       bos_token_id=fast.bos_token_id, eos_token_id=fast.eos_token_id))
-    fast.save_pretrained(path)
-    model.save_pretrained(path)
-    return str(path)
+    return tiny_text_lm(path, corpus, vocab_size=320, n_positions=n_positions, chat_template=chat_template)
 
 
 def test_local_lm_judge_counts_parse_failures_not_zeros(tmp_path):

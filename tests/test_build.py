@@ -11,6 +11,7 @@ import time
 import pyarrow.parquet as pq
 import pytest
 
+from conftest import tiny_text_lm
 from s2i_hf import DIMENSION_IDS
 from s2i_hf.dataset_builder import BuildArguments, build_dataset
 from s2i_hf.text import extract_ratings
@@ -178,20 +179,9 @@ def test_maxwell_labels_replace_scorers_and_val_is_excluded(tmp_path, mini_corpu
 
 
 def _tiny_garbage_lm(path):
-    """A tiny random GPT-2 with a tokenizer trained here: its 'rewrites' are word salad."""
-    from tokenizers import Tokenizer, models, pre_tokenizers, trainers, decoders
-    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
-
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
+    """Its 'rewrites' are word salad."""
     corpus = ["the sharpness of this video is good and the noise is poor", "overall the quality is fair excellent bad"] * 20
-    tok.train_from_iterator(corpus, trainers.BpeTrainer(vocab_size=300, special_tokens=["<|endoftext|>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>", bos_token="<|endoftext|>", pad_token="<|endoftext|>")
-    model = GPT2LMHeadModel(GPT2Config(vocab_size=len(fast), n_positions=4096, n_embd=32, n_layer=2, n_head=2, bos_token_id=fast.bos_token_id, eos_token_id=fast.eos_token_id))
-    fast.save_pretrained(path)
-    model.save_pretrained(path)
-    return str(path)
+    return tiny_text_lm(path, corpus, vocab_size=300)
 
 
 def test_rating_protection_rejects_garbage_rewrites(built, tmp_path, mini_corpus):

@@ -124,7 +124,7 @@ def test_eval_uses_the_frame_sampling_the_model_was_trained_with(tmp_path, konvi
     run = tmp_path / "run"  # the layout `s2i train` writes: OUT/merged + OUT/training_summary.json
     model = make_tiny_model("qwen2_5_vl", run / "merged")
     recorded = {"num_frames": 2, "fps": None, "max_pixels": 64 * 48, "max_frames": 64}
-    (run / "training_summary.json").write_text(json.dumps({"frame_sampling": recorded}))
+    (run / "training_summary.json").write_text(json.dumps({"frame_sampling": recorded, "stages": {}}))
     assert main(["--model", str(model), "--vqa", f"konvid_1k={konvid}", "--allow-missing", "--out", str(tmp_path / "a"), "--quiet"]) == 0
     s = EvalResult.load(str(tmp_path / "a" / "results_merged_konvid_1k_test.json")).settings
     assert {k: s[k] for k in recorded} == recorded

@@ -20,13 +20,13 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
+from ..cards.model_card import SUMMARY_FILE
 from .config import S2IScriptArguments, S2ITrainConfig
 from .data import load_stage_data
 
 __all__ = ["run_training", "SUMMARY_FILE"]
 
 logger = logging.getLogger(__name__)
-SUMMARY_FILE = "training_summary.json"
 
 
 def _load_model(path: str, revision: str | None, trust_remote_code: bool):

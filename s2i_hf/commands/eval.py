@@ -60,14 +60,15 @@ def frame_sampling_for(args) -> tuple[dict, str]:
     if args.num_frames is not None or args.fps is not None or args.max_pixels is not None:
         num_frames = args.num_frames if args.num_frames is not None or args.fps is not None else 8
         return {"num_frames": num_frames, "fps": args.fps, "max_pixels": args.max_pixels}, "command line"
+    from ..cards.model_card import SUMMARY_FILE, load_training_summary
+
     for folder in (args.adapter, args.model):
         if not folder or not os.path.isdir(folder):
             continue
         for candidate in (folder, os.path.dirname(os.path.abspath(folder))):
-            path = os.path.join(candidate, "training_summary.json")
+            path = os.path.join(candidate, SUMMARY_FILE)
             if os.path.isfile(path):
-                with open(path, encoding="utf-8") as fh:
-                    recorded = json.load(fh).get("frame_sampling")
+                recorded = load_training_summary(path).get("frame_sampling")
                 if isinstance(recorded, dict):
                     keys = ("num_frames", "fps", "max_pixels", "max_frames")
                     return {k: recorded[k] for k in keys if k in recorded}, f"as trained: {path}"
