@@ -25,9 +25,10 @@ from ..levels import DEFAULT_SCALE, LevelScale
 __all__ = ["QualityScorer", "QualityScore"]
 
 
-def _describe(video, exc: BaseException) -> str:
+def _failed(video, exc: BaseException) -> "QualityScore":
+    """The record of a video that could not be scored: NaN, no probabilities, the file and the reason."""
     name = os.path.basename(video) if isinstance(video, str) else type(video).__name__
-    return f"{name}: {type(exc).__name__}: {str(exc)[:200]}"
+    return QualityScore(score=float("nan"), probs={}, error=f"{name}: {type(exc).__name__}: {str(exc)[:200]}")
 
 
 @lru_cache(maxsize=None)
@@ -40,8 +41,8 @@ def _prompts() -> dict:
 class QualityScore:
     """A video's expected score and the level probabilities (renormalised over the five level words).
 
-    A video that could not be decoded (``QualityScorer.score(..., on_error="record")``) has ``score`` NaN, no
-    probabilities and ``error`` naming the file and the reason.
+    A video that could not be decoded or scored (``QualityScorer.score(..., on_error="record")``) has ``score`` NaN,
+    no probabilities and ``error`` naming the file and the reason.
     """
 
     score: float
@@ -199,7 +200,7 @@ class QualityScorer:
                 except Exception as exc:
                     if on_error == "raise":
                         raise
-                    results[i] = QualityScore(score=float("nan"), probs={}, error=_describe(videos[i], exc))
+                    results[i] = _failed(videos[i], exc)
                     bar.update(1)
                     continue
                 groups.setdefault(key, []).append(i)
@@ -217,7 +218,7 @@ class QualityScorer:
                             try:
                                 lp[row] = self._log_probs([videos[i]], question, prefix, word_ids)[0]
                             except Exception as exc_alone:
-                                results[i] = QualityScore(score=float("nan"), probs={}, error=_describe(videos[i], exc_alone))
+                                results[i] = _failed(videos[i], exc_alone)
                         kept = [row for row, i in enumerate(chunk) if results[i] is None]
                         bar.update(len(chunk) - len(kept))
                         chunk, lp = [chunk[row] for row in kept], lp[kept]
