@@ -149,6 +149,18 @@ def check_scored(row):
 
 # --- s2i score ---------------------------------------------------------------------------------------
 
+def test_scores_do_not_depend_on_the_worker_count(corpus, tmp_path):
+    """A damaged stream (a .ts cut mid-GOP) decodes differently with another FFmpeg thread count; scoring in
+    one process and in a pool of two must still agree exactly (a build resumed with other --workers relies on it)."""
+    videos = [corpus["good"]["truncated_ts"], corpus["good"]["truncated_mkv"], corpus["good"]["reference"]]
+    rows = {}
+    for workers in ("1", "2"):
+        out = tmp_path / f"w{workers}.jsonl"
+        assert cli_main(["score", *videos, "--out", str(out), *SCORE_ARGS, "--workers", workers]) == 0
+        rows[workers] = {r["path"]: (r["scores"], r["overall_score"]) for r in read_rows(out)}
+    assert len(rows["1"]) == 3 and rows["1"] == rows["2"]
+
+
 def test_score_reports_every_bad_file_and_keeps_every_good_one(corpus, tmp_path, capsys):
     out = tmp_path / "scores.jsonl"
     assert cli_main(["score", *corpus["inputs"], "--out", str(out), *SCORE_ARGS]) == 0

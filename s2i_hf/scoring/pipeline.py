@@ -80,7 +80,8 @@ class VideoScorer:
             dimensions not named use the weight-free default of the catalogue.
         sampling: how frames are taken (see :class:`~s2i_hf.video.SamplingConfig`).
         scale: the level scale (equal-width bins by default).
-        num_threads: FFmpeg decoding threads for this process.
+        num_threads: FFmpeg decoding threads for this process. Intact streams decode the same with any count; a damaged
+            one may not (error concealment), so scores of damaged files are only repeatable at the same count.
     """
 
     def __init__(self, scorers: Mapping[str, ScorerSpec] | None = None, sampling: SamplingConfig | None = None, scale: LevelScale = DEFAULT_SCALE, aggregation: Aggregation = AGGREGATION, num_threads: int = 1):

@@ -230,8 +230,10 @@ def iter_scores(scorer: VideoScorer, jobs: list[tuple[Any, VideoRef]], workers: 
     """Score ``(key, ref)`` jobs in ``workers`` processes, yielding ``(key, row)`` as each finishes."""
     if not jobs:
         return
+    # torch threads follow the worker count; FFmpeg decoding threads stay the scorer's own (1 by default) whatever
+    # the worker count: on a damaged stream FFmpeg's error concealment depends on its thread count, and a build
+    # resumed with other --workers must give the same scores
     threads = max(1, (os.cpu_count() or 1) // workers)
-    scorer.num_threads = threads
     if workers == 1 or len(jobs) == 1:
         import torch
 
