@@ -78,32 +78,26 @@ def parse_args(argv=None):
 
 
 def derived_data(data: str, mode: str, seed: int, folder: str) -> str:
-    """A data folder whose stage1 is the build's and whose stage2 holds the rows ``mode`` names."""
+    """A data folder whose stage1 is the build's and whose stage2 conversations are the ones ``mode`` names."""
     if mode == "stage2":
         return data
     import datasets
-    import pyarrow.parquet as pq
 
-    from s2i_hf.dataset_builder.builder import features_for
+    from s2i_hf.data_layout import table_file, video_table_features
     from s2i_hf.text import stage1_items
 
+    def conversations(row):
+        items = stage1_items(row, seed, include_overall=True)
+        extra = [{k: it[k] for k in ("messages", "task", "dimensions")}
+                 for it in (items if mode == "stage1+overall" else items[-1:])]
+        return {"conversations": (row["conversations"] if mode == "stage2+overall" else []) + extra}
+
     shutil.rmtree(folder, ignore_errors=True)
-    os.makedirs(os.path.join(folder, "stage2"))
-    shutil.copytree(os.path.join(data, "stage1"), os.path.join(folder, "stage1"))
-    rows = []
-    if mode == "stage2+overall":
-        for f in sorted(glob.glob(os.path.join(data, "stage2", "*.parquet"))):
-            rows += pq.read_table(f).to_pylist()
-    for f in sorted(glob.glob(os.path.join(data, "scores", "*.parquet"))):
-        for r in pq.read_table(f).to_pylist():
-            if r["split"] != "train":
-                continue
-            items = stage1_items(r, seed, include_overall=True)
-            for it in items if mode == "stage1+overall" else items[-1:]:
-                rows.append({"video_id": r["video_id"], "video": r["video"], "messages": it["messages"], "task": it["task"],
-                             "dimensions": it["dimensions"]})
-    ds = datasets.Dataset.from_list(rows, features=features_for("stage2"))
-    ds.to_parquet(os.path.join(folder, "stage2", "train-00000-of-00001.parquet"))
+    files = sorted(glob.glob(os.path.join(data, "videos", "train-*.parquet")))
+    table = datasets.Dataset.from_parquet(files, features=video_table_features())
+    table = table.map(conversations, features=video_table_features())
+    os.makedirs(os.path.join(folder, "videos"))
+    table.to_parquet(os.path.join(folder, table_file("train", 0, 1)))
     return folder
 
 
@@ -184,7 +178,8 @@ def prepare(args) -> dict:
     times["score + build"] = time.perf_counter() - t
     print(f"clips: {len(train_clips)} training ({len(fit_clips)} in stage1/stage2, {len(bench_ids)} bench), {len(held)} held-out "
           f"in {len({c.source for c in held})} unseen sources; families {', '.join(cfg.families)}")
-    print(f"data: {', '.join(f'{k} {v}' for k, v in built.counts.items())} rows")
+    print("data: " + ", ".join(f"{k} {c['videos']} videos" + (f" / {c['turns']} turns" if "turns" in c else "")
+                               for k, c in built.counts.items()))
     return {"cfg": cfg, "train_root": train_root, "held_root": held_root, "held": held, "fit_clips": fit_clips, "data": data,
             "built": built, "seconds": times}
 
@@ -250,7 +245,7 @@ def main(argv=None) -> int:
 
     print()
     for name, s in summary["stages"].items():
-        print(f"{name}: {s['rows']} rows, {s['steps']} steps at lr {s['learning_rate']:g}, loss {s['losses'][0][1]:.3f} -> "
+        print(f"{name}: {s['rows']} videos, {s.get('items')} items, {s['steps']} steps at lr {s['learning_rate']:g}, loss {s['losses'][0][1]:.3f} -> "
               f"{s['losses'][-1][1]:.3f}, {s['runtime_seconds']:.0f} s")
     print(f"settings: {args.model_family} tiny model from scratch, {args.num_frames} frames, pixel budget {args.max_edge}^2 per frame, "
           f"batch {args.batch_size}, seed {args.seed}")

@@ -21,6 +21,7 @@ held-out figures (one figure is noisy: 24 ladders of 5 clips), per-family figure
 from __future__ import annotations
 
 import argparse
+import glob
 import json
 import os
 import sys
@@ -62,8 +63,8 @@ def main(argv=None) -> int:
     prepared = prepare(args)
     held, fit_clips = prepared["held"], prepared["fit_clips"]
     records = {}
-    for name in sorted(os.listdir(os.path.join(prepared["data"], "scores"))):
-        for r in pq.read_table(os.path.join(prepared["data"], "scores", name), columns=["video_id", "overall_score", "scores"]).to_pylist():
+    for name in sorted(glob.glob(os.path.join(prepared["data"], "videos", "*.parquet"))):
+        for r in pq.read_table(name, columns=["video_id", "overall_score", "scores"]).to_pylist():
             records[r["video_id"]] = [r["overall_score"]] + [r["scores"][d] for d in DIMENSION_IDS]
     train_paths = [os.path.join(prepared["train_root"], c.name) for c in fit_clips]
     targets = torch.tensor([records[video_id_of(p)] for p in train_paths], dtype=torch.float32)

@@ -7,25 +7,20 @@ import os
 from importlib import resources
 from typing import Any
 
-from ..dimensions import DIMENSIONS
+from s2i_hf.data_layout import CITATION, CONFIG_SPLIT, DESCRIPTIONS, card_config_entries
+from s2i_hf.dimensions import DIMENSIONS
 
 __all__ = ["write_dataset_card", "dataset_card_data", "plot_level_distribution"]
 
-_SPLIT = {"scores": "train", "stage1": "train", "stage2": "train", "bench": "test"}
 PLOT_FILE = "level_distribution.png"
 
 
-def dataset_card_data(configs: list[str], default: str = "stage2", pretty_name: str = "Score2Instruct video quality instructions"):
+def dataset_card_data(present: dict[str, bool], default: str = "stage2",
+                      pretty_name: str = "Score2Instruct video quality instructions"):
+    """Card metadata whose ``configs:`` are column views over the per-video table files in ``present``."""
     from huggingface_hub import DatasetCardData
 
-    entries = []
-    for name in configs:
-        entry = {"config_name": name, "data_files": [{"split": _SPLIT[name], "path": f"{name}/{_SPLIT[name]}-*.parquet"}]}
-        if name == default:
-            entry["default"] = True
-        entries.append(entry)
-    if default not in configs and entries:
-        entries[0]["default"] = True
+    entries = card_config_entries(present, default)
     return DatasetCardData(
         license="other",
         license_name="s2i-mixed",
@@ -67,12 +62,12 @@ def write_dataset_card(out: str, result, args, scorer, repo_id: str | None = Non
     """Render README.md (and the level plot) into ``out``; returns the README path."""
     from huggingface_hub import DatasetCard
 
-    from .. import __version__
-    from ..dataset_builder.builder import CITATION, _DESCRIPTIONS
+    from s2i_hf import __version__
 
     records = result.records
     words = scorer.scale.words
-    configs = [name for name, n in result.counts.items() if n]
+    configs = [name for name, n in result.counts.items() if n.get("rows")]
+    present = {"train": "stage1" in configs, "bench": "bench" in configs}
     plot_level_distribution(records, os.path.join(out, PLOT_FILE), words)
     sources: dict[str, int] = {}
     for r in records:
@@ -86,7 +81,9 @@ def write_dataset_card(out: str, result, args, scorer, repo_id: str | None = Non
         pretty_name="Score2Instruct video quality instructions",
         package_version=__version__,
         repo_id=repo_id or os.path.basename(os.path.abspath(out)),
-        configs_table=[{"name": n, "split": _SPLIT[n], "rows": result.counts[n], "description": _DESCRIPTIONS[n]} for n in configs],
+        configs_table=[{"name": n, "split": CONFIG_SPLIT[n], "description": DESCRIPTIONS[n], **result.counts[n]}
+                       for n in configs],
+        bytes=result.bytes,
         task_table=[{"config": c, "task": t, "rows": n} for c, tasks in result.task_counts.items() for t, n in tasks.items()],
         sources_table=[{"source": s, "videos": n} for s, n in sorted(sources.items())],
         bench_videos=sum(1 for r in records if r.get("split") == "bench"),
@@ -108,7 +105,7 @@ def write_dataset_card(out: str, result, args, scorer, repo_id: str | None = Non
         citation=CITATION,
     )
     template = resources.files("s2i_hf.cards").joinpath("templates/dataset_card.md").read_text(encoding="utf-8")
-    card = DatasetCard.from_template(dataset_card_data(configs), template_str=template, **kwargs)
+    card = DatasetCard.from_template(dataset_card_data(present), template_str=template, **kwargs)
     path = os.path.join(out, "README.md")
     card.save(path)
     return path

@@ -107,7 +107,8 @@ def _lora_text(stage: dict, key: str) -> str:
 
 def _stage_rows(stages: dict[str, dict]) -> list[dict]:
     spec = [
-        ("Training rows", lambda s: _fmt_number(s.get("rows"))),
+        ("Training videos", lambda s: _fmt_number(s.get("rows"))),
+        ("Training items (conversations)", lambda s: _fmt_number(s.get("items", s.get("rows")))),
         ("Optimizer steps", lambda s: _fmt_number(s.get("steps"))),
         ("Epochs", lambda s: _fmt_number(s.get("epochs"))),
         ("Learning rate", lambda s: _fmt_number(s.get("learning_rate"))),
@@ -237,7 +238,8 @@ def render_model_card(repo_id: str, summary: dict | None = None, results: Sequen
     from huggingface_hub import ModelCard
 
     from .. import __version__
-    from ..dataset_builder.builder import CITATION
+    from s2i_hf.data_layout import CITATION
+
     from .leaderboard import legacy_eval_results
 
     hub_results = _merge_eval_results(extra_eval_results, legacy_eval_results(results, benchmarks))
@@ -284,15 +286,23 @@ def _sampling_text(sampling: dict) -> str:
     return ", ".join(bits) if bits else "the processor's defaults"
 
 
+def _count(stage: dict, key: str) -> str:
+    value = stage.get(key)
+    return f"{value:,}" if isinstance(value, int) else "streamed"
+
+
 def _stages_summary(stages: dict[str, dict]) -> str:
     text = []
     if "stage1" in stages:
-        text.append(f"Stage I trains the vision encoder and the projector on {stages['stage1'].get('rows', 0):,} short "
-                    "'dimension -> rating' conversations with the language model frozen")
+        text.append(f"Stage I trains the vision encoder and the projector on {_count(stages['stage1'], 'rows')} "
+                    "videos, one multi-turn conversation each rating the 14 dimensions and the overall quality, with "
+                    "the language model frozen")
     if "stage2" in stages:
-        r = (stages["stage2"].get("lora") or {}).get("r")
+        s2 = stages["stage2"]
+        r = (s2.get("lora") or {}).get("r")
         text.append(f"Stage II tunes the language model with LoRA{f' (r = {r})' if r is not None else ''} on "
-                    f"{stages['stage2'].get('rows', 0):,} justification and question-answer conversations")
+                    f"{_count(s2, 'items')} justification and question-answer conversations over "
+                    f"{_count(s2, 'rows')} videos")
     return "; ".join(text) if text else "no stage recorded"
 
 

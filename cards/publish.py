@@ -23,6 +23,7 @@ Model repo layout (``weights``):
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import re
@@ -30,6 +31,8 @@ import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+from s2i_hf.data_layout import TABLE_DIR
 
 from ..eval_suite.results import EvalResult
 from .model_card import (
@@ -144,16 +147,20 @@ def stage_dataset(folder: str, repo_id: str, staging: str) -> list[str]:
     text = str(card).replace(f'load_dataset("{local_name}"', f'load_dataset("{repo_id}"')
     _write(os.path.join(staging, "README.md"), text)
     if "bench" in configs:
-        _write(os.path.join(staging, "eval.yaml"), bench_eval_yaml(repo_id, questions=_parquet_rows(os.path.join(folder, "bench"))))
+        _write(os.path.join(staging, "eval.yaml"), bench_eval_yaml(repo_id, questions=_bench_questions(folder)))
     return _listing(staging)
 
 
-def _parquet_rows(folder: str) -> int | None:
-    if not os.path.isdir(folder):
+def _bench_questions(folder: str) -> int | None:
+    """How many bench questions a build folder holds (the ``questions`` lists of its bench videos)."""
+    files = sorted(glob.glob(os.path.join(folder, TABLE_DIR, "bench-*.parquet")))
+    if not files:
         return None
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    return sum(pq.ParquetFile(os.path.join(folder, f)).metadata.num_rows for f in os.listdir(folder) if f.endswith(".parquet"))
+    return sum(int(pc.sum(pc.list_value_length(pq.read_table(f, columns=["questions"])["questions"])).as_py() or 0)
+               for f in files)
 
 
 # --- model ------------------------------------------------------------------------------------------------

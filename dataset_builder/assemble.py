@@ -2,8 +2,10 @@
 
 Steps: collect sources and exclusions; optionally quality-balance the unlabeled pool; score every video
 into the shared score cache (each rank of ``accelerate launch`` takes its share); then the main process
-merges labels, holds out bench videos, writes the instruction text, and drives :class:`S2IBuilder` to write
-``OUT/<config>/<split>-NNNNN-of-NNNNN.parquet`` plus the dataset card. Same inputs and seed, same bytes.
+merges labels, holds out bench videos, writes the instruction text (one plan row per video), and drives
+:class:`S2IBuilder` to write the per-video table ``OUT/videos/{train,bench}-NNNNN-of-NNNNN.parquet`` (each video's
+bytes once; the four configs are column views of it, see :mod:`s2i_hf.data_layout`) plus the dataset card.
+Same inputs and seed, same bytes.
 """
 
 from __future__ import annotations
@@ -20,12 +22,15 @@ from typing import Any, Callable
 
 from tqdm.auto import tqdm
 
-from ..dimensions import DIMENSION_IDS
+from s2i_hf.data_layout import CONFIG_NAMES, SCORE_COLUMNS, TABLE_DIR, TABLE_SPLITS, table_file
+
 from ..scoring import DimensionScores, VideoScorer
 from ..scoring.runner import iter_scores
+from ..text import bench_items, stage1_conversation, stage2_items
 from ..video import SamplingConfig, VideoRef, resolve_videos, video_id_of
 from .balance import balanced_sample, disagreement_filter
-from .builder import CONFIG_NAMES, S2IBuilder, plan_path
+
+from .builder import S2IBuilder, plan_path
 from .cache import ScoreCache
 from .config import BuildArguments
 from .sources import ExclusionList, LabeledVideo, read_maxwell_labels, read_mos_manifest
@@ -33,6 +38,8 @@ from .sources import ExclusionList, LabeledVideo, read_maxwell_labels, read_mos_
 __all__ = ["Candidate", "BuildResult", "build_dataset", "collect_candidates", "distributed_state"]
 
 logger = logging.getLogger(__name__)
+
+_SCORE_FIELDS = tuple(c for c in SCORE_COLUMNS if c != "video") + ("video_path",)
 
 
 @dataclass
@@ -54,6 +61,7 @@ class BuildResult:
     dropped_by_balance: int = 0
     dropped_by_disagreement: int = 0
     rewrite: dict[str, int] = field(default_factory=dict)
+    bytes: dict[str, int] = field(default_factory=dict)
     records: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -231,7 +239,6 @@ def _choose_bench(records: list[dict], args: BuildArguments) -> set[str]:
 
 def build_dataset(videos, args: BuildArguments, *, scorer: VideoScorer | None = None, rewriter: Callable | None = None, captioner: Callable | None = None, state=None) -> BuildResult:
     """Run the whole build. Returns a :class:`BuildResult` (on non-main ranks: after scoring, ``out=None``)."""
-    from ..text import bench_items, stage1_items, stage2_items
 
     if args.out is None:
         raise ValueError("BuildArguments.out is required")
@@ -304,30 +311,19 @@ def build_dataset(videos, args: BuildArguments, *, scorer: VideoScorer | None = 
     try:
         plan = PlanWriter(os.path.join(work, "plan"))
         for r in tqdm(records, desc="Writing instructions", unit="video", disable=not progress):
-            plan.add("scores", {k: r[k] for k in ("video_id", "video_path", "source", "split", "scores", "levels", "group_levels", "overall_score", "overall_level", "mos", "caption", "scorers")})
             if r["split"] == "bench":
-                for item in bench_items(r, args.seed, n=per_bench):
-                    if plan.counts["bench"] < args.bench_size:
-                        plan.add("bench", {"video_id": r["video_id"], "video_path": r["video_path"], **{k: item[k] for k in ("question", "reference", "question_type", "dimensions")}}, task=item["question_type"])
-                continue
-            for item in stage1_items(r, args.seed, include_overall=args.stage1_overall):
-                plan.add("stage1", {"video_path": r["video_path"], **item}, task=item["task"])
-            for item in stage2_items(r, args.seed, n_what_how=args.what_how_per_video, n_yes_no=args.yes_no_per_video):
-                if rewriter is not None and item["task"] == "justification":
-                    rewrite_stats["attempted"] += 1
-                    new_text, accepted = rewriter(_assistant_text(item), r)
-                    rewrite_stats["accepted" if accepted else "rejected"] += 1
-                    if accepted:
-                        item = _with_assistant_text(item, new_text)
-                plan.add("stage2", {"video_path": r["video_path"], **item}, task=item["task"])
+                plan.add("bench", bench_row(r, args, n=min(per_bench, args.bench_size - plan.counts["questions"])))
+            else:
+                plan.add("train", train_row(r, args, rewriter, rewrite_stats))
         plan.close()
         result.rewrite = rewrite_stats
         result.records = records
-        result.counts = dict(plan.counts)
-        result.task_counts = {name: dict(sorted(t.items())) for name, t in plan.tasks.items() if name != "scores"}
-        write_dataset(plan.dir, args.out, work, counts=plan.counts, max_shard_size=args.max_shard_size, progress=progress)
+        result.counts, result.task_counts = plan.counts_per_config(), plan.task_counts()
+        write_dataset(plan.dir, args.out, work, present=plan.present(), max_shard_size=args.max_shard_size,
+                      progress=progress)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    result.bytes = _byte_counts(args.out, records)
     from ..cards.dataset_card import write_dataset_card
 
     write_dataset_card(args.out, result, args, scorer)
@@ -336,25 +332,107 @@ def build_dataset(videos, args: BuildArguments, *, scorer: VideoScorer | None = 
     return result
 
 
+def _plan_row(r: dict) -> dict:
+    row = {k: r[k] for k in _SCORE_FIELDS}
+    row.update(messages=[], task=None, dimensions=[], conversations=[], questions=[])
+    return row
+
+
+def bench_row(r: dict, args, n: int) -> dict:
+    """The plan row of a bench video: its scores and ``n`` open-ended questions with references."""
+    row = _plan_row(r)
+    row["questions"] = [{k: item[k] for k in ("question", "reference", "question_type", "dimensions")}
+                        for item in bench_items(r, args.seed, n=n)]
+    return row
+
+
+def train_row(r: dict, args, rewriter=None, rewrite_stats: dict | None = None) -> dict:
+    """The plan row of a training video: its scores, its Stage I conversation and its Stage II conversations
+    (justifications rewritten by ``rewriter`` when given, counted in ``rewrite_stats``)."""
+    row = _plan_row(r)
+    row.update({k: v for k, v in stage1_conversation(r, args.seed, include_overall=args.stage1_overall).items()
+                if k != "video_id"})
+    for item in stage2_items(r, args.seed, n_what_how=args.what_how_per_video, n_yes_no=args.yes_no_per_video):
+        if rewriter is not None and item["task"] == "justification":
+            rewrite_stats["attempted"] += 1
+            new_text, accepted = rewriter(_assistant_text(item), r)
+            rewrite_stats["accepted" if accepted else "rejected"] += 1
+            if accepted:
+                item = _with_assistant_text(item, new_text)
+        row["conversations"].append({k: item[k] for k in ("messages", "task", "dimensions")})
+    return row
+
+
 class PlanWriter:
-    """Streams plan rows to one JSON Lines file per config (memory stays flat however many videos)."""
+    """Streams the per-video rows of the plan to one JSON Lines file per table split (memory stays flat however
+    many videos), counting videos, conversations, assistant turns and tasks per config as it goes."""
 
     def __init__(self, folder: str):
         self.dir = folder
         os.makedirs(folder, exist_ok=True)
-        self._files = {name: open(plan_path(folder, name), "w", encoding="utf-8") for name in CONFIG_NAMES}
-        self.counts = {name: 0 for name in CONFIG_NAMES}
-        self.tasks: dict[str, dict[str, int]] = {name: {} for name in CONFIG_NAMES}
+        self._files = {split: open(plan_path(folder, split), "w", encoding="utf-8") for split in TABLE_SPLITS}
+        self.videos = {split: 0 for split in TABLE_SPLITS}
+        self.counts = {"questions": 0}
+        self.conversations = {"stage1": 0, "stage2": 0, "bench": 0}
+        self.turns = {"stage1": 0, "stage2": 0, "bench": 0}
+        self.tasks: dict[str, dict[str, int]] = {"stage1": {}, "stage2": {}, "bench": {}}
 
-    def add(self, config: str, row: dict, task: str | None = None) -> None:
-        self._files[config].write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
-        self.counts[config] += 1
-        if task is not None:
-            self.tasks[config][task] = self.tasks[config].get(task, 0) + 1
+    def _task(self, config: str, task: str, n: int = 1) -> None:
+        self.tasks[config][task] = self.tasks[config].get(task, 0) + n
+
+    def add(self, split: str, row: dict) -> None:
+        self._files[split].write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
+        self.videos[split] += 1
+        if split == "bench":
+            self.counts["questions"] += len(row["questions"])
+            self.conversations["bench"] += len(row["questions"])
+            self.turns["bench"] += len(row["questions"])
+            for q in row["questions"]:
+                self._task("bench", q["question_type"])
+            return
+        self.conversations["stage1"] += 1
+        self.turns["stage1"] += _assistant_turns(row["messages"])
+        self._task("stage1", row["task"], _assistant_turns(row["messages"]))
+        for conv in row["conversations"]:
+            self.conversations["stage2"] += 1
+            self.turns["stage2"] += _assistant_turns(conv["messages"])
+            self._task("stage2", conv["task"])
 
     def close(self):
         for fh in self._files.values():
             fh.close()
+
+    def present(self) -> dict[str, bool]:
+        return {split: n > 0 for split, n in self.videos.items()}
+
+    def counts_per_config(self) -> dict[str, dict[str, int]]:
+        """Rows (videos), conversations and assistant turns of each config."""
+        train, bench = self.videos["train"], self.videos["bench"]
+        out = {"scores": {"rows": train + bench, "videos": train + bench}}
+        for config, videos in (("stage1", train), ("stage2", train), ("bench", bench)):
+            if videos:
+                out[config] = {"rows": videos, "videos": videos, "conversations": self.conversations[config],
+                               "turns": self.turns[config]}
+        return out
+
+    def task_counts(self) -> dict[str, dict[str, int]]:
+        return {name: dict(sorted(t.items())) for name, t in self.tasks.items() if t}
+
+
+def _assistant_turns(messages) -> int:
+    return sum(1 for m in messages if m["role"] == "assistant")
+
+
+def _byte_counts(out: str, records: list[dict]) -> dict[str, int]:
+    """Bytes of the input videos (each once) and of the Parquet files written: the storage figure of a build."""
+    seen, videos = set(), 0
+    for r in records:
+        if r["video_id"] not in seen:
+            seen.add(r["video_id"])
+            videos += os.path.getsize(r["video_path"])
+    parquet = sum(os.path.getsize(os.path.join(root, f)) for root, _, files in os.walk(os.path.join(out, TABLE_DIR))
+                  for f in files if f.endswith(".parquet"))
+    return {"input_videos": videos, "parquet": parquet}
 
 
 def _assistant_text(item) -> str:
@@ -366,37 +444,40 @@ def _with_assistant_text(item, text):
     return {**item, "messages": messages}
 
 
-def write_dataset(plan_dir: str, out: str, work: str, *, counts: dict[str, int], max_shard_size: str = "500MB", progress: bool = True) -> None:
-    """Drive :class:`S2IBuilder` per config and lay the Parquet files out as ``OUT/<config>/<split>-*.parquet``.
+def write_dataset(plan_dir: str, out: str, work: str, *, present: dict[str, bool], max_shard_size: str = "500MB",
+                  progress: bool = True) -> None:
+    """Drive :class:`S2IBuilder` and lay its Parquet files out as ``OUT/videos/<split>-*.parquet``.
 
-    Each config's folder is replaced in one rename, so a killed build never leaves a half-written config.
-    """
+    The table folder is replaced in one rename, so a killed build never leaves it half-written; the per-config
+    folders of the earlier row-per-question layout are removed."""
     import datasets
 
     quiet = not progress and not datasets.are_progress_bars_disabled()
     if quiet:  # datasets' own "Generating ... split" bars
         datasets.disable_progress_bars()
     try:
-        _write_configs(plan_dir, out, work, counts=counts, max_shard_size=max_shard_size)
+        _write_table(plan_dir, out, work, present=present, max_shard_size=max_shard_size)
     finally:
         if quiet:
             datasets.enable_progress_bars()
 
 
-def _write_configs(plan_dir: str, out: str, work: str, *, counts: dict[str, int], max_shard_size: str) -> None:
-    for name in CONFIG_NAMES:
-        final = os.path.join(out, name)
-        if not counts.get(name):
-            shutil.rmtree(final, ignore_errors=True)
+def _write_table(plan_dir: str, out: str, work: str, *, present: dict[str, bool], max_shard_size: str) -> None:
+    builder = S2IBuilder(plan_dir=plan_dir, cache_dir=os.path.join(work, "cache"))
+    prepared = os.path.join(work, "prepared")
+    builder.download_and_prepare(output_dir=prepared, file_format="parquet", max_shard_size=max_shard_size,
+                                 download_mode="force_redownload")
+    staged = os.path.join(work, "staged")
+    os.makedirs(os.path.join(staged, TABLE_DIR))
+    for split in TABLE_SPLITS:
+        if not present.get(split):
             continue
-        builder = S2IBuilder(config_name=name, plan_dir=plan_dir, cache_dir=os.path.join(work, "cache"))
-        prepared = os.path.join(work, "prepared", name)
-        builder.download_and_prepare(output_dir=prepared, file_format="parquet", max_shard_size=max_shard_size, download_mode="force_redownload")
-        split = next(iter(builder.info.splits))
-        files = sorted(f for f in os.listdir(prepared) if f.endswith(".parquet"))
-        staged = os.path.join(work, "staged", name)
-        os.makedirs(staged)
+        files = sorted(f for f in os.listdir(prepared) if f.endswith(".parquet") and f"-{split}" in f
+                       and f.split(f"-{split}")[1][:1] in ("", ".", "-"))
         for i, f in enumerate(files):
-            shutil.move(os.path.join(prepared, f), os.path.join(staged, f"{split}-{i:05d}-of-{len(files):05d}.parquet"))
-        shutil.rmtree(final, ignore_errors=True)
-        os.replace(staged, final)
+            shutil.move(os.path.join(prepared, f), os.path.join(staged, table_file(split, i, len(files))))
+    final = os.path.join(out, TABLE_DIR)
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(os.path.join(staged, TABLE_DIR), final)
+    for name in CONFIG_NAMES:  # folders of the row-per-question layout (builds before the per-video table)
+        shutil.rmtree(os.path.join(out, name), ignore_errors=True)

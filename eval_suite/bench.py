@@ -1,9 +1,9 @@
 """S2I-Bench data, answers from a video LMM, and the judge-free rating agreement.
 
-* :func:`load_bench` reads the ``bench`` config (``video_id, video, question, reference, question_type,
-  dimensions``) from a local build folder (its Parquet files are read directly: ``datasets`` 5.2 can serve
-  stale cached rows when two folders share a base name) or from a Hub dataset id, and writes each video's
-  bytes to a file once, so processors can sample it.
+* :func:`load_bench` reads the ``bench`` config (one row per bench video: ``video_id, video, questions``, each
+  question ``{question, reference, question_type, dimensions}``) from a local build folder (its Parquet files are
+  read directly: ``datasets`` 5.2 can serve stale cached rows when two folders share a base name) or from a Hub
+  dataset id, and writes each video's bytes to a file once, so processors can sample it.
 * :func:`generate_answers` asks a video LMM each question about its video (greedy decoding).
 * :func:`rating_agreement` compares the level words an answer states with those its reference states
   (:func:`s2i_hf.text.extract_ratings`): per quality dimension and for the overall quality, the accuracy
@@ -18,6 +18,8 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from typing import Sequence
+
+from s2i_hf.data_layout import CONFIG_COLUMNS, TABLE_DIR
 
 from ..dimensions import DIMENSION_IDS
 from ..levels import DEFAULT_SCALE, LevelScale
@@ -62,53 +64,74 @@ def _materialize(video, video_id: str, cache_dir: str, where: str) -> str:
 
 
 def _rows_to_items(rows: list[dict], cache_dir: str, where: str) -> list[BenchItem]:
-    needed = ("video", "question", "reference")
+    """Bench items of per-video rows (``video`` + a ``questions`` list, as ``s2i build`` writes them) or of
+    one-question rows (``video, question, reference, ...``, as an external bench file may hold them).
+
+    Each video's bytes are written to a file once, however many questions it has."""
     items = []
     for i, row in enumerate(rows):
-        missing = [k for k in needed if k not in row]
-        if missing:
-            raise ValueError(f"{where}: row {i} lacks the bench columns {missing}")
+        if "questions" in row:
+            questions = row["questions"] or []
+        elif "question" in row and "reference" in row:
+            questions = [row]
+        else:
+            raise ValueError(f"{where}: row {i} has neither a 'questions' list nor 'question'/'reference' columns")
+        if "video" not in row:
+            raise ValueError(f"{where}: row {i} lacks the 'video' column")
+        if not questions:
+            continue
         vid = str(row.get("video_id") or "")
-        items.append(BenchItem(
-            video_id=vid,
-            video=_materialize(row["video"], vid, cache_dir, f"{where} row {i}"),
-            question=str(row["question"]),
-            reference=str(row["reference"]),
-            question_type=str(row.get("question_type") or ""),
-            dimensions=list(row.get("dimensions") or []),
-        ))
+        video = _materialize(row["video"], vid, cache_dir, f"{where} row {i}")
+        for j, q in enumerate(questions):
+            missing = [k for k in ("question", "reference") if q.get(k) is None]
+            if missing:
+                raise ValueError(f"{where}: row {i} question {j} lacks {missing}")
+            items.append(BenchItem(
+                video_id=vid, video=video, question=str(q["question"]), reference=str(q["reference"]),
+                question_type=str(q.get("question_type") or ""), dimensions=list(q.get("dimensions") or []),
+            ))
     return items
 
 
-def load_bench(source: str, *, split: str = "test", cache_dir: str | None = None, limit: int | None = None) -> tuple[list[BenchItem], dict]:
-    """Bench items from a build folder (``<source>/bench/*.parquet``), a Parquet file, or a Hub dataset id.
+def _bench_files(source: str) -> list[str]:
+    if os.path.isfile(source):
+        return [source]
+    files = sorted(glob.glob(os.path.join(source, TABLE_DIR, "bench-*.parquet")))
+    if not files and glob.glob(os.path.join(source, "bench", "*.parquet")):
+        raise ValueError(f"{source}: built with the row-per-question layout of an older s2i-hf (bench/*.parquet); "
+                         "rebuild it with `s2i build`")
+    if not files:
+        raise FileNotFoundError(f"{source}: no bench Parquet files (expected "
+                                f"{os.path.join(source, TABLE_DIR, 'bench-*.parquet')}; build with `s2i build`)")
+    return files
+
+
+def load_bench(source: str, *, split: str = "test", cache_dir: str | None = None,
+               limit: int | None = None) -> tuple[list[BenchItem], dict]:
+    """Bench items from a build folder (its ``videos/bench-*.parquet`` files), a Parquet file, or a Hub dataset id
+    (its ``bench`` config, split ``split``). ``limit`` caps the number of questions.
 
     Returns ``(items, info)``; ``info`` says where the rows came from (``{"source", "hub_id", "files"}``).
     """
-    cache_dir = cache_dir or os.path.join(os.path.expanduser("~"), ".cache", "s2i_hf", "bench_videos")
+    cache_dir = os.path.join(cache_dir or os.path.join(os.path.expanduser("~"), ".cache", "s2i_hf", "bench_videos"),
+                             _cache_key(source))
     if os.path.exists(source):
-        if os.path.isfile(source):
-            files = [source]
-        else:
-            files = sorted(glob.glob(os.path.join(source, "bench", "**", "*.parquet"), recursive=True))
-            if not files and os.path.basename(os.path.normpath(source)) == "bench":
-                files = sorted(glob.glob(os.path.join(source, "**", "*.parquet"), recursive=True))
-            if split:
-                chosen = [f for f in files if os.path.basename(f).startswith(f"{split}-") or os.path.basename(f).startswith(f"{split}.")]
-                files = chosen or files
-        if not files:
-            raise FileNotFoundError(f"{source}: no bench Parquet files (expected {os.path.join(source, 'bench', '*.parquet')}; build with `s2i build`)")
         import pyarrow.parquet as pq
 
-        rows = []
+        files = _bench_files(source)
+        items = []
         for f in files:
             try:
-                rows += pq.read_table(f).to_pylist()
+                table = pq.read_table(f)
             except Exception as err:  # pyarrow raises several types for broken files
                 raise ValueError(f"{f}: cannot be read as Parquet ({err})") from None
-        if limit:
-            rows = rows[:limit]
-        return _rows_to_items(rows, os.path.join(cache_dir, _cache_key(source)), source), {"source": os.path.abspath(source), "hub_id": None, "files": [os.path.relpath(f, source) if os.path.isdir(source) else os.path.basename(f) for f in files]}
+            keep = [c for c in (*CONFIG_COLUMNS["bench"], "question", "reference", "question_type", "dimensions")
+                    if c in table.column_names]
+            items += _rows_to_items(table.select(keep).to_pylist(), cache_dir, f)
+            if limit and len(items) >= limit:
+                break
+        where = [os.path.relpath(f, source) if os.path.isdir(source) else os.path.basename(f) for f in files]
+        return items[:limit] if limit else items, {"source": os.path.abspath(source), "hub_id": None, "files": where}
     import datasets
 
     try:
@@ -117,9 +140,8 @@ def load_bench(source: str, *, split: str = "test", cache_dir: str | None = None
         raise ValueError(f"{source}: not a local folder, and loading the Hub dataset's bench config failed ({err})") from None
     if "video" in ds.column_names:
         ds = ds.cast_column("video", datasets.Video(decode=False))
-    if limit:
-        ds = ds.select(range(min(limit, len(ds))))
-    return _rows_to_items(list(ds), os.path.join(cache_dir, _cache_key(source)), source), {"source": source, "hub_id": source, "files": []}
+    items = _rows_to_items(list(ds), cache_dir, source)
+    return items[:limit] if limit else items, {"source": source, "hub_id": source, "files": []}
 
 
 def _cache_key(source: str) -> str:

@@ -328,7 +328,8 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
         levels: dict[str, int] = {}
         for r in built.records:
             levels[r["overall_level"]] = levels.get(r["overall_level"], 0) + 1
-        figures["build"] = {"rows": dict(built.counts), "tasks": built.task_counts, "problems": len(built.problems),
+        figures["build"] = {"counts": dict(built.counts), "bytes": dict(built.bytes), "tasks": built.task_counts,
+                            "problems": len(built.problems),
                             "overall_levels": dict(sorted(levels.items())),
                             "bench_videos": sum(1 for r in built.records if r["split"] == "bench")}
         steps.done()
@@ -359,7 +360,7 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
             summary_train = run_training(S2IScriptArguments(model=paths["base_model"], data=paths["data"], output=paths["train"]), train_cfg)
         os.symlink(os.path.relpath(os.path.join(paths["train"], "merged"), os.path.dirname(paths["tuned_model"])), paths["tuned_model"])
         figures["train"] = {
-            name: {"rows": s["rows"], "steps": s["steps"], "first_loss": s["losses"][0][1] if s["losses"] else None,
+            name: {"rows": s["rows"], "items": s.get("items"), "steps": s["steps"], "first_loss": s["losses"][0][1] if s["losses"] else None,
                    "last_loss": s["losses"][-1][1] if s["losses"] else None, "seconds": s["runtime_seconds"]}
             for name, s in summary_train["stages"].items()
         }
@@ -488,11 +489,15 @@ def format_summary(summary: dict[str, Any]) -> str:
                  f"({c.get('held_out_sources')} held out), families {', '.join(c.get('families', []))} at {c.get('steps_per_family')} strengths")
     b = fg.get("build", {})
     if b:
-        rows = ", ".join(f"{k} {v}" for k, v in b["rows"].items())
-        lines.append(f"Data: {rows} rows; {b['bench_videos']} bench videos held out of stage1/stage2; overall levels "
+        rows = ", ".join(f"{k} {c['videos']} videos" + (f" / {c['turns']} turns" if "turns" in c else "")
+                         for k, c in b["counts"].items())
+        size = b.get("bytes") or {}
+        if size.get("input_videos"):
+            rows += f"; Parquet {size['parquet'] / size['input_videos']:.2f} x the clips' bytes"
+        lines.append(f"Data: {rows}; {b['bench_videos']} bench videos held out of stage1/stage2; overall levels "
                      + ", ".join(f"{k} {v}" for k, v in b["overall_levels"].items()) + f"; {b['problems']} problems")
     for name, s in fg.get("train", {}).items():
-        lines.append(f"Training {name}: {s['rows']} rows, {s['steps']} steps, loss {_f(s['first_loss'])} -> {_f(s['last_loss'])} "
+        lines.append(f"Training {name}: {s['rows']} videos, {s.get('items') or s['rows']} items, {s['steps']} steps, loss {_f(s['first_loss'])} -> {_f(s['last_loss'])} "
                      f"({_f(s['seconds'], 1)} s)")
     ev = fg.get("eval", {})
     if ev:

@@ -1,6 +1,7 @@
 """`s2i build` on real and generated clips: configs load offline, text states the stored levels, bench is
 held out, builds are deterministic and resumable, rewriting is rating-protected, sharding works."""
 
+import glob
 import json
 import os
 import signal
@@ -31,11 +32,37 @@ def assistant_text(messages):
 
 
 def parquet_tables(out):
+    """The build's per-video table, by file set (``videos/train-*.parquet``, ``videos/bench-*.parquet``)."""
+    files = sorted(glob.glob(os.path.join(out, "videos", "*.parquet")))
+    assert files and sorted(os.listdir(os.path.join(out, "videos"))) == [os.path.basename(f) for f in files]
     tables = {}
-    for config in ("scores", "stage1", "stage2", "bench"):
-        folder = os.path.join(out, config)
-        tables[config] = [pq.read_table(os.path.join(folder, f)) for f in sorted(os.listdir(folder))]
+    for f in files:
+        tables.setdefault(os.path.basename(f).split("-")[0], []).append(pq.read_table(f))
     return tables
+
+
+def assert_same_tables(a, b):
+    assert sorted(a) == sorted(b)
+    for split in a:
+        assert len(a[split]) == len(b[split]), split
+        for ta, tb in zip(a[split], b[split]):
+            assert ta.equals(tb), split
+
+
+def stage2_items(out):
+    """Every Stage II conversation of the build, with its video id (rows of the stage2 config hold a list)."""
+    return [{"video_id": row["video_id"], **conv} for row in load(out, "stage2").remove_columns("video")
+            for conv in row["conversations"]]
+
+
+def dimension_definitions():
+    """dimension id -> its definition, read from the catalogue file itself (what the questions paraphrase)."""
+    import yaml
+
+    import s2i_hf
+
+    path = os.path.join(os.path.dirname(s2i_hf.__file__), "catalog", "dimensions.yaml")
+    return {d["id"]: d["definition"] for d in yaml.safe_load(open(path))["dimensions"]}
 
 
 @pytest.fixture(scope="module")
@@ -49,12 +76,22 @@ def built(tmp_path_factory, mini_corpus):
 def test_configs_load_offline_and_match_the_contract(built, monkeypatch):
     out, result = built
     scores = load(out, "scores")
-    assert len(scores) == 8 and result.counts["scores"] == 8
-    assert set(scores.column_names) >= {"video_id", "video", "source", "split", "scores", "levels", "group_levels", "overall_score", "overall_level", "mos", "caption", "scorers"}
+    assert len(scores) == 8 and result.counts["scores"]["rows"] == 8
+    assert set(scores.column_names) == {"video_id", "video", "source", "split", "scores", "levels", "group_levels", "overall_score", "overall_level", "mos", "caption", "scorers"}
     stage1, stage2, bench = load(out, "stage1"), load(out, "stage2"), load(out, "bench")
-    assert len(stage1) == result.counts["stage1"] > 0 and len(stage2) == result.counts["stage2"] > 0
-    assert 0 < len(bench) <= 6
-    assert set(stage2["task"]) == {"justification", "what_how", "yes_no"} and set(stage1["task"]) == {"dimension_rating"}
+    splits = [r["split"] for r in scores.remove_columns("video")]
+    n_train, n_bench = splits.count("train"), splits.count("bench")
+    # one row per video in every config
+    assert len(stage1) == len(stage2) == n_train == result.counts["stage1"]["rows"] > 0 and len(bench) == n_bench > 0
+    assert set(stage1.column_names) == {"video_id", "video", "messages", "task", "dimensions"}
+    assert set(stage2.column_names) == {"video_id", "video", "conversations"}
+    assert set(bench.column_names) == {"video_id", "video", "questions"}
+    questions = [q for qs in bench["questions"] for q in qs]
+    assert 0 < len(questions) <= 6 and result.counts["bench"]["conversations"] == len(questions)
+    assert {c["task"] for c in stage2_items(out)} == {"justification", "what_how", "yes_no"}
+    assert set(stage1["task"]) == {"dimension_rating"}
+    assert result.counts["stage2"]["conversations"] == len(stage2_items(out))
+    assert result.counts["stage1"]["turns"] == 15 * n_train
     # load_dataset("s2i", ...) from the parent folder resolves the local folder
     monkeypatch.chdir(os.path.dirname(out))
     from datasets import load_dataset
@@ -68,26 +105,90 @@ def test_configs_load_offline_and_match_the_contract(built, monkeypatch):
     assert os.path.getsize(os.path.join(out, "level_distribution.png")) > 5000
 
 
+@pytest.mark.parametrize("streaming", [False, True])
+def test_every_row_of_every_config_yields_its_video(built, streaming):
+    """Through load_dataset (map-style and streamed from the folder), each row's ``video`` decodes to a VideoDecoder
+    over that video's own bytes (its id is the hash of its content)."""
+    from datasets import load_dataset
+    from torchcodec.decoders import VideoDecoder
+
+    from s2i_hf.video import video_id_of
+
+    out, _ = built
+    ids = {}
+    for config, split in (("scores", "train"), ("stage1", "train"), ("stage2", "train"), ("bench", "test")):
+        ds = load_dataset(out, config, split=split, streaming=streaming)
+        rows = list(ds)
+        assert rows, config
+        for row in rows:
+            decoder = row["video"]
+            assert isinstance(decoder, VideoDecoder) and decoder.metadata.num_frames > 0, config
+            frame = decoder[0]
+            assert frame.ndim == 3 and frame.shape[0] == 3
+        ids[config] = [r["video_id"] for r in rows]
+        raw = load_dataset(out, config, split=split, streaming=streaming).cast_column("video", __import__("datasets").Video(decode=False))
+        assert all(video_id_of(r["video"]["bytes"]) == r["video_id"] for r in raw), config
+    assert sorted(ids["scores"]) == sorted(ids["stage1"] + ids["bench"]) and ids["stage1"] == ids["stage2"]
+
+
+def test_each_videos_bytes_are_stored_once(tmp_path, sample_clips):
+    """Built from the real sample clips as they ship (0.007-1.1 MB each) and 2 s cuts of them: every video's bytes
+    sit in exactly one Parquet row, and all Parquet files together weigh <= 1.10 x the input videos."""
+    from conftest import ffmpeg
+
+    clips = list(sample_clips.values())
+    for name in ("bikes", "bigbuckbunny"):
+        cut = str(tmp_path / f"{name}_cut.mp4")
+        ffmpeg("-ss", "1", "-i", sample_clips[name], "-t", "2", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-crf", "20", cut)
+        clips.append(cut)
+    out = str(tmp_path / "once")
+    build_dataset(clips, BuildArguments(out=out, seed=0, frames=8, window=2, bench_size=4, quiet=True))
+    inputs = sum(os.path.getsize(p) for p in clips)
+    files = glob.glob(os.path.join(out, "**", "*.parquet"), recursive=True)
+    parquet = sum(os.path.getsize(f) for f in files)
+    assert parquet <= 1.10 * inputs, (parquet, inputs)
+    stored = [v["bytes"] for f in files for v in pq.read_table(f, columns=["video"]).column("video").to_pylist()]
+    originals = sorted(open(p, "rb").read() for p in clips)
+    assert sorted(stored) == originals  # each clip once, byte for byte
+
+
 def test_text_states_the_stored_levels(built):
     out, _ = built
     scores = {r["video_id"]: r for r in load(out, "scores").remove_columns("video")}
     for r in scores.values():
         assert set(r["scores"]) == set(DIMENSION_IDS)
     stage1 = load(out, "stage1").remove_columns("video")
-    per_video: dict[str, list] = {}
+    train_ids = sorted(v for v, r in scores.items() if r["split"] == "train")
+    assert sorted(stage1["video_id"]) == train_ids  # exactly one Stage I row per training video
+    definitions = dimension_definitions()
+    orders = set()
     for row in stage1:
-        answer = assistant_text(row["messages"])
-        per_video.setdefault(row["video_id"], []).append(tuple(row["dimensions"]))
-        if not row["dimensions"]:  # the overall-rating item (what Q-Align overall scoring asks)
-            assert extract_ratings(answer).get("overall") == scores[row["video_id"]]["overall_level"], answer
-            continue
-        (dim,) = row["dimensions"]
-        stored = scores[row["video_id"]]["levels"][dim]
-        assert extract_ratings(answer).get(dim) == stored, (answer, dim, stored)
-    assert all(sorted(v) == sorted([(d,) for d in DIMENSION_IDS] + [()]) for v in per_video.values())
-    stage2 = load(out, "stage2").remove_columns("video")
-    justifications = [r for r in stage2 if r["task"] == "justification"]
-    assert len(justifications) == sum(1 for r in scores.values() if r["split"] == "train")
+        messages = row["messages"]
+        assert [m["role"] for m in messages] == ["user", "assistant"] * 15
+        videos = [i for i, m in enumerate(messages) for b in m["content"] if b["type"] == "video"]
+        assert videos == [0]  # the clip once, in the first user turn
+        asked = []
+        for question, answer in zip(messages[0::2], messages[1::2]):
+            q = " ".join(b["text"] for b in question["content"] if b["type"] == "text")
+            (a,) = [b["text"] for b in answer["content"] if b["type"] == "text"]
+            named = [d for d, definition in definitions.items() if definition in q]
+            assert len(named) <= 1, q
+            if named:  # what the question asks is the dimension whose definition it quotes
+                (dim,) = named
+                stored = scores[row["video_id"]]["levels"][dim]
+                assert extract_ratings(a).get(dim) == stored, (q, a, stored)
+            else:  # the overall-rating turn (what Q-Align overall scoring asks)
+                dim = "overall"
+                assert extract_ratings(a).get("overall") == scores[row["video_id"]]["overall_level"], (q, a)
+            asked.append(dim)
+        assert sorted(asked) == sorted([*DIMENSION_IDS, "overall"])
+        orders.add(tuple(asked))
+    assert len(orders) > 1  # turn order is shuffled per video
+    items = stage2_items(out)
+    for item in items:  # one question, one answer: nothing to copy from an earlier turn
+        assert [m["role"] for m in item["messages"]] == ["user", "assistant"]
+    justifications = [r for r in items if r["task"] == "justification"]
+    assert sorted(r["video_id"] for r in justifications) == train_ids
     for row in justifications:
         rec = scores[row["video_id"]]
         found = extract_ratings(assistant_text(row["messages"]))
@@ -101,7 +202,9 @@ def test_text_states_the_stored_levels(built):
 def test_bench_videos_never_train(built):
     out, _ = built
     scores = load(out, "scores").remove_columns("video")
-    bench_ids = set(load(out, "bench")["video_id"])
+    bench = load(out, "bench").remove_columns("video")
+    bench_ids = set(bench["video_id"])
+    assert all(qs for qs in bench["questions"])
     train_ids = set(load(out, "stage1")["video_id"]) | set(load(out, "stage2")["video_id"])
     assert bench_ids and not bench_ids & train_ids
     assert bench_ids == {r["video_id"] for r in scores if r["split"] == "bench"}
@@ -119,7 +222,7 @@ def test_messages_render_with_a_real_processor(built, tmp_path):
     processor = AutoProcessor.from_pretrained(path)
     for config in ("stage1", "stage2"):
         ds = load(out, config).cast_column("video", __import__("datasets").Video(decode=False))
-        row = ds[0]
+        row = ds[0] if config == "stage1" else {**ds[0], "messages": ds[0]["conversations"][0]["messages"]}
         for m in row["messages"]:
             for block in m["content"]:
                 assert None not in block.values() and set(block) <= {"type", "text"}
@@ -136,25 +239,22 @@ def test_same_seed_same_bytes_other_seed_other_text(built, tmp_path, mini_corpus
     again = str(tmp_path / "again")
     # same inputs and seed, the score cache shared: identical Parquet content
     build_dataset(mini_corpus, BuildArguments(out=again, seed=7, cache_dir=os.path.join(out, ".score_cache"), **FAST))
-    a, b = parquet_tables(out), parquet_tables(again)
-    for config in a:
-        assert len(a[config]) == len(b[config])
-        for ta, tb in zip(a[config], b[config]):
-            assert ta.equals(tb), config
+    a = parquet_tables(out)
+    assert_same_tables(a, parquet_tables(again))
     other = str(tmp_path / "other")
     build_dataset(mini_corpus, BuildArguments(out=other, seed=8, cache_dir=os.path.join(out, ".score_cache"), **FAST))
-    assert parquet_tables(other)["stage2"][0].column("messages").to_pylist() != a["stage2"][0].column("messages").to_pylist()
+    assert parquet_tables(other)["train"][0].column("conversations").to_pylist() != a["train"][0].column("conversations").to_pylist()
 
 
 def test_bad_videos_are_reported_and_skipped(tmp_path, mini_corpus, bad_videos):
     out = str(tmp_path / "withbad")
     inputs = mini_corpus[:3] + [bad_videos["random_bytes"], bad_videos["zero_bytes"], str(tmp_path / "gone.mp4")]
     result = build_dataset(inputs, BuildArguments(out=out, seed=1, **{**FAST, "bench_size": 0}))
-    assert result.counts["scores"] == 3
+    assert result.counts["scores"]["rows"] == 3
     errors = " | ".join(p["error"] for p in result.problems)
     assert bad_videos["random_bytes"] in errors and bad_videos["zero_bytes"] in errors and "gone.mp4" in errors
     report = json.load(open(os.path.join(out, "build_report.json")))
-    assert len(report["problems"]) == 3 and not os.path.exists(os.path.join(out, "bench"))
+    assert len(report["problems"]) == 3 and sorted(parquet_tables(out)) == ["train"]  # no bench files
 
 
 def test_maxwell_labels_replace_scorers_and_val_is_excluded(tmp_path, mini_corpus):
@@ -167,7 +267,7 @@ def test_maxwell_labels_replace_scorers_and_val_is_excluded(tmp_path, mini_corpu
     out = str(tmp_path / "lab")
     args = BuildArguments(out=out, labeled=[str(labeled), str(val)], video_dir=os.path.dirname(mini_corpus[0]), seed=0, **{**FAST, "bench_size": 0})
     result = build_dataset(mini_corpus[:4], args)
-    assert result.excluded == 1 and result.counts["scores"] == 3
+    assert result.excluded == 1 and result.counts["scores"]["rows"] == 3
     rows = {r["video_id"]: r for r in load(out, "scores").remove_columns("video")}
     lab = [r for r in rows.values() if r["source"] == "labeled"]
     assert len(lab) == 1
@@ -192,12 +292,12 @@ def test_rating_protection_rejects_garbage_rewrites(built, tmp_path, mini_corpus
     rewriter = make_rewriter(lm, max_new_tokens=40)
     rw_out = str(tmp_path / "rw")
     result = build_dataset(mini_corpus, BuildArguments(out=rw_out, seed=7, cache_dir=os.path.join(out, ".score_cache"), rewrite_model=lm, **FAST), rewriter=rewriter)
-    n_just = sum(1 for t in load(out, "stage2")["task"] if t == "justification")
+    n_just = sum(1 for c in stage2_items(out) if c["task"] == "justification")
     assert result.rewrite == {"attempted": n_just, "accepted": 0, "rejected": n_just}
     # every garbage rewrite was generated and then failed verification (not skipped for length)
     assert sum(rewriter.rejections.values()) == n_just and "too long" not in rewriter.rejections
     # nothing leaked: the data equals the build without rewriting
-    assert parquet_tables(rw_out)["stage2"][0].column("messages").to_pylist() == parquet_tables(out)["stage2"][0].column("messages").to_pylist()
+    assert_same_tables(parquet_tables(rw_out), parquet_tables(out))
     card = " ".join(open(os.path.join(rw_out, "README.md")).read().split())
     assert f"{n_just} attempted, 0 accepted, {n_just} rejected" in card
 
@@ -224,12 +324,9 @@ def test_killed_build_resumes_to_the_same_result(tmp_path, mini_corpus):
     proc.wait()
     scored = sum(len([f for f in fs if f.endswith(".json") and f != "setup.json"]) for _, _, fs in os.walk(cache))
     assert 2 <= scored < len(mini_corpus), scored
-    assert not os.path.exists(os.path.join(out, "stage1"))
+    assert not os.path.exists(os.path.join(out, "videos"))
     assert _run_build([*mini_corpus, "--out", out, *common]).wait() == 0
-    a, b = parquet_tables(ref_out), parquet_tables(out)
-    for config in a:
-        for ta, tb in zip(a[config], b[config]):
-            assert ta.equals(tb), config
+    assert_same_tables(parquet_tables(ref_out), parquet_tables(out))
 
 
 def test_sharded_build_with_accelerate(tmp_path, mini_corpus):
@@ -245,10 +342,7 @@ def test_sharded_build_with_accelerate(tmp_path, mini_corpus):
     assert len(ranks) == len(mini_corpus) and sorted(set(ranks)) == [0, 1]  # each video scored once, both ranks worked
     single = str(tmp_path / "single")
     build_dataset(mini_corpus, BuildArguments(out=single, seed=7, **FAST))
-    a, b = parquet_tables(single), parquet_tables(out)
-    for config in a:
-        for ta, tb in zip(a[config], b[config]):
-            assert ta.equals(tb), config
+    assert_same_tables(parquet_tables(single), parquet_tables(out))
 
 
 def test_build_from_a_datasets_video_column(tmp_path, mini_corpus):
@@ -258,7 +352,7 @@ def test_build_from_a_datasets_video_column(tmp_path, mini_corpus):
     ds = Dataset.from_dict({"video": rows}, features=Features({"video": Video()}))
     out = str(tmp_path / "fromds")
     result = build_dataset(ds, BuildArguments(out=out, seed=0, **{**FAST, "bench_size": 0}))
-    assert result.counts["scores"] == 3 and not result.problems
+    assert result.counts["scores"]["rows"] == 3 and not result.problems
     assert len(os.listdir(os.path.join(out, ".videos"))) == 3  # bytes staged once, named by content id
     from s2i_hf.video import video_id_of
 
@@ -284,7 +378,7 @@ def test_build_with_quality_balancing(tmp_path, mini_corpus):
     out = str(tmp_path / "balanced")
     result = build_dataset(mini_corpus, BuildArguments(out=out, seed=0, balance_size=5, **{**FAST, "bench_size": 0}))
     assert result.dropped_by_balance == 3
-    assert result.counts["scores"] == 5 - result.dropped_by_disagreement
+    assert result.counts["scores"]["rows"] == 5 - result.dropped_by_disagreement
     assert "quality-balanced to 5 videos" in " ".join(open(os.path.join(out, "README.md")).read().split())
 
 
@@ -298,7 +392,7 @@ def test_captions_from_a_video_lmm_enter_the_justification(tmp_path, mini_corpus
     build_dataset(mini_corpus[:3], BuildArguments(out=out, seed=0, **{**FAST, "bench_size": 0}), captioner=captioner)
     scores = {r["video_id"]: r for r in load(out, "scores").remove_columns("video")}
     assert all(isinstance(r["caption"], str) for r in scores.values())
-    for row in load(out, "stage2").remove_columns("video"):
+    for row in stage2_items(out):
         if row["task"] == "justification":
             caption = scores[row["video_id"]]["caption"]
             text = assistant_text(row["messages"])

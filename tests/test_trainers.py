@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 
@@ -22,6 +21,7 @@ from s2i_hf.trainers import (
     find_model_parts,
     load_stage_data,
     run_training,
+    stage_items,
 )
 
 from conftest import ffmpeg
@@ -53,6 +53,11 @@ def s2i_data(tmp_path_factory, sample_clips) -> str:
     return out
 
 
+def stage2_rows(data: str, n: int) -> list[dict]:
+    """The first ``n`` Stage II training items (one conversation each, over its video's clip)."""
+    return list(stage_items(load_stage_data(data, "stage2"), "stage2").select(range(n)))
+
+
 def model_folder(tmp_path_factory, family: str) -> str:
     return make_tiny_model(family, tmp_path_factory.mktemp(family) / "model", seed=0)
 
@@ -76,7 +81,7 @@ def test_collator_masks_assistant_text_in_mixed_batch(family, s2i_data, tmp_path
 
     folder = model_folder(tmp_path_factory, family)
     processor = AutoProcessor.from_pretrained(folder)
-    rows = list(load_stage_data(s2i_data, "stage2").select(range(2)))
+    rows = stage2_rows(s2i_data, 2)
     batch_rows = [rows[0], TEXT_ROW, rows[1]]  # videos and a text-only row share the batch
     batch = S2IVideoCollator(processor, FrameSampling(num_frames=FRAMES))(batch_rows)
     info = FAMILY_INFO[family]
@@ -92,6 +97,41 @@ def test_collator_masks_assistant_text_in_mixed_batch(family, s2i_data, tmp_path
     with torch.no_grad():
         loss = load(folder)(**batch).loss
     assert torch.isfinite(loss)
+
+
+@pytest.mark.parametrize("family", TINY_FAMILIES)
+def test_stage1_conversation_labels_every_assistant_turn(family, s2i_data, tmp_path_factory):
+    """One Stage I row = one video's 15-turn conversation: the labels are exactly the 15 answers (each with the
+    family's assistant prefix and end-of-turn token, as FAMILY_INFO documents its template) and nothing else."""
+    from transformers import AutoProcessor
+
+    processor = AutoProcessor.from_pretrained(model_folder(tmp_path_factory, family))
+    rows = list(load_stage_data(s2i_data, "stage1"))
+    batch = S2IVideoCollator(processor, FrameSampling(num_frames=FRAMES))(rows)
+    info = FAMILY_INFO[family]
+    for i, row in enumerate(rows):
+        answers = assistant_texts(row["messages"])
+        assert len(answers) == 15
+        labels = batch["labels"][i]
+        expected = "".join(info.expected_assistant_text(a) for a in answers)
+        assert processor.tokenizer.decode(labels[labels != -100]) == expected
+        # the video is in the first user turn only: one vision pass for the 15 answers
+        blocks = [b for m in row["messages"] for b in m["content"] if b.get("type") == "video"]
+        assert len(blocks) == 1 and row["messages"][0]["content"][0]["type"] == "video"
+
+
+def test_stage2_items_share_their_videos_bytes(s2i_data):
+    """Stage II items are an index over the per-video rows: each item is one conversation of its video, the clip's
+    bytes are those of the video's row (read, not copied), and every conversation of every video is an item once."""
+    rows = load_stage_data(s2i_data, "stage2")
+    items = stage_items(rows, "stage2")
+    expected = [(r["video_id"], c["messages"]) for r in rows for c in r["conversations"]]
+    assert len(items) == len(expected) == sum(len(r["conversations"]) for r in rows)
+    got = list(items)
+    assert [(it["video_id"], it["messages"]) for it in got] == expected
+    by_video = {r["video_id"]: r["video"]["bytes"] for r in rows}
+    assert all(it["video"]["bytes"] == by_video[it["video_id"]] for it in got)
+    assert items.data.nbytes == 16 * len(items)  # two int64 per item (row, conversation): no clip bytes
 
 
 def test_frame_sampling_settings(s2i_data):
@@ -148,7 +188,8 @@ def test_lora_targets_must_exist_in_language_model(tmp_path_factory, s2i_data):
     folder = model_folder(tmp_path_factory, "qwen2_5_vl")
     cfg = S2IStage2Config(output_dir=str(tmp_path_factory.mktemp("x")), lora_target_modules="qkv", max_steps=1)
     with pytest.raises(ValueError, match="no module named qkv inside the language model"):  # qkv is a vision name
-        S2IStage2Trainer(load(folder), cfg, load_stage_data(s2i_data, "stage2"), AutoProcessor.from_pretrained(folder))
+        S2IStage2Trainer(load(folder), cfg, stage_items(load_stage_data(s2i_data, "stage2"), "stage2"),
+                         AutoProcessor.from_pretrained(folder))
 
 
 # ------------------------------------------------------------------------------------------------ both stages
@@ -213,7 +254,7 @@ def test_two_stage_curriculum(family, s2i_data, tmp_path_factory):
     merged = load(os.path.join(out, "merged"))
     assert type(merged).__name__ == type(base).__name__
     batch = S2IVideoCollator(AutoProcessor.from_pretrained(os.path.join(out, "merged")), FrameSampling(num_frames=FRAMES))(
-        list(load_stage_data(s2i_data, "stage2").select(range(2)))
+        stage2_rows(s2i_data, 2)
     )
     with torch.no_grad():
         a, m = adapted(**batch).logits, merged(**batch).logits
@@ -249,7 +290,7 @@ def test_stage2_can_train_the_vision_encoder(family, s2i_data, tmp_path_factory)
     from transformers import AutoProcessor
 
     batch = S2IVideoCollator(AutoProcessor.from_pretrained(base_dir), FrameSampling(num_frames=FRAMES))(
-        list(load_stage_data(s2i_data, "stage2").select(range(2)))
+        stage2_rows(s2i_data, 2)
     )
     with torch.no_grad():
         assert torch.allclose(adapted(**batch).logits, merged(**batch).logits, atol=1e-4)
@@ -300,6 +341,25 @@ def test_cli_with_yaml_config_and_resume(s2i_data, tmp_path_factory):
     # completed stages are not run again
     assert main(["train", "--model", base_dir, "--data", s2i_data, "--output", out, "--config", str(config)]) == 0
     assert json.load(open(os.path.join(out, "training_summary.json")))["stages"] == summary["stages"]
+
+
+def test_cli_trains_from_a_streamed_dataset(s2i_data, tmp_path_factory):
+    """`s2i train --streaming` reads the data as a stream (no Arrow copy) and trains both stages for max_steps."""
+    from s2i_hf.cli import main
+
+    base_dir = model_folder(tmp_path_factory, "qwen2_5_vl")
+    out = str(tmp_path_factory.mktemp("stream-run") / "out")
+    args = ["train", "--model", base_dir, "--data", s2i_data, "--output", out, "--num_frames", "2",
+            "--per_device_train_batch_size", "2", "--save_strategy", "no", "--streaming"]
+    with pytest.raises(ValueError, match="--streaming needs --max_steps"):
+        main(args)
+    assert main([*args, "--stage1_max_steps", "2", "--stage2_max_steps", "3"]) == 0
+    summary = json.load(open(os.path.join(out, "training_summary.json")))
+    for name, steps in (("stage1", 2), ("stage2", 3)):
+        record = summary["stages"][name]
+        assert record["streaming"] is True and record["steps"] == steps and len(record["losses"]) == steps
+        assert record["rows"] is None  # a stream has no length
+    assert os.path.isfile(os.path.join(out, "merged", "model.safetensors"))
 
 
 def test_cli_errors_are_clear(tmp_path, capsys):

@@ -13,7 +13,7 @@ Importing this package loads TRL (and with it torch and transformers).
 
 from .collator import S2IVideoCollator, training_chat_template
 from .config import S2IScriptArguments, S2IStage1Config, S2IStage2Config, S2ITrainConfig
-from .data import load_stage_data
+from .data import load_stage_data, stage_items
 from ..frames import FrameSampling, sample_frames
 from ..model_parts import ModelParts, ModelPartsError, find_model_parts
 from .run import SUMMARY_FILE, run_training
@@ -36,6 +36,7 @@ __all__ = [
     "load_stage_data",
     "lora_config_for",
     "run_training",
+    "stage_items",
     "sample_frames",
     "training_chat_template",
 ]

@@ -174,6 +174,16 @@ class S2IScriptArguments:
     )
     resume: bool = field(default=True, metadata={"help": "Resume each stage from its last checkpoint under OUT/checkpoints."})
     merge: bool = field(default=True, metadata={"help": "Write OUT/merged (Stage II merged into the model)."})
+    streaming: bool = field(
+        default=False,
+        metadata={"help": "Stream --data (a folder or Hub id) instead of loading it: for data larger than the local "
+                          "disk. Needs --max_steps (or --stage1_max_steps / --stage2_max_steps)."},
+    )
+    shuffle_buffer: int = field(
+        default=256,
+        metadata={"help": "With --streaming: items held in the shuffle buffer (memory ~ buffer x clip size; 0: the "
+                          "stream's own order)."},
+    )
     threads: int | None = field(
         default=None, metadata={"help": "CPU threads for torch (default: torch's choice). On a small shared CPU machine 1 is often fastest."}
     )
@@ -188,6 +198,8 @@ class S2IScriptArguments:
         self.output = os.path.abspath(self.output)
         if self.threads is not None and self.threads < 1:
             raise ValueError(f"--threads must be >= 1, got {self.threads}")
+        if self.shuffle_buffer < 0:
+            raise ValueError(f"--shuffle_buffer must be >= 0, got {self.shuffle_buffer}")
 
     @property
     def stages(self) -> tuple[int, ...]:

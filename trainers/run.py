@@ -22,7 +22,7 @@ from typing import Any
 
 from ..cards.model_card import SUMMARY_FILE
 from .config import S2IScriptArguments, S2ITrainConfig
-from .data import load_stage_data
+from .data import load_stage_data, stage_items
 
 __all__ = ["run_training", "SUMMARY_FILE"]
 
@@ -57,11 +57,15 @@ def _write_summary(path: str, summary: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def _stage_record(trainer, result, dataset, cfg, output_dir: str, seconds: float) -> dict[str, Any]:
+def _stage_record(trainer, result, data, items, cfg, output_dir: str, seconds: float) -> dict[str, Any]:
     state = trainer.state
     losses = [[int(e["step"]), float(e["loss"])] for e in state.log_history if "loss" in e and "step" in e]
+    streamed = not hasattr(data, "__len__")
     return {
-        "rows": len(dataset),
+        # videos (rows of the config) and the training items made of them; unknown when streamed
+        "rows": None if streamed else len(data),
+        "items": None if streamed else len(items),
+        "streaming": streamed,
         "steps": int(state.global_step),
         "epochs": float(state.epoch or 0.0),
         "train_loss": float(result.training_loss) if result is not None else None,
@@ -122,8 +126,13 @@ def run_training(args: S2IScriptArguments, config: S2ITrainConfig) -> dict[str, 
 
     def train_stage(stage: int, trainer_cls, model, output_dir: str):
         cfg = config.stage_config(stage, os.path.join(out, "checkpoints", f"stage{stage}"))
-        data = load_stage_data(args.data, f"stage{stage}", args.data_revision)
-        trainer = trainer_cls(model, cfg, data, processor)
+        if args.streaming and (cfg.max_steps is None or cfg.max_steps <= 0):
+            raise ValueError(f"--streaming needs --max_steps (or --stage{stage}_max_steps): a stream has no length")
+        data = load_stage_data(args.data, f"stage{stage}", args.data_revision, streaming=args.streaming)
+        items = stage_items(data, f"stage{stage}")
+        if args.streaming and args.shuffle_buffer > 0:  # a map-style dataset is shuffled by the Trainer's sampler
+            items = items.shuffle(seed=cfg.seed, buffer_size=args.shuffle_buffer)
+        trainer = trainer_cls(model, cfg, items, processor)
         start = time.perf_counter()
         result = trainer.train(resume_from_checkpoint=_last_checkpoint(cfg.output_dir) if args.resume else None)
         trainer.save_model(output_dir)
@@ -131,7 +140,7 @@ def run_training(args: S2IScriptArguments, config: S2ITrainConfig) -> dict[str, 
             return trainer, None
         processor.save_pretrained(output_dir)
         summary["outputs"][f"stage{stage}"] = f"stage{stage}"
-        return trainer, _stage_record(trainer, result, data, cfg, output_dir, time.perf_counter() - start)
+        return trainer, _stage_record(trainer, result, data, items, cfg, output_dir, time.perf_counter() - start)
 
     if 1 in args.stages and not completed(1, os.path.join(stage1_dir, "config.json")):
         model = _load_model(args.model, args.model_revision, trust)

@@ -41,7 +41,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if result.out is None:  # a non-main rank: its share is in the cache
         return 0
-    print(f"built {args.out}: " + ", ".join(f"{k} {v} rows" for k, v in result.counts.items()), file=sys.stderr)
+    parts = [f"{k} {v['rows']} videos" + (f" ({v['conversations']} conversations, {v['turns']} turns)" if "turns" in v else "")
+             for k, v in result.counts.items()]
+    if result.bytes.get("input_videos"):
+        parts.append(f"Parquet {result.bytes['parquet'] / result.bytes['input_videos']:.3f} x the input videos' bytes")
+    print(f"built {args.out}: " + ", ".join(parts), file=sys.stderr)
     if result.rewrite.get("attempted"):
         r = result.rewrite
         print(f"rewrites: {r['accepted']} accepted, {r['rejected']} rejected of {r['attempted']}", file=sys.stderr)

@@ -33,7 +33,10 @@ from .cot import (
     validate_record,
 )
 
-__all__ = ["TASKS", "bench_items", "conversation", "record_from_scores", "stage1_items", "stage2_items", "what_how_items", "yes_no_items"]
+__all__ = [
+    "TASKS", "bench_items", "conversation", "record_from_scores", "stage1_conversation", "stage1_items", "stage2_items",
+    "what_how_items", "yes_no_items",
+]
 
 TASKS = ("dimension_rating", "justification", "what_how", "yes_no")
 _ALL_DIMS = list(DIMENSION_IDS)
@@ -99,6 +102,25 @@ def stage1_items(record: Mapping, seed=0, *, include_overall: bool = False, vali
     if include_overall:
         rows.append(_row(vid, "dimension_rating", choice(t.overall_question), choice(t.overall_answer[record["overall_level"]]), ()))
     return rows
+
+
+def stage1_conversation(record: Mapping, seed=0, *, include_overall: bool = True, validate: bool = True) -> dict:
+    """The Stage I items of :func:`stage1_items` as the turns of ONE multi-turn conversation, in an order shuffled
+    per video by ``seed``: the video block sits in the first user turn only, so a model sees the clip once and
+    learns every rating from that one pass. Returns ``{video_id, messages, task: "dimension_rating",
+    dimensions}`` with ``dimensions[i]`` the dimension the i-th turn asks about (``"overall"`` for the overall
+    rating)."""
+    from ..data_layout import OVERALL
+
+    items = stage1_items(record, seed, include_overall=include_overall, validate=validate)
+    rng_for(seed, record["video_id"], "stage1-order").shuffle(items)
+    messages: list[dict] = []
+    for i, item in enumerate(items):
+        user, assistant = item["messages"]
+        content = user["content"] if i == 0 else [b for b in user["content"] if b["type"] != "video"]
+        messages += [{"role": "user", "content": content}, assistant]
+    dims = [item["dimensions"][0] if item["dimensions"] else OVERALL for item in items]
+    return {"video_id": record["video_id"], "messages": messages, "task": "dimension_rating", "dimensions": dims}
 
 
 # --- Stage II: what / how ------------------------------------------------------------------------------
