@@ -21,7 +21,7 @@ class BuildArguments:
     bench_fraction: float = field(default=0.1, metadata={"help": "Share of videos held out for the bench (at least one when bench_size > 0)."})
     what_how_per_video: int = field(default=3, metadata={"help": "What/how QA pairs per training video."})
     yes_no_per_video: int = field(default=4, metadata={"help": "Yes/no QA pairs per training video (balanced yes/no)."})
-    stage1_overall: bool = field(default=True, metadata={"help": "Add an overall-rating item per video to stage1 (what Q-Align overall scoring asks)."})
+    stage1_overall: bool = field(default=True, metadata={"help": "Add an overall-rating turn to each stage1 conversation (what Q-Align overall scoring asks)."})
     balance_size: int | None = field(default=None, metadata={"help": "Quality-balance the unlabeled pool down to this many videos (default: keep all)."})
     balance_bins: int = field(default=10, metadata={"help": "Proxy-score bins for balancing."})
     max_disagreement: float = field(default=0.35, metadata={"help": "With balancing: drop videos whose proxy and full overall score differ by more."})

@@ -9,7 +9,9 @@ import os
 
 import pyarrow.parquet as pq
 import pytest
+from datasets import load_dataset
 
+from s2i_hf.data_layout import CONFIG_SPLIT, TABLE_DIR, TABLE_SPLITS
 from s2i_hf.demo import HeldOutClip, ladder_metrics
 
 
@@ -27,8 +29,8 @@ def test_every_artifact_exists(demo):
     out, summary = demo
     for what, path in summary["artifacts"].items():
         assert os.path.exists(path), f"{what}: {path} is missing"
-    for config in ("scores", "stage1", "stage2", "bench"):
-        assert glob.glob(os.path.join(out, "data", config, "*.parquet")), config
+    for split in TABLE_SPLITS:  # the one per-video table that the four configs view
+        assert glob.glob(os.path.join(out, "data", TABLE_DIR, f"{split}-*.parquet")), split
     for name in ("stage1/config.json", "stage2/adapter_config.json", "merged/model.safetensors", "training_summary.json"):
         assert os.path.isfile(os.path.join(out, "train", name)), name
     assert os.path.isfile(os.path.join(out, "leaderboard.png"))
@@ -48,7 +50,8 @@ def test_results_files_load_and_match_the_summary(demo):
         labels = list(csv.DictReader(fh))
     figures = summary["figures"]
     assert figures["clips"]["held_out"] == len(labels)
-    bench_rows = pq.read_table(glob.glob(os.path.join(out, "data", "bench", "*.parquet"))[0]).num_rows
+    bench_questions = sum(len(q) for f in glob.glob(os.path.join(out, "data", TABLE_DIR, "bench-*.parquet"))
+                          for q in pq.read_table(f, columns=["questions"]).column("questions").to_pylist())
     for r in results:
         key = "tuned_model" if r.model_id.endswith("-s2i") else "base_model"
         fig = figures["eval"][key]
@@ -58,7 +61,7 @@ def test_results_files_load_and_match_the_summary(demo):
             assert r.metrics["plcc"] == pytest.approx(fig["held_out_plcc"])
             assert -1 <= r.metrics["srcc"] <= 1
         else:
-            assert r.n == bench_rows == fig["bench_n"] and r.judge is None
+            assert r.n == bench_questions == fig["bench_n"] and r.judge is None
             assert r.metrics == pytest.approx(fig["bench"])
     # the ladder figures are recomputed from the predictions file the same way
     tuned = figures["eval"]["tuned_model"]
@@ -75,10 +78,9 @@ def test_held_out_clips_never_train(demo):
     out, _ = demo
     train_ids = set()
     for config in ("stage1", "stage2"):
-        for f in glob.glob(os.path.join(out, "data", config, "*.parquet")):
-            train_ids |= set(pq.read_table(f, columns=["video_id"]).column("video_id").to_pylist())
+        train_ids |= set(load_dataset(os.path.join(out, "data"), config, split=CONFIG_SPLIT[config])["video_id"])
     held = {video_id_of(p) for p in glob.glob(os.path.join(out, "clips", "heldout", "**", "*.mp4"), recursive=True)}
-    bench = set(pq.read_table(glob.glob(os.path.join(out, "data", "bench", "*.parquet"))[0], columns=["video_id"]).column("video_id").to_pylist())
+    bench = set(load_dataset(os.path.join(out, "data"), "bench", split=CONFIG_SPLIT["bench"])["video_id"])
     assert held and bench and train_ids
     assert not held & train_ids and not bench & train_ids
 

@@ -37,24 +37,30 @@ def konvid(tmp_path_factory, sample_clips):
 
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory, konvid):
-    """A bench folder as `s2i build` writes it (bench/test-*.parquet, video bytes embedded)."""
+    """A bench folder as `s2i build` writes it: videos/bench-*.parquet, one row per bench video with its bytes
+    and its questions."""
     import datasets
 
-    from s2i_hf.dataset_builder.builder import features_for
+    from s2i_hf.data_layout import table_file, video_table_features
     from s2i_hf.text import bench_items, record_from_scores
 
     out = tmp_path_factory.mktemp("s2i")
-    rows = []
+    features = video_table_features()
+    videos, questions = [], []
     for i, fid in enumerate(["5000", "5001"]):
         rec = record_from_scores(f"vid{i}", {d: (0.1 + 0.3 * i + 0.04 * j) % 1 for j, d in enumerate(DIMENSION_IDS)})
         with open(os.path.join(konvid, f"{fid}.mp4"), "rb") as fh:
             data = fh.read()
-        for item in bench_items(rec, 0, n=2):
-            rows.append({"video_id": item["video_id"], "video": {"bytes": data, "path": f"{fid}.mp4"},
-                         **{k: item[k] for k in ("question", "reference", "question_type", "dimensions")}})
-    os.makedirs(out / "bench")
-    datasets.Dataset.from_list(rows, features=features_for("bench")).to_parquet(str(out / "bench" / "test-00000-of-00001.parquet"))
-    return str(out), rows
+        items = [{k: item[k] for k in ("question", "reference", "question_type", "dimensions")}
+                 for item in bench_items(rec, 0, n=2)]
+        questions += [{"video_id": f"vid{i}", **item} for item in items]
+        videos.append({**{k: None for k in features}, "messages": [], "dimensions": [], "conversations": [],
+                       "video_id": f"vid{i}", "split": "bench",
+                       "video": {"bytes": data, "path": f"{fid}.mp4"}, "questions": items})
+    path = out / table_file("bench", 0, 1)
+    os.makedirs(path.parent)
+    datasets.Dataset.from_list(videos, features=features).to_parquet(str(path))
+    return str(out), questions
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ import yaml
 from s2i_hf.eval_suite.results import EvalResult
 
 from s2i_hf.cli import main as s2i
+from s2i_hf.data_layout import CONFIG_COLUMNS, CONFIG_SPLIT
 from s2i_hf.testing import HubServer
 
 TOKEN = "hf_s2iTestTokenThatMustNeverBePrinted"
@@ -97,7 +98,7 @@ def training_output(tmp_path_factory):
         "base_model": base, "family": FAMILY, "data": "tester/s2i-data", "frame_sampling": {"num_frames": 8, "fps": None, "max_pixels": None},
         "stages": {
             "stage1": _summary_stage(84, 20, 1e-4, {"vision": sizes["vision"], "projector": sizes["projector"], "language": 0, "lm_head": 0}, total, "stage1"),
-            "stage2": _summary_stage(96, 12, 2e-4, {"vision": 0, "projector": sizes["projector"], "language": lora_trainable, "lm_head": 0}, total + lora_trainable, "stage2",
+            "stage2": _summary_stage(96, 12, 2e-4, {"vision": 0, "projector": sizes["projector"], "language": lora_trainable, "lm_head": 0}, total + lora_trainable, "stage2", items=768,
                                      lora={"r": 4, "alpha": 8, "dropout": 0.05, "target_modules": target}),
         },
         "outputs": {"stage1": "stage1", "stage2": "stage2", "merged": "merged"}, "package_version": "0.1.0.dev0", "timestamp": "2026-12-01T12:00:00+00:00",
@@ -157,7 +158,9 @@ def test_push_dataset_then_load_dataset_from_the_hub(hub, dataset_dir, capsys, t
     files = hub.files("tester/s2i-data", "dataset")
     assert not [f for f in files if f.startswith(".score_cache") or "/." in f]
     assert {"README.md", "eval.yaml", "level_distribution.png", "build_report.json"} <= set(files)
-    assert "stage1/train-00000-of-00001.parquet" in hub.lfs_paths("tester/s2i-data", "dataset")
+    parquet = sorted(f for f in files if f.endswith(".parquet"))
+    assert parquet == ["videos/bench-00000-of-00001.parquet", "videos/train-00000-of-00001.parquet"]  # bytes once
+    assert set(parquet) <= set(hub.lfs_paths("tester/s2i-data", "dataset"))
 
     remote = load_dataset("tester/s2i-data", "stage1", split="train")
     local = load_dataset(dataset_dir, "stage1", split="train")
@@ -166,17 +169,19 @@ def test_push_dataset_then_load_dataset_from_the_hub(hub, dataset_dir, capsys, t
     rv, lv = remote.cast_column("video", Video(decode=False)), local.cast_column("video", Video(decode=False))
     assert [r["video"]["bytes"] for r in rv] == [r["video"]["bytes"] for r in lv]
     bench = load_dataset("tester/s2i-data", "bench", split="test")
+    questions = sum(len(q) for q in bench["questions"])
+    turns = sum(1 for m in local["messages"] for turn in m if turn["role"] == "assistant")
 
     meta, body = card_parts(files["README.md"].decode())
     assert {c["config_name"] for c in meta["configs"]} == {"scores", "stage1", "stage2", "bench"}
     assert 'load_dataset("tester/s2i-data", "stage1"' in body
     assert '`load_dataset("tester/s2i-data", "bench", split="test")`' in body
-    assert f"| `stage1` | train | {len(local)} |" in body
+    assert f"| `stage1` | train | {len(local)} | {len(local)} | {turns} |" in body
     assert json.loads(files["build_report.json"])["out"] == "tester/s2i-data"  # no local path published
     eval_yaml = yaml.safe_load(files["eval.yaml"])
     assert [t["id"] for t in eval_yaml["tasks"]] == ["ci", "cu", "do", "tu"]
     assert all(t["config"] == "bench" and t["split"] == "test" for t in eval_yaml["tasks"])
-    assert f"({len(bench)} questions)" in eval_yaml["description"]
+    assert f"({questions} questions)" in eval_yaml["description"]
 
     # the dry run writes exactly the files (and bytes) that were uploaded
     dry = tmp_path / "dry"
@@ -184,6 +189,22 @@ def test_push_dataset_then_load_dataset_from_the_hub(hub, dataset_dir, capsys, t
     assert listing(dry) == set(files) - {".gitattributes"}
     assert all((dry / f).read_bytes() == files[f] for f in listing(dry))
     assert s2i(["push", "dataset", dataset_dir, "tester/s2i-data", "--dry-run", str(dry)]) == 1  # not empty: refused
+
+
+def test_every_config_streams_from_the_hub_with_its_video(hub, dataset_dir, capsys):
+    """`streaming=True` from the Hub repo: every config yields the local rows, each with a decodable video."""
+    from datasets import load_dataset
+    from torchcodec.decoders import VideoDecoder
+
+    run(capsys, "push", "dataset", dataset_dir, "tester/s2i-stream")
+    for config, split in CONFIG_SPLIT.items():
+        local = load_dataset(dataset_dir, config, split=split)
+        streamed = list(load_dataset("tester/s2i-stream", config, split=split, streaming=True))
+        assert len(streamed) == len(local) > 0, config
+        assert [r["video_id"] for r in streamed] == local["video_id"], config
+        for row in streamed:
+            assert set(row) == set(CONFIG_COLUMNS[config]), config
+            assert isinstance(row["video"], VideoDecoder) and row["video"].metadata.num_frames > 0, config
 
 
 def test_push_dataset_to_a_branch_and_as_a_pull_request(hub, dataset_dir, capsys):
@@ -229,7 +250,8 @@ def test_push_model_merged_loads_and_card_matches_summary(hub, training_output, 
     assert meta["pipeline_tag"] == "video-text-to-text" and "base_model" not in meta  # a local base is not a Hub id
     assert meta["datasets"] == ["tester/s2i-data"] and "model-index" not in meta
     s1, s2 = summary["stages"]["stage1"], summary["stages"]["stage2"]
-    assert f"| Training rows | {s1['rows']:,} | {s2['rows']:,} |" in body
+    assert f"| Training videos | {s1['rows']:,} | {s2['rows']:,} |" in body
+    assert f"| Training items (conversations) | {s1['rows']:,} | {s2['items']:,} |" in body  # stage1: one per video
     assert f"| Optimizer steps | {s1['steps']} | {s2['steps']} |" in body
     assert f"| Learning rate | {s1['learning_rate']:g} | {s2['learning_rate']:g} |" in body
     assert f"| Mean training loss | {s1['train_loss']:g} | {s2['train_loss']:g} |" in body
@@ -283,7 +305,7 @@ def test_stage2_only_output_pushes_the_adapter_on_a_hub_base(hub, training_outpu
     assert tuned.peft_config["default"].r == 4
     meta, body = card_parts(files["README.md"].decode())
     assert meta["base_model"] == "tester/tiny-base" and meta["library_name"] == "peft"
-    assert "Stage I (vision" not in body and "| Training rows | 96 |" in body
+    assert "Stage I (vision" not in body and "| Training videos | 96 |" in body and "| Training items (conversations) | 768 |" in body
     assert 'QualityScorer.from_pretrained("tester/tiny-base", adapter="tester/s2i-lora", num_frames=8)' in body
 
 
@@ -320,7 +342,7 @@ def test_push_results_writes_eval_results_and_model_index(hub, training_output, 
     meta, body = card_parts(files["README.md"].decode())
     assert _model_index_values(meta) == expected
     assert meta["model-index"][0]["name"] == "tester/s2i-model"
-    assert "## Training" in body and "| Training rows |" in body  # the training part of the card is kept
+    assert "## Training" in body and "| Training videos |" in body  # the training part of the card is kept
     assert "| s2i_bench | test |" not in body and "[s2i_bench](https://huggingface.co/datasets/tester/s2i-data) | test |" in body
     assert "| 0.7312 | 0.7455 | 0.5401 | 0.4123 |" in body
 

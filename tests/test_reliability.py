@@ -23,6 +23,7 @@ What counts as usable (decided here, enforced by :func:`s2i_hf.video.load_clip`)
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import signal
@@ -33,14 +34,15 @@ import time
 
 import pyarrow.parquet as pq
 import pytest
+from datasets import load_dataset
 
 from conftest import ffmpeg
 from s2i_hf import DIMENSION_IDS
 from s2i_hf.cli import main as cli_main
+from s2i_hf.data_layout import CONFIG_SPLIT, TABLE_DIR, TABLE_SPLITS
 from s2i_hf.scoring import read_rows
 from s2i_hf.video import video_id_of
 
-CONFIGS = ("scores", "stage1", "stage2", "bench")
 SCORE_ARGS = ["--frames", "8", "--window", "4", "--quiet"]
 BUILD_ARGS = [*SCORE_ARGS, "--seed", "11", "--bench_size", "3", "--bench_fraction", "0.2"]
 
@@ -123,17 +125,24 @@ def corpus(tmp_path_factory, bad_videos):
 
 
 def parquet_files(out):
-    return {c: sorted(os.listdir(os.path.join(out, c))) for c in CONFIGS if os.path.isdir(os.path.join(out, c))}
+    """The build's Parquet files (the one per-video table, ``videos/``), by name."""
+    table = os.path.join(out, TABLE_DIR)
+    return sorted(os.listdir(table)) if os.path.isdir(table) else []
+
+
+def table_ids(out, split):
+    """The video ids of one file set (``train`` or ``bench``) of the per-video table."""
+    files = sorted(glob.glob(os.path.join(out, TABLE_DIR, f"{split}-*.parquet")))
+    return [i for f in files for i in pq.read_table(f, columns=["video_id"]).column("video_id").to_pylist()]
 
 
 def assert_same_parquet(a, b):
     files_a, files_b = parquet_files(a), parquet_files(b)
-    assert files_a == files_b and set(files_a) == set(CONFIGS)
-    for config, names in files_a.items():
-        for name in names:
-            pa, pb = os.path.join(a, config, name), os.path.join(b, config, name)
-            assert pq.read_table(pa).equals(pq.read_table(pb)), f"{config}/{name} differs"
-            assert open(pa, "rb").read() == open(pb, "rb").read(), f"{config}/{name}: same content, other bytes"
+    assert files_a == files_b and {n.split("-")[0] for n in files_a} == set(TABLE_SPLITS)
+    for name in files_a:
+        pa, pb = os.path.join(a, TABLE_DIR, name), os.path.join(b, TABLE_DIR, name)
+        assert pq.read_table(pa).equals(pq.read_table(pb)), f"{TABLE_DIR}/{name} differs"
+        assert open(pa, "rb").read() == open(pb, "rb").read(), f"{TABLE_DIR}/{name}: same content, other bytes"
 
 
 def problems_of(out):
@@ -211,7 +220,7 @@ def built(corpus, tmp_path_factory):
 
 
 def test_build_reports_every_bad_file_and_keeps_every_good_one(corpus, built):
-    scores = pq.read_table(os.path.join(built, "scores")).to_pylist()
+    scores = pq.read_table(os.path.join(built, TABLE_DIR), columns=["video_id", "split", "scores"]).to_pylist()
     ids = [r["video_id"] for r in scores]
     good_ids = {video_id_of(p) for p in corpus["good"].values()}
     assert len(ids) == len(set(ids)) == len(good_ids) and set(ids) == good_ids  # every good file once
@@ -221,14 +230,16 @@ def test_build_reports_every_bad_file_and_keeps_every_good_one(corpus, built):
     bench = {r["video_id"] for r in scores if r["split"] == "bench"}
     assert bench and train | bench == good_ids
     for config, expected in (("stage1", train), ("stage2", train), ("bench", bench)):
-        assert set(pq.read_table(os.path.join(built, config), columns=["video_id"]).column("video_id").to_pylist()) == expected, config
+        rows = load_dataset(built, config, split=CONFIG_SPLIT[config])
+        assert sorted(rows["video_id"]) == sorted(expected), config  # each video once, in its own config
+    assert sorted(table_ids(built, "train")) == sorted(train) and sorted(table_ids(built, "bench")) == sorted(bench)
 
     report = json.load(open(os.path.join(built, "build_report.json")))
     problems = {p["path"]: p["error"] for p in report["problems"]}
     assert len(problems) == len(report["problems"]) == len(corpus["bad"])  # each bad file once, under its own name
     for kind, (path, reason) in corpus["bad"].items():
         assert problems[path].startswith(f"{path}: ") and reason in problems[path], (kind, problems[path])
-    assert report["counts"]["scores"] == len(good_ids)
+    assert report["counts"]["scores"]["videos"] == len(good_ids)
     assert not [d for d in os.listdir(built) if d.startswith(".build-")]
 
 
@@ -310,7 +321,7 @@ def test_build_killed_while_scoring_in_a_worker_pool_resumes_exactly(corpus, bui
     scored = _cached_entries(cache)
     total = len({video_id_of(p) for p in [*corpus["good"].values(), *(p for p, _ in corpus["bad"].values() if os.path.exists(p))]})
     assert 2 <= scored < total, scored
-    assert not os.path.exists(os.path.join(out, "scores"))
+    assert not os.path.exists(os.path.join(out, TABLE_DIR))
     assert cli_main(["build", *corpus["inputs"], "--out", out, *BUILD_ARGS]) == 0
     assert_same_parquet(built, out)
     assert _cached_entries(cache) == total  # nothing scored twice under another name, nothing lost
@@ -319,17 +330,17 @@ def test_build_killed_while_scoring_in_a_worker_pool_resumes_exactly(corpus, bui
 
 
 def test_build_killed_while_writing_parquet_resumes_exactly(corpus, built, tmp_path):
-    """SIGKILL after the first config's Parquet is in place and before the others: the re-run repairs it."""
+    """SIGKILL while datasets writes the Parquet table: the table is absent or whole, and the re-run repairs it."""
     out = str(tmp_path / "killed")
     # the reference's score cache: this build goes straight to writing
     argv = [*corpus["inputs"], "--out", out, *BUILD_ARGS, "--cache_dir", os.path.join(built, ".score_cache")]
     proc = _run_build(argv)
-    _wait_for(lambda: os.path.isdir(os.path.join(out, "scores")), proc)
+    _wait_for(lambda: glob.glob(os.path.join(out, ".build-*", "prepared*")), proc)
     proc.send_signal(signal.SIGKILL)
     assert proc.wait() == -signal.SIGKILL
     assert not os.path.exists(os.path.join(out, "build_report.json"))  # killed before the end...
     assert [d for d in os.listdir(out) if d.startswith(".build-")]  # ... with its work folder left behind
-    assert not all(os.path.isdir(os.path.join(out, c)) for c in CONFIGS)
+    assert parquet_files(out) in ([], parquet_files(built))  # the table is replaced in one rename: never half
     assert cli_main(["build", *argv]) == 0
     assert_same_parquet(built, out)
     assert not [d for d in os.listdir(out) if d.startswith(".build-")]
