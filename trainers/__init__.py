@@ -11,7 +11,7 @@
 Importing this package loads TRL (and with it torch and transformers).
 """
 
-from .collator import S2IVideoCollator, training_chat_template
+from .collator import S2IVideoCollator, resolve_chat_template
 from .config import S2IScriptArguments, S2IStage1Config, S2IStage2Config, S2ITrainConfig
 from .data import load_stage_data, stage_items
 from ..frames import FrameSampling, sample_frames
@@ -38,5 +38,5 @@ __all__ = [
     "run_training",
     "stage_items",
     "sample_frames",
-    "training_chat_template",
+    "resolve_chat_template",
 ]

@@ -6,10 +6,11 @@ then padded and their visual tensors joined. Rendering rows one at a time is wha
 text-only rows share a batch, and keeps one processor quirk from leaking into another row (SmolVLM describes
 frame counts from the padded batch).
 
-Labels are the input ids where the template's ``{% generation %}`` markers put the assistant's tokens (its
-end-of-turn token included in our templates), ``-100`` elsewhere. A template without markers is replaced by
-TRL's training version of it when TRL knows the template; otherwise the collator refuses to start, because the
-loss would silently be 0.0 or cover the prompt.
+Labels are the input ids of the assistant's tokens (its end-of-turn token included), ``-100`` elsewhere. They
+come from the template's ``{% generation %}`` markers; a template without markers is replaced by TRL's training
+version of it when TRL knows the template; otherwise the spans are derived from the marker-less template by
+prefix renders (:mod:`.assistant_spans`), and a template for which that is unsound is refused before training,
+because the loss would silently cover the prompt or nothing. ``label_source`` records which way was taken.
 """
 
 from __future__ import annotations
@@ -20,35 +21,72 @@ from typing import Any, Sequence
 
 from ..frames import FrameSampling, sample_frames
 from ..video import VideoError
+from .assistant_spans import UnsoundTemplateError, assistant_char_spans, check_template, token_mask
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["S2IVideoCollator", "training_chat_template"]
+__all__ = ["S2IVideoCollator", "resolve_chat_template"]
 
 # Outputs with one entry per token: padded along the sequence.
 _TOKEN_KEYS = ("input_ids", "attention_mask", "mm_token_type_ids", "token_type_ids")
 
 
-def training_chat_template(processor) -> str:
-    """A chat template whose ``{% generation %}`` markers cover the assistant's answers."""
+def resolve_chat_template(processor, chat_template: str | None = None, model_name: str | None = None) -> tuple[str, str]:
+    """The chat template to train with and how its assistant-only labels are made (a key of
+    :data:`~.assistant_spans.LABEL_SOURCES`).
+
+    In order: ``chat_template`` or the processor's template when it has ``{% generation %}`` markers
+    (``template_markers``); TRL's training version of the processor's template when TRL knows it
+    (``trl_training_template``); otherwise the marker-less template itself, with spans derived by prefix renders
+    (``derived_spans``) when it is prefix-preserving. Raises ``ValueError`` naming the model, why, and the fix
+    otherwise."""
     from trl.chat_template_utils import get_training_chat_template, has_generation_markers
 
-    template = processor.chat_template
+    name = model_name or _model_name(processor)
+    template = chat_template or processor.chat_template
     if isinstance(template, dict):
         template = template.get("default")
     if not template:
-        raise ValueError(f"{type(processor).__name__} has no chat template: pass one (a .jinja file with generation markers)")
+        raise ValueError(f"{name} has no chat template: pass one with --chat_template_path (a .jinja file with "
+                         "{% generation %} markers)")
     if has_generation_markers(template):
-        return template
+        return template, "template_markers"
+    if chat_template is None:
+        try:
+            patched = get_training_chat_template(processor)
+        except Exception:  # noqa: BLE001 - TRL raises for templates it does not know
+            patched = None
+        if patched:
+            return patched, "trl_training_template"
     try:
-        patched = get_training_chat_template(processor)
-    except Exception as err:  # noqa: BLE001 - TRL raises for templates it does not know
+        check_template(_renderer(processor, template), _special_tokens(processor))
+    except UnsoundTemplateError as err:
         raise ValueError(
-            f"the chat template of {type(processor).__name__} has no {{% generation %}} markers and TRL has no training "
-            f"version of it ({err}); without markers the assistant-only loss cannot be masked. Pass a template with "
-            "markers (chat_template_path=...jinja)."
+            f"{name}: its chat template has no {{% generation %}} markers, TRL has no training version of it, and the "
+            f"assistant tokens cannot be derived from it: {err}. Without them the assistant-only loss cannot be "
+            "masked. Pass a template with markers: --chat_template_path path/to/template.jinja"
         ) from None
-    return patched or template
+    return template, "derived_spans"
+
+
+def _model_name(processor) -> str:
+    tokenizer = getattr(processor, "tokenizer", processor)
+    return getattr(tokenizer, "name_or_path", None) or type(processor).__name__
+
+
+def _renderer(processor, template: str):
+    def render(messages: list, add_generation_prompt: bool) -> str:
+        return processor.apply_chat_template(messages, tokenize=False, add_generation_prompt=add_generation_prompt,
+                                             chat_template=template)
+
+    return render
+
+
+def _special_tokens(processor) -> list[str]:
+    tokenizer = getattr(processor, "tokenizer", processor)
+    tokens = set(tokenizer.all_special_tokens)
+    tokens |= {t.content for t in getattr(tokenizer, "added_tokens_decoder", {}).values() if t.special}
+    return sorted(tokens)
 
 
 class S2IVideoCollator:
@@ -57,15 +95,18 @@ class S2IVideoCollator:
     Args:
         processor: the model's processor (``AutoProcessor.from_pretrained``).
         sampling: which frames the model sees (:class:`FrameSampling`; default 8 frames).
-        chat_template: a template with generation markers; default :func:`training_chat_template`.
+        chat_template: the template to train with (default: the processor's); see :func:`resolve_chat_template`
+            for how the assistant tokens are found (``label_source`` says which way was taken).
         video_column / messages_column: column names of the rows.
+        model_name: named in errors (default: the processor's ``name_or_path``).
     """
 
     def __init__(self, processor, sampling: FrameSampling | None = None, chat_template: str | None = None,
-                 video_column: str = "video", messages_column: str = "messages"):
+                 video_column: str = "video", messages_column: str = "messages", model_name: str | None = None):
         self.processor = processor
         self.sampling = sampling or FrameSampling()
-        self.chat_template = chat_template or training_chat_template(processor)
+        self.chat_template, self.label_source = resolve_chat_template(processor, chat_template, model_name)
+        self._special_tokens = _special_tokens(processor) if self.label_source == "derived_spans" else []
         self.video_column = video_column
         self.messages_column = messages_column
         tokenizer = getattr(processor, "tokenizer", processor)
@@ -90,11 +131,14 @@ class S2IVideoCollator:
                 block.clear()
                 block.update({"type": "video", "video": frames})
             kwargs = {"do_sample_frames": False, "video_metadata": [metadata] * len(video_blocks)}
-        out = self.processor.apply_chat_template(
-            messages, tokenize=True, return_dict=True, return_tensors="pt", return_assistant_tokens_mask=True,
-            chat_template=self.chat_template, processor_kwargs=kwargs,
-        )
-        mask = torch.as_tensor(out.pop("assistant_masks")).bool().reshape(out["input_ids"].shape)
+        if self.label_source == "derived_spans":
+            out, mask = self._render_derived(messages, kwargs)
+        else:
+            out = self.processor.apply_chat_template(
+                messages, tokenize=True, return_dict=True, return_tensors="pt", return_assistant_tokens_mask=True,
+                chat_template=self.chat_template, processor_kwargs=kwargs,
+            )
+            mask = torch.as_tensor(out.pop("assistant_masks")).bool().reshape(out["input_ids"].shape)
         if not bool(mask.any()):
             raise ValueError(
                 f"row {row.get('video_id', '?')}: the chat template marks no assistant token (no answer to learn); "
@@ -105,6 +149,22 @@ class S2IVideoCollator:
         out = dict(out)
         out["labels"] = labels
         return out
+
+    def _render_derived(self, messages: list, kwargs: dict[str, Any]):
+        """Processor outputs and the assistant mask from spans derived by prefix renders (a marker-less template)."""
+        import torch
+
+        _, spans = assistant_char_spans(_renderer(self.processor, self.chat_template), messages, self._special_tokens)
+        out = self.processor.apply_chat_template(
+            messages, tokenize=True, return_dict=True, return_tensors="pt", chat_template=self.chat_template,
+            processor_kwargs={**kwargs, "return_offsets_mapping": True, "return_text_replacement_offsets": True},
+        )
+        out = dict(out)
+        offsets = torch.as_tensor(out.pop("offset_mapping")).reshape(-1, 2).tolist()
+        replacements = out.pop("text_replacement_offsets", None)  # per text; an empty tensor when none were made
+        replacements = replacements[0] if replacements is not None and len(replacements) else []
+        mask = torch.tensor(token_mask(spans, offsets, replacements), dtype=torch.bool)
+        return out, mask.reshape(out["input_ids"].shape)
 
     # --- a batch ------------------------------------------------------------------------------------------
     def __call__(self, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..cards.model_card import SUMMARY_FILE
+from .assistant_spans import LABEL_SOURCES
 from .config import S2IScriptArguments, S2ITrainConfig
 from .data import load_stage_data, stage_items
 
@@ -77,6 +78,8 @@ def _stage_record(trainer, result, data, items, cfg, output_dir: str, seconds: f
         "world_size": int(trainer.args.world_size),
         "seed": int(cfg.seed),
         "trainable_parameters": trainer.trainable_parameters(),
+        # how the assistant-only labels were made (trainers.assistant_spans.LABEL_SOURCES)
+        "assistant_labels": getattr(trainer.data_collator, "label_source", None),
         "total_parameters": trainer.total_parameters(),
         "output_dir": os.path.basename(output_dir),
         "runtime_seconds": round(seconds, 2),
@@ -133,6 +136,9 @@ def run_training(args: S2IScriptArguments, config: S2ITrainConfig) -> dict[str, 
         if args.streaming and args.shuffle_buffer > 0:  # a map-style dataset is shuffled by the Trainer's sampler
             items = items.shuffle(seed=cfg.seed, buffer_size=args.shuffle_buffer)
         trainer = trainer_cls(model, cfg, items, processor)
+        source = getattr(trainer.data_collator, "label_source", None)
+        if source is not None and trainer.is_world_process_zero():
+            print(f"Stage {stage}: assistant-only labels from {LABEL_SOURCES[source]}", flush=True)
         start = time.perf_counter()
         result = trainer.train(resume_from_checkpoint=_last_checkpoint(cfg.output_dir) if args.resume else None)
         trainer.save_model(output_dir)

@@ -7,11 +7,13 @@
   peft's ``modules_to_save`` (the vision encoder too with ``train_vision``); trains on ``stage2`` rows. Give it the
   Stage I model to follow the curriculum.
 
-Both build an :class:`~.collator.S2IVideoCollator` from their config's frame sampling unless given a collator.
+Both build an :class:`~.collator.S2IVideoCollator` from their config's frame sampling (and ``chat_template_path``)
+unless given a collator.
 """
 
 from __future__ import annotations
 
+import os
 import re
 
 from trl import SFTTrainer
@@ -68,12 +70,26 @@ def _modules_to_save(model, args: S2IStage2Config, parts: ModelParts) -> list[st
     return names
 
 
+def _template_file(args) -> str | None:
+    """The template of ``--chat_template_path`` (a ``.jinja``/``.j2`` file), which the collator trains with; TRL
+    sets it on the processor too, so the saved processor carries it."""
+    path = args.chat_template_path
+    if path is None:
+        return None
+    if not (os.path.isfile(path) and path.endswith((".jinja", ".j2"))):
+        raise ValueError(f"--chat_template_path {path}: give a .jinja (or .j2) file holding the chat template to train "
+                         "with, e.g. the model's template with {% generation %} markers around the assistant's answers")
+    with open(path, encoding="utf-8") as fh:
+        return fh.read()
+
+
 class _S2ITrainer(SFTTrainer):
     """Shared by both stages: the video collator and a record of the parts and parameter counts."""
 
     def __init__(self, model, args, train_dataset, processing_class, data_collator=None, **kwargs):
         if data_collator is None:
-            data_collator = S2IVideoCollator(processing_class, args.frame_sampling)
+            data_collator = S2IVideoCollator(processing_class, args.frame_sampling, chat_template=_template_file(args),
+                                             model_name=getattr(model, "name_or_path", None))
         super().__init__(
             model=model, args=args, train_dataset=train_dataset, processing_class=processing_class,
             data_collator=data_collator, **kwargs,

@@ -36,8 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     summary = run_training(script_args, config)
     stages = summary.get("stages", {})
     for name, record in stages.items():
-        print(f"{name}: {record['rows']} rows, {record['steps']} steps, final train loss {record['train_loss']:.4f}, "
-              f"trainable {json.dumps(record['trainable_parameters'])}")
+        sizes = "streamed" if record.get("rows") is None else f"{record['rows']} videos, {record.get('items', record['rows'])} items"
+        print(f"{name}: {sizes}, {record['steps']} steps, final train loss {record['train_loss']:.4f}, "
+              f"trainable {json.dumps(record['trainable_parameters'])}, labels {record.get('assistant_labels')}")
     print(f"outputs in {script_args.output}: {', '.join(summary.get('outputs', {}).values())}, {SUMMARY_FILE}")
     return 0
 
