@@ -16,7 +16,7 @@ clips are measured before and after training (``s2i train``), and the script pri
   from, before they are cut into five level words);
 - wall times.
 
-    python benchmarks/learning_signal.py [--out DIR] [--stage2_data overall|stage2|stage1+overall|stage2+overall]
+    python benchmarks/learning_signal.py [--out DIR] [--stage2_data overall|stage2|stage2-multiturn|stage1+overall|stage2+overall]
         [--stage1_steps 0] [--stage2_steps 300] [--stage2_lr 2e-3] [--train_vision] [--num_frames 2] [--max_edge 64]
         [--segments --seconds 1] [--families ...]
 
@@ -38,7 +38,7 @@ for _var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "HF_EVALUATE_OFFLINE", "TR
     os.environ.setdefault(_var, "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-STAGE2_DATA = ("overall", "stage2", "stage1+overall", "stage2+overall")
+STAGE2_DATA = ("overall", "stage2", "stage2-multiturn", "stage1+overall", "stage2+overall")
 
 
 def add_clip_args(ap: argparse.ArgumentParser) -> None:
@@ -70,7 +70,9 @@ def parse_args(argv=None):
     ap.add_argument("--stage2_data", choices=STAGE2_DATA, default="overall",
                     help="Stage II rows: 'stage2' the builder's stage2 config as is; 'overall' one overall-rating "
                          "conversation per training video (the Q-Align question); 'stage1+overall' the stage1 "
-                         "dimension ratings plus those overall rows; 'stage2+overall' the stage2 config plus those overall rows")
+                         "dimension ratings plus those overall rows; 'stage2+overall' the stage2 config plus those overall rows; "
+                         "'stage2-multiturn' each video's stage2 conversations joined into one multi-turn conversation "
+                         "(the alternative to the builder's separate items: later answers can copy earlier turns)")
     ap.add_argument("--no_teacher", action="store_true", help="skip scoring the held-out clips with the estimators")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest for the tiny model)")
     ap.add_argument("--json", default=None, help="also write the figures to this JSON file")
@@ -87,6 +89,15 @@ def derived_data(data: str, mode: str, seed: int, folder: str) -> str:
     from s2i_hf.text import stage1_items
 
     def conversations(row):
+        if mode == "stage2-multiturn":
+            turns = []
+            for c in row["conversations"]:
+                for m in c["messages"]:
+                    if turns and m["role"] == "user":  # the clip once, in the first user turn
+                        m = {**m, "content": [b for b in m["content"] if b.get("type") != "video"]}
+                    turns.append(m)
+            dims = [d for c in row["conversations"] for d in c["dimensions"]]
+            return {"conversations": [{"messages": turns, "task": "multiturn", "dimensions": dims}]}
         items = stage1_items(row, seed, include_overall=True)
         extra = [{k: it[k] for k in ("messages", "task", "dimensions")}
                  for it in (items if mode == "stage1+overall" else items[-1:])]

@@ -102,6 +102,13 @@ def tiny_text_lm(path, corpus: list[str], vocab_size: int, n_positions: int = 40
     return str(path)
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (for accelerate's rendezvous in subprocess tests)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 @contextmanager
 def json_endpoint(respond):
     """A loopback HTTP server in a thread: each POST's JSON body goes to ``respond(path, headers, body)``, which

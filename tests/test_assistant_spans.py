@@ -166,3 +166,50 @@ def test_training_records_the_label_path(tmp_path_factory, tmp_path, clip):
     assert {s["assistant_labels"] for s in summary["stages"].values()} == {"derived_spans"}
     with open(tmp_path / "run" / "training_summary.json") as fh:
         assert json.load(fh)["stages"]["stage1"]["assistant_labels"] == "derived_spans"
+
+
+@pytest.mark.parametrize("family", ["qwen2_5_vl", "qwen3_vl", "smolvlm"])
+def test_a_hub_models_own_marker_less_template_trains_with_assistant_only_labels(family, clip, tmp_path_factory):
+    """A tiny model saved with the Hub model's own template (the copy TRL ships, which has no markers): TRL's
+    training version is used, and every labelled run of tokens is one answer with its end-of-turn token."""
+    import os
+
+    import trl
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+    from trl.chat_template_utils import has_generation_markers
+
+    marked, _ = processors(tmp_path_factory, family)
+    with open(os.path.join(os.path.dirname(trl.__file__), "chat_templates", f"{family}.jinja"), encoding="utf-8") as fh:
+        hub_template = fh.read()
+    assert not has_generation_markers(hub_template)
+    folder = tmp_path_factory.mktemp(f"hub-template-{family}")
+    marked.chat_template = hub_template
+    marked.save_pretrained(folder)
+    processor = AutoProcessor.from_pretrained(folder)
+    assert processor.chat_template == hub_template
+    collator = S2IVideoCollator(processor, FrameSampling(num_frames=2))
+    assert collator.label_source == "trl_training_template"
+    tok = processor.tokenizer
+    rows = conversations(clip)
+    # the SmolVLM Hub template writes no placeholder for a video block (its processor then refuses the frames)
+    names = ("multi_text",) if family == "smolvlm" else ("multi_text", "multi_video")
+    for name in names:
+        labels = collator.render(rows[name])["labels"][0]
+        runs, current = [], []
+        for token in labels.tolist():
+            if token == -100:
+                if current:
+                    runs.append(current)
+                current = []
+            else:
+                current.append(token)
+        runs += [current] if current else []
+        answers = [m["content"][0]["text"] for m in rows[name]["messages"] if m["role"] == "assistant"]
+        assert len(runs) == len(answers), (family, name)
+        for run, answer in zip(runs, answers):  # TRL's templates also label the newline after the end of turn
+            assert tok.decode(run).strip() == f"{answer}{tok.eos_token}", (family, name)
+    batch = collator([rows[names[-1]], rows["single_text"]])
+    model = AutoModelForImageTextToText.from_pretrained(marked.tokenizer.name_or_path)
+    loss = model(**batch).loss
+    loss.backward()
+    assert torch.isfinite(loss) and any(p.grad is not None and float(p.grad.abs().sum()) > 0 for p in model.parameters())

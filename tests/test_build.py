@@ -12,7 +12,7 @@ import time
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import tiny_text_lm
+from conftest import free_port, tiny_text_lm
 from s2i_hf import DIMENSION_IDS
 from s2i_hf.dataset_builder import BuildArguments, build_dataset
 from s2i_hf.text import extract_ratings
@@ -302,38 +302,51 @@ def test_rating_protection_rejects_garbage_rewrites(built, tmp_path, mini_corpus
     assert f"{n_just} attempted, 0 accepted, {n_just} rejected" in card
 
 
-def _run_build(argv, **kw):
+def _run_build(argv, log):
+    """``s2i build`` in a child process, its output to the file ``log`` (a pipe nobody reads could fill and block)."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "s2i_hf", "build", *argv], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
+    with open(log, "w") as fh:
+        return subprocess.Popen([sys.executable, "-m", "s2i_hf", "build", *argv], env=env, stdout=fh, stderr=subprocess.STDOUT, text=True)
+
+
+def _finished(proc, log, timeout=600):
+    code = proc.wait(timeout=timeout)
+    assert code == 0, open(log).read()[-3000:]
+
+
+def _scored(cache):
+    """Score-cache entries written in full (the atomic writes' ``.tmp-*`` files are not entries yet)."""
+    if not os.path.isdir(cache):
+        return 0
+    return sum(len([f for f in fs if f.endswith(".json") and f != "setup.json" and not f.startswith(".tmp-")])
+               for _, _, fs in os.walk(cache))
 
 
 def test_killed_build_resumes_to_the_same_result(tmp_path, mini_corpus):
     common = ["--frames", "16", "--window", "4", "--bench_size", "6", "--bench_fraction", "0.25", "--seed", "3", "--quiet"]
-    ref_out = str(tmp_path / "ref")
-    assert _run_build([*mini_corpus, "--out", ref_out, *common]).wait() == 0
+    ref_out, log = str(tmp_path / "ref"), str(tmp_path / "build.log")
+    _finished(_run_build([*mini_corpus, "--out", ref_out, *common], log), log)
     out = str(tmp_path / "killed")
     cache = os.path.join(out, ".score_cache")
-    proc = _run_build([*mini_corpus, "--out", out, *common])
+    proc = _run_build([*mini_corpus, "--out", out, *common], log)
     deadline = time.time() + 120
-    while time.time() < deadline:  # kill once some, not all, videos are scored
-        n = sum(len([f for f in fs if f.endswith(".json") and f != "setup.json"]) for _, _, fs in os.walk(cache)) if os.path.isdir(cache) else 0
-        if n >= 2:
-            break
+    while time.time() < deadline and proc.poll() is None and _scored(cache) < 2:  # kill once some, not all, are scored
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    scored = sum(len([f for f in fs if f.endswith(".json") and f != "setup.json"]) for _, _, fs in os.walk(cache))
+    proc.wait(timeout=60)
+    scored = _scored(cache)
     assert 2 <= scored < len(mini_corpus), scored
     assert not os.path.exists(os.path.join(out, "videos"))
-    assert _run_build([*mini_corpus, "--out", out, *common]).wait() == 0
+    _finished(_run_build([*mini_corpus, "--out", out, *common], log), log)
     assert_same_tables(parquet_tables(ref_out), parquet_tables(out))
+    assert _scored(cache) == len(mini_corpus)  # each video scored once: nothing scored again under another entry
 
 
 def test_sharded_build_with_accelerate(tmp_path, mini_corpus):
     out = str(tmp_path / "sharded")
     common = ["--frames", "16", "--window", "4", "--bench_size", "6", "--bench_fraction", "0.25", "--seed", "7", "--quiet"]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
-    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", "29533",
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", str(free_port()),
            "-m", "s2i_hf.dataset_builder", *mini_corpus, "--out", out, *common]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

@@ -24,7 +24,7 @@ from s2i_hf.trainers import (
     stage_items,
 )
 
-from conftest import ffmpeg
+from conftest import ffmpeg, free_port
 
 FRAMES = 2
 TEXT_ROW = {
@@ -248,6 +248,8 @@ def test_two_stage_curriculum(family, s2i_data, tmp_path_factory):
         assert json.load(fh)["base_model_name_or_path"] == os.path.join(out, "stage1")  # Stage II builds on Stage I
     assert summary["stages"]["stage2"]["trainable_parameters"]["vision"] == 0
     assert summary["stages"]["stage2"]["lora"]["r"] == 16
+    # Stage II learned something: peft starts lora_B at zero, so a trained adapter has non-zero lora_B
+    assert any(float(adapter[k].abs().max()) > 0 for k in lora_keys if "lora_B" in k), f"{family}: lora_B still zero"
 
     # --- merged == base + adapter, and everything reloads with the Auto classes
     adapted = PeftModel.from_pretrained(load(os.path.join(out, "stage1")), os.path.join(out, "stage2")).eval()
@@ -258,7 +260,14 @@ def test_two_stage_curriculum(family, s2i_data, tmp_path_factory):
     )
     with torch.no_grad():
         a, m = adapted(**batch).logits, merged(**batch).logits
+        s1 = stage1(**batch).logits
     assert torch.allclose(a, m, atol=1e-4), float((a - m).abs().max())
+    assert float((m - s1).abs().max()) > 1e-4, f"{family}: the merged model answers as Stage I did (LoRA dropped?)"
+    # the vision encoder (less a projector inside it, trained in Stage II) is Stage I's, weight for weight
+    projector = {n for n, _ in parts.params["projector"]}
+    merged_params, stage1_params = dict(merged.named_parameters()), dict(stage1.named_parameters())
+    vision = [n for n, _ in parts.params["vision"] if n not in projector]
+    assert vision and all(torch.equal(merged_params[n], stage1_params[n]) for n in vision), family
     assert set(summary["outputs"]) == {"stage1", "stage2", "merged"}
     with open(os.path.join(out, "training_summary.json")) as fh:
         assert json.load(fh) == summary
@@ -407,7 +416,7 @@ def test_ddp_with_accelerate_launch(s2i_data, tmp_path_factory):
     out = str(tmp_path_factory.mktemp("ddp") / "out")
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
     cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
-           "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", "29541",
+           "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", str(free_port()),
            "-m", "s2i_hf.trainers", "--model", base_dir, "--data", s2i_data, "--output", out, "--num_frames", "2",
            "--per_device_train_batch_size", "1", "--stage1_max_steps", "1", "--stage2_max_steps", "1",
            "--save_strategy", "no", "--disable_tqdm", "true"]
