@@ -27,7 +27,6 @@ the same clip settings; the model and training are redone each run. Target: ladd
 from __future__ import annotations
 
 import argparse
-import glob
 import json
 import os
 import shutil
@@ -85,7 +84,7 @@ def derived_data(data: str, mode: str, seed: int, folder: str) -> str:
         return data
     import datasets
 
-    from s2i_hf.data_layout import table_file, video_table_features
+    from s2i_hf.data_layout import table_file, table_files, video_table_features
     from s2i_hf.text import stage1_items
 
     def conversations(row):
@@ -104,7 +103,7 @@ def derived_data(data: str, mode: str, seed: int, folder: str) -> str:
         return {"conversations": (row["conversations"] if mode == "stage2+overall" else []) + extra}
 
     shutil.rmtree(folder, ignore_errors=True)
-    files = sorted(glob.glob(os.path.join(data, "videos", "train-*.parquet")))
+    files = table_files(data, "train")
     table = datasets.Dataset.from_parquet(files, features=video_table_features())
     table = table.map(conversations, features=video_table_features())
     os.makedirs(os.path.join(folder, "videos"))

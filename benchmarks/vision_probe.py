@@ -21,7 +21,6 @@ held-out figures (one figure is noisy: 24 ladders of 5 clips), per-family figure
 from __future__ import annotations
 
 import argparse
-import glob
 import json
 import os
 import sys
@@ -54,6 +53,7 @@ def main(argv=None) -> int:
     from transformers import AutoConfig, AutoProcessor
     from transformers.models.qwen2_5_vl.modeling_qwen2_5_vl import Qwen2_5_VisionTransformerPretrainedModel
 
+    from s2i_hf.data_layout import table_files
     from s2i_hf.dimensions import DIMENSION_IDS
     from s2i_hf.frames import FrameSampling, sample_frames
     from s2i_hf.testing import make_tiny_model
@@ -63,7 +63,7 @@ def main(argv=None) -> int:
     prepared = prepare(args)
     held, fit_clips = prepared["held"], prepared["fit_clips"]
     records = {}
-    for name in sorted(glob.glob(os.path.join(prepared["data"], "videos", "*.parquet"))):
+    for name in table_files(prepared["data"]):
         for r in pq.read_table(name, columns=["video_id", "overall_score", "scores"]).to_pylist():
             records[r["video_id"]] = [r["overall_score"]] + [r["scores"][d] for d in DIMENSION_IDS]
     train_paths = [os.path.join(prepared["train_root"], c.name) for c in fit_clips]

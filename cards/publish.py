@@ -23,7 +23,6 @@ Model repo layout (``weights``):
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import re
@@ -32,7 +31,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from s2i_hf.data_layout import TABLE_DIR
+from s2i_hf.data_layout import table_files
 
 from ..eval_suite.results import EvalResult
 from .model_card import (
@@ -153,7 +152,7 @@ def stage_dataset(folder: str, repo_id: str, staging: str) -> list[str]:
 
 def _bench_questions(folder: str) -> int | None:
     """How many bench questions a build folder holds (the ``questions`` lists of its bench videos)."""
-    files = sorted(glob.glob(os.path.join(folder, TABLE_DIR, "bench-*.parquet")))
+    files = table_files(folder, "bench")
     if not files:
         return None
     import pyarrow.compute as pc

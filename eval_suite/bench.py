@@ -19,7 +19,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from s2i_hf.data_layout import CONFIG_COLUMNS, TABLE_DIR
+from s2i_hf.data_layout import CONFIG_COLUMNS, TABLE_DIR, table_files
 
 from ..dimensions import DIMENSION_IDS
 from ..levels import DEFAULT_SCALE, LevelScale
@@ -96,7 +96,7 @@ def _rows_to_items(rows: list[dict], cache_dir: str, where: str) -> list[BenchIt
 def _bench_files(source: str) -> list[str]:
     if os.path.isfile(source):
         return [source]
-    files = sorted(glob.glob(os.path.join(source, TABLE_DIR, "bench-*.parquet")))
+    files = table_files(source, "bench")
     if not files and glob.glob(os.path.join(source, "bench", "*.parquet")):
         raise ValueError(f"{source}: built with the row-per-question layout of an older s2i-hf (bench/*.parquet); "
                          "rebuild it with `s2i build`")

@@ -42,6 +42,7 @@ __all__ = [
     "SCORE_COLUMNS",
     "card_config_entries",
     "table_file",
+    "table_files",
     "video_table_features",
 ]
 
@@ -109,6 +110,16 @@ def video_table_features():
             "question": string, "reference": string, "question_type": string, "dimensions": datasets.List(string),
         }),
     })
+
+
+def table_files(folder: str, *splits: str) -> list[str]:
+    """The Parquet shards of the given file sets (default: all of :data:`TABLE_SPLITS`) in a build folder, sorted;
+    empty when there are none."""
+    import glob
+    import os
+
+    return sorted(f for split in (splits or TABLE_SPLITS)
+                  for f in glob.glob(os.path.join(folder, TABLE_DIR, f"{split}-*.parquet")))
 
 
 def table_file(split: str, index: int, total: int) -> str:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import glob
 import os
 
-from s2i_hf.data_layout import CONFIG_COLUMNS, CONFIG_FILES, TABLE_DIR
+from s2i_hf.data_layout import CONFIG_COLUMNS, CONFIG_FILES, TABLE_DIR, table_files
 
 __all__ = ["load_stage_data", "stage_items", "ConversationLookup"]
 
@@ -30,7 +30,7 @@ REQUIRED_COLUMNS = {"stage1": ("messages", "video"), "stage2": ("conversations",
 
 
 def _local_files(data: str, config: str) -> list[str]:
-    files = sorted(f for split in CONFIG_FILES[config] for f in glob.glob(os.path.join(data, TABLE_DIR, f"{split}-*.parquet")))
+    files = table_files(data, *CONFIG_FILES[config])
     if files:
         return files
     if glob.glob(os.path.join(data, config, "*.parquet")):
