@@ -22,11 +22,11 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import yaml
 
-__all__ = ["Family", "FAMILIES", "DEMO_FAMILIES", "NEAR_LOSSLESS", "Variant", "cut_source", "ffmpeg", "filter_for",
+__all__ = ["Family", "FAMILIES", "DEMO_FAMILIES", "CALIBRATION_FAMILIES", "CALIBRATION_LADDERS", "NEAR_LOSSLESS", "Variant", "cut_source", "ffmpeg", "filter_for",
            "make_variants", "probe", "probe_duration", "strengths"]
 
 _CATALOG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "catalog", "distortions.yaml")
@@ -62,26 +62,36 @@ def _catalog() -> dict:
     unknown = [f for f in raw.get("demo_families", []) if f not in families]
     if unknown:
         raise ValueError(f"{_CATALOG}: demo_families names unknown families {unknown}")
+    calibration = raw.get("calibration") or {}
+    unknown = [f for f in calibration.get("families", []) if f not in families]
+    if unknown:
+        raise ValueError(f"{_CATALOG}: calibration names unknown families {unknown}")
+    ladders = {f: tuple(float(v) for v in lad) for f, lad in (calibration.get("ladders") or {}).items()}
     return {"families": families, "near_lossless": list(raw["near_lossless"]), "jitter": float(raw.get("jitter", 0.0)),
-            "demo_families": tuple(raw.get("demo_families", families))}
+            "demo_families": tuple(raw.get("demo_families", families)),
+            "calibration_families": tuple(calibration.get("families", ())), "calibration_ladders": ladders}
 
 
 FAMILIES: dict[str, Family] = _catalog()["families"]
 NEAR_LOSSLESS: list[str] = _catalog()["near_lossless"]
 DEMO_FAMILIES: tuple[str, ...] = _catalog()["demo_families"]
+CALIBRATION_FAMILIES: tuple[str, ...] = _catalog()["calibration_families"]
+CALIBRATION_LADDERS: dict[str, tuple[float, ...]] = _catalog()["calibration_ladders"]
 
 
-def strengths(family: str, seed: int = 0) -> list[float]:
-    """The family's ladder, each value jittered by up to +-``jitter`` (seeded), kept in order of severity."""
+def strengths(family: str, seed: int = 0, ladder: Sequence[float] | None = None) -> list[float]:
+    """The family's ladder (or ``ladder``), each value jittered by up to +-``jitter`` (seeded), kept in order of
+    severity."""
     fam = FAMILIES[family]
     jitter = _catalog()["jitter"]
     rng = random.Random(f"{family}:{seed}")
-    vals = [b * rng.uniform(1 - jitter, 1 + jitter) for b in fam.ladder]
+    base = tuple(float(v) for v in ladder) if ladder is not None else fam.ladder
+    vals = [b * rng.uniform(1 - jitter, 1 + jitter) for b in base]
     if fam.integer:
         vals = [float(min(51, max(1, int(round(v))))) for v in vals]
     vals = sorted(vals, reverse=fam.decreasing)
     if len(set(vals)) != len(vals):  # rounding collided: the plain ladder
-        vals = list(fam.ladder)
+        vals = list(base)
     return vals
 
 
@@ -157,10 +167,12 @@ class Variant:
 
 
 def make_variants(src: str, out_dir: str, *, source: str | None = None, families: Sequence[str] | None = None,
-                  steps: Sequence[int] | None = None, seed: int = 0, workers: int = 2) -> list[Variant]:
+                  steps: Sequence[int] | None = None, seed: int = 0, workers: int = 2,
+                  ladders: Mapping[str, Sequence[float]] | None = None) -> list[Variant]:
     """Encode a pristine copy of ``src`` and each family's jittered ladder into ``out_dir``.
 
-    ``steps`` picks ladder steps (default all). Files are named ``pristine.mp4`` and ``<family>_<step>.mp4``;
+    ``steps`` picks ladder steps (default all); ``ladders`` replaces some families' ladders (e.g.
+    :data:`CALIBRATION_LADDERS`). Files are named ``pristine.mp4`` and ``<family>_<step>.mp4``;
     existing files are kept (a rerun only encodes what is missing). Returns the pristine variant first.
     """
     os.makedirs(out_dir, exist_ok=True)
@@ -174,7 +186,7 @@ def make_variants(src: str, out_dir: str, *, source: str | None = None, families
     todo = []  # (path, filter or None, crf or None)
     for family in families or DEMO_FAMILIES:
         fam = FAMILIES[family]
-        for i, s in enumerate(strengths(family, seed)):
+        for i, s in enumerate(strengths(family, seed, (ladders or {}).get(family))):
             if steps is not None and i not in steps:
                 continue
             path = os.path.join(out_dir, f"{family}_{i}.mp4")

@@ -109,6 +109,8 @@ class Clip:
     codec: str | None = None
     source: str = "<memory>"
     metadata: dict[str, Any] = field(default_factory=dict)
+    # the file's path or bytes, for scorers that read the bitstream itself (None for frames or a decoder object)
+    origin: str | bytes | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_frames(cls, frames: np.ndarray, fps: float = 25.0, window: int | None = None, source: str = "<frames>") -> "Clip":
@@ -374,6 +376,7 @@ def load_clip(video: str | os.PathLike | VideoRef | bytes | Any, sampling: Sampl
         codec=getattr(meta, "codec", None),
         source=name,
         metadata={"pixel_format": getattr(meta, "pixel_format", None), "rotation": getattr(meta, "rotation", None)},
+        origin=source if isinstance(source, (str, bytes)) else None,
     )
 
 

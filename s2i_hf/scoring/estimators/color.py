@@ -6,9 +6,10 @@ import numpy as np
 
 from ..base import Scorer
 from ..registry import register_scorer
-from .common import cached, key_small_luma, key_small_rgb
+from .common import SMALL_SIDE, cached, key_small_luma, key_small_rgb
+from .noise import noise_sigma
 
-__all__ = ["colourfulness", "tone_stats", "exposure_penalty", "HaslerColorfulness", "TwoSidedExposure", "ContrastLighting"]
+__all__ = ["colourfulness", "peak_chroma", "tone_stats", "exposure_penalty", "HaslerColorfulness", "PeakChromaColor", "TwoSidedExposure", "ContrastLighting"]
 
 
 def colourfulness(rgb: np.ndarray) -> float:
@@ -65,17 +66,60 @@ def tone_stats(clip) -> dict:
         at_top = (flat >= top - tol) & (top >= CLIP_LUMA_HIGH)
         at_bottom = (flat <= bottom + tol) & (bottom <= CLIP_LUMA_LOW)
         blown = smooth & (at_top | ((flat >= CLIP_LUMA_HIGH) & (cmax >= CHANNEL_TOP)))
+        colour_blown = smooth & (flat >= CLIP_LUMA_HIGH) & (cmax >= CHANNEL_TOP) & (cmin <= COLOUR_CLIP_MIN)
         crushed = smooth & (at_bottom | ((flat <= CLIP_LUMA_LOW) & (cmin <= 255.0 - CHANNEL_TOP)))
         return {
+            **_content_tones(y, noise_sigma(clip) / 255.0 / _small_stride(clip)),
             "p1": float(np.median(q[:, 1])),
             "p99": float(np.median(q[:, 2])),
             "mean": float(np.median(flat.mean(axis=1))),
             "std": float(np.median(flat.std(axis=1))),
             "blown": float(np.median(blown.mean(axis=1))),
             "crushed": float(np.median(crushed.mean(axis=1))),
+            "colour_blown": float(np.median(colour_blown.mean(axis=1))),
         }
 
     return cached(clip, "tone_stats", build)
+
+
+# Content blocks (CONTENT_BLOCK px of the small key frames) are those whose luma standard deviation exceeds
+# CONTENT_STD and CONTENT_NOISE x the noise sigma left after box averaging: where there is something to see. A
+# flat studio backdrop or a clear sky is not content, and grain (averaged down) does not make it content.
+CONTENT_BLOCK, CONTENT_STD, CONTENT_NOISE, CONTENT_MIN_SHARE = 8, 0.015, 2.5, 0.05
+# Content pixels at or beyond these levels are clipped detail: highlights blown, shadows crushed inside the content.
+CONTENT_CLIP_HIGH, CONTENT_CLIP_LOW = 0.99, 0.01
+
+
+def _small_stride(clip) -> int:
+    _, h, w, _ = clip.frames.shape
+    return max(1, int(np.ceil(max(h, w) / SMALL_SIDE)))
+
+
+def _content_tones(y: np.ndarray, noise: float) -> dict:
+    """Tones of the content blocks of (K, H, W) luma in 0-1 (all pixels of a frame where under
+    CONTENT_MIN_SHARE of its blocks hold content), median over frames: mean, 5th and 95th percentiles."""
+    b = CONTENT_BLOCK
+    k, h, w = y.shape
+    hb, wb = h // b, w // b
+    if hb == 0 or wb == 0:
+        flat = y.reshape(k, -1)
+        return {"content_mean": float(np.median(flat.mean(axis=1))), "content_p5": float(np.median(np.percentile(flat, 5, axis=1))),
+                "content_p95": float(np.median(np.percentile(flat, 95, axis=1))),
+                "content_blown": float(np.median((flat >= CONTENT_CLIP_HIGH).mean(axis=1))),
+                "content_crushed": float(np.median((flat <= CONTENT_CLIP_LOW).mean(axis=1)))}
+    blocks = y[:, : hb * b, : wb * b].reshape(k, hb, b, wb, b).transpose(0, 1, 3, 2, 4).reshape(k, hb * wb, b * b)
+    content = blocks.std(axis=2) > max(CONTENT_STD, CONTENT_NOISE * noise)
+    means, p5, p95, blown, crushed = [], [], [], [], []
+    for i in range(k):
+        px = blocks[i, content[i]].ravel() if content[i].mean() >= CONTENT_MIN_SHARE else y[i].ravel()
+        lo, hi = np.percentile(px, [5, 95])
+        means.append(px.mean())
+        p5.append(lo)
+        p95.append(hi)
+        blown.append(np.mean(px >= CONTENT_CLIP_HIGH))
+        crushed.append(np.mean(px <= CONTENT_CLIP_LOW))
+    return {"content_mean": float(np.median(means)), "content_p5": float(np.median(p5)), "content_p95": float(np.median(p95)),
+            "content_blown": float(np.median(blown)), "content_crushed": float(np.median(crushed))}
 
 
 # Where well-exposed footage sits (0-1 luma): blacks reach below BLACK, whites above WHITE, the mean inside
@@ -86,6 +130,9 @@ CLIP_FLOOR, CLIP_WEIGHT = 0.02, 3.0
 # Plateaus count as clipped at luma >= CLIP_LUMA_HIGH (<= CLIP_LUMA_LOW), see tone_stats; CHANNEL_TOP is the
 # code value from which an RGB channel counts as saturated (decoders round limited-range white to 254-255).
 CLIP_LUMA_HIGH, CLIP_LUMA_LOW, CHANNEL_TOP = 0.9, 0.1, 254.0
+# A bright plateau with one channel at the top and another at or under COLOUR_CLIP_MIN is a clipped *colour* (a
+# blown yellow or orange): over-exposure whatever the content, unlike a near-white sky.
+COLOUR_CLIP_MIN = 160.0
 # A black level above BLACK says "over-exposed" only when the whites are high too (p99 from GATE_WHITE, fully
 # from GATE_WHITE + GATE_SPAN); a white level under WHITE says "under-exposed" only when the blacks are low
 # too (p1 under GATE_BLACK, fully under GATE_BLACK - GATE_SPAN). A low-contrast frame centred in the range
@@ -94,45 +141,53 @@ CLIP_LUMA_HIGH, CLIP_LUMA_LOW, CHANNEL_TOP = 0.9, 0.1, 254.0
 GATE_WHITE, GATE_BLACK, GATE_SPAN = 0.70, 0.30, 0.20
 
 
+# Clipped plateaus count as over- (under-) exposure as the content itself sits bright (dark): not at all for
+# content mean <= CLIP_GATE_BRIGHT (>= CLIP_GATE_DARK), fully CLIP_GATE_SPAN beyond. A blown sky above
+# well-exposed content, or a black backdrop behind it, is not an exposure error.
+CLIP_GATE_BRIGHT, CLIP_GATE_DARK, CLIP_GATE_SPAN = 0.55, 0.25, 0.15
+
+
 def exposure_penalty(s: dict) -> tuple[float, float]:
     """(over, under) exposure evidence from :func:`tone_stats`; each is 0 for well-exposed footage."""
-    whites_high = min(max((s["p99"] - GATE_WHITE) / GATE_SPAN, 0.0), 1.0)
-    blacks_low = min(max((GATE_BLACK - s["p1"]) / GATE_SPAN, 0.0), 1.0)
-    over = (CLIP_WEIGHT * max(0.0, s["blown"] - CLIP_FLOOR) + 2.0 * whites_high * max(0.0, s["p1"] - BLACK)
-            + 2.0 * max(0.0, s["mean"] - MEAN_HIGH))
-    under = (CLIP_WEIGHT * max(0.0, s["crushed"] - CLIP_FLOOR) + 2.0 * blacks_low * max(0.0, WHITE - s["p99"])
-             + 2.0 * max(0.0, MEAN_LOW - s["mean"]))
+    whites_high = min(max((s["content_p95"] - GATE_WHITE) / GATE_SPAN, 0.0), 1.0)
+    blacks_low = min(max((GATE_BLACK - s["content_p5"]) / GATE_SPAN, 0.0), 1.0)
+    cm = s["content_mean"]
+    bright = min(max((cm - CLIP_GATE_BRIGHT) / CLIP_GATE_SPAN, 0.0), 1.0)
+    dark = min(max((CLIP_GATE_DARK - cm) / CLIP_GATE_SPAN, 0.0), 1.0)
+    over = (CLIP_WEIGHT * max(bright * max(0.0, s["blown"] - CLIP_FLOOR), s["content_blown"] - CLIP_FLOOR,
+                              s["colour_blown"] - CLIP_FLOOR) + 2.0 * whites_high * max(0.0, s["content_p5"] - BLACK)
+            + 2.0 * max(0.0, cm - MEAN_HIGH))
+    under = (CLIP_WEIGHT * max(dark * max(0.0, s["crushed"] - CLIP_FLOOR), s["content_crushed"] - CLIP_FLOOR) + 2.0 * blacks_low * max(0.0, WHITE - s["content_p95"])
+             + 2.0 * max(0.0, MEAN_LOW - cm))
     return over, under
 
 
 @register_scorer("two_sided_exposure", dimension="exposure")
 class TwoSidedExposure(Scorer):
-    """Exposure, two-sided: over- and under-exposure evidence from the key frames' luma histogram.
+    """Exposure, two-sided, judged on the content: over- and under-exposure evidence from the tones of the
+    parts of the key frames that hold something to see.
 
-    Over-exposure: blown highlights (flat plateaus at the frame's top level when that level is near white, or
-    flat, bright plateaus with a colour channel saturated), lifted blacks (1st percentile above 0.15: the
-    washed-out look of a brightness offset, counted as the whites also rise, 99th percentile 0.7 -> 0.9) and a
-    mean above 0.62. Under-exposure: crushed shadows (the mirror image of blown highlights), dimmed whites
-    (99th percentile below 0.60: the look of a gain below one, counted as the blacks also fall, 1st percentile
-    0.3 -> 0.1) and a mean below 0.25. Clipped fractions and mean luma are the classic exposure statistics
-    (camera auto-exposure metering, the clipping checks of broadcast QC); the plateau test, the black/white
-    level terms, their gates and the zones are our design, so that brightening *and* darkening, by an offset
-    or by a gain, raise the penalty from well-exposed footage: plateaus are tied to the frame's own extremes
-    (a blown window stays counted when the frame is darkened a little, crushed shadows when it is brightened)
-    and to saturated channels (a clipped yellow stays counted under a brighter white), and every term is zero
-    inside a zone typical of well-exposed footage, so neither side can hide the other. The gates keep a
-    low-contrast frame centred in the range (fog, a flat texture: high blacks *and* low whites) from reading
-    as over- or under-exposed; that is a lighting matter. Plateaus up to 2 % of the frame (a specular
-    highlight, a black logo) are free; beyond that they weigh 3x.
+    *Content* is the 8 x 8 blocks (of the key frames box-averaged to <= 128 px) whose luma varies more than the
+    noise can explain; a flat studio backdrop or a clear sky is not content, and grain, averaged down, does not
+    make it content. On the content's tones: lifted shadows (5th percentile above 0.15, counted as its
+    highlights rise, 95th percentile 0.7 -> 0.9) and a mean above 0.62 say over-exposed; dimmed highlights (95th
+    percentile under 0.60, counted as its shadows fall, 5th percentile 0.3 -> 0.1) and a mean under 0.25 say
+    under-exposed; content pixels clipped to white (>= 0.99) or black (<= 0.01) beyond 2 % weigh 3x. Flat
+    clipped plateaus of the whole frame (at the frame's top level near white, or near black) count only as the
+    content itself sits bright (mean 0.55 -> 0.70) or dark (0.25 -> 0.10), so a blown sky over well-exposed
+    content or a black backdrop behind it is not an exposure error; a clipped *colour* (a bright plateau with
+    one channel at its top code value and another under 160: a blown yellow) counts whatever the content.
+    Mean luma, clipped fractions and tone percentiles are the classic exposure statistics (camera
+    auto-exposure metering, the clipping checks of broadcast QC); the content blocks, gates and zones are our
+    design. The gates keep a low-contrast frame centred in the range (fog, a flat texture: high shadows *and*
+    low highlights) from reading as over- or under-exposed; that is a lighting matter.
 
     Raw: over + under, a penalty >= 0 (0 well exposed; above ~0.3 clearly over- or under-exposed). Lower is
-    better. A mild change of a well-exposed clip may not register (it stays in the zone: a no-reference
-    two-sided measure either ties there or rewards moves towards its optimum); a low-key (dusk, night) or
-    high-key scene shot on purpose can read as under- or over-exposed; a clip whose pristine version already
-    clips (a blown window) can read slightly *better* after a mild darkening that lifts the plateau off white.
+    better. A mild change of a well-exposed clip may not register (it stays in the zone); a low-key (dusk,
+    night) or high-key scene shot on purpose can read as under- or over-exposed.
     """
 
-    version = "3"
+    version = "4"
 
     def measure(self, clip) -> float:
         over, under = exposure_penalty(tone_stats(clip))
@@ -151,11 +206,42 @@ class HaslerColorfulness(Scorer):
     validates harmony.
     """
 
-    version = "2"
+    version = "3"
 
     def measure(self, clip) -> float:
         rgb = key_small_rgb(clip)
         return float(np.log1p(np.median([colourfulness(f) for f in rgb])))
+
+
+def peak_chroma(rgb: np.ndarray, q: float = 99.0) -> float:
+    """The ``q``-th percentile of the opponent-colour chroma sqrt(rg^2 + yb^2) (rg = R - G, yb = (R + G) / 2 - B,
+    Hasler & Suesstrunk's axes) of an (..., 3) RGB array in 0-255."""
+    rgb = np.asarray(rgb, dtype=np.float32)
+    rg = rgb[..., 0] - rgb[..., 1]
+    yb = 0.5 * (rgb[..., 0] + rgb[..., 1]) - rgb[..., 2]
+    return float(np.percentile(np.sqrt(rg * rg + yb * yb), q))
+
+
+@register_scorer("peak_chroma_color", dimension="color")
+class PeakChromaColor(Scorer):
+    """Colour vividness: how saturated the most colourful parts of the frame are. The 99th percentile of the
+    chroma on Hasler & Suesstrunk's opponent axes (Hasler & Suesstrunk 2003, "Measuring colourfulness in
+    natural images", SPIE 5007), median over the key frames (box-averaged to at most 128 px, which also keeps
+    chroma noise from passing for colour).
+
+    Hasler's global M (``hasler_colorfulness``) mixes *how much* of the frame is coloured with *how strongly*:
+    a muted street scene then reads like a vivid flower at a tenth of its saturation (both M ~ 11 on the
+    label-calibration corpus). A natural scene with muted colours still holds some saturated objects, while a
+    desaturated grade lowers every pixel's chroma alike; the high percentile follows that (bikes pristine 32 vs
+    flower at saturation 0.1: 19). Raw: ln(1 + chroma p99) (0 for greyscale; about 3.4-5.3 on colour footage).
+    Higher is better. Colour harmony and a deliberate muted grade are beyond a weight-free estimator.
+    """
+
+    version = "1"
+
+    def measure(self, clip) -> float:
+        rgb = key_small_rgb(clip)
+        return float(np.log1p(np.median([peak_chroma(f) for f in rgb])))
 
 
 @register_scorer("contrast_lighting", dimension="lighting")
@@ -170,7 +256,7 @@ class ContrastLighting(Scorer):
     distortion validates it; contrast reductions and strong exposure changes do lower it.
     """
 
-    version = "2"
+    version = "3"
 
     def measure(self, clip) -> float:
         s = tone_stats(clip)

@@ -8,10 +8,10 @@ computed once per clip and kept in a dict attached to the clip (``clip.__dict__[
   they are small and otherwise as tiles on a regular grid whose origins are multiples of 8 pixels. Nothing is
   resampled, so the coding-block grid and the finest detail survive: sharpness, noise and blockiness use it.
   :func:`neighbour_tiles` holds the same tiles of the frame after each key frame (motion blur).
-- :func:`key_small_rgb` / :func:`key_small_luma`: the key frames strided down to at most ``SMALL_SIDE`` pixels
-  (exposure, colour, lighting, composition, content).
+- :func:`key_small_rgb` / :func:`key_small_luma`: the key frames box-averaged down to at most ``SMALL_SIDE``
+  pixels (exposure, colour, lighting, composition, content).
 - :func:`small_stack` / :func:`temporal_stack`: every sampled frame, green channel (a luma proxy: 59 % of BT.601
-  luma and the cheapest channel to gather) strided down to at most ``SMALL_SIDE`` pixels, then box-averaged
+  luma and the cheapest channel to gather) box-averaged down to at most ``SMALL_SIDE`` pixels, then further
   to about 96 x 72 pixels if still larger, for temporal measures (fluency, flicker, TI).
 - :func:`motion_stack` / :func:`global_motion`: that stack centre-cropped to FFT-friendly sizes and the global
   translation between consecutive frames by phase correlation.
@@ -41,6 +41,7 @@ __all__ = [
     "small_stack",
     "temporal_stack",
     "motion_stack",
+    "cut_pairs",
     "frame_diffs",
     "frame_diff_std",
     "pair_index",
@@ -125,12 +126,27 @@ def tile_chunks(clip) -> list[slice]:
     return cached(clip, "tile_chunks", build)
 
 
+REPEAT_LEVEL = 0.5  # grey levels of mean absolute change (temporal stack) under which a frame repeats another
+
+
 def neighbour_indices(clip) -> np.ndarray:
-    """For each key frame, the next frame of its window (or the previous one when it is the last)."""
-    out = []
-    for (a, b), k in zip(clip.windows, clip.key_indices):
-        out.append(k + 1 if k + 1 < b else max(a, k - 1))
-    return np.asarray(out, dtype=np.int64)
+    """For each key frame, the nearest frame of its window that is not a repeat of it: the next one, or later
+    ones when the next repeats it (duplicated frames of a stutter would hide the motion), else the previous
+    ones; the next frame when all of them repeat it (a still scene)."""
+    def build():
+        y = temporal_stack(clip)
+        out = []
+        for (a, b), k in zip(clip.windows, clip.key_indices):
+            default = k + 1 if k + 1 < b else max(a, k - 1)
+            pick = default
+            for j in [*range(k + 1, b), *range(k - 1, a - 1, -1)]:
+                if float(np.abs(y[j] - y[k]).mean()) >= REPEAT_LEVEL:
+                    pick = j
+                    break
+            out.append(pick)
+        return np.asarray(out, dtype=np.int64)
+
+    return cached(clip, "neighbour_indices", build)
 
 
 def neighbour_tiles(clip) -> np.ndarray:
@@ -152,11 +168,14 @@ def region_sums(m: np.ndarray, grid: int) -> np.ndarray:
 
 
 def key_small_rgb(clip) -> np.ndarray:
-    """(K, h, w, 3) float32 RGB (0-255) of the key frames strided to at most SMALL_SIDE pixels."""
+    """(K, h, w, 3) float32 RGB (0-255) of the key frames box-averaged to at most SMALL_SIDE pixels.
+
+    Averaging (not striding) keeps grain and chroma noise from passing for colour, detail or visual weight in the
+    measures that read this stack: an s x s average divides the noise's standard deviation by s."""
     def build():
         _, h, w, _ = clip.frames.shape
         s = _stride(h, w, SMALL_SIDE)
-        return clip.frames[np.asarray(clip.key_indices, dtype=np.int64), ::s, ::s].astype(np.float32)
+        return _box_reduce(clip.frames[np.asarray(clip.key_indices, dtype=np.int64)], s)
 
     return cached(clip, "key_small_rgb", build)
 
@@ -166,12 +185,25 @@ def key_small_luma(clip) -> np.ndarray:
     return cached(clip, "key_small_luma", lambda: key_small_rgb(clip) @ _BT601)
 
 
+def _box_reduce(frames: np.ndarray, s: int) -> np.ndarray:
+    """(N, H, W[, C]) uint8 -> float32, each s x s block averaged (sums of strided views: no large temporaries)."""
+    if s == 1:
+        return frames.astype(np.float32)
+    h2, w2 = frames.shape[1] // s, frames.shape[2] // s
+    acc = np.zeros((frames.shape[0], h2, w2) + frames.shape[3:], dtype=np.float32)
+    for dy in range(s):
+        for dx in range(s):
+            acc += frames[:, dy:h2 * s:s, dx:w2 * s:s]
+    acc *= np.float32(1.0 / (s * s))
+    return acc
+
+
 def small_stack(clip) -> np.ndarray:
-    """(T, h, w) float32 (0-255): the green channel of every sampled frame strided to at most SMALL_SIDE px."""
+    """(T, h, w) float32 (0-255): the green channel of every sampled frame box-averaged to at most SMALL_SIDE px
+    (averaged rather than strided, so grain does not pass for motion or temporal change)."""
     def build():
         _, h, w, _ = clip.frames.shape
-        s = _stride(h, w, SMALL_SIDE)
-        return clip.frames[:, ::s, ::s, 1].astype(np.float32)
+        return _box_reduce(clip.frames[..., 1], _stride(h, w, SMALL_SIDE))
 
     return cached(clip, "small_stack", build)
 
@@ -261,6 +293,39 @@ def _diff_stats(clip) -> tuple[np.ndarray, np.ndarray]:
         return np.concatenate(mean_abs).astype(np.float64), np.concatenate(std).astype(np.float64)
 
     return cached(clip, "diff_stats", build)
+
+
+# A pair is a scene cut when the correlation of its two frames (each standardised to zero mean and unit variance,
+# so a brightness or contrast change is not a cut) is under CUT_MAX_CORR and its decorrelation (1 - r) is over
+# CUT_RATIO times the clip's median decorrelation over the pairs that change at all (so fast motion, which
+# decorrelates every pair, is not a cut).
+CUT_MAX_CORR = 0.5
+CUT_RATIO = 4.0
+
+
+def cut_pairs(clip) -> np.ndarray:
+    """Boolean per consecutive pair (layout of :func:`pair_index`): a shot boundary lies between the two frames.
+
+    The classic frame-difference shot-boundary test (Zhang, Kankanhalli & Smoliar 1993, "Automatic partitioning of
+    full-motion video", Multimedia Systems 1) on standardised frames of the temporal stack: a cut decorrelates one
+    pair far more than the clip's motion decorrelates the others. Temporal measures (stability, trajectory,
+    flicker, fluency, motion blur, TI) measure within shots: they drop or split at these pairs.
+    """
+    def build():
+        y = temporal_stack(clip)
+        first, _ = pair_index(clip)
+        if first.size == 0:
+            return np.zeros(0, dtype=bool)
+        z = y.reshape(y.shape[0], -1).astype(np.float64)
+        z -= z.mean(axis=1, keepdims=True)
+        z /= np.maximum(z.std(axis=1, keepdims=True), 1e-6)
+        r = np.einsum("ij,ij->i", z[first], z[first + 1]) / z.shape[1]
+        decor = 1.0 - r
+        changing = decor[decor > 0.01]  # repeated frames (a stutter) would pull the median motion level to 0
+        level = float(np.median(changing)) if changing.size else 0.0
+        return (r < CUT_MAX_CORR) & (decor > CUT_RATIO * max(level, 1e-3))
+
+    return cached(clip, "cut_pairs", build)
 
 
 def frame_diffs(clip) -> np.ndarray:

@@ -8,7 +8,8 @@ from ..base import Scorer
 from ..registry import register_scorer
 from .common import cached, key_tiles, tile_chunks
 
-__all__ = ["step_counts", "step_fractions", "grid_step_ratio", "GridStepCompression"]
+__all__ = ["step_counts", "step_fractions", "grid_step_ratio", "GridStepCompression", "QuantiserCompression",
+           "BitstreamPixelCompression", "clip_quantiser"]
 
 
 def step_counts(y: np.ndarray, period: int = 8, min_step: float = 1.0, dominance: float = 2.0) -> tuple[np.ndarray, np.ndarray]:
@@ -87,3 +88,77 @@ class GridStepCompression(Scorer):
 
     def measure(self, clip) -> float:
         return cached(clip, "grid_step_log2", lambda: float(np.log2(grid_step_ratio(key_tiles(clip), chunks=tile_chunks(clip)))))
+
+
+def clip_quantiser(clip):
+    """:func:`s2i_hf.bitstream.read_quantiser` of the clip's file (cached; None when it has none)."""
+    from ...bitstream import read_quantiser
+
+    return cached(clip, "quantiser", lambda: read_quantiser(getattr(clip, "origin", None)))
+
+
+@register_scorer("quantiser_compression", dimension="compression")
+class QuantiserCompression(Scorer):
+    """Compression read from the bitstream: the encoder's quantiser (per frame the base QP plus the mean block
+    delta, averaged over the first frames; H.264's 0-51 scale, VP9's q_index scaled to it), as FFmpeg's decoder
+    exports it (:mod:`s2i_hf.bitstream`).
+
+    The quantiser step doubles every 6 QP, and how much detail survives follows it on any content, which is why
+    it is the standard no-reference bitstream cue for H.264 quality (cf. ITU-T P.1204.3's bitstream models, and
+    the QP-based H.264 models of Brandao & Queluz 2010). Calibrated against VMAF on the label-calibration corpus
+    (``catalog/estimators.yaml``). Raw: QP (lower is better); NaN-free: a clip without a readable quantiser
+    raises :class:`~s2i_hf.scoring.ScorerError`, so use it through :class:`BitstreamPixelCompression`.
+    """
+
+    version = "1"
+
+    def measure(self, clip) -> float:
+        from ..base import ScorerError
+
+        q = clip_quantiser(clip)
+        if q is None:
+            raise ScorerError(f"{clip.source}: no quantiser in the bitstream (codec {clip.codec!r}, or no file)")
+        return q.mean
+
+
+# Beside a readable quantiser, the pixel cue counts PIXEL_QP_OFFSET QP less: it then binds only on clear blocking
+# (a re-encode of heavily compressed content), not on the faint grid steps a smooth gradient or soft footage
+# shows, which grain or blur would hide again (a free gain; label-calibration corpus: +0.18 under grain).
+PIXEL_QP_OFFSET = 8.0
+
+
+@register_scorer("bitstream_pixel_compression", dimension="compression")
+class BitstreamPixelCompression(Scorer):
+    """Compression from two cues, the worse of which counts, on one scale: the *effective quantiser*.
+
+    - the bitstream's quantiser (:class:`QuantiserCompression`), which sees heavy quantisation however well the
+      deblocking filter hid it, and does not penalise a simple scene for the low bitrate it needs;
+    - blocking in the pixels (:class:`GridStepCompression`), which sees damage from an earlier, coarser encode
+      that a high-bitrate re-encode carries along (the quantiser of the last encode cannot). Its calibrated
+      score is put on the QP scale through the inverse of this scorer's own logistic, so the pixel cue keeps the
+      meaning its calibration gives it.
+
+    Raw: max(mean QP, QP-equivalent of the pixel cue - ``PIXEL_QP_OFFSET``), on H.264's 0-51 scale; without a readable quantiser
+    (a codec that exports none, frames in memory, a decoder object, no ffmpeg CLI) the pixel cue alone. The score
+    is then at most the quantiser's score. Lower is better.
+    """
+
+    version = "1"
+
+    def __init__(self, calibration=None):
+        super().__init__(calibration)
+        from ..registry import create_scorer
+
+        if self.calibration.kind != "logistic" or self.calibration.higher_is_better:
+            raise ValueError("bitstream_pixel_compression needs a decreasing logistic calibration (QP units)")
+        self.pixels = create_scorer("grid_step_compression")
+
+    def pixel_qp(self, score: float) -> float:
+        """The quantiser this scorer's calibration maps to ``score`` (the inverse of the decreasing logistic)."""
+        s = min(max(score, 1e-6), 1 - 1e-6)
+        return self.calibration.center + self.calibration.width * float(np.log((1 - s) / s))
+
+    def measure(self, clip) -> float:
+        qp_pixels = self.pixel_qp(self.pixels(clip).score)
+        q = clip_quantiser(clip)
+        return qp_pixels if q is None else max(q.mean, qp_pixels - PIXEL_QP_OFFSET)

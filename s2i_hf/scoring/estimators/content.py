@@ -6,7 +6,7 @@ import numpy as np
 
 from ..base import Scorer
 from ..registry import register_scorer
-from .common import cached, frame_diff_std, key_small_luma
+from .common import cached, cut_pairs, frame_diff_std, key_small_luma
 
 __all__ = ["sobel_magnitude", "spatial_information", "temporal_information", "SitiContent", "ThirdsComposition"]
 
@@ -32,9 +32,9 @@ def spatial_information(clip) -> float:
 
 
 def temporal_information(clip) -> float:
-    """ITU-T P.910 TI: the maximum over consecutive pairs of the standard deviation of the frame difference
-    (green channel at about 96 x 72 px, 0-255)."""
-    s = frame_diff_std(clip)
+    """ITU-T P.910 TI: the maximum over consecutive pairs within a shot of the standard deviation of the frame
+    difference (green channel at about 96 x 72 px, 0-255)."""
+    s = frame_diff_std(clip)[~cut_pairs(clip)]  # a scene cut is not activity within the content
     return float(s.max()) if s.size else 0.0
 
 
@@ -51,7 +51,7 @@ class SitiContent(Scorer):
     natural footage, under 3 for nearly empty frames).
     """
 
-    version = "2"
+    version = "3"
 
     def measure(self, clip) -> float:
         return float(np.log1p(spatial_information(clip)) + 0.5 * np.log1p(temporal_information(clip)))
@@ -74,7 +74,7 @@ class ThirdsComposition(Scorer):
     off-balance frame reads as poor.
     """
 
-    version = "2"
+    version = "3"
 
     def measure(self, clip) -> float:
         e = _sobel(clip)

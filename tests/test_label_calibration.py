@@ -1,0 +1,74 @@
+"""Labels mean what they say, on real content held out of the calibration fit (catalog/real_content.yaml `heldout`).
+
+Each held-out source (a photograph set before a black studio backdrop, a greyscale photograph under a bright sky,
+a segment of a real clip) gets three calibration families at pristine + four strengths, the last one severe:
+- the family's target dimension reads >= 0.6 ("good") on the pristine clip and <= 0.4 at the severe step;
+- no other distortion-group dimension rises by more than 0.10 over its pristine value along the ladder;
+- the overall score falls by >= 0.15 from pristine to severe;
+- exposure reads "good" or better on every pristine clip, whatever the share of dark or bright background.
+The full matrix (nine families, every source, VMAF figures) is benchmarks/label_calibration.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from s2i_hf.dimensions import DIMENSIONS
+from s2i_hf.distortions import CALIBRATION_LADDERS, FAMILIES, make_variants
+from s2i_hf.real_content import ROLES, make_source_clip
+from s2i_hf.scoring import VideoScorer
+
+pytest.importorskip("sklearn")
+pytest.importorskip("pywt")
+
+SOURCES = ["flower_backdrop", "camera_sky", "bunny_b"]
+LADDER_FAMILIES = ["noise", "crf", "darken"]
+DISTORTION = [d.id for d in DIMENSIONS if d.group == "distortion"]
+
+
+@pytest.fixture(scope="module")
+def scored(tmp_path_factory):
+    assert set(SOURCES) <= set(ROLES["heldout"])  # never the sources the calibrations were fitted on
+    work = tmp_path_factory.mktemp("label_calibration")
+    scorer = VideoScorer()
+    out = {}
+    for seed, name in enumerate(SOURCES):
+        src = make_source_clip(name, str(work / f"{name}.mp4"), seconds=2.0)
+        variants = make_variants(src, str(work / name), source=name, families=LADDER_FAMILIES, seed=seed,
+                                 ladders=CALIBRATION_LADDERS)
+        out[name] = [(v.family, v.step, scorer.score(v.path)) for v in variants]
+    return out
+
+
+def _ladder(rows, family):
+    pristine = rows[0][2]
+    steps = sorted((r for r in rows if r[0] == family), key=lambda r: r[1])
+    return pristine, [r[2] for r in steps]
+
+
+@pytest.mark.parametrize("family", LADDER_FAMILIES)
+def test_target_is_good_pristine_and_poor_when_severe(scored, family):
+    target = FAMILIES[family].dimension
+    for name, rows in scored.items():
+        pristine, steps = _ladder(rows, family)
+        assert pristine.scores[target] >= 0.6, (name, family, pristine.scores[target])
+        assert steps[-1].scores[target] <= 0.4, (name, family, [s.scores[target] for s in steps])
+
+
+@pytest.mark.parametrize("family", LADDER_FAMILIES)
+def test_no_free_gains_and_overall_falls(scored, family):
+    target = FAMILIES[family].dimension
+    for name, rows in scored.items():
+        pristine, steps = _ladder(rows, family)
+        for dim in DISTORTION:
+            if dim == target:
+                continue
+            gain = max(s.scores[dim] for s in steps) - pristine.scores[dim]
+            assert gain <= 0.10, (name, family, dim, pristine.scores[dim], [round(s.scores[dim], 3) for s in steps])
+        drop = pristine.overall_score - steps[-1].overall_score
+        assert drop >= 0.15, (name, family, pristine.overall_score, [s.overall_score for s in steps])
+
+
+def test_exposure_judges_exposure_not_background(scored):
+    for name, rows in scored.items():
+        assert rows[0][2].scores["exposure"] >= 0.6, (name, rows[0][2].scores["exposure"])
