@@ -6,10 +6,16 @@ import numpy as np
 
 from ..base import Scorer
 from ..registry import register_scorer
-from .common import SMALL_SIDE, cached, key_small_luma, key_small_rgb
+from .common import cached, key_small_luma, key_small_rgb, small_stride
 from .noise import noise_sigma
 
 __all__ = ["colourfulness", "peak_chroma", "tone_stats", "exposure_penalty", "HaslerColorfulness", "PeakChromaColor", "TwoSidedExposure", "ContrastLighting"]
+
+
+def _opponent(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Hasler & Suesstrunk's opponent axes of (..., 3) RGB: rg = R - G, yb = (R + G) / 2 - B."""
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    return r - g, 0.5 * (r + g) - b
 
 
 def colourfulness(rgb: np.ndarray) -> float:
@@ -17,10 +23,7 @@ def colourfulness(rgb: np.ndarray) -> float:
     of an (..., 3) RGB array in 0-255: with rg = R - G and yb = (R + G) / 2 - B,
     M = sqrt(sd(rg)^2 + sd(yb)^2) + 0.3 sqrt(mean(rg)^2 + mean(yb)^2). 0 for grey; about 15 'slightly',
     33 'moderately', 59 'quite', 82 'highly', 109+ 'extremely' colourful on the paper's scale."""
-    rgb = np.asarray(rgb, dtype=np.float64)
-    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
-    rg = r - g
-    yb = 0.5 * (r + g) - b
+    rg, yb = _opponent(np.asarray(rgb, dtype=np.float64))
     return float(np.sqrt(rg.std() ** 2 + yb.std() ** 2) + 0.3 * np.sqrt(rg.mean() ** 2 + yb.mean() ** 2))
 
 
@@ -69,7 +72,7 @@ def tone_stats(clip) -> dict:
         colour_blown = smooth & (flat >= CLIP_LUMA_HIGH) & (cmax >= CHANNEL_TOP) & (cmin <= COLOUR_CLIP_MIN)
         crushed = smooth & (at_bottom | ((flat <= CLIP_LUMA_LOW) & (cmin <= 255.0 - CHANNEL_TOP)))
         return {
-            **_content_tones(y, noise_sigma(clip) / 255.0 / _small_stride(clip)),
+            **_content_tones(y, noise_sigma(clip) / 255.0 / small_stride(clip)),
             "p1": float(np.median(q[:, 1])),
             "p99": float(np.median(q[:, 2])),
             "mean": float(np.median(flat.mean(axis=1))),
@@ -90,28 +93,17 @@ CONTENT_BLOCK, CONTENT_STD, CONTENT_NOISE, CONTENT_MIN_SHARE = 8, 0.015, 2.5, 0.
 CONTENT_CLIP_HIGH, CONTENT_CLIP_LOW = 0.99, 0.01
 
 
-def _small_stride(clip) -> int:
-    _, h, w, _ = clip.frames.shape
-    return max(1, int(np.ceil(max(h, w) / SMALL_SIDE)))
-
-
 def _content_tones(y: np.ndarray, noise: float) -> dict:
     """Tones of the content blocks of (K, H, W) luma in 0-1 (all pixels of a frame where under
     CONTENT_MIN_SHARE of its blocks hold content), median over frames: mean, 5th and 95th percentiles."""
     b = CONTENT_BLOCK
     k, h, w = y.shape
     hb, wb = h // b, w // b
-    if hb == 0 or wb == 0:
-        flat = y.reshape(k, -1)
-        return {"content_mean": float(np.median(flat.mean(axis=1))), "content_p5": float(np.median(np.percentile(flat, 5, axis=1))),
-                "content_p95": float(np.median(np.percentile(flat, 95, axis=1))),
-                "content_blown": float(np.median((flat >= CONTENT_CLIP_HIGH).mean(axis=1))),
-                "content_crushed": float(np.median((flat <= CONTENT_CLIP_LOW).mean(axis=1)))}
     blocks = y[:, : hb * b, : wb * b].reshape(k, hb, b, wb, b).transpose(0, 1, 3, 2, 4).reshape(k, hb * wb, b * b)
-    content = blocks.std(axis=2) > max(CONTENT_STD, CONTENT_NOISE * noise)
+    content = blocks.std(axis=2) > max(CONTENT_STD, CONTENT_NOISE * noise)  # (K, 0) for frames under one block
     means, p5, p95, blown, crushed = [], [], [], [], []
     for i in range(k):
-        px = blocks[i, content[i]].ravel() if content[i].mean() >= CONTENT_MIN_SHARE else y[i].ravel()
+        px = blocks[i, content[i]].ravel() if content[i].size and content[i].mean() >= CONTENT_MIN_SHARE else y[i].ravel()
         lo, hi = np.percentile(px, [5, 95])
         means.append(px.mean())
         p5.append(lo)
@@ -216,9 +208,7 @@ class HaslerColorfulness(Scorer):
 def peak_chroma(rgb: np.ndarray, q: float = 99.0) -> float:
     """The ``q``-th percentile of the opponent-colour chroma sqrt(rg^2 + yb^2) (rg = R - G, yb = (R + G) / 2 - B,
     Hasler & Suesstrunk's axes) of an (..., 3) RGB array in 0-255."""
-    rgb = np.asarray(rgb, dtype=np.float32)
-    rg = rgb[..., 0] - rgb[..., 1]
-    yb = 0.5 * (rgb[..., 0] + rgb[..., 1]) - rgb[..., 2]
+    rg, yb = _opponent(np.asarray(rgb, dtype=np.float32))
     return float(np.percentile(np.sqrt(rg * rg + yb * yb), q))
 
 

@@ -27,6 +27,7 @@ from scipy import fft as sfft
 
 __all__ = [
     "SMALL_SIDE",
+    "small_stride",
     "MOTION_AREA",
     "TILE",
     "cache",
@@ -172,12 +173,8 @@ def key_small_rgb(clip) -> np.ndarray:
 
     Averaging (not striding) keeps grain and chroma noise from passing for colour, detail or visual weight in the
     measures that read this stack: an s x s average divides the noise's standard deviation by s."""
-    def build():
-        _, h, w, _ = clip.frames.shape
-        s = _stride(h, w, SMALL_SIDE)
-        return _box_reduce(clip.frames[np.asarray(clip.key_indices, dtype=np.int64)], s)
-
-    return cached(clip, "key_small_rgb", build)
+    return cached(clip, "key_small_rgb", lambda: _box_reduce(clip.frames[np.asarray(clip.key_indices, dtype=np.int64)],
+                                                              small_stride(clip)))
 
 
 def key_small_luma(clip) -> np.ndarray:
@@ -185,8 +182,15 @@ def key_small_luma(clip) -> np.ndarray:
     return cached(clip, "key_small_luma", lambda: key_small_rgb(clip) @ _BT601)
 
 
+def small_stride(clip) -> int:
+    """The reduction factor that brings the clip's frames to at most SMALL_SIDE pixels (the small stacks')."""
+    _, h, w, _ = clip.frames.shape
+    return _stride(h, w, SMALL_SIDE)
+
+
 def _box_reduce(frames: np.ndarray, s: int) -> np.ndarray:
-    """(N, H, W[, C]) uint8 -> float32, each s x s block averaged (sums of strided views: no large temporaries)."""
+    """(N, H, W[, C]) -> float32, each s x s block averaged (sums of strided views, faster than a reshape-mean and
+    without large temporaries)."""
     if s == 1:
         return frames.astype(np.float32)
     h2, w2 = frames.shape[1] // s, frames.shape[2] // s
@@ -201,11 +205,7 @@ def _box_reduce(frames: np.ndarray, s: int) -> np.ndarray:
 def small_stack(clip) -> np.ndarray:
     """(T, h, w) float32 (0-255): the green channel of every sampled frame box-averaged to at most SMALL_SIDE px
     (averaged rather than strided, so grain does not pass for motion or temporal change)."""
-    def build():
-        _, h, w, _ = clip.frames.shape
-        return _box_reduce(clip.frames[..., 1], _stride(h, w, SMALL_SIDE))
-
-    return cached(clip, "small_stack", build)
+    return cached(clip, "small_stack", lambda: _box_reduce(clip.frames[..., 1], small_stride(clip)))
 
 
 def _smooth_len(n: int) -> int:
@@ -227,15 +227,7 @@ def temporal_stack(clip) -> np.ndarray:
         y = small_stack(clip)
         t, h, w = y.shape
         k = max(1, int(round(math.sqrt(h * w / MOTION_AREA))))
-        if k == 1:
-            return y
-        h2, w2 = h // k, w // k
-        acc = np.zeros((t, h2, w2), dtype=np.float32)
-        for dy in range(k):  # box average by strided sums (faster than a reshape-mean)
-            for dx in range(k):
-                acc += y[:, dy:h2 * k:k, dx:w2 * k:k]
-        acc *= np.float32(1.0 / (k * k))
-        return acc
+        return y if k == 1 else _box_reduce(y, k)
 
     return cached(clip, "temporal_stack", build)
 

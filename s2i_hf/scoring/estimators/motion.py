@@ -6,7 +6,7 @@ import numpy as np
 
 from ..base import Scorer
 from ..registry import register_scorer
-from .common import cached, cut_pairs, global_motion, key_tiles, pair_index, motion_diagonal, neighbour_tiles, region_grid, region_sums, window_slices
+from .common import cached, cut_pairs, global_motion, key_tiles, motion_diagonal, neighbour_indices, neighbour_tiles, pair_index, region_grid, region_sums, window_slices
 from .noise import noise_sigma
 from .spatial import edge_blur_sums
 
@@ -148,8 +148,6 @@ class PathSmoothnessTrajectory(Scorer):
 
 def _key_pair_cuts(clip) -> np.ndarray:
     """Per key frame: whether a scene cut separates it from its neighbour frame (see ``neighbour_tiles``)."""
-    from .common import neighbour_indices
-
     first, _ = pair_index(clip)
     cuts = cut_pairs(clip)
     cut_starts = {int(f) for f, c in zip(first, cuts) if c}
