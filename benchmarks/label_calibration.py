@@ -184,6 +184,7 @@ FITS = {
     "quantiser_compression": ("compression_qp", ["crf"], "vmaf"),
     "crete_roffet_sharpness": ("sharpness", ["blur"], "vmaf"),
     "immerkaer_noise": ("noise", ["noise"], "psnr"),
+    "block_median_flicker": ("flicker", ["flicker"], "psnr"),
 }
 
 

@@ -299,8 +299,11 @@ def _stages_summary(stages: dict[str, dict]) -> str:
                     "the language model frozen")
     if "stage2" in stages:
         s2 = stages["stage2"]
-        r = (s2.get("lora") or {}).get("r")
-        text.append(f"Stage II tunes the language model with LoRA{f' (r = {r})' if r is not None else ''} on "
+        lora = s2.get("lora") or {}
+        r = lora.get("r")
+        also = [part for part, key in (("the vision encoder", "train_vision"), ("the projector", "train_projector")) if lora.get(key)]
+        text.append(f"Stage II tunes the language model with LoRA{f' (r = {r})' if r is not None else ''}"
+                    f"{' and trains ' + ' and '.join(also) + ' in full' if also else ''} on "
                     f"{_count(s2, 'items')} justification and question-answer conversations over "
                     f"{_count(s2, 'rows')} videos")
     return "; ".join(text) if text else "no stage recorded"

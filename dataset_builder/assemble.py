@@ -115,6 +115,8 @@ def collect_candidates(videos, args: BuildArguments, staging_dir: str | None = N
         labeled += read_mos_manifest(manifest, video_dir=args.video_dir)
     exclusions = ExclusionList.from_files(args.exclude) if args.exclude else ExclusionList()
     exclusions.names |= {os.path.basename(n) for n in exclusion_names}
+    # and by content, where the test videos are on disk: a renamed copy in the pool is the same test video
+    exclusions.video_ids |= {video_id_of(n) for n in exclusion_names if os.path.isfile(n)}
 
     cands: list[Candidate] = []
     if hasattr(videos, "column_names") and hasattr(videos, "cast_column"):

@@ -105,6 +105,8 @@ class ExclusionList:
 
     def __init__(self, names: list[str] | None = None, video_ids: list[str] | None = None):
         self.names = {os.path.basename(n) for n in (names or [])}
+        # lists that name videos without their extension (LSVQ's `yfcc-batch1/1234`) match the file's stem
+        self.stems = {n for n in self.names if not os.path.splitext(n)[1]}
         self.video_ids = set(video_ids or [])
 
     @classmethod
@@ -124,7 +126,9 @@ class ExclusionList:
 
     def __contains__(self, item: tuple[str, str | None]) -> bool:
         path, video_id = item
-        return os.path.basename(path) in self.names or (video_id is not None and video_id in self.video_ids)
+        name = os.path.basename(path)
+        return (name in self.names or os.path.splitext(name)[0] in self.stems
+                or (video_id is not None and video_id in self.video_ids))
 
     def __len__(self):
         return len(self.names) + len(self.video_ids)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -91,7 +91,7 @@ class EvalResult:
     def save(self, folder: str) -> str:
         """Write ``folder/<results_filename>`` and return its path."""
         os.makedirs(folder, exist_ok=True)
-        path = os.path.join(folder, results_filename(self.model_id, self.dataset, self.split))
+        path = os.path.join(folder, results_filename(self.model_id, self.dataset, self.split, self.adapter))
         with open(path, "w", encoding="utf-8") as fh:
             json.dump(self.to_dict(), fh, indent=2, sort_keys=False)
             fh.write("\n")
@@ -114,9 +114,15 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text.strip("/")).strip("_") or "model"
 
 
-def results_filename(model_id: str, dataset: str, split: str = "test") -> str:
-    """``results_<model>_<dataset>_<split>.json`` with path separators made safe."""
-    return f"results_{_slug(os.path.basename(model_id.rstrip('/')) if os.path.isdir(model_id) else model_id)}_{_slug(dataset)}_{_slug(split)}.json"
+def _model_slug(model_id: str) -> str:
+    return _slug(os.path.basename(model_id.rstrip("/")) if os.path.isdir(model_id) else model_id)
+
+
+def results_filename(model_id: str, dataset: str, split: str = "test", adapter: str | None = None) -> str:
+    """``results_<model>[+<adapter>]_<dataset>_<split>.json`` with path separators made safe: a base model and
+    the same base with an adapter write different files into one folder."""
+    model = _model_slug(model_id) + (f"+{_model_slug(adapter)}" if adapter else "")
+    return f"results_{model}_{_slug(dataset)}_{_slug(split)}.json"
 
 
 def load_results(paths) -> list[EvalResult]:

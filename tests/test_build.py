@@ -257,13 +257,27 @@ def test_bad_videos_are_reported_and_skipped(tmp_path, mini_corpus, bad_videos):
     assert len(report["problems"]) == 3 and sorted(parquet_tables(out)) == ["train"]  # no bench files
 
 
+# The release's sub-dimension columns and what each one rates (Maxwell, Wu et al. 2023), written out here rather
+# than read from the catalogue, so that a wrong column-to-dimension mapping fails.
+MAXWELL_MEANING = {"T-1": "sharpness", "T-2": "focus", "T-3": "noise", "T-4": "motion_blur", "T-5": "stability",
+                   "T-6": "exposure", "T-7": "compression", "T-8": "fluency", "A-1": "content", "A-2": "composition",
+                   "A-3": "color", "A-4": "lighting", "A-5": "trajectory"}
+MAXWELL_HEADER = ["O", "A-1", "A-2", "A-3", "A-4", "A-5", "A-all", "T-1", "T-2", "T-3", "T-4", "T-5", "T-6", "T-7", "T-8", "T-all"]
+
+
+def _maxwell_row(offset: float) -> dict[str, float]:
+    """Every sub-dimension column its own value in [-1, 1] (shifted by ``offset``), MOS-like columns ~1-5."""
+    row = {c: round(-0.9 + 0.14 * i + offset, 3) for i, c in enumerate(sorted(MAXWELL_MEANING))}
+    return {**row, "O": 3.5 + offset, "A-all": 2.0, "T-all": 4.0}
+
+
 def test_maxwell_labels_replace_scorers_and_val_is_excluded(tmp_path, mini_corpus):
-    header = "name,O,A-1,A-2,A-3,A-4,A-5,A-all,T-1,T-2,T-3,T-4,T-5,T-6,T-7,T-8,T-all\n"
-    vals = ",".join(["-0.6"] * 5) + ",2.0," + ",".join(["0.9"] * 8) + ",4.0"
+    header = "name," + ",".join(MAXWELL_HEADER) + "\n"
+    train_row, val_row = _maxwell_row(0.0), _maxwell_row(0.05)
     labeled = tmp_path / "MaxWell_train.csv"
-    labeled.write_text(header + f"{os.path.basename(mini_corpus[0])},3.5,{vals}\n")
+    labeled.write_text(header + os.path.basename(mini_corpus[0]) + "," + ",".join(str(train_row[c]) for c in MAXWELL_HEADER) + "\n")
     val = tmp_path / "MaxWell_val.csv"
-    val.write_text(header + f"{os.path.basename(mini_corpus[1])},2.5,{vals}\n")
+    val.write_text(header + os.path.basename(mini_corpus[1]) + "," + ",".join(str(val_row[c]) for c in MAXWELL_HEADER) + "\n")
     out = str(tmp_path / "lab")
     args = BuildArguments(out=out, labeled=[str(labeled), str(val)], video_dir=os.path.dirname(mini_corpus[0]), seed=0, **{**FAST, "bench_size": 0})
     result = build_dataset(mini_corpus[:4], args)
@@ -273,9 +287,35 @@ def test_maxwell_labels_replace_scorers_and_val_is_excluded(tmp_path, mini_corpu
     assert len(lab) == 1
     r = lab[0]
     assert r["mos"] == pytest.approx(3.5)
-    assert r["scores"]["sharpness"] == pytest.approx(0.95) and r["levels"]["sharpness"] == "excellent"
-    assert r["scores"]["content"] == pytest.approx(0.2) and r["levels"]["content"] == "poor"
-    assert r["scorers"]["sharpness"] == "maxwell-label" and r["scorers"]["flicker"] != "maxwell-label"
+    for column, dim in MAXWELL_MEANING.items():  # each column lands on its own dimension, mapped [-1, 1] -> [0, 1]
+        assert r["scores"][dim] == pytest.approx((train_row[column] + 1) / 2, abs=1e-6), (column, dim)
+        assert r["scorers"][dim] == "maxwell-label"
+    assert r["scorers"]["flicker"] != "maxwell-label"  # Maxwell has no flicker column: the scorer rates it
+
+
+def test_maxwell_release_format_with_a_name_list(tmp_path, mini_corpus):
+    """The public release: CSVs without a name column, names in a line-aligned list of ``0001.mp4, -1, -1, 1.213``
+    lines (``train_labels.txt``); ``--labeled_names`` pairs them."""
+    rows = [_maxwell_row(0.02 * i) for i in range(2)]
+    labeled = tmp_path / "MaxWell_train.csv"
+    labeled.write_text(",".join(MAXWELL_HEADER) + "\n" + "".join(",".join(str(r[c]) for c in MAXWELL_HEADER) + "\n" for r in rows))
+    names = tmp_path / "train_labels.txt"
+    names.write_text("".join(f"{os.path.basename(p)}, -1, -1, 1.213\n" for p in mini_corpus[:2]))
+    out = str(tmp_path / "release")
+    args = BuildArguments(out=out, labeled=[str(labeled)], labeled_names=[str(names)], video_dir=os.path.dirname(mini_corpus[0]),
+                          seed=0, **{**FAST, "bench_size": 0})
+    build_dataset(mini_corpus[:3], args)
+    lab = sorted((r for r in load(out, "scores").remove_columns("video") if r["source"] == "labeled"), key=lambda r: r["mos"])
+    assert len(lab) == 2
+    for r, want in zip(lab, rows):
+        assert r["mos"] == pytest.approx(want["O"])
+        assert r["scores"]["noise"] == pytest.approx((want["T-3"] + 1) / 2, abs=1e-6)
+        assert r["scores"]["color"] == pytest.approx((want["A-3"] + 1) / 2, abs=1e-6)
+    # a name list that does not line up with the rows is refused, naming the file
+    names.write_text(f"{os.path.basename(mini_corpus[0])}, -1, -1, 1.213\n")
+    with pytest.raises(ValueError, match="MaxWell_train.csv: 2 label rows but the name list has 1 names"):
+        build_dataset(mini_corpus[:3], BuildArguments(out=str(tmp_path / "bad"), labeled=[str(labeled)], labeled_names=[str(names)],
+                                                      video_dir=os.path.dirname(mini_corpus[0]), seed=0, **{**FAST, "bench_size": 0}))
 
 
 def _tiny_garbage_lm(path):

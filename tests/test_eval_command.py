@@ -6,6 +6,7 @@ import json
 import os
 
 import pytest
+from scipy.stats import kendalltau, pearsonr, spearmanr
 
 from conftest import ffmpeg, json_endpoint
 from s2i_hf import DIMENSION_IDS
@@ -99,6 +100,11 @@ def test_eval_end_to_end(tmp_path, konvid, bench, judge_url, capsys):
         preds = list(csv.DictReader(fh))
     assert [float(p["mos"]) for p in preds] == MOS + [2.0] and preds[-1]["predicted"] == ""
     assert all(0 <= float(p["predicted"]) <= 1 for p in preds[:4])
+    # the correlations recomputed with scipy from the predictions file and the labels
+    x, y = [float(p["predicted"]) for p in preds[:4]], MOS
+    assert vqa.metrics["srcc"] == pytest.approx(spearmanr(x, y)[0], abs=1e-6)
+    assert vqa.metrics["krcc"] == pytest.approx(kendalltau(x, y)[0], abs=1e-6)
+    assert vqa.metrics["plcc_raw"] == pytest.approx(pearsonr(x, y)[0], abs=1e-4)
 
     b = results["s2i_bench"]
     assert b.task == "s2i_bench" and b.n == len(rows) == 4

@@ -5,7 +5,8 @@ a segment of a real clip) gets three calibration families at pristine + four str
 - the family's target dimension reads >= 0.6 ("good") on the pristine clip and <= 0.4 at the severe step;
 - no other distortion-group dimension rises by more than 0.10 over its pristine value along the ladder;
 - the overall score falls by >= 0.15 from pristine to severe;
-- exposure reads "good" or better on every pristine clip, whatever the share of dark or bright background.
+- exposure reads "good" or better on every pristine clip, whatever the share of dark or bright background;
+- a high-bitrate re-encode of the severe compression step still reads poor compression.
 The full matrix (nine families, every source, VMAF figures) is benchmarks/label_calibration.py.
 """
 
@@ -36,7 +37,7 @@ def scored(tmp_path_factory):
         src = make_source_clip(name, str(work / f"{name}.mp4"), seconds=2.0)
         variants = make_variants(src, str(work / name), source=name, families=LADDER_FAMILIES, seed=seed,
                                  ladders=CALIBRATION_LADDERS)
-        out[name] = [(v.family, v.step, scorer.score(v.path)) for v in variants]
+        out[name] = [(v.family, v.step, scorer.score(v.path), v.path) for v in variants]
     return out
 
 
@@ -72,3 +73,19 @@ def test_no_free_gains_and_overall_falls(scored, family):
 def test_exposure_judges_exposure_not_background(scored):
     for name, rows in scored.items():
         assert rows[0][2].scores["exposure"] >= 0.6, (name, rows[0][2].scores["exposure"])
+
+
+def test_a_high_bitrate_re_encode_of_heavy_compression_still_reads_poor(scored, tmp_path):
+    """The severe CRF step (x264 CRF 51) re-encoded at CRF 16: the last encode's quantiser is low and reads
+    "excellent" alone, but the damage it carries is still there, so the compression label stays poor or bad."""
+    from conftest import ffmpeg
+    from s2i_hf.scoring import create_scorer
+    from s2i_hf.video import load_clip
+
+    scorer, quantiser = VideoScorer(), create_scorer("quantiser_compression")
+    for name, rows in scored.items():
+        severe = max((r for r in rows if r[0] == "crf"), key=lambda r: r[1])
+        again = str(tmp_path / f"{name}_reencoded.mp4")
+        ffmpeg("-i", severe[3], "-c:v", "libx264", "-crf", "16", "-pix_fmt", "yuv420p", again)
+        assert quantiser(load_clip(again)).score >= 0.8, name  # the last encode alone looks pristine
+        assert scorer.score(again).scores["compression"] <= 0.4, (name, severe[2].scores["compression"])

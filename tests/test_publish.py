@@ -1,7 +1,9 @@
 """Publishing end to end against the in-memory Hub (s2i_hf.testing.HubServer on 127.0.0.1): `s2i push dataset`
 then load_dataset(REPO, "stage1"); `s2i push model` then from_pretrained(REPO) (merged and adapter layouts);
 `s2i push results` then valid .eval_results entries and a model-index equal to the results files; dry runs
-write exactly the uploaded files; cards render fully, their YAML parses, their numbers equal the artifacts'."""
+write exactly the uploaded files; cards render fully, their YAML parses, their numbers equal the artifacts'.
+Real `s2i train` outputs (both stages on a tiny model, with and without --train_vision) are pushed and loaded back:
+the Hub serves the run's own weights tensor for tensor and the card states the run's training_summary.json."""
 
 from __future__ import annotations
 
@@ -307,6 +309,276 @@ def test_stage2_only_output_pushes_the_adapter_on_a_hub_base(hub, training_outpu
     assert meta["base_model"] == "tester/tiny-base" and meta["library_name"] == "peft"
     assert "Stage I (vision" not in body and "| Training videos | 96 |" in body and "| Training items (conversations) | 768 |" in body
     assert 'QualityScorer.from_pretrained("tester/tiny-base", adapter="tester/s2i-lora", num_frames=8)' in body
+
+
+# --- a real `s2i train` output ---------------------------------------------------------------------------
+# Both stages of `s2i train` (two steps each) on a tiny model and the real clips of `dataset_dir`, then pushed and
+# loaded back: the published weights must be the run's own, tensor for tensor, and the card must state its figures.
+TRAIN_FLAGS = ("--num_frames", "2", "--per_device_train_batch_size", "2", "--stage1_max_steps", "2", "--stage2_max_steps", "2",
+               "--stage1_learning_rate", "1e-3", "--stage2_learning_rate", "1e-3", "--lora_r", "4", "--save_strategy", "no",
+               "--threads", "1", "--disable_tqdm", "true")
+
+
+def s2i_train(*argv):
+    import torch
+
+    threads = torch.get_num_threads()
+    try:
+        assert s2i(["train", *argv, *TRAIN_FLAGS]) == 0
+    finally:
+        torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory):
+    from s2i_hf.testing import make_tiny_model
+
+    return make_tiny_model(FAMILY, str(tmp_path_factory.mktemp("real-base") / "tiny-vlm"), seed=0)
+
+
+@pytest.fixture(scope="module")
+def real_run(hub, tiny_base, dataset_dir, tmp_path_factory):
+    """`s2i train` from the Hub: the tiny base model and the built dataset are pushed to the test Hub first, and the
+    run reads both from there (so its summary names Hub ids, as a run on published artifacts does)."""
+    from huggingface_hub import HfApi
+
+    HfApi().create_repo("tester/tiny-vlm-base")
+    HfApi().upload_folder(repo_id="tester/tiny-vlm-base", folder_path=tiny_base)
+    assert s2i(["push", "dataset", dataset_dir, "tester/s2i-train-data"]) == 0
+    out = str(tmp_path_factory.mktemp("real-run") / "out")
+    s2i_train("--model", "tester/tiny-vlm-base", "--data", "tester/s2i-train-data", "--output", out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def real_run_vision(tiny_base, dataset_dir, tmp_path_factory):
+    """The same run from the local base and data folder, with the vision encoder trained in Stage II too."""
+    out = str(tmp_path_factory.mktemp("real-run-vision") / "out")
+    s2i_train("--model", tiny_base, "--data", dataset_dir, "--output", out, "--train_vision")
+    return out
+
+
+def training_summary(out):
+    with open(os.path.join(out, "training_summary.json")) as fh:
+        return json.load(fh)
+
+
+def parameters(path_or_repo):
+    from transformers import AutoModelForImageTextToText
+
+    model = AutoModelForImageTextToText.from_pretrained(path_or_repo).eval()
+    return model, dict(model.state_dict())  # parameters and buffers, tied ones under each name
+
+
+def assert_same_tensors(got: dict, want: dict, what: str):
+    import torch
+
+    assert set(got) == set(want), f"{what}: names differ: {sorted(set(got) ^ set(want))[:5]}"
+    differ = [n for n in want if not (got[n].dtype == want[n].dtype and torch.equal(got[n], want[n]))]
+    assert not differ, f"{what}: {len(differ)} of {len(want)} tensors differ, e.g. {differ[:3]}"
+
+
+def card_table(body):
+    """The card's training table: row label -> one cell per stage column."""
+    rows = {}
+    for line in body.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| ") and len(cells) >= 2 and cells[0]:
+            rows[cells[0]] = cells[1:]
+    return rows
+
+
+def real_batch(processor, data, n=2):
+    """The first ``n`` Stage II items of the built data, collated as in training (real frames, real chat)."""
+    from s2i_hf.trainers import (
+        FrameSampling,
+        S2IVideoCollator,
+        load_stage_data,
+        stage_items,
+    )
+
+    rows = list(stage_items(load_stage_data(data, "stage2"), "stage2").select(range(n)))
+    return S2IVideoCollator(processor, FrameSampling(num_frames=2))(rows)
+
+
+def vision_names(model):
+    """Vision-encoder parameters (a projector inside the encoder, Qwen's merger, left out: Stage II trains it anyway)."""
+    from s2i_hf.trainers import find_model_parts
+
+    parts = find_model_parts(model)
+    projector = {n for n, _ in parts.params["projector"]}
+    names = [n for n, _ in parts.params["vision"] if n not in projector]
+    assert names
+    return names
+
+
+def assert_card_states_the_summary(body, meta, summary, out):
+    s1, s2 = summary["stages"]["stage1"], summary["stages"]["stage2"]
+    table = card_table(body)
+
+    def both(fmt, key):
+        return [fmt(s1[key]), fmt(s2[key])]
+
+    assert table["Training videos"] == both("{:,}".format, "rows")
+    assert table["Training items (conversations)"] == both("{:,}".format, "items")
+    assert table["Optimizer steps"] == both(str, "steps")
+    assert table["Epochs"] == both("{:g}".format, "epochs")
+    assert table["Learning rate"] == both("{:g}".format, "learning_rate")
+    assert table["Batch size per device"] == both(str, "per_device_train_batch_size")
+    assert table["Mean training loss"] == both("{:g}".format, "train_loss")
+    assert table["Total parameters"] == both("{:,}".format, "total_parameters")
+    with open(os.path.join(out, "stage2", "adapter_config.json")) as fh:
+        adapter = json.load(fh)
+    lora = s2["lora"]
+    assert lora["r"] == adapter["r"] and lora["alpha"] == adapter["lora_alpha"]  # the summary records the adapter made
+    assert table["LoRA rank r"] == ["-", str(adapter["r"])]
+    assert table["LoRA alpha"] == ["-", str(adapter["lora_alpha"])]
+    assert table["LoRA dropout"] == ["-", f"{lora['dropout']:g}"]
+    assert table["LoRA target modules"] == ["-", ", ".join(f"`{t}`" for t in lora["target_modules"])]
+    for cell, stage in zip(table["Trainable parameters"], (s1, s2)):
+        for part, count in stage["trainable_parameters"].items():
+            assert (f"{part} {count:,}" in cell) == bool(count), (part, count, cell)
+    assert f"Progressive tuning in 2 stages: Stage I trains the vision encoder and the projector on {s1['rows']:,} videos" in body
+    # what Stage II trained in full besides the LoRA, as the summary records it
+    full = " and ".join(p for p, key in (("the vision encoder", "train_vision"), ("the projector", "train_projector")) if lora[key])
+    also = f" and trains {full} in full" if full else ""
+    assert f"Stage II tunes the language model with LoRA (r = {lora['r']}){also} on {s2['items']:,} justification" in body
+    assert f"over {s2['rows']:,} videos" in body
+    assert f"- Frames per video: num_frames = {summary['frame_sampling']['num_frames']}" in body
+    assert f"- Trained: {summary['timestamp']}" in body
+    assert f"family `{summary['family']}`" in body and summary["family"] in meta["tags"]
+
+
+def test_real_training_output_pushes_merged_weights_and_a_card_of_its_summary(hub, real_run, capsys):
+    """`s2i push model OUT REPO` (default layout) of a real two-stage run: the Hub serves OUT/merged byte for byte,
+    from_pretrained(REPO) gives its tensors, the vision encoder is Stage I's (not trained in Stage II), and the card's
+    figures are the run's summary."""
+    import torch
+    from transformers import AutoProcessor
+
+    summary = training_summary(real_run)
+    s1, s2 = summary["stages"]["stage1"], summary["stages"]["stage2"]
+    assert s1["completed"] and s2["completed"] and set(summary["outputs"]) == {"stage1", "stage2", "merged"}
+    assert s1["steps"] == len(s1["losses"]) == 2 and s2["steps"] == len(s2["losses"]) == 2  # what was asked for
+    assert s2["lora"]["train_vision"] is False and s2["trainable_parameters"]["vision"] == 0
+    assert summary["base_model"] == "tester/tiny-vlm-base" and summary["data"] == "tester/s2i-train-data"
+
+    run(capsys, "push", "model", real_run, "tester/real-merged")
+    files = hub.files("tester/real-merged")
+    assert not any(f.startswith("adapter") for f in files)  # merged + Stage I: no adapter
+    with open(os.path.join(real_run, "merged", "model.safetensors"), "rb") as fh:
+        assert files["model.safetensors"] == fh.read()
+    with open(os.path.join(real_run, "training_summary.json"), "rb") as fh:
+        assert files["training_summary.json"] == fh.read()
+    assert files["training_loss.png"].startswith(b"\x89PNG")
+
+    remote, remote_params = parameters("tester/real-merged")
+    local, merged = parameters(os.path.join(real_run, "merged"))
+    _, stage1 = parameters(os.path.join(real_run, "stage1"))
+    _, base = parameters("tester/tiny-vlm-base")
+    assert_same_tensors(remote_params, merged, "pushed vs OUT/merged")
+    names = vision_names(remote)
+    assert_same_tensors({n: remote_params[n] for n in names}, {n: stage1[n] for n in names}, "pushed vision vs Stage I")
+    assert any(not (remote_params[n] == base[n]).all() for n in names)  # ... which Stage I did train
+    language = [n for n in remote_params if "language_model" in n and "q_proj.weight" in n]
+    assert language and all(not (remote_params[n] == stage1[n]).all() for n in language)  # the LoRA is merged in
+
+    processor = AutoProcessor.from_pretrained("tester/real-merged")
+    batch = real_batch(processor, "tester/s2i-train-data")
+    with torch.no_grad():
+        assert (remote(**batch).logits - local(**batch).logits).abs().max().item() == 0.0
+
+    meta, body = card_parts(files["README.md"].decode())
+    assert meta["base_model"] == summary["base_model"] and meta["datasets"] == [summary["data"]]
+    assert meta["library_name"] == "transformers" and "lora" not in meta["tags"]
+    assert f"- Base model: [{summary['base_model']}](https://huggingface.co/{summary['base_model']})" in body
+    assert f"- Training data: [{summary['data']}](https://huggingface.co/datasets/{summary['data']})" in body
+    assert_card_states_the_summary(body, meta, summary, real_run)
+    assert "vision" not in card_table(body)["Trainable parameters"][1]  # Stage II left the encoder frozen
+    assert f'QualityScorer.from_pretrained("tester/real-merged", num_frames={summary["frame_sampling"]["num_frames"]})' in body
+
+
+def test_real_training_adapter_push_loads_with_peft_as_the_merged_model(hub, real_run, capsys):
+    """`--weights adapter` of the same run: Stage I at the top level and OUT/stage2 in adapter/, byte for byte;
+    peft on the pushed Stage I gives OUT/merged's logits on a real batch (and not Stage I's)."""
+    import torch
+    from peft import PeftModel
+    from safetensors.torch import load as load_safetensors
+    from safetensors.torch import load_file
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    run(capsys, "push", "model", real_run, "tester/real-adapter", "--weights", "adapter")
+    files = hub.files("tester/real-adapter")
+    with open(os.path.join(real_run, "stage1", "model.safetensors"), "rb") as fh:
+        assert files["model.safetensors"] == fh.read()  # the adapter's base: Stage I, not the merged model
+    pushed = load_safetensors(files["adapter/adapter_model.safetensors"])
+    local = load_file(os.path.join(real_run, "stage2", "adapter_model.safetensors"))
+    assert_same_tensors(pushed, local, "pushed adapter vs OUT/stage2")
+    lora_b = [v for k, v in pushed.items() if "lora_B" in k]
+    assert lora_b and any(float(v.abs().max()) > 0 for v in lora_b)  # peft starts lora_B at zero: Stage II trained it
+    config = json.loads(files["adapter/adapter_config.json"])
+    with open(os.path.join(real_run, "stage2", "adapter_config.json")) as fh:
+        local_config = json.load(fh)
+    assert local_config["base_model_name_or_path"] == os.path.join(real_run, "stage1")  # a local path in the run ...
+    assert config["base_model_name_or_path"] == "tester/real-adapter"  # ... the repo itself once published
+    assert {k: v for k, v in config.items() if k != "base_model_name_or_path"} == \
+        {k: v for k, v in local_config.items() if k != "base_model_name_or_path"}
+
+    stage1 = AutoModelForImageTextToText.from_pretrained("tester/real-adapter").eval()
+    tuned = PeftModel.from_pretrained(AutoModelForImageTextToText.from_pretrained("tester/real-adapter"), "tester/real-adapter",
+                                      subfolder="adapter").eval()
+    merged = AutoModelForImageTextToText.from_pretrained(os.path.join(real_run, "merged")).eval()
+    assert tuned.peft_config["default"].r == training_summary(real_run)["stages"]["stage2"]["lora"]["r"]
+    batch = real_batch(AutoProcessor.from_pretrained("tester/real-adapter"), "tester/s2i-train-data")
+    with torch.no_grad():
+        t, m, s = tuned(**batch).logits, merged(**batch).logits, stage1(**batch).logits
+    assert (t - m).abs().max().item() < 1e-4
+    assert (m - s).abs().max().item() > 1e-3  # Stage II moved the answers: an adapter left out would show
+
+    meta, body = card_parts(files["README.md"].decode())
+    assert "lora" in meta["tags"] and meta["base_model"] == "tester/tiny-vlm-base"
+    assert 'PeftModel.from_pretrained(model, "tester/real-adapter", subfolder="adapter")' in body
+    assert_card_states_the_summary(body, meta, training_summary(real_run), real_run)
+
+
+def test_real_training_with_vision_trained_in_stage2_pushes_the_moved_vision_weights(hub, real_run_vision, tiny_base, dataset_dir, capsys):
+    """`s2i train --train_vision` (local base and data): the summary and the card record the vision encoder as
+    trained in Stage II, and the pushed vision weights are OUT/merged's, not Stage I's."""
+    summary = training_summary(real_run_vision)
+    s2 = summary["stages"]["stage2"]
+    assert s2["lora"]["train_vision"] is True and s2["trainable_parameters"]["vision"] > 0
+    assert summary["base_model"] == tiny_base and summary["data"] == dataset_dir
+    # the recorded model size is the model's: peft's frozen copies of the fully trained modules are not counted,
+    # so Stage II's total is Stage I's plus the LoRA matrices (the tensors that merging folds away)
+    from safetensors import safe_open
+
+    with safe_open(os.path.join(real_run_vision, "stage2", "adapter_model.safetensors"), "pt") as f:
+        lora_numel = sum(f.get_tensor(k).numel() for k in f.keys() if "lora_" in k)
+    with safe_open(os.path.join(real_run_vision, "merged", "model.safetensors"), "pt") as f:
+        merged_numel = sum(f.get_tensor(k).numel() for k in f.keys())
+    assert summary["stages"]["stage1"]["total_parameters"] == merged_numel
+    assert s2["total_parameters"] == merged_numel + lora_numel, (s2["total_parameters"], merged_numel, lora_numel)
+
+    run(capsys, "push", "model", real_run_vision, "tester/real-vision")
+    files = hub.files("tester/real-vision")
+    with open(os.path.join(real_run_vision, "merged", "model.safetensors"), "rb") as fh:
+        assert files["model.safetensors"] == fh.read()
+    assert json.loads(files["training_summary.json"])["stages"]["stage2"]["lora"]["train_vision"] is True
+
+    remote, remote_params = parameters("tester/real-vision")
+    _, merged = parameters(os.path.join(real_run_vision, "merged"))
+    _, stage1 = parameters(os.path.join(real_run_vision, "stage1"))
+    assert_same_tensors(remote_params, merged, "pushed vs OUT/merged")
+    names = vision_names(remote)
+    kept = [n for n in names if (remote_params[n] == stage1[n]).all()]
+    assert not kept, f"{len(kept)} of {len(names)} vision tensors pushed as Stage I left them, e.g. {kept[:3]}"
+
+    meta, body = card_parts(files["README.md"].decode())
+    assert "base_model" not in meta and "datasets" not in meta  # local folders are not Hub ids
+    assert f"- Base model: `{os.path.basename(tiny_base)}` (a local folder)" in body
+    assert f"- Training data: `{os.path.basename(dataset_dir)}` (a local S2I dataset folder)" in body
+    assert_card_states_the_summary(body, meta, summary, real_run_vision)
+    assert f"vision {s2['trainable_parameters']['vision']:,}" in card_table(body)["Trainable parameters"][1]
 
 
 # --- results and leaderboard -----------------------------------------------------------------------------

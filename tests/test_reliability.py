@@ -329,6 +329,79 @@ def test_build_killed_while_scoring_in_a_worker_pool_resumes_exactly(corpus, bui
     assert problems_of(out) == problems_of(built)
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads worker processes from /proc")
+def test_score_killed_with_two_workers_rescoring_only_what_is_missing(corpus, tmp_path):
+    """SIGKILL during `s2i score --workers 2`: the rows written before the kill stay as they are, a re-run scores
+    only the videos that are missing, and the result has every input's row, like an uninterrupted run."""
+    out = tmp_path / "scores.jsonl"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+    argv = ["score", *corpus["inputs"], "--out", str(out), *SCORE_ARGS]
+    proc = subprocess.Popen([sys.executable, "-m", "s2i_hf", *argv, "--workers", "2"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    workers = []
+    try:
+        _wait_for(lambda: out.exists() and sum(not r.get("error") for r in read_rows(out)) >= 2, proc)
+        workers = _children(proc.pid)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        deadline = time.time() + 10
+        while time.time() < deadline and any(_alive(w) for w in workers):
+            time.sleep(0.05)
+        assert not any(_alive(w) for w in workers), "scoring workers outlived their killed parent"
+    finally:
+        for w in workers:
+            if _alive(w):
+                os.kill(w, signal.SIGKILL)
+    before = read_rows(out)
+    reference = tmp_path / "reference.jsonl"
+    assert cli_main(["score", *corpus["inputs"], "--out", str(reference), *SCORE_ARGS]) == 0
+    expected = {r["path"]: r for r in read_rows(reference)}
+    assert sum(not r.get("error") for r in before) >= 2 and len(before) < len(expected), len(before)
+    # mark what the killed run finished: a re-run that scored these again would drop the marks
+    with open(out, "w", encoding="utf-8") as fh:
+        for r in before:
+            fh.write(json.dumps({**r, "marker": "killed run"}) + "\n")
+    assert cli_main(argv) == 0
+    after = read_rows(out)
+    assert [r["path"] for r in after] == [r["path"] for r in read_rows(reference)]  # input order, nothing lost
+    kept = {r["path"] for r in after if r.get("marker") == "killed run"}
+    # finished rows (scores and recorded errors alike, same file content) are not redone
+    assert kept == {r["path"] for r in before}, "finished rows were scored again"
+    for r in after:
+        want = expected[r["path"]]
+        assert r.get("error") == want.get("error"), r["path"]
+        if not want.get("error"):
+            assert r["scores"] == pytest.approx(want["scores"], abs=1e-6), r["path"]
+
+
+def _exit_on_victim(clip):
+    """A scorer whose process dies (as a decoder crash would kill it) on the video named victim."""
+    if "victim" in os.path.basename(clip.source):
+        os._exit(3)
+    return 0.5
+
+
+def test_a_worker_dying_on_one_video_records_it_and_scores_the_rest(corpus, tmp_path):
+    """The BrokenProcessPool path: a worker killed mid-video breaks the pool; only that video gets an error row
+    (naming it and the crash), every other video in the pool is scored."""
+    from s2i_hf.scoring import VideoScorer, score_videos
+    from s2i_hf.video import SamplingConfig
+
+    good = [corpus["good"][k] for k in ("reference", "odd_size", "grayscale")]
+    victim = str(tmp_path / "victim.mp4")
+    with open(corpus["good"]["reference"], "rb") as src, open(victim, "wb") as dst:
+        dst.write(src.read())
+    scorer = VideoScorer(scorers={"exposure": _exit_on_victim}, sampling=SamplingConfig(num_frames=8, window=4))
+    rows = score_videos([good[0], victim, *good[1:]], tmp_path / "s.jsonl", scorer=scorer, workers=2, progress=False)
+    by_path = {r["path"]: r for r in rows}
+    assert set(by_path) == {*good, victim}
+    assert "victim.mp4: the scoring process crashed on this video" in by_path[victim]["error"]
+    for p in good:
+        assert not by_path[p].get("error"), by_path[p]
+        assert by_path[p]["scores"]["exposure"] == 0.5 and set(by_path[p]["scores"]) == set(DIMENSION_IDS)
+    assert len(read_rows(tmp_path / "s.jsonl")) == 4
+
+
 def test_build_killed_while_writing_parquet_resumes_exactly(corpus, built, tmp_path):
     """SIGKILL while datasets writes the Parquet table: the table is absent or whole, and the re-run repairs it."""
     out = str(tmp_path / "killed")

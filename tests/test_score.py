@@ -5,13 +5,14 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from s2i_hf import DIMENSION_IDS
 from s2i_hf.cli import main as cli_main
 from s2i_hf.levels import DEFAULT_SCALE
 from s2i_hf.scoring import DimensionScores, VideoScorer, read_rows, register_scorer, score_videos
-from s2i_hf.video import SamplingConfig
+from s2i_hf.video import Clip, SamplingConfig
 
 FAST = SamplingConfig(num_frames=16, window=4)
 
@@ -138,7 +139,10 @@ def test_cli_scorer_module_and_list(tmp_path, capsys, sample_clips):
 
 
 def test_pyiqa_adapter_offline(tmp_path, sample_clips, capsys):
-    pytest.importorskip("pyiqa")
+    if os.environ.get("CI"):
+        import pyiqa  # noqa: F401  (a test extra: on CI a broken install must fail, not skip)
+    else:
+        pytest.importorskip("pyiqa")
     from s2i_hf.scoring import ScorerError, create_scorer
     from s2i_hf.scoring.pyiqa_adapter import configure_pyiqa
 
@@ -147,6 +151,11 @@ def test_pyiqa_adapter_offline(tmp_path, sample_clips, capsys):
     clip = VideoScorer(sampling=SamplingConfig(num_frames=8, window=4)).load(sample_clips["carphone_pristine"])
     out = piqe(clip)
     assert 0.0 <= out.score <= 1.0 and 0 < out.raw < 100
+    # PIQE is lower-is-better: heavy grain raises the raw value and must lower the score (the flip)
+    rng = np.random.default_rng(0)
+    noisy_frames = np.clip(clip.frames + rng.normal(0, 40, clip.frames.shape), 0, 255).astype(np.uint8)
+    noisy = piqe(Clip.from_frames(noisy_frames, fps=clip.fps, window=4))
+    assert noisy.raw > out.raw and noisy.score < out.score
     with pytest.raises(ScorerError, match="niqe_modelparameters.mat.*--allow_download"):
         create_scorer("pyiqa:niqe")  # needs a parameter file that is not there: no download attempt
     with pytest.raises(SystemExit):

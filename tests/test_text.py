@@ -324,8 +324,8 @@ def test_rows_are_clean_chat():
 GOLDEN_SCORES = dict(zip(DIMENSION_IDS, [0.9, 0.85, 0.3, 0.7, 0.65, 0.5, 0.1, 0.95, 0.9, 0.45, 0.6, 0.8, 0.55, 0.75]))
 GOLDEN_RECORD = record_from_scores("golden", GOLDEN_SCORES, caption="A street at night.")
 
-# checked by hand: distortion 0.5 * mean(.9,.85,.3,.7,.65,.5,.1,.95,.9 = .65) + 0.5 * min .1 = .375 -> poor;
-# aesthetic 0.5 * mean(.45,.6,.8,.55,.75 = .63) + 0.5 * .45 = .54 -> fair; overall .6 * .375 + .4 * .54 = .441 -> fair
+# checked by hand: distortion 0.3 * mean(.9,.85,.3,.7,.65,.5,.1,.95,.9 = .65) + 0.7 * min .1 = .265 -> poor;
+# aesthetic 0.3 * mean(.45,.6,.8,.55,.75 = .63) + 0.7 * .45 = .504 -> fair; overall .65 * .265 + .35 * .504 = .349 -> poor
 GOLDEN = (
     "Here is what the video shows: A street at night. "
     "To judge this video, I first look at each aspect on its own and then combine them. "
@@ -341,7 +341,7 @@ GOLDEN = (
     "In addition, in terms of how well organized the layout of each scene is, and also how consistent and purposeful the camera movement is, the video is good in every respect, which supports a pleasant viewing experience. "
     "However, as for how interesting and meaningful the content is, and also how pleasant and well contrasted the lighting is, each of these is fair, with noticeable but tolerable shortcomings. "
     "Taking these aspects together, the aesthetic quality of the video is fair, held back by its weakest aspects. "
-    "Since the distortion-related quality is poor and the aesthetic quality is fair, the overall quality of this video is fair."
+    "Since the distortion-related quality is poor and the aesthetic quality is fair, the overall quality of this video is poor."
 )
 
 # a faithful rewrite, written by hand: other words, other order, names and keywords instead of definitions
@@ -351,13 +351,13 @@ PARAPHRASE = (
     "The exposure is fair. The noise is poor, and compression artifacts are bad, which really hurts. "
     "All in all, the technical quality is poor. On the aesthetic side, the color is excellent, the composition is good "
     "and the camera movement is good, while the content is fair and the lighting is fair. The aesthetic quality is "
-    "therefore fair. Since the technical quality is poor and the aesthetic quality is fair, the overall quality is fair."
+    "therefore fair. Since the technical quality is poor and the aesthetic quality is fair, the overall quality is poor."
 )
 
 
 def test_golden_justification():
     assert GOLDEN_RECORD["levels"]["compression"] == "bad" and GOLDEN_RECORD["group_levels"] == {"distortion": "poor", "aesthetic": "fair"}
-    assert GOLDEN_RECORD["overall_level"] == "fair"
+    assert GOLDEN_RECORD["overall_level"] == "poor"
     assert justification(GOLDEN_RECORD, seed=0) == GOLDEN
 
 
@@ -402,7 +402,7 @@ def test_verify_rejects_changed_levels():
     assert "changed: exposure is fair in the original, good in the rewrite" in verify_rewrite(GOLDEN, PARAPHRASE.replace("The exposure is fair", "The exposure is good"))[1]
     swapped = GOLDEN.replace("grain and noise, the video is poor", "grain and noise, the video is fair")
     assert _kinds(verify_rewrite(GOLDEN, swapped)) == {"changed"}
-    assert _kinds(verify_rewrite(GOLDEN_RECORD, GOLDEN.replace("overall quality of this video is fair", "overall quality of this video is good"))) == {"changed"}
+    assert _kinds(verify_rewrite(GOLDEN_RECORD, GOLDEN.replace("overall quality of this video is poor", "overall quality of this video is good"))) == {"changed"}
     # a changed level hidden behind a second statement of the same aspect
     assert _kinds(verify_rewrite(GOLDEN, PARAPHRASE + " Honestly, the exposure is poor.")) == {"conflicting"}
     # negated or off-scale statements do not keep a level
@@ -455,7 +455,7 @@ def test_verify_rejects_garbage_and_additions():
 def test_rewrite_prompt_lists_the_ratings_to_keep():
     prompt = build_rewrite_prompt(GOLDEN)
     assert GOLDEN in prompt and "bad, poor, fair, good, excellent" in prompt
-    assert "- the overall quality: fair" in prompt and "- how free the frames are from grain and noise: poor" in prompt
+    assert "- the overall quality: poor" in prompt and "- how free the frames are from grain and noise: poor" in prompt
     assert prompt.count("\n- ") == len(DIMENSION_IDS) + len(GROUPS) + 1
     assert "{x}" in build_rewrite_prompt("Braces {x} survive; the noise is good.")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 
 import pytest
@@ -350,6 +351,70 @@ def test_cli_with_yaml_config_and_resume(s2i_data, tmp_path_factory):
     # completed stages are not run again
     assert main(["train", "--model", base_dir, "--data", s2i_data, "--output", out, "--config", str(config)]) == 0
     assert json.load(open(os.path.join(out, "training_summary.json")))["stages"] == summary["stages"]
+
+
+def _kill_when(proc, condition, what: str, timeout: float = 300.0):
+    """SIGKILL ``proc`` as soon as ``condition()`` holds (fails if it ends or times out first)."""
+    import signal
+    import time
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if condition():
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            return
+        if proc.poll() is not None:
+            pytest.fail(f"s2i train ended before {what}: {proc.stderr.read()[-3000:]}")
+        time.sleep(0.02)
+    proc.kill()
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def test_train_killed_in_each_stage_resumes_to_the_same_layout(s2i_data, tmp_path_factory):
+    """SIGKILL during `s2i train` mid-Stage I and again mid-Stage II; the same command then resumes each time from
+    the last checkpoint and ends with the full layout and a loss history with one entry per step, no gaps."""
+    import subprocess
+    import sys
+
+    from s2i_hf.cli import main
+
+    base_dir = model_folder(tmp_path_factory, "qwen2_5_vl")
+    out = tmp_path_factory.mktemp("killed-train") / "out"
+    steps = 5
+    argv = ["train", "--model", base_dir, "--data", s2i_data, "--output", str(out), "--num_frames", "2",
+            "--per_device_train_batch_size", "2", "--save_steps", "1", "--save_total_limit", "2", "--lora_r", "4",
+            "--stage1_max_steps", str(steps), "--stage2_max_steps", str(steps), "--threads", "1"]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+
+    def launch():
+        return subprocess.Popen([sys.executable, "-m", "s2i_hf", *argv], env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+
+    def has_checkpoint(stage: int, step: int):
+        return lambda: os.path.isfile(out / "checkpoints" / f"stage{stage}" / f"checkpoint-{step}" / "trainer_state.json")
+
+    _kill_when(launch(), has_checkpoint(1, 2), "Stage I's second checkpoint")
+    assert not (out / "stage1" / "config.json").exists()  # killed mid-Stage I
+    _kill_when(launch(), has_checkpoint(2, 2), "Stage II's second checkpoint")
+    summary = json.load(open(out / "training_summary.json"))
+    assert summary["stages"]["stage1"]["completed"] and "stage2" not in summary["stages"]  # killed mid-Stage II
+    threads = torch.get_num_threads()
+    try:
+        assert main(argv) == 0
+    finally:
+        torch.set_num_threads(threads)
+
+    summary = json.load(open(out / "training_summary.json"))
+    for stage in ("stage1", "stage2"):
+        record = summary["stages"][stage]
+        assert record["completed"] and record["steps"] == steps
+        assert [s for s, _ in record["losses"]] == list(range(1, steps + 1)), record["losses"]
+        assert all(math.isfinite(v) for _, v in record["losses"])
+    for name in ("stage1/config.json", "stage1/model.safetensors", "stage2/adapter_config.json", "merged/model.safetensors"):
+        assert (out / name).is_file(), name
+    merged = load(str(out / "merged"))
+    assert sum(p.numel() for p in merged.parameters()) > 0
 
 
 def test_cli_trains_from_a_streamed_dataset(s2i_data, tmp_path_factory):

@@ -115,7 +115,9 @@ class _S2ITrainer(SFTTrainer):
         return counts
 
     def total_parameters(self) -> int:
-        return int(sum(p.numel() for p in self.model.parameters()))
+        """Parameters of the model as it computes: peft's frozen ``original_module`` copies of the modules it
+        trains in full (the projector, the vision encoder with ``train_vision``) are not counted twice."""
+        return int(sum(p.numel() for n, p in self.model.named_parameters() if ".original_module." not in f".{n}."))
 
 
 class S2IStage1Trainer(_S2ITrainer):

@@ -39,9 +39,13 @@ def logistic4(x, b1, b2, b3, b4):
 
 
 def fit_logistic4(x, y):
-    """Least-squares fit of the 4-parameter logistic; falls back to a linear map if it does not converge."""
+    """Least-squares fit of the 4-parameter logistic; falls back to a linear map if it does not converge or when
+    there are fewer than five points (four parameters cannot be fitted to four or fewer)."""
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
+    if x.size < 5:
+        slope, intercept = np.polyfit(x, y, 1)
+        return slope * x + intercept, None
     p0 = [float(np.max(y)), float(np.min(y)), float(np.mean(x)), float(np.std(x)) or 1.0]
     try:
         params, _ = optimize.curve_fit(logistic4, x, y, p0=p0, maxfev=20000)

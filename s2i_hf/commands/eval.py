@@ -87,10 +87,10 @@ def _pairs(items: list[str], option: str) -> dict[str, str]:
     return out
 
 
-def _artifact(kind: str, model: str, dataset: str, ext: str) -> str:
+def _artifact(kind: str, model: str, dataset: str, ext: str, adapter: str | None = None) -> str:
     from ..eval_suite.results import results_filename
 
-    return kind + results_filename(model, dataset)[len("results"):-len(".json")] + ext
+    return kind + results_filename(model, dataset, adapter=adapter)[len("results"):-len(".json")] + ext
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -221,13 +221,13 @@ def _eval_vqa(scorer, vqa_set, args):
     result = EvalResult(model_id=args.model, adapter=args.adapter, dataset=vqa_set.name, task="vqa", n=len(x),
                         metrics=metrics, settings=settings)
     path = result.save(args.out)
-    with open(os.path.join(args.out, _artifact("predictions", args.model, vqa_set.name, ".csv")), "w", newline="", encoding="utf-8") as fh:
+    with open(os.path.join(args.out, _artifact("predictions", args.model, vqa_set.name, ".csv", args.adapter)), "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["video", "mos", "predicted"])
         for v, p in zip(videos, preds):
             w.writerow([os.path.relpath(v.path, vqa_set.video_dir), v.mos, "" if p is None else f"{p:.6f}"])
     plot = _scatter(x, y, m.get("logistic_params"), metrics, vqa_set.title, args.model,
-                    os.path.join(args.out, _artifact("scatter", args.model, vqa_set.name, ".png")))
+                    os.path.join(args.out, _artifact("scatter", args.model, vqa_set.name, ".png", args.adapter)))
     print(f"{vqa_set.title}: results -> {path}; plot -> {plot}", file=sys.stderr)
     return result
 
@@ -313,7 +313,7 @@ def _eval_bench(scorer, judge, args):
                         judge=judge_record, settings=settings)
     path = result.save(args.out)
     details = out.get("details") or [None] * len(keep)
-    with open(os.path.join(args.out, _artifact("answers", args.model, "s2i_bench", ".jsonl")), "w", encoding="utf-8") as fh:
+    with open(os.path.join(args.out, _artifact("answers", args.model, "s2i_bench", ".jsonl", args.adapter)), "w", encoding="utf-8") as fh:
         for i, d in zip(keep, details):
             it = items[i]
             row = {"video_id": it.video_id, "question_type": it.question_type, "question": it.question,

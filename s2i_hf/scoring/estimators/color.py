@@ -9,7 +9,7 @@ from ..registry import register_scorer
 from .common import cached, key_small_luma, key_small_rgb, small_stride
 from .noise import noise_sigma
 
-__all__ = ["colourfulness", "peak_chroma", "tone_stats", "exposure_penalty", "HaslerColorfulness", "PeakChromaColor", "TwoSidedExposure", "ContrastLighting"]
+__all__ = ["colourfulness", "peak_chroma", "chroma_noise", "tone_stats", "exposure_penalty", "HaslerColorfulness", "PeakChromaColor", "TwoSidedExposure", "ContrastLighting"]
 
 
 def _opponent(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -89,7 +89,8 @@ def tone_stats(clip) -> dict:
 # CONTENT_STD and CONTENT_NOISE x the noise sigma left after box averaging: where there is something to see. A
 # flat studio backdrop or a clear sky is not content, and grain (averaged down) does not make it content.
 CONTENT_BLOCK, CONTENT_STD, CONTENT_NOISE, CONTENT_MIN_SHARE = 8, 0.015, 2.5, 0.05
-# Content pixels at or beyond these levels are clipped detail: highlights blown, shadows crushed inside the content.
+# Content pixels at or beyond these levels (widened by CONTENT_NOISE x the noise sigma: grain that lifts a black
+# off zero does not un-crush it) are clipped detail: highlights blown, shadows crushed inside the content.
 CONTENT_CLIP_HIGH, CONTENT_CLIP_LOW = 0.99, 0.01
 
 
@@ -108,8 +109,8 @@ def _content_tones(y: np.ndarray, noise: float) -> dict:
         means.append(px.mean())
         p5.append(lo)
         p95.append(hi)
-        blown.append(np.mean(px >= CONTENT_CLIP_HIGH))
-        crushed.append(np.mean(px <= CONTENT_CLIP_LOW))
+        blown.append(np.mean(px >= CONTENT_CLIP_HIGH - CONTENT_NOISE * noise))
+        crushed.append(np.mean(px <= CONTENT_CLIP_LOW + CONTENT_NOISE * noise))
     return {"content_mean": float(np.median(means)), "content_p5": float(np.median(p5)), "content_p95": float(np.median(p95)),
             "content_blown": float(np.median(blown)), "content_crushed": float(np.median(crushed))}
 
@@ -179,7 +180,7 @@ class TwoSidedExposure(Scorer):
     night) or high-key scene shot on purpose can read as under- or over-exposed.
     """
 
-    version = "4"
+    version = "5"
 
     def measure(self, clip) -> float:
         over, under = exposure_penalty(tone_stats(clip))
@@ -205,19 +206,34 @@ class HaslerColorfulness(Scorer):
         return float(np.log1p(np.median([colourfulness(f) for f in rgb])))
 
 
-def peak_chroma(rgb: np.ndarray, q: float = 99.0) -> float:
-    """The ``q``-th percentile of the opponent-colour chroma sqrt(rg^2 + yb^2) (rg = R - G, yb = (R + G) / 2 - B,
-    Hasler & Suesstrunk's axes) of an (..., 3) RGB array in 0-255."""
+# Chroma within CHROMA_CORE x the chroma noise sigma of zero is noise, not colour: the magnitude of two Gaussian
+# opponent axes of sigma s is Rayleigh, 99 % of it under 3.03 s.
+CHROMA_CORE = 3.5
+
+
+def chroma_noise(rgb: np.ndarray) -> float:
+    """Noise sigma of the opponent axes of a (K, H, W, 3) RGB stack in 0-255 (Immerkaer's estimator on each
+    axis, :func:`~s2i_hf.scoring.estimators.noise.immerkaer_sigma`, root mean square of the two)."""
+    from .noise import immerkaer_sigma
+
     rg, yb = _opponent(np.asarray(rgb, dtype=np.float32))
-    return float(np.percentile(np.sqrt(rg * rg + yb * yb), q))
+    return float(np.sqrt(0.5 * (immerkaer_sigma(rg) ** 2 + immerkaer_sigma(yb) ** 2)))
+
+
+def peak_chroma(rgb: np.ndarray, q: float = 99.0, noise: float = 0.0) -> float:
+    """The ``q``-th percentile of the opponent-colour chroma sqrt(rg^2 + yb^2) (rg = R - G, yb = (R + G) / 2 - B,
+    Hasler & Suesstrunk's axes) of an (..., 3) RGB array in 0-255, cored by ``CHROMA_CORE x noise`` (the
+    chroma noise sigma): grain in the chroma does not pass for colour."""
+    rg, yb = _opponent(np.asarray(rgb, dtype=np.float32))
+    return float(max(0.0, np.percentile(np.sqrt(rg * rg + yb * yb), q) - CHROMA_CORE * noise))
 
 
 @register_scorer("peak_chroma_color", dimension="color")
 class PeakChromaColor(Scorer):
     """Colour vividness: how saturated the most colourful parts of the frame are. The 99th percentile of the
     chroma on Hasler & Suesstrunk's opponent axes (Hasler & Suesstrunk 2003, "Measuring colourfulness in
-    natural images", SPIE 5007), median over the key frames (box-averaged to at most 128 px, which also keeps
-    chroma noise from passing for colour).
+    natural images", SPIE 5007), median over the key frames (box-averaged to at most 128 px), less 3.5 x the
+    chroma noise sigma: strong chroma grain on a greyscale frame would otherwise read as vivid colour.
 
     Hasler's global M (``hasler_colorfulness``) mixes *how much* of the frame is coloured with *how strongly*:
     a muted street scene then reads like a vivid flower at a tenth of its saturation (both M ~ 11 on the
@@ -227,28 +243,33 @@ class PeakChromaColor(Scorer):
     Higher is better. Colour harmony and a deliberate muted grade are beyond a weight-free estimator.
     """
 
-    version = "1"
+    version = "2"
 
     def measure(self, clip) -> float:
         rgb = key_small_rgb(clip)
-        return float(np.log1p(np.median([peak_chroma(f) for f in rgb])))
+        noise = chroma_noise(rgb)
+        return float(np.log1p(np.median([peak_chroma(f, noise=noise) for f in rgb])))
 
 
 @register_scorer("contrast_lighting", dimension="lighting")
 class ContrastLighting(Scorer):
     """Lighting: how well contrasted the frames are. The RMS contrast (standard deviation of luma in [0, 1];
-    Peli 1990, "Contrast in complex images", JOSA A 7(10)) of the key frames, minus half the clipped share
-    (blown highlights and crushed shadows are lost contrast), minus half how far the mean luma leaves
-    [0.25, 0.70] (murky or glaring light).
+    Peli 1990, "Contrast in complex images", JOSA A 7(10)) of the key frames, minus half the share of the
+    *content* that is clipped (blown highlights and crushed shadows inside the parts of the frame that hold
+    detail are lost contrast), minus half how far the content's mean luma leaves [0.25, 0.70] (murky or glaring
+    light). Content tones are those of :func:`tone_stats` (blocks with detail above the noise): a black studio
+    backdrop or a clear sky behind a well-lit subject is not murky or glaring light, and grain that lifts a
+    black backdrop off zero does not make the lighting better.
 
     Raw: higher is better; about 0.15-0.3 for well-lit footage, under 0.1 for flat, foggy or murky light.
     Aesthetic dimension: the pleasantness of light (direction, softness, mood) is not measured and no synthetic
     distortion validates it; contrast reductions and strong exposure changes do lower it.
     """
 
-    version = "3"
+    version = "4"
 
     def measure(self, clip) -> float:
         s = tone_stats(clip)
-        off = max(0.0, 0.25 - s["mean"]) + max(0.0, s["mean"] - 0.70)
-        return float(s["std"] - 0.5 * (s["blown"] + s["crushed"]) - 0.5 * off)
+        cm = s["content_mean"]
+        off = max(0.0, 0.25 - cm) + max(0.0, cm - 0.70)
+        return float(s["std"] - 0.5 * (s["content_blown"] + s["content_crushed"]) - 0.5 * off)

@@ -46,14 +46,22 @@ def step_fractions(y: np.ndarray, period: int = 8, min_step: float = 1.0, domina
     return counts / np.maximum(totals, 1)
 
 
-def grid_step_ratio(y: np.ndarray, eps: float = 1e-3, chunks: list[slice] | None = None) -> float:
+# A block edge counts from GRID_MIN_STEP grey levels: one- and two-level steps on the grid are the faint banding a
+# light encode leaves in a smooth sky or backdrop (VMAF 80-90), which the ratio below would otherwise read as
+# heavy blocking because nothing else in such a frame makes steps. Visible blocking (CRF 45+ on the
+# label-calibration corpus, or a re-encode of it) is made of larger steps and reads the same at 1 or 3 levels.
+GRID_MIN_STEP = 3.0
+
+
+def grid_step_ratio(y: np.ndarray, eps: float = 1e-3, chunks: list[slice] | None = None, min_step: float = GRID_MIN_STEP) -> float:
     """Steps on 8-pixel block boundaries relative to steps on the 4-pixel offsets between them:
     (f[7] + eps) / (f[3] + eps) of :func:`step_fractions` (counted chunk by chunk of the stack when ``chunks``
     are given, which keeps temporaries small). About 1 without a coding grid (texture, noise and synthetic
-    edges fall on every offset alike); rises as quantisation leaves block edges."""
+    edges fall on every offset alike); rises as quantisation leaves block edges. Steps count from ``min_step``
+    grey levels (:data:`GRID_MIN_STEP`)."""
     counts, totals = np.zeros(8), np.zeros(8)
     for sl in chunks or [slice(None)]:
-        c, t = step_counts(y[sl], period=8)
+        c, t = step_counts(y[sl], period=8, min_step=min_step)
         counts += c
         totals += t
     f = counts / np.maximum(totals, 1)
@@ -71,7 +79,7 @@ class GridStepCompression(Scorer):
     Wang, Sheikh & Bovik 2002, "No-reference perceptual quality assessment of JPEG compressed images", ICIP).
     H.264's in-loop deblocking filter smooths block edges, which makes the classic boundary/interior
     difference ratio weak on H.264 (FIELD-NOTES). Here an edge counts only as an isolated step (a jump of at
-    least one grey level and more than twice both neighbouring differences), and steps on the 8-pixel
+    least GRID_MIN_STEP (3) grey levels and more than twice both neighbouring differences), and steps on the 8-pixel
     boundaries are compared with steps at the offsets halfway between them (which H.264's 4 x 4 transform may
     also mark, but less than its 8 x 8 transform and macroblock edges). The ratio is about 1 on uncoded or
     finely coded content, unaffected by texture, noise or synthetic edges (they fall on every offset alike),
@@ -84,7 +92,7 @@ class GridStepCompression(Scorer):
     are not seen.
     """
 
-    version = "2"
+    version = "3"
 
     def measure(self, clip) -> float:
         return cached(clip, "grid_step_log2", lambda: float(np.log2(grid_step_ratio(key_tiles(clip), chunks=tile_chunks(clip)))))
@@ -143,7 +151,7 @@ class BitstreamPixelCompression(Scorer):
     is then at most the quantiser's score. Lower is better.
     """
 
-    version = "1"
+    version = "2"
 
     def __init__(self, calibration=None):
         super().__init__(calibration)

@@ -57,33 +57,49 @@ class SitiContent(Scorer):
         return float(np.log1p(spatial_information(clip)) + 0.5 * np.log1p(temporal_information(clip)))
 
 
+# Each Sobel component turns white noise of sigma s into noise of sigma sqrt(12) s; the magnitude of the two
+# stays under about 3 times that for 99 % of pixels. COMPOSITION_CORE x SOBEL_NOISE_GAIN x s is removed from it,
+# and at least SOBEL_FLOOR (the Sobel magnitude of a ramp of one grey level per pixel is 8).
+SOBEL_NOISE_GAIN, COMPOSITION_CORE, SOBEL_FLOOR = float(np.sqrt(12.0)), 3.5, 8.0
 _POWER_POINTS = np.array([(1 / 3, 1 / 3), (1 / 3, 2 / 3), (2 / 3, 1 / 3), (2 / 3, 2 / 3), (0.5, 0.5)])
 
 
 @register_scorer("thirds_composition", dimension="composition")
 class ThirdsComposition(Scorer):
     """Composition: where the visual weight of each key frame sits. The centroid of the Sobel gradient energy
-    (a saliency proxy) is compared with the rule-of-thirds power points and the centre (the nearest counts),
-    and the left/right balance of that energy is added; median over key frames. After the rule-of-thirds and
-    visual-balance features of photo-aesthetics work (Datta, Joshi, Li & Wang 2006, "Studying aesthetics in
-    photographic images using a computational approach", ECCV; Liu, Chen, Wolf & Cohen-Or 2010, "Optimizing
-    photo composition", Computer Graphics Forum 29(2)).
+    (a saliency proxy) is compared with the rule-of-thirds power points and the centre (the nearest counts);
+    median over key frames. After the rule-of-thirds feature of photo-aesthetics work (Datta, Joshi, Li & Wang
+    2006, "Studying aesthetics in photographic images using a computational approach", ECCV; Liu, Chen, Wolf &
+    Cohen-Or 2010, "Optimizing photo composition", Computer Graphics Forum 29(2)).
 
-    Raw: a penalty in frame-size units (distance to the nearest power point + half the left/right imbalance);
-    lower is better. A heuristic: no synthetic distortion validates composition, and a deliberately
-    off-balance frame reads as poor.
+    The gradient magnitude is cored by the noise left in the small frames (``COMPOSITION_CORE`` x the Sobel
+    response to that noise) and by ``SOBEL_FLOOR`` (a gradient under about one grey level per pixel): grain
+    spreads gradient energy evenly over the frame and a smooth sky gradient over its whole height, and either
+    would pull the centroid to the centre, so that a subject in a corner would read better than one on a
+    power point. A left/right balance term is not used: a single subject on a third is the rule, not a flaw.
+
+    Raw: the distance of the centroid to the nearest power point or the centre, in frame units; lower is
+    better. The calibration is geometric, not fitted: within about 0.15 of a power point or the centre reads
+    good or better, a quarter frame off fair, a subject in a corner (0.3-0.47) poor or bad. A heuristic: no
+    synthetic distortion validates composition, and a deliberately off-balance frame reads as poor.
     """
 
-    version = "3"
+    version = "4"
 
     def measure(self, clip) -> float:
+        from .common import small_stride
+        from .noise import noise_sigma
+
         e = _sobel(clip)
         if e.size == 0:
             return 0.0
+        core = max(COMPOSITION_CORE * SOBEL_NOISE_GAIN * noise_sigma(clip) / small_stride(clip), SOBEL_FLOOR)
+        e = np.maximum(e - core, 0.0)
         k, h, w = e.shape
-        tot = e.sum(axis=(1, 2)) + 1e-6
-        cy = (e.sum(axis=2) @ np.arange(h)) / tot / max(h - 1, 1)
-        cx = (e.sum(axis=1) @ np.arange(w)) / tot / max(w - 1, 1)
+        tot = e.sum(axis=(1, 2))
+        empty = tot <= 1e-6  # nothing stands out: no weight to place, the centre
+        tot = np.where(empty, 1.0, tot)
+        cy = np.where(empty, 0.5, (e.sum(axis=2) @ np.arange(h)) / tot / max(h - 1, 1))
+        cx = np.where(empty, 0.5, (e.sum(axis=1) @ np.arange(w)) / tot / max(w - 1, 1))
         dist = np.min(np.hypot(cy[:, None] - _POWER_POINTS[None, :, 0], cx[:, None] - _POWER_POINTS[None, :, 1]), axis=1)
-        left = e[:, :, : w // 2].sum(axis=(1, 2)) / tot
-        return float(np.median(dist + 0.5 * np.abs(left - 0.5)))
+        return float(np.median(dist))
