@@ -17,6 +17,7 @@ from scipy import ndimage
 
 from s2i_hf.scoring import create_scorer
 from s2i_hf.video import Clip
+from test_estimators import scene as _scene
 
 H, W, T = 192, 256, 8  # small frames, one window of 8 frames
 YY, XX = np.mgrid[0:H, 0:W]
@@ -24,20 +25,8 @@ GOOD, POOR = 0.6, 0.4  # score bands: "good" from 0.6, "poor" (or bad) under 0.4
 
 
 def scene(h=H, w=W, seed=0, shapes=40):
-    """A synthetic natural-like frame: a shaded background and random rectangles and discs with sharp edges,
-    grey levels spread over 8..245, plus faint texture (float64). Same as ``tests/test_estimators.py``."""
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:h, 0:w]
-    img = 60 + 80 * (xx / w) + 40 * (yy / h)
-    for _ in range(shapes):
-        level = rng.uniform(8, 245)
-        cy, cx = rng.uniform(0, h), rng.uniform(0, w)
-        ry, rx = rng.uniform(6, h / 4), rng.uniform(6, w / 4)
-        if rng.random() < 0.5:
-            img[(np.abs(yy - cy) < ry) & (np.abs(xx - cx) < rx)] = level
-        else:
-            img[((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2 < 1] = level
-    return img + ndimage.gaussian_filter(rng.normal(0, 6, (h, w)), 1.0)
+    """The synthetic natural-like frame of ``tests/test_estimators.py`` (shapes with sharp edges, faint texture)."""
+    return _scene(h=h, w=w, seed=seed, shapes=shapes)
 
 
 def grey_clip(frames: np.ndarray) -> Clip:
