@@ -7,7 +7,7 @@ import numpy as np
 from ..base import Scorer
 from ..registry import register_scorer
 from .common import cached, key_small_luma, key_small_rgb, small_stride
-from .noise import noise_sigma
+from .noise import immerkaer_sigma, noise_sigma
 
 __all__ = ["colourfulness", "peak_chroma", "chroma_noise", "tone_stats", "exposure_penalty", "HaslerColorfulness", "PeakChromaColor", "TwoSidedExposure", "ContrastLighting"]
 
@@ -214,8 +214,6 @@ CHROMA_CORE = 3.5
 def chroma_noise(rgb: np.ndarray) -> float:
     """Noise sigma of the opponent axes of a (K, H, W, 3) RGB stack in 0-255 (Immerkaer's estimator on each
     axis, :func:`~s2i_hf.scoring.estimators.noise.immerkaer_sigma`, root mean square of the two)."""
-    from .noise import immerkaer_sigma
-
     rg, yb = _opponent(np.asarray(rgb, dtype=np.float32))
     return float(np.sqrt(0.5 * (immerkaer_sigma(rg) ** 2 + immerkaer_sigma(yb) ** 2)))
 

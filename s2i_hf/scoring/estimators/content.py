@@ -6,7 +6,8 @@ import numpy as np
 
 from ..base import Scorer
 from ..registry import register_scorer
-from .common import cached, cut_pairs, frame_diff_std, key_small_luma
+from .common import cached, cut_pairs, frame_diff_std, key_small_luma, small_stride
+from .noise import noise_sigma
 
 __all__ = ["sobel_magnitude", "spatial_information", "temporal_information", "SitiContent", "ThirdsComposition"]
 
@@ -87,9 +88,6 @@ class ThirdsComposition(Scorer):
     version = "4"
 
     def measure(self, clip) -> float:
-        from .common import small_stride
-        from .noise import noise_sigma
-
         e = _sobel(clip)
         if e.size == 0:
             return 0.0
