@@ -243,3 +243,9 @@ def test_lighting_grain_on_black_backdrop_does_not_raise_the_score(sigma):
     clean = run("contrast_lighting", still(frame))
     grainy = run("contrast_lighting", still(frame) + rng.normal(0, sigma, (T, H, W)))  # clipped at 0 in grey_clip
     assert grainy.score <= clean.score + 0.10, (clean, grainy)
+
+
+def test_composition_of_a_blank_frame_is_not_excellent():
+    """Nothing in the frame: nothing is composed (a blank frame must not read as a perfectly placed subject)."""
+    blank = run("thirds_composition", still(np.full((H, W), 128.0)))
+    assert blank.score < POOR, blank

@@ -78,6 +78,8 @@ class ThirdsComposition(Scorer):
     spreads gradient energy evenly over the frame and a smooth sky gradient over its whole height, and either
     would pull the centroid to the centre, so that a subject in a corner would read better than one on a
     power point. A left/right balance term is not used: a single subject on a third is the rule, not a flaw.
+    A frame where nothing clears the coring keeps its faint structure's weight; a blank frame has nothing
+    composed and reads as a subject in the corner.
 
     Raw: the distance of the centroid to the nearest power point or the centre, in frame units; lower is
     better. The calibration is geometric, not fitted: within about 0.15 of a power point or the centre reads
@@ -92,12 +94,16 @@ class ThirdsComposition(Scorer):
         if e.size == 0:
             return 0.0
         core = max(COMPOSITION_CORE * SOBEL_NOISE_GAIN * noise_sigma(clip) / small_stride(clip), SOBEL_FLOOR)
-        e = np.maximum(e - core, 0.0)
-        k, h, w = e.shape
-        tot = e.sum(axis=(1, 2))
-        empty = tot <= 1e-6  # nothing stands out: no weight to place, the centre
-        tot = np.where(empty, 1.0, tot)
-        cy = np.where(empty, 0.5, (e.sum(axis=2) @ np.arange(h)) / tot / max(h - 1, 1))
-        cx = np.where(empty, 0.5, (e.sum(axis=1) @ np.arange(w)) / tot / max(w - 1, 1))
+        cored = np.maximum(e - core, 0.0)
+        # a frame where nothing stands out above the floor (heavy blur, fog) keeps its faint structure's weight;
+        # a frame with no structure at all has nothing composed: it reads as the farthest placement (a corner)
+        faint = cored.sum(axis=(1, 2)) <= 1e-6
+        cored[faint] = e[faint]
+        k, h, w = cored.shape
+        tot = cored.sum(axis=(1, 2))
+        blank = tot <= 1e-6
+        tot = np.where(blank, 1.0, tot)
+        cy = np.where(blank, 0.0, (cored.sum(axis=2) @ np.arange(h)) / tot / max(h - 1, 1))
+        cx = np.where(blank, 0.0, (cored.sum(axis=1) @ np.arange(w)) / tot / max(w - 1, 1))
         dist = np.min(np.hypot(cy[:, None] - _POWER_POINTS[None, :, 0], cx[:, None] - _POWER_POINTS[None, :, 1]), axis=1)
         return float(np.median(dist))
