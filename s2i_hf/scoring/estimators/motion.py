@@ -163,27 +163,67 @@ class MovingRegionMotionBlur(Scorer):
     or a 4 x 4 split of small frames); regions whose mean absolute luma change exceeds 2 grey levels and twice
     the noise sigma are moving. The raw value is the edge-restricted Crete-Roffet sharpness (Crete, Dolmiere,
     Ladret & Nicolas 2007, "The blur effect", SPIE 6492; as in ``crete_roffet_sharpness``) pooled over the
-    moving regions only: smear along the motion (a long exposure, temporal averaging) lowers it, as does any
-    blur of the moving content. When nothing moves (fewer than two moving regions) there is no motion to blur
-    and the raw value is 1.
+    pixels that moved inside those regions (luma change above the noise, widened by a few pixels to take in the
+    moving object's edges): smear along the motion (a long exposure, temporal averaging) lowers it, as does any
+    blur of the moving content, and the sharp static background around a small moving object does not dilute
+    it. When nothing moves (fewer than two moving regions) there is no motion to blur and the raw value is 1.
 
     Raw: in [0, 1], higher is clearer. A proxy: telling motion blur from defocus of the moving content needs a
     model. Validated with temporal averaging (ffmpeg ``tmix``), which smears moving content only.
     """
 
-    version = "2"
+    version = "3"
 
     def measure(self, clip) -> float:
         sums = edge_blur_sums(clip)
         y0, y1 = key_tiles(clip), neighbour_tiles(clip)
         grid = region_grid(y0)
         per_region = (y0.shape[1] // grid) * (y0.shape[2] // grid)
+        sigma = noise_sigma(clip)
         change = region_sums(np.abs(y1 - y0), grid) / max(per_region, 1)
-        moving = (change > max(2.0, 2.0 * noise_sigma(clip))) & (sums[:, :, 0].sum(axis=1) > 1e-6)
+        moving = (change > max(2.0, 2.0 * sigma)) & (sums[:, :, 0].sum(axis=1) > 1e-6)
         across_cut = _key_pair_cuts(clip)  # a key frame and its neighbour in different shots: nothing "moved"
         moving &= ~np.repeat(across_cut, len(moving) // max(len(across_cut), 1))
         if moving.sum() < 2:
             return 1.0
-        pooled = sums[moving].sum(axis=0)  # (2 axes, 2)
+        pooled = _moving_pixel_sums(clip, y0, y1, moving, grid, sigma)  # (2 axes, 2)
         ratios = [pooled[a, 1] / pooled[a, 0] for a in range(2) if pooled[a, 0] > 1e-6]
         return float(min(ratios)) if ratios else 1.0
+
+
+# A pixel moved when its luma changed by more than MOVE_SIGMAS x the noise of a frame difference (sigma sqrt 2),
+# at least MOVE_MIN grey levels; the mask is widened by MOVE_DILATE pixels so that the edges of a moving object
+# (where its own blur lies) count whole.
+MOVE_SIGMAS, MOVE_MIN, MOVE_DILATE = 3.5, 4.0, 4
+
+
+def _moving_pixel_sums(clip, y0: np.ndarray, y1: np.ndarray, moving: np.ndarray, grid: int, sigma: float) -> np.ndarray:
+    """Crete-Roffet sums (as :func:`~s2i_hf.scoring.estimators.spatial.edge_blur_sums`, same edge threshold and
+    coring) over the pixels that moved, inside the moving regions only: a small moving object in a region of
+    sharp static background is judged on itself, not diluted by the background."""
+    from scipy import ndimage
+
+    from .spatial import CORE_SIGMAS, TAU_MAX, _axis_maps
+
+    tau = min(max(1.0, sigma), TAU_MAX)
+    core = CORE_SIGMAS * min(sigma, 2 * TAU_MAX)
+    thr = max(MOVE_MIN, MOVE_SIGMAS * np.sqrt(2.0) * sigma)
+    k, h, w = y0.shape
+    rh, rw = h // grid, w // grid
+    regions = moving.reshape(k, grid, grid)
+    out = np.zeros((2, 2))
+    for i in np.flatnonzero(regions.any(axis=(1, 2))):
+        mask = ndimage.maximum_filter(np.abs(y1[i] - y0[i]) > thr, size=2 * MOVE_DILATE + 1)
+        keep = np.zeros((h, w), dtype=bool)  # the moving regions of this image
+        for gy, gx in zip(*np.nonzero(regions[i])):
+            keep[gy * rh:(gy + 1) * rh, gx * rw:(gx + 1) * rw] = True
+        mask &= keep
+        for a, axis in enumerate((1, 2)):
+            df, v = _axis_maps(y0[i:i + 1], axis, tau, core)
+            if df.size == 0:
+                continue
+            n = h if axis == 1 else w
+            m = mask[4:n - 5, :] if axis == 1 else mask[:, 4:n - 5]  # map position j is the pixel pair (j+4, j+5)
+            out[a, 0] += float(df[0][m].sum())
+            out[a, 1] += float(v[0][m].sum())
+    return out
