@@ -12,21 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import ffmpeg
 from s2i_hf.dataset_builder import BuildArguments, build_dataset, collect_candidates
-
 from s2i_hf.video import video_id_of
-
-FAST = {"frames": 16, "window": 4, "bench_size": 6, "bench_fraction": 0.25, "quiet": True}
-MAXWELL_HEADER = ["O", "A-1", "A-2", "A-3", "A-4", "A-5", "A-all", "T-1", "T-2", "T-3", "T-4", "T-5", "T-6", "T-7", "T-8", "T-all"]
-# The release's sub-dimension columns and what each one rates (copied from tests/test_build.py).
-MAXWELL_MEANING = {"T-1": "sharpness", "T-2": "focus", "T-3": "noise", "T-4": "motion_blur", "T-5": "stability",
-                   "T-6": "exposure", "T-7": "compression", "T-8": "fluency", "A-1": "content", "A-2": "composition",
-                   "A-3": "color", "A-4": "lighting", "A-5": "trajectory"}
-
-
-def _maxwell_row(offset: float) -> dict[str, float]:
-    """Every sub-dimension column its own value in [-1, 1] (shifted by ``offset``), MOS-like columns ~1-5."""
-    row = {c: round(-0.9 + 0.14 * i + offset, 3) for i, c in enumerate(sorted(MAXWELL_MEANING))}
-    return {**row, "O": 3.5 + offset, "A-all": 2.0, "T-all": 4.0}
+from test_build import FAST, MAXWELL_HEADER, MAXWELL_MEANING, _maxwell_row  # fast build settings; the release's columns
 
 
 def _maxwell_csv(path, rows, names=None):
@@ -53,8 +40,8 @@ def load(out, config):
 
 def fresh_out(tmp_path) -> str:
     """An output folder named after the test: ``load_dataset`` (datasets 5.2) caches a local folder with README
-    ``configs:`` under its folder name and README only, so two builds into folders of one name with the same card
-    would read the first build's cached tables."""
+    ``configs:`` under its base name and config, not its files, so two builds into folders of one name would read
+    the first build's cached tables."""
     return str(tmp_path / tmp_path.name)
 
 
