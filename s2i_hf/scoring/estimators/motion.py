@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage
 
 from ..base import Scorer
 from ..registry import register_scorer
 from .common import cached, cut_pairs, global_motion, key_tiles, motion_diagonal, neighbour_indices, neighbour_tiles, pair_index, region_grid, region_sums, window_slices
 from .noise import noise_sigma
-from .spatial import edge_blur_sums
+from .spatial import _axis_maps, edge_blur_sums, edge_thresholds
 
 __all__ = ["window_motions", "shake_per_window", "clip_shake", "PhaseJitterStability", "PathSmoothnessTrajectory", "MovingRegionMotionBlur"]
 
@@ -201,12 +202,7 @@ def _moving_pixel_sums(clip, y0: np.ndarray, y1: np.ndarray, moving: np.ndarray,
     """Crete-Roffet sums (as :func:`~s2i_hf.scoring.estimators.spatial.edge_blur_sums`, same edge threshold and
     coring) over the pixels that moved, inside the moving regions only: a small moving object in a region of
     sharp static background is judged on itself, not diluted by the background."""
-    from scipy import ndimage
-
-    from .spatial import CORE_SIGMAS, TAU_MAX, _axis_maps
-
-    tau = min(max(1.0, sigma), TAU_MAX)
-    core = CORE_SIGMAS * min(sigma, 2 * TAU_MAX)
+    tau, core = edge_thresholds(sigma)
     thr = max(MOVE_MIN, MOVE_SIGMAS * np.sqrt(2.0) * sigma)
     k, h, w = y0.shape
     rh, rw = h // grid, w // grid

@@ -77,6 +77,12 @@ TAU_MAX = 16.0  # grey levels; beyond this the noise estimate is more likely pat
 CORE_SIGMAS = 3.5
 
 
+def edge_thresholds(sigma: float) -> tuple[float, float]:
+    """(tau, core) for a clip of noise ``sigma`` (grey levels): the re-blurred gradient an edge pixel must exceed
+    (at least 1, at most TAU_MAX) and the coring of |dF| (CORE_SIGMAS x sigma, sigma capped at 2 x TAU_MAX)."""
+    return min(max(1.0, sigma), TAU_MAX), CORE_SIGMAS * min(sigma, 2 * TAU_MAX)
+
+
 def edge_blur_sums(clip) -> np.ndarray:
     """(regions, 2 axes, 2): Crete-Roffet sums (sum |dF|, sum of the variation re-blurring removes) over edge
     pixels only, i.e. where the re-blurred gradient exceeds the clip's noise sigma (at least 1, at most 16 grey
@@ -86,9 +92,7 @@ def edge_blur_sums(clip) -> np.ndarray:
     are small enough to be used whole."""
     def build():
         y = key_tiles(clip)
-        sigma = noise_sigma(clip)
-        tau = min(max(1.0, sigma), TAU_MAX)
-        core = CORE_SIGMAS * min(sigma, 2 * TAU_MAX)
+        tau, core = edge_thresholds(noise_sigma(clip))
         grid = region_grid(y)
         out = np.empty((y.shape[0] * grid * grid, 2, 2))
         for sl in tile_chunks(clip):  # frame by frame: small temporaries
