@@ -131,6 +131,22 @@ def sample_clips() -> dict[str, str]:
     return {os.path.splitext(os.path.basename(p))[0]: p for p in sample_video_paths()}
 
 
+def wait_for(condition, proc, what: str, timeout: float = 120.0, interval: float = 0.005) -> None:
+    """Poll ``condition()`` until it holds while the subprocess ``proc`` runs (to kill it at that point); fail
+    naming ``what`` and ``proc``'s stderr if it ends first, or kill it and fail after ``timeout`` seconds."""
+    import time
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if condition():
+            return
+        if proc.poll() is not None:
+            pytest.fail(f"the process ended before {what}: {proc.stderr.read()[-3000:]}")
+        time.sleep(interval)
+    proc.kill()
+    pytest.fail(f"timed out waiting for {what}")
+
+
 def ffmpeg(*args: str) -> None:
     exe = shutil.which("ffmpeg")
     if exe is None:

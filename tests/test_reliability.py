@@ -36,7 +36,7 @@ import pyarrow.parquet as pq
 import pytest
 from datasets import load_dataset
 
-from conftest import ffmpeg
+from conftest import ffmpeg, wait_for
 from s2i_hf import DIMENSION_IDS
 from s2i_hf.cli import main as cli_main
 from s2i_hf.data_layout import CONFIG_SPLIT, TABLE_DIR, TABLE_SPLITS
@@ -256,18 +256,6 @@ def _run_build(argv):
     return subprocess.Popen([sys.executable, "-m", "s2i_hf", "build", *argv], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
-def _wait_for(condition, proc, timeout=120.0, interval=0.005):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if condition():
-            return
-        if proc.poll() is not None:
-            pytest.fail(f"the build ended before it could be killed: {proc.stderr.read()[-2000:]}")
-        time.sleep(interval)
-    proc.kill()
-    pytest.fail("timed out waiting for the build to reach the point where it is killed")
-
-
 def _cached_entries(cache_root):
     return sum(len([f for f in fs if f.endswith(".json") and f != "setup.json" and not f.startswith(".tmp-")]) for _, _, fs in os.walk(cache_root))
 
@@ -305,7 +293,7 @@ def test_build_killed_while_scoring_in_a_worker_pool_resumes_exactly(corpus, bui
     proc = _run_build([*corpus["inputs"], "--out", out, *BUILD_ARGS, "--workers", "2"])
     workers = []
     try:
-        _wait_for(lambda: _cached_entries(cache) >= 2, proc)
+        wait_for(lambda: _cached_entries(cache) >= 2, proc, "two videos were scored")
         workers = _children(proc.pid)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -340,7 +328,7 @@ def test_score_killed_with_two_workers_rescoring_only_what_is_missing(corpus, tm
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     workers = []
     try:
-        _wait_for(lambda: out.exists() and sum(not r.get("error") for r in read_rows(out)) >= 2, proc)
+        wait_for(lambda: out.exists() and sum(not r.get("error") for r in read_rows(out)) >= 2, proc, "two videos were scored")
         workers = _children(proc.pid)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -408,7 +396,7 @@ def test_build_killed_while_writing_parquet_resumes_exactly(corpus, built, tmp_p
     # the reference's score cache: this build goes straight to writing
     argv = [*corpus["inputs"], "--out", out, *BUILD_ARGS, "--cache_dir", os.path.join(built, ".score_cache")]
     proc = _run_build(argv)
-    _wait_for(lambda: glob.glob(os.path.join(out, ".build-*", "prepared*")), proc)
+    wait_for(lambda: glob.glob(os.path.join(out, ".build-*", "prepared*")), proc, "the Parquet files were being written")
     proc.send_signal(signal.SIGKILL)
     assert proc.wait() == -signal.SIGKILL
     assert not os.path.exists(os.path.join(out, "build_report.json"))  # killed before the end...

@@ -25,7 +25,7 @@ from s2i_hf.trainers import (
     stage_items,
 )
 
-from conftest import ffmpeg, free_port
+from conftest import ffmpeg, free_port, wait_for
 
 FRAMES = 2
 TEXT_ROW = {
@@ -353,22 +353,13 @@ def test_cli_with_yaml_config_and_resume(s2i_data, tmp_path_factory):
     assert json.load(open(os.path.join(out, "training_summary.json")))["stages"] == summary["stages"]
 
 
-def _kill_when(proc, condition, what: str, timeout: float = 300.0):
+def _kill_when(proc, condition, what: str) -> None:
     """SIGKILL ``proc`` as soon as ``condition()`` holds (fails if it ends or times out first)."""
     import signal
-    import time
 
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if condition():
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
-            return
-        if proc.poll() is not None:
-            pytest.fail(f"s2i train ended before {what}: {proc.stderr.read()[-3000:]}")
-        time.sleep(0.02)
-    proc.kill()
-    pytest.fail(f"timed out waiting for {what}")
+    wait_for(condition, proc, what, timeout=300.0, interval=0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
 
 
 def test_train_killed_in_each_stage_resumes_to_the_same_layout(s2i_data, tmp_path_factory):
