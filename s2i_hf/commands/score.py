@@ -5,8 +5,6 @@ Options come from :class:`ScoreArguments` (command line, or a YAML file given wi
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import os
 import sys
 from dataclasses import dataclass, field
@@ -30,17 +28,6 @@ class ScoreArguments:
     no_resume: bool = field(default=False, metadata={"help": "Score every video again even if --out already has its row."})
     list_scorers: bool = field(default=False, metadata={"help": "Print the registered scorers and the default of each dimension, then exit."})
     quiet: bool = field(default=False, metadata={"help": "No progress bar."})
-
-
-def _import_scorer_module(spec: str):
-    if spec.endswith(".py") or os.path.sep in spec:
-        if not os.path.isfile(spec):
-            raise FileNotFoundError(f"--scorer_module {spec}: no such file")
-        mod_spec = importlib.util.spec_from_file_location(os.path.splitext(os.path.basename(spec))[0], spec)
-        module = importlib.util.module_from_spec(mod_spec)
-        mod_spec.loader.exec_module(module)
-        return module
-    return importlib.import_module(spec)
 
 
 def _parse_overrides(items: list[str]) -> dict[str, str]:
@@ -70,15 +57,18 @@ def main(argv: list[str] | None = None) -> int:
     args, rest = parser.parse_args_and_config(argv)
     from ..scoring import ScorerError, VideoScorer, default_scorer_names, list_scorers, score_videos
     from ..scoring.pyiqa_adapter import configure_pyiqa
+    from ..scoring.registry import list_scorer_prefixes, load_scorer_plugins
     from ..video import SamplingConfig, sample_video_paths
 
     for spec in args.scorer_module:
-        _import_scorer_module(spec)
+        load_scorer_plugins(spec)
     if args.list_scorers:
         defaults = default_scorer_names()
         for name in list_scorers():
             dims = [d for d, n in defaults.items() if n == name]
             print(f"{name}{'  (default for ' + ', '.join(dims) + ')' if dims else ''}")
+        for prefix in list_scorer_prefixes():
+            print(f"{prefix}<name>  (any name under this prefix)")
         return 0
     videos = list(rest.videos)
     if args.samples:

@@ -3,7 +3,17 @@
 from .base import CallableScorer, Scorer, ScorerError, ScorerOutput
 from .calibration import Calibration
 from .pipeline import DimensionScores, VideoScorer
-from .registry import create_scorer, default_scorer_names, list_scorers, register_scorer
+from .registry import (
+    ScorerEntry,
+    ScorerPluginError,
+    create_scorer,
+    default_scorer_names,
+    list_scorers,
+    load_scorer_plugins,
+    register_scorer,
+    register_scorer_prefix,
+    scorer_entry,
+)
 from .runner import read_rows, score_videos
 
 __all__ = [
@@ -14,10 +24,15 @@ __all__ = [
     "score_videos",
     "CallableScorer",
     "Scorer",
+    "ScorerEntry",
     "ScorerError",
     "ScorerOutput",
+    "ScorerPluginError",
     "create_scorer",
     "default_scorer_names",
     "list_scorers",
+    "load_scorer_plugins",
     "register_scorer",
+    "register_scorer_prefix",
+    "scorer_entry",
 ]

@@ -4,6 +4,9 @@ pyiqa downloads weights on first use; here it never does unless asked. :func:`co
 at a local weights folder (files named as in pyiqa's download URLs, e.g. ``niqe_modelparameters.mat``) and
 installs a guard that turns any download attempt into a clear :class:`~s2i_hf.scoring.ScorerError` naming the
 missing file, unless ``allow_download=True``.
+
+This module registers the ``pyiqa:`` prefix with the scorer registry; importing it does not import pyiqa, which
+is imported only when a ``pyiqa:<metric>`` scorer is built.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import numpy as np
 from ..video import Clip
 from .base import Scorer, ScorerError
 from .calibration import Calibration
+from .registry import register_scorer_prefix
 
 __all__ = ["PyiqaScorer", "configure_pyiqa", "PREFIX"]
 
@@ -118,3 +122,6 @@ class PyiqaScorer(Scorer):
         with torch.no_grad():
             values = self.metric(x)
         return float(torch.as_tensor(values, dtype=torch.float64).mean())
+
+
+register_scorer_prefix(PREFIX, PyiqaScorer, version=PyiqaScorer.version)  # pyiqa:<metric> -> PyiqaScorer(metric)
