@@ -9,17 +9,16 @@
   task ids are the judge metrics (``ci``, ``cu``, ``do``, ``tu``) that the entries above use.
 - :func:`comparison_table` / :func:`plot_comparison` / :func:`write_leaderboard`: Markdown + PNG across models.
 
-Everything is computed from :class:`s2i_hf.eval_suite.results.EvalResult` objects (the results-file contract),
+Everything is computed from :class:`s2i_hf.artifacts.EvalRecord` objects (the results-file contract),
 never typed by hand.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Sequence
 
-from ..eval_suite.results import EvalResult, load_results
+from s2i_hf.artifacts import EvalRecord, load_results, slug
 
 __all__ = [
     "HEADLINE_METRICS",
@@ -48,31 +47,22 @@ TASK_NAMES = {"vqa": "Video quality scoring", "s2i_bench": "S2I-Bench open-ended
 BENCH_CONFIG = "bench"
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", str(text)).strip("_") or "x"
-
-
 def metric_order(metrics: Iterable[str]) -> list[str]:
     """Known metrics in their usual order, then the others alphabetically."""
     metrics = list(dict.fromkeys(metrics))
     return [m for m in _ORDER if m in metrics] + sorted(m for m in metrics if m not in _ORDER)
 
 
-def _as_results(results) -> list[EvalResult]:
-    if isinstance(results, (str, os.PathLike)):
-        return load_results([os.fspath(results)])
-    out = []
-    for r in results:
-        out += [r] if isinstance(r, EvalResult) else load_results([os.fspath(r)])
-    return out
+def _as_results(results) -> list[EvalRecord]:
+    return load_results(results)
 
 
-def dataset_hub_id(result: EvalResult, benchmarks: dict[str, str] | None = None) -> str | None:
+def dataset_hub_id(result: EvalRecord, benchmarks: dict[str, str] | None = None) -> str | None:
     """The Hub id of the dataset a result was measured on: ``benchmarks[name]`` first, then the file's own."""
     return (benchmarks or {}).get(result.dataset) or result.dataset_hub_id
 
 
-def _notes(result: EvalResult) -> str:
+def _notes(result: EvalRecord) -> str:
     bits = [f"split={result.split}", f"n={result.n}"]
     frames = (result.settings or {}).get("num_frames")
     if frames is not None:
@@ -95,13 +85,13 @@ def eval_result_entries(results, benchmarks: dict[str, str] | None = None, sourc
     from huggingface_hub import EvalResultEntry
 
     files: dict[str, list] = {}
-    skipped: list[EvalResult] = []
+    skipped: list[EvalRecord] = []
     for r in _as_results(results):
         hub_id = dataset_hub_id(r, benchmarks)
         if not hub_id:
             skipped.append(r)
             continue
-        name = f"{_slug(r.dataset)}_{_slug(r.split)}.yaml"
+        name = f"{slug(r.dataset)}_{slug(r.split)}.yaml"
         entries = files.setdefault(name, [])
         for metric in metric_order(r.metrics):
             entries.append(EvalResultEntry(
@@ -169,14 +159,14 @@ def bench_eval_yaml(repo_id: str, *, questions: int | None = None, config: str =
 
 
 # --- comparison across models ---------------------------------------------------------------------------
-def _model_label(r: EvalResult) -> str:
+def _model_label(r: EvalRecord) -> str:
     label = os.path.basename(r.model_id.rstrip("/")) if os.path.isabs(r.model_id) else r.model_id
     if r.adapter:
         label += f" + {os.path.basename(r.adapter.rstrip('/')) if os.path.isabs(r.adapter) else r.adapter}"
     return label
 
 
-def _columns(results: Sequence[EvalResult], metrics: Sequence[str] | None):
+def _columns(results: Sequence[EvalRecord], metrics: Sequence[str] | None):
     cols = []
     for r in results:
         wanted = metrics or HEADLINE_METRICS.get(r.task) or metric_order(r.metrics)
@@ -186,7 +176,7 @@ def _columns(results: Sequence[EvalResult], metrics: Sequence[str] | None):
     return cols
 
 
-def _grid(results: Sequence[EvalResult], metrics: Sequence[str] | None):
+def _grid(results: Sequence[EvalRecord], metrics: Sequence[str] | None):
     models = list(dict.fromkeys(_model_label(r) for r in results))
     cols = _columns(results, metrics)
     grid: dict[tuple[str, tuple], float] = {}

@@ -12,12 +12,12 @@ the table and the metadata always agree.
 
 from __future__ import annotations
 
-import json
 import os
-import re
 from collections.abc import Sequence
 from importlib import resources
 from typing import Any
+
+from s2i_hf.artifacts import is_hub_id
 
 __all__ = [
     "EVAL_END",
@@ -25,8 +25,6 @@ __all__ = [
     "LOSS_PLOT",
     "Layout",
     "evaluation_markdown",
-    "is_hub_id",
-    "load_training_summary",
     "plot_training_loss",
     "render_model_card",
     "update_card_results",
@@ -35,10 +33,8 @@ __all__ = [
 EVAL_START = "<!-- s2i:evaluation:start -->"
 EVAL_END = "<!-- s2i:evaluation:end -->"
 LOSS_PLOT = "training_loss.png"
-SUMMARY_FILE = "training_summary.json"
 STAGES = ("stage1", "stage2")
 _STAGE_TITLES = {"stage1": "Stage I (vision + projector)", "stage2": "Stage II (LoRA on the language model)"}
-_HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
 class Layout(dict):
@@ -48,26 +44,6 @@ class Layout(dict):
 
     def __init__(self, root: str, adapter_subfolder: str | None = None, adapter_base: str | None = None):
         super().__init__(root=root, adapter_subfolder=adapter_subfolder, adapter_base=adapter_base)
-
-
-def is_hub_id(value: Any) -> bool:
-    """``org/name`` that is not an existing local path."""
-    return isinstance(value, str) and bool(_HUB_ID.match(value)) and not os.path.exists(value)
-
-
-def load_training_summary(path: str) -> dict:
-    """``training_summary.json`` from a training output folder (or the file itself)."""
-    file = os.path.join(path, SUMMARY_FILE) if os.path.isdir(path) else path
-    try:
-        with open(file, encoding="utf-8") as fh:
-            summary = json.load(fh)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{file}: no training summary (expected the output folder of `s2i train`)") from None
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{file}: not JSON ({err})") from None
-    if not isinstance(summary, dict) or not isinstance(summary.get("stages"), dict):
-        raise ValueError(f"{file}: not a training summary (no 'stages' mapping)")
-    return summary
 
 
 def _stages(summary: dict | None) -> dict[str, dict]:
@@ -231,13 +207,13 @@ def render_model_card(repo_id: str, summary: dict | None = None, results: Sequen
     """The :class:`huggingface_hub.ModelCard` of ``repo_id``.
 
     ``summary``: the parsed ``training_summary.json`` (None: a results-only card); ``results``: results files or
-    :class:`~s2i_hf.eval_suite.results.EvalResult` objects; ``layout``: what the repo holds (:class:`Layout`);
+    :class:`~s2i_hf.artifacts.EvalRecord` objects; ``layout``: what the repo holds (:class:`Layout`);
     ``loss_plot``: file name of the training-loss plot in the repo; ``extra_eval_results``: model-index entries
     already on a published card (kept unless a new result replaces them).
     """
     from huggingface_hub import ModelCard
 
-    from .. import __version__
+    from s2i_hf import __version__
     from s2i_hf.data_layout import CITATION
 
     from .leaderboard import legacy_eval_results

@@ -25,21 +25,17 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from s2i_hf.artifacts import SUMMARY_FILE, EvalRecord, is_hub_id, is_repo_id, iter_results, load_training_summary
 from s2i_hf.data_layout import table_files
 
-from ..eval_suite.results import EvalResult
 from .model_card import (
     LOSS_PLOT,
-    SUMMARY_FILE,
     Layout,
-    is_hub_id,
-    load_training_summary,
     plot_training_loss,
     render_model_card,
     update_card_results,
@@ -48,7 +44,6 @@ from .model_card import (
 __all__ = ["PushResult", "push_dataset", "push_model", "push_results", "stage_dataset", "stage_model", "stage_results"]
 
 WEIGHTS = ("auto", "merged", "adapter")
-_REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 ADAPTER_SUBFOLDER = "adapter"
 # Trainer state that sits beside saved weights and has no place in a published model.
 _TRAINING_JUNK = ("optimizer.pt", "optimizer.bin", "scheduler.pt", "scaler.pt", "trainer_state.json", "training_args.bin")
@@ -108,7 +103,7 @@ def _prepare_staging(dry_run: str | None) -> tuple[str, bool]:
 
 
 def _check_repo_id(repo_id: str) -> None:
-    if not (isinstance(repo_id, str) and _REPO_ID.match(repo_id)):
+    if not is_repo_id(repo_id):
         raise ValueError(f"{repo_id!r} is not a Hub repo id (expected 'namespace/name')")
 
 
@@ -236,7 +231,7 @@ def stage_model(train_dir: str, repo_id: str, staging: str, *, weights: str = "a
         _set_adapter_base(sub, adapter_base)
     _place(os.path.join(train_dir, SUMMARY_FILE), os.path.join(staging, SUMMARY_FILE))
     loss_plot = LOSS_PLOT if plot_training_loss(summary, os.path.join(staging, LOSS_PLOT)) else None
-    results = _load(results)
+    results = list(iter_results(results))
     if results:
         _stage_results_files(results, staging, benchmarks, repo_id)
     layout = Layout(root, subfolder, adapter_base)
@@ -246,27 +241,14 @@ def stage_model(train_dir: str, repo_id: str, staging: str, *, weights: str = "a
 
 
 # --- results ----------------------------------------------------------------------------------------------
-def _load(results: Sequence) -> list[tuple[str | None, EvalResult]]:
-    out = []
-    for item in results:
-        if isinstance(item, EvalResult):
-            out.append((None, item))
-        elif os.path.isdir(item):
-            out += [(os.path.join(item, f), EvalResult.load(os.path.join(item, f))) for f in sorted(os.listdir(item)) if f.startswith("results_") and f.endswith(".json")]
-        else:
-            out.append((item, EvalResult.load(item)))
-    return out
-
-
-def _stage_results_files(results: list[tuple[str | None, EvalResult]], staging: str, benchmarks, repo_id: str) -> list[str]:
-    from ..eval_suite.results import results_filename
+def _stage_results_files(results: list[tuple[str | None, EvalRecord]], staging: str, benchmarks, repo_id: str) -> list[str]:
     from .leaderboard import eval_results_files
 
     files, skipped = eval_results_files([r for _, r in results], benchmarks)
     for name, text in files.items():
         _write(os.path.join(staging, name), text)
     for path, r in results:
-        dst = os.path.join(staging, "results", os.path.basename(path) if path else results_filename(r.model_id, r.dataset, r.split))
+        dst = os.path.join(staging, "results", os.path.basename(path) if path else r.filename)
         if os.path.exists(dst):
             raise ValueError(f"two results files for results/{os.path.basename(dst)} (same model, dataset and split): give one")
         if path:
@@ -281,7 +263,7 @@ def stage_results(results: Sequence, repo_id: str, staging: str, *, card_text: s
     """Stage results files for a model repo: ``.eval_results/*.yaml``, ``results/*.json`` and README.md (the
     published card ``card_text`` with the results merged into its model-index and table, or a results-only
     card). Returns ``(files, notes)``."""
-    loaded = _load(results)
+    loaded = list(iter_results(results))
     if not loaded:
         raise ValueError("no results files given")
     notes = _stage_results_files(loaded, staging, benchmarks, repo_id)

@@ -2,6 +2,6 @@
 
 import sys
 
-from ..commands.build import main
+from s2i_hf.commands.build import main
 
 sys.exit(main())

@@ -22,18 +22,19 @@ from typing import Any, Callable
 
 from tqdm.auto import tqdm
 
-from s2i_hf.data_layout import CONFIG_NAMES, SCORE_COLUMNS, TABLE_DIR, TABLE_SPLITS, table_file
+from s2i_hf.artifacts import save_build_report
+from s2i_hf.data_layout import CONFIG_NAMES, card_config_entries, SCORE_COLUMNS, TABLE_DIR, TABLE_SPLITS, table_file
 
-from ..scoring import DimensionScores, VideoScorer
-from ..scoring.runner import iter_scores
-from ..text import bench_items, stage1_conversation, stage2_items
-from ..video import SamplingConfig, VideoRef, resolve_videos, video_id_of
+from s2i_hf.scoring import DimensionScores, VideoScorer
+from s2i_hf.scoring.runner import iter_scores
+from s2i_hf.text import bench_items, stage1_conversation, stage2_items
+from s2i_hf.video import SamplingConfig, VideoRef, resolve_videos, video_id_of
 from .balance import balanced_sample, disagreement_filter
 
 from .builder import S2IBuilder, plan_path
 from .cache import ScoreCache
 from .config import BuildArguments
-from .sources import ExclusionList, LabeledVideo, read_maxwell_labels, read_mos_manifest
+from s2i_hf.label_files import ExclusionList, LabeledVideo, read_maxwell_labels, read_mos_manifest
 
 __all__ = ["Candidate", "BuildResult", "build_dataset", "collect_candidates", "distributed_state"]
 
@@ -120,7 +121,7 @@ def collect_candidates(videos, args: BuildArguments, staging_dir: str | None = N
 
     cands: list[Candidate] = []
     if hasattr(videos, "column_names") and hasattr(videos, "cast_column"):
-        from ..scoring.runner import refs_from_dataset
+        from s2i_hf.scoring.runner import refs_from_dataset
 
         refs, bad = refs_from_dataset(videos), []
     else:
@@ -239,8 +240,13 @@ def _choose_bench(records: list[dict], args: BuildArguments) -> set[str]:
 
 # --- the build -------------------------------------------------------------------------------------
 
-def build_dataset(videos, args: BuildArguments, *, scorer: VideoScorer | None = None, rewriter: Callable | None = None, captioner: Callable | None = None, state=None) -> BuildResult:
-    """Run the whole build. Returns a :class:`BuildResult` (on non-main ranks: after scoring, ``out=None``)."""
+def build_dataset(videos, args: BuildArguments, *, scorer: VideoScorer | None = None, rewriter: Callable | None = None,
+                  captioner: Callable | None = None, state=None, card_writer: Callable | None = None) -> BuildResult:
+    """Run the whole build. Returns a :class:`BuildResult` (on non-main ranks: after scoring, ``out=None``).
+
+    ``card_writer(out, result, args, scorer)`` writes the folder's README.md; ``s2i build`` passes
+    :func:`s2i_hf.cards.dataset_card.write_dataset_card` (the full dataset card). Without one the README holds
+    only what ``load_dataset`` needs (:func:`write_layout_card`)."""
 
     if args.out is None:
         raise ValueError("BuildArguments.out is required")
@@ -326,12 +332,23 @@ def build_dataset(videos, args: BuildArguments, *, scorer: VideoScorer | None = 
     finally:
         shutil.rmtree(work, ignore_errors=True)
     result.bytes = _byte_counts(args.out, records)
-    from ..cards.dataset_card import write_dataset_card
-
-    write_dataset_card(args.out, result, args, scorer)
-    with open(os.path.join(args.out, "build_report.json"), "w", encoding="utf-8") as fh:
-        json.dump(result.to_dict(), fh, indent=2, sort_keys=True)
+    (card_writer or write_layout_card)(args.out, result, args, scorer)
+    save_build_report(args.out, result.to_dict())
     return result
+
+
+def write_layout_card(out: str, result: BuildResult, args=None, scorer=None) -> str:
+    """A README.md whose YAML ``configs:`` let ``load_dataset(out, config)`` read the build, and nothing more."""
+    from huggingface_hub import DatasetCard, DatasetCardData
+
+    present = {"train": bool(result.counts.get("stage1", {}).get("rows")),
+               "bench": bool(result.counts.get("bench", {}).get("rows"))}
+    data = DatasetCardData(configs=card_config_entries(present), tags=["score2instruct"])
+    body = ("Built by `s2i_hf.dataset_builder.build_dataset` without a dataset card; "
+            "`s2i build` writes the full card (`s2i_hf.cards.dataset_card.write_dataset_card`).\n")
+    path = os.path.join(out, "README.md")
+    DatasetCard(f"---\n{data.to_yaml()}\n---\n\n{body}").save(path)
+    return path
 
 
 def _plan_row(r: dict) -> dict:

@@ -13,16 +13,15 @@
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import os
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from s2i_hf.data_layout import CONFIG_COLUMNS, TABLE_DIR, table_files
+from s2i_hf.artifacts import config_table_files, load_config
 
-from ..dimensions import DIMENSION_IDS
-from ..levels import DEFAULT_SCALE, LevelScale
+from s2i_hf.dimensions import DIMENSION_IDS
+from s2i_hf.levels import DEFAULT_SCALE, LevelScale
 
 __all__ = ["BenchItem", "load_bench", "generate_answers", "rating_agreement"]
 
@@ -63,13 +62,13 @@ def _materialize(video, video_id: str, cache_dir: str, where: str) -> str:
     raise ValueError(f"{where}: video {video_id!r} has no embedded bytes and its path {path!r} does not exist")
 
 
-def _rows_to_items(rows: list[dict], cache_dir: str, where: str) -> list[BenchItem]:
+def _rows_to_items(rows: list[dict], cache_dir: str, where: str, first_index: int = 0) -> list[BenchItem]:
     """Bench items of per-video rows (``video`` + a ``questions`` list, as ``s2i build`` writes them) or of
     one-question rows (``video, question, reference, ...``, as an external bench file may hold them).
 
     Each video's bytes are written to a file once, however many questions it has."""
     items = []
-    for i, row in enumerate(rows):
+    for i, row in enumerate(rows, start=first_index):
         if "questions" in row:
             questions = row["questions"] or []
         elif "question" in row and "reference" in row:
@@ -93,55 +92,34 @@ def _rows_to_items(rows: list[dict], cache_dir: str, where: str) -> list[BenchIt
     return items
 
 
-def _bench_files(source: str) -> list[str]:
-    if os.path.isfile(source):
-        return [source]
-    files = table_files(source, "bench")
-    if not files and glob.glob(os.path.join(source, "bench", "*.parquet")):
-        raise ValueError(f"{source}: built with the row-per-question layout of an older s2i-hf (bench/*.parquet); "
-                         "rebuild it with `s2i build`")
-    if not files:
-        raise FileNotFoundError(f"{source}: no bench Parquet files (expected "
-                                f"{os.path.join(source, TABLE_DIR, 'bench-*.parquet')}; build with `s2i build`)")
-    return files
-
-
 def load_bench(source: str, *, split: str = "test", cache_dir: str | None = None,
                limit: int | None = None) -> tuple[list[BenchItem], dict]:
     """Bench items from a build folder (its ``videos/bench-*.parquet`` files), a Parquet file, or a Hub dataset id
-    (its ``bench`` config, split ``split``). ``limit`` caps the number of questions.
+    (its ``bench`` config, split ``split``), read by :func:`s2i_hf.artifacts.load_config`. ``limit`` caps the
+    number of questions.
 
     Returns ``(items, info)``; ``info`` says where the rows came from (``{"source", "hub_id", "files"}``).
     """
     cache_dir = os.path.join(cache_dir or os.path.join(os.path.expanduser("~"), ".cache", "s2i_hf", "bench_videos"),
                              _cache_key(source))
-    if os.path.exists(source):
-        import pyarrow.parquet as pq
-
-        files = _bench_files(source)
-        items = []
-        for f in files:
-            try:
-                table = pq.read_table(f)
-            except Exception as err:  # pyarrow raises several types for broken files
-                raise ValueError(f"{f}: cannot be read as Parquet ({err})") from None
-            keep = [c for c in (*CONFIG_COLUMNS["bench"], "question", "reference", "question_type", "dimensions")
-                    if c in table.column_names]
-            items += _rows_to_items(table.select(keep).to_pylist(), cache_dir, f)
-            if limit and len(items) >= limit:
-                break
-        where = [os.path.relpath(f, source) if os.path.isdir(source) else os.path.basename(f) for f in files]
-        return items[:limit] if limit else items, {"source": os.path.abspath(source), "hub_id": None, "files": where}
-    import datasets
-
+    local = os.path.exists(source)
     try:
-        ds = datasets.load_dataset(source, "bench", split=split)
+        ds = load_config(source, "bench", split=split)
     except Exception as err:
-        raise ValueError(f"{source}: not a local folder, and loading the Hub dataset's bench config failed ({err})") from None
-    if "video" in ds.column_names:
-        ds = ds.cast_column("video", datasets.Video(decode=False))
-    items = _rows_to_items(list(ds), cache_dir, source)
-    return items[:limit] if limit else items, {"source": source, "hub_id": source, "files": []}
+        if local:
+            raise
+        raise ValueError(f"{source}: not a local folder, and loading the Hub dataset's bench config failed "
+                         f"({err})") from None
+    items = []
+    for i, row in enumerate(ds):
+        items += _rows_to_items([row], cache_dir, source, first_index=i)
+        if limit and len(items) >= limit:
+            break
+    if not local:
+        return items[:limit] if limit else items, {"source": source, "hub_id": source, "files": []}
+    files = config_table_files(source, "bench") if os.path.isdir(source) else [source]
+    where = [os.path.relpath(f, source) if os.path.isdir(source) else os.path.basename(f) for f in files]
+    return items[:limit] if limit else items, {"source": os.path.abspath(source), "hub_id": None, "files": where}
 
 
 def _cache_key(source: str) -> str:
@@ -160,7 +138,7 @@ def generate_answers(model, processor, items: Sequence[BenchItem], *, num_frames
     import torch
     from tqdm.auto import tqdm
 
-    from ..frames import FrameSampling, sample_frames
+    from s2i_hf.frames import FrameSampling, sample_frames
 
     sampling = sampling or FrameSampling(num_frames=num_frames)
     tokenizer = getattr(processor, "tokenizer", processor)
@@ -194,7 +172,7 @@ def rating_agreement(predictions: Sequence[str], references: Sequence[str], *, s
     ``|level index difference|`` over the ratings both state (None when there is none), ``*_n`` = ratings
     in the references. Values are None when the references rate nothing of that kind.
     """
-    from ..text import extract_ratings
+    from s2i_hf.text import extract_ratings
 
     if len(predictions) != len(references):
         raise ValueError(f"predictions and references differ in length: {len(predictions)} vs {len(references)}")

@@ -19,8 +19,8 @@ from typing import Sequence
 import numpy as np
 import yaml
 
-from ..dimensions import get_dimension
-from ..levels import DEFAULT_SCALE, LevelScale
+from s2i_hf.dimensions import get_dimension
+from s2i_hf.levels import DEFAULT_SCALE, LevelScale
 
 __all__ = ["QualityScorer", "QualityScore"]
 
@@ -66,7 +66,7 @@ class QualityScorer:
 
     def __init__(self, model, processor, *, num_frames: int | None = 8, fps: float | None = None, max_pixels: int | None = None,
                  max_frames: int = 64, scale: LevelScale = DEFAULT_SCALE, batch_size: int = 4):
-        from ..frames import FrameSampling
+        from s2i_hf.frames import FrameSampling
 
         self.model = model.eval()
         self.processor = processor
@@ -118,7 +118,7 @@ class QualityScorer:
 
     def _frames(self, video):
         """(frames, metadata) of a video, decoded once per :meth:`score` call."""
-        from ..frames import sample_frames
+        from s2i_hf.frames import sample_frames
 
         key = video if isinstance(video, str) else id(video)
         if key not in self._decoded:

@@ -7,9 +7,9 @@ that are missing and video files that have no label. Missing videos, a label cou
 and unlabelled videos in a folder that holds only this set are errors unless ``allow_missing`` is set; then
 the run goes on and the counts are recorded (:meth:`VQASet.summary`).
 
-Maxwell labels are read with :func:`s2i_hf.dataset_builder.sources.read_maxwell_labels` (the reader the
+Maxwell labels are read with :func:`s2i_hf.label_files.read_maxwell_labels` (the reader the
 dataset builder uses for training labels); videos come back as the builder's
-:class:`~s2i_hf.dataset_builder.sources.LabeledVideo`. A set not in the manifest works with an explicit label
+:class:`~s2i_hf.label_files.LabeledVideo`. A set not in the manifest works with an explicit label
 file (CSV with a name column and ``mos``, a MAT file, a ``labels.txt`` or a JSON list).
 """
 
@@ -23,7 +23,7 @@ from functools import lru_cache
 
 import yaml
 
-from ..dataset_builder.sources import NAME_COLUMNS, LabeledVideo, read_maxwell_labels
+from s2i_hf.label_files import NAME_COLUMNS, LabeledVideo, read_maxwell_labels
 
 __all__ = ["VQASet", "VQASetError", "VIDEO_EXTENSIONS", "load_manifest", "read_labels", "read_vqa_set", "vqa_set_names"]
 

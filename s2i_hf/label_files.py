@@ -13,7 +13,7 @@ import csv
 import os
 from dataclasses import dataclass, field
 
-from ..dimensions import DIMENSIONS
+from .dimensions import DIMENSIONS
 
 __all__ = ["LabeledVideo", "read_maxwell_labels", "read_mos_manifest", "read_name_list", "maxwell_to_score", "ExclusionList", "NAME_COLUMNS"]
 

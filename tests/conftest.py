@@ -211,3 +211,11 @@ def mini_corpus(tmp_path_factory, sample_clips) -> list[str]:
     add("testsrc_noise.mp4", *src, "-vf", "noise=alls=40:allf=t", *enc, "-crf", "18")
     add("testsrc_crf48.mp4", *src, *enc, "-crf", "48")
     return paths
+
+
+def build_with_card(videos, args, **kwargs):
+    """A build as ``s2i build`` makes it: the data and its full dataset card (README.md)."""
+    from s2i_hf.cards.dataset_card import write_dataset_card
+    from s2i_hf.dataset_builder import build_dataset
+
+    return build_dataset(videos, args, card_writer=write_dataset_card, **kwargs)

@@ -12,7 +12,7 @@ import time
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import free_port, tiny_text_lm
+from conftest import build_with_card, free_port, tiny_text_lm
 from s2i_hf import DIMENSION_IDS
 from s2i_hf.dataset_builder import BuildArguments, build_dataset
 from s2i_hf.text import extract_ratings
@@ -69,7 +69,7 @@ def dimension_definitions():
 def built(tmp_path_factory, mini_corpus):
     out = str(tmp_path_factory.mktemp("build") / "s2i")
     args = BuildArguments(out=out, seed=7, **FAST)
-    result = build_dataset(mini_corpus, args)
+    result = build_with_card(mini_corpus, args)
     return out, result
 
 
@@ -142,7 +142,7 @@ def test_each_videos_bytes_are_stored_once(tmp_path, sample_clips):
         ffmpeg("-ss", "1", "-i", sample_clips[name], "-t", "2", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-crf", "20", cut)
         clips.append(cut)
     out = str(tmp_path / "once")
-    build_dataset(clips, BuildArguments(out=out, seed=0, frames=8, window=2, bench_size=4, quiet=True))
+    build_with_card(clips, BuildArguments(out=out, seed=0, frames=8, window=2, bench_size=4, quiet=True))
     inputs = sum(os.path.getsize(p) for p in clips)
     files = glob.glob(os.path.join(out, "**", "*.parquet"), recursive=True)
     parquet = sum(os.path.getsize(f) for f in files)
@@ -238,18 +238,18 @@ def test_same_seed_same_bytes_other_seed_other_text(built, tmp_path, mini_corpus
     out, _ = built
     again = str(tmp_path / "again")
     # same inputs and seed, the score cache shared: identical Parquet content
-    build_dataset(mini_corpus, BuildArguments(out=again, seed=7, cache_dir=os.path.join(out, ".score_cache"), **FAST))
+    build_with_card(mini_corpus, BuildArguments(out=again, seed=7, cache_dir=os.path.join(out, ".score_cache"), **FAST))
     a = parquet_tables(out)
     assert_same_tables(a, parquet_tables(again))
     other = str(tmp_path / "other")
-    build_dataset(mini_corpus, BuildArguments(out=other, seed=8, cache_dir=os.path.join(out, ".score_cache"), **FAST))
+    build_with_card(mini_corpus, BuildArguments(out=other, seed=8, cache_dir=os.path.join(out, ".score_cache"), **FAST))
     assert parquet_tables(other)["train"][0].column("conversations").to_pylist() != a["train"][0].column("conversations").to_pylist()
 
 
 def test_bad_videos_are_reported_and_skipped(tmp_path, mini_corpus, bad_videos):
     out = str(tmp_path / "withbad")
     inputs = mini_corpus[:3] + [bad_videos["random_bytes"], bad_videos["zero_bytes"], str(tmp_path / "gone.mp4")]
-    result = build_dataset(inputs, BuildArguments(out=out, seed=1, **{**FAST, "bench_size": 0}))
+    result = build_with_card(inputs, BuildArguments(out=out, seed=1, **{**FAST, "bench_size": 0}))
     assert result.counts["scores"]["rows"] == 3
     errors = " | ".join(p["error"] for p in result.problems)
     assert bad_videos["random_bytes"] in errors and bad_videos["zero_bytes"] in errors and "gone.mp4" in errors
@@ -280,7 +280,7 @@ def test_maxwell_labels_replace_scorers_and_val_is_excluded(tmp_path, mini_corpu
     val.write_text(header + os.path.basename(mini_corpus[1]) + "," + ",".join(str(val_row[c]) for c in MAXWELL_HEADER) + "\n")
     out = str(tmp_path / "lab")
     args = BuildArguments(out=out, labeled=[str(labeled), str(val)], video_dir=os.path.dirname(mini_corpus[0]), seed=0, **{**FAST, "bench_size": 0})
-    result = build_dataset(mini_corpus[:4], args)
+    result = build_with_card(mini_corpus[:4], args)
     assert result.excluded == 1 and result.counts["scores"]["rows"] == 3
     rows = {r["video_id"]: r for r in load(out, "scores").remove_columns("video")}
     lab = [r for r in rows.values() if r["source"] == "labeled"]
@@ -304,7 +304,7 @@ def test_maxwell_release_format_with_a_name_list(tmp_path, mini_corpus):
     out = str(tmp_path / "release")
     args = BuildArguments(out=out, labeled=[str(labeled)], labeled_names=[str(names)], video_dir=os.path.dirname(mini_corpus[0]),
                           seed=0, **{**FAST, "bench_size": 0})
-    build_dataset(mini_corpus[:3], args)
+    build_with_card(mini_corpus[:3], args)
     lab = sorted((r for r in load(out, "scores").remove_columns("video") if r["source"] == "labeled"), key=lambda r: r["mos"])
     assert len(lab) == 2
     for r, want in zip(lab, rows):
@@ -314,7 +314,7 @@ def test_maxwell_release_format_with_a_name_list(tmp_path, mini_corpus):
     # a name list that does not line up with the rows is refused, naming the file
     names.write_text(f"{os.path.basename(mini_corpus[0])}, -1, -1, 1.213\n")
     with pytest.raises(ValueError, match="MaxWell_train.csv: 2 label rows but the name list has 1 names"):
-        build_dataset(mini_corpus[:3], BuildArguments(out=str(tmp_path / "bad"), labeled=[str(labeled)], labeled_names=[str(names)],
+        build_with_card(mini_corpus[:3], BuildArguments(out=str(tmp_path / "bad"), labeled=[str(labeled)], labeled_names=[str(names)],
                                                       video_dir=os.path.dirname(mini_corpus[0]), seed=0, **{**FAST, "bench_size": 0}))
 
 
@@ -331,7 +331,7 @@ def test_rating_protection_rejects_garbage_rewrites(built, tmp_path, mini_corpus
     lm = _tiny_garbage_lm(tmp_path / "garbage-lm")
     rewriter = make_rewriter(lm, max_new_tokens=40)
     rw_out = str(tmp_path / "rw")
-    result = build_dataset(mini_corpus, BuildArguments(out=rw_out, seed=7, cache_dir=os.path.join(out, ".score_cache"), rewrite_model=lm, **FAST), rewriter=rewriter)
+    result = build_with_card(mini_corpus, BuildArguments(out=rw_out, seed=7, cache_dir=os.path.join(out, ".score_cache"), rewrite_model=lm, **FAST), rewriter=rewriter)
     n_just = sum(1 for c in stage2_items(out) if c["task"] == "justification")
     assert result.rewrite == {"attempted": n_just, "accepted": 0, "rejected": n_just}
     # every garbage rewrite was generated and then failed verification (not skipped for length)
@@ -394,7 +394,7 @@ def test_sharded_build_with_accelerate(tmp_path, mini_corpus):
     ranks = [json.load(open(os.path.join(cache_dir, f)))["rank"] for f in os.listdir(cache_dir) if f.endswith(".json") and f != "setup.json"]
     assert len(ranks) == len(mini_corpus) and sorted(set(ranks)) == [0, 1]  # each video scored once, both ranks worked
     single = str(tmp_path / "single")
-    build_dataset(mini_corpus, BuildArguments(out=single, seed=7, **FAST))
+    build_with_card(mini_corpus, BuildArguments(out=single, seed=7, **FAST))
     assert_same_tables(parquet_tables(single), parquet_tables(out))
 
 
@@ -404,7 +404,7 @@ def test_build_from_a_datasets_video_column(tmp_path, mini_corpus):
     rows = [{"bytes": open(p, "rb").read(), "path": os.path.basename(p)} for p in mini_corpus[:3]]
     ds = Dataset.from_dict({"video": rows}, features=Features({"video": Video()}))
     out = str(tmp_path / "fromds")
-    result = build_dataset(ds, BuildArguments(out=out, seed=0, **{**FAST, "bench_size": 0}))
+    result = build_with_card(ds, BuildArguments(out=out, seed=0, **{**FAST, "bench_size": 0}))
     assert result.counts["scores"]["rows"] == 3 and not result.problems
     assert len(os.listdir(os.path.join(out, ".videos"))) == 3  # bytes staged once, named by content id
     from s2i_hf.video import video_id_of
@@ -429,7 +429,7 @@ def test_balanced_sampling_is_uniform_over_bins_and_seeded():
 
 def test_build_with_quality_balancing(tmp_path, mini_corpus):
     out = str(tmp_path / "balanced")
-    result = build_dataset(mini_corpus, BuildArguments(out=out, seed=0, balance_size=5, **{**FAST, "bench_size": 0}))
+    result = build_with_card(mini_corpus, BuildArguments(out=out, seed=0, balance_size=5, **{**FAST, "bench_size": 0}))
     assert result.dropped_by_balance == 3
     assert result.counts["scores"]["rows"] == 5 - result.dropped_by_disagreement
     assert "quality-balanced to 5 videos" in " ".join(open(os.path.join(out, "README.md")).read().split())
@@ -442,7 +442,7 @@ def test_captions_from_a_video_lmm_enter_the_justification(tmp_path, mini_corpus
     model = make_tiny_model("qwen2_5_vl", tmp_path / "captioner")
     captioner = make_captioner(str(model), num_frames=4, max_new_tokens=8)
     out = str(tmp_path / "captioned")
-    build_dataset(mini_corpus[:3], BuildArguments(out=out, seed=0, **{**FAST, "bench_size": 0}), captioner=captioner)
+    build_with_card(mini_corpus[:3], BuildArguments(out=out, seed=0, **{**FAST, "bench_size": 0}), captioner=captioner)
     scores = {r["video_id"]: r for r in load(out, "scores").remove_columns("video")}
     assert all(isinstance(r["caption"], str) for r in scores.values())
     for row in stage2_items(out):
@@ -450,3 +450,16 @@ def test_captions_from_a_video_lmm_enter_the_justification(tmp_path, mini_corpus
             caption = scores[row["video_id"]]["caption"]
             text = assistant_text(row["messages"])
             assert caption and caption.rstrip(".") in text and "shows" in text.split(".")[0]
+
+
+def test_library_build_without_a_card_writer_still_loads(tmp_path, mini_corpus, built):
+    """build_dataset alone writes only the layout card: load_dataset reads every config, and the rows are those a
+    build with the full dataset card writes."""
+    out = str(tmp_path / "plain")
+    ref_out, _ = built
+    build_dataset(mini_corpus, BuildArguments(out=out, seed=7, cache_dir=os.path.join(ref_out, ".score_cache"), **FAST))
+    readme = open(os.path.join(out, "README.md"), encoding="utf-8").read()
+    assert "config_name: stage1" in readme and "level_distribution.png" not in readme
+    assert not os.path.exists(os.path.join(out, "level_distribution.png"))
+    for config in ("scores", "stage1", "stage2", "bench"):
+        assert load(out, config).remove_columns("video").to_list() == load(ref_out, config).remove_columns("video").to_list()

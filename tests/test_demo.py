@@ -40,7 +40,7 @@ def test_every_artifact_exists(demo):
 
 
 def test_results_files_load_and_match_the_summary(demo):
-    from s2i_hf.eval_suite.results import load_results
+    from s2i_hf.artifacts import load_results
 
     out, summary = demo
     results = load_results(os.path.join(out, "eval"))

@@ -12,7 +12,7 @@ from conftest import ffmpeg, json_endpoint
 from s2i_hf import DIMENSION_IDS
 from s2i_hf.commands.eval import main
 from s2i_hf.eval_suite.judges import load_judge_prompts
-from s2i_hf.eval_suite.results import EvalResult, load_results
+from s2i_hf.artifacts import EvalRecord, load_results
 from s2i_hf.testing import make_tiny_model
 
 MOS = [1.6, 2.9, 3.7, 4.4]
@@ -89,7 +89,7 @@ def test_eval_end_to_end(tmp_path, konvid, bench, judge_url, capsys):
     results = {r.dataset: r for r in load_results(str(out))}
     assert set(results) == {"konvid_1k", "s2i_bench"}
 
-    vqa = EvalResult.load(str(out / "results_tiny_konvid_1k_test.json"))
+    vqa = EvalRecord.load(str(out / "results_tiny_konvid_1k_test.json"))
     assert vqa.task == "vqa" and vqa.n == 4 and vqa.model_id == str(model)
     assert set(vqa.metrics) >= {"srcc", "plcc", "krcc", "rmse"} and all(-1 <= vqa.metrics[k] <= 1 for k in ("srcc", "plcc", "krcc"))
     s = vqa.settings
@@ -138,12 +138,12 @@ def test_eval_uses_the_frame_sampling_the_model_was_trained_with(tmp_path, konvi
     recorded = {"num_frames": 2, "fps": None, "max_pixels": 64 * 48, "max_frames": 64}
     (run / "training_summary.json").write_text(json.dumps({"frame_sampling": recorded, "stages": {}}))
     assert main(["--model", str(model), "--vqa", f"konvid_1k={konvid}", "--allow-missing", "--out", str(tmp_path / "a"), "--quiet"]) == 0
-    s = EvalResult.load(str(tmp_path / "a" / "results_merged_konvid_1k_test.json")).settings
+    s = EvalRecord.load(str(tmp_path / "a" / "results_merged_konvid_1k_test.json")).settings
     assert {k: s[k] for k in recorded} == recorded
     # the command line wins over the record
     assert main(["--model", str(model), "--vqa", f"konvid_1k={konvid}", "--allow-missing", "--num_frames", "3",
                  "--out", str(tmp_path / "b"), "--quiet"]) == 0
-    s = EvalResult.load(str(tmp_path / "b" / "results_merged_konvid_1k_test.json")).settings
+    s = EvalRecord.load(str(tmp_path / "b" / "results_merged_konvid_1k_test.json")).settings
     assert s["num_frames"] == 3 and s["max_pixels"] is None
 
 

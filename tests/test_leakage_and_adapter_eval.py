@@ -10,8 +10,10 @@ import shutil
 
 import pyarrow.parquet as pq
 import pytest
+
+from conftest import build_with_card
 from conftest import ffmpeg
-from s2i_hf.dataset_builder import BuildArguments, build_dataset, collect_candidates
+from s2i_hf.dataset_builder import BuildArguments, collect_candidates
 from s2i_hf.video import video_id_of
 from test_build import FAST, MAXWELL_HEADER, MAXWELL_MEANING, _maxwell_row  # fast build settings; the release's columns
 
@@ -121,7 +123,7 @@ def test_exclude_keeps_videos_out_of_every_config(tmp_path, mini_corpus, score_c
     test_set = [mini_corpus[i] for i in picked]
     exclude = _write_exclusion(kind, tmp_path, test_set)
     out = fresh_out(tmp_path)
-    result = build_dataset(mini_corpus, BuildArguments(out=out, exclude=[exclude], cache_dir=score_cache, seed=0, **FAST))
+    result = build_with_card(mini_corpus, BuildArguments(out=out, exclude=[exclude], cache_dir=score_cache, seed=0, **FAST))
     rows = assert_kept_out(out, test_set)
     kept = [p for p in mini_corpus if p not in test_set]
     assert sorted({r[1] for r in rows}) == sorted(video_id_of(p) for p in kept)  # the rest are all there
@@ -132,7 +134,7 @@ def test_exclude_keeps_videos_out_of_every_config(tmp_path, mini_corpus, score_c
 def test_several_exclusion_files_add_up(tmp_path, mini_corpus, score_cache):
     lists = [_write_exclusion("name_list", tmp_path, mini_corpus[:2]), _write_exclusion("mos_csv", tmp_path, mini_corpus[5:6])]
     out = fresh_out(tmp_path)
-    result = build_dataset(mini_corpus, BuildArguments(out=out, exclude=lists, cache_dir=score_cache, seed=0, **FAST))
+    result = build_with_card(mini_corpus, BuildArguments(out=out, exclude=lists, cache_dir=score_cache, seed=0, **FAST))
     assert_kept_out(out, mini_corpus[:2] + mini_corpus[5:6])
     assert_counted(out, result, excluded=3, rows=5)
 
@@ -141,7 +143,7 @@ def test_an_exclusion_csv_without_a_name_column_is_refused(tmp_path, mini_corpus
     bad = tmp_path / "KoNViD_1k_attributes.csv"  # KoNViD names its videos by flickr_id: not a name column
     bad.write_text("flickr_id,MOS\n5000,3.1\n")
     with pytest.raises(ValueError, match="KoNViD_1k_attributes.csv: an exclusion CSV needs a name column"):
-        build_dataset(mini_corpus[:2], BuildArguments(out=str(tmp_path / "o"), exclude=[str(bad)], **FAST))
+        build_with_card(mini_corpus[:2], BuildArguments(out=str(tmp_path / "o"), exclude=[str(bad)], **FAST))
 
 
 def test_exclude_with_lsvq_style_names_without_extension(tmp_path, mini_corpus):
@@ -169,7 +171,7 @@ def test_maxwell_val_is_kept_out_of_every_config_by_default(tmp_path, mini_corpu
     train, val, _ = maxwell_labels
     out = fresh_out(tmp_path)
     # the val videos are in the unlabeled pool too: they are kept out all the same
-    result = build_dataset(mini_corpus, BuildArguments(out=out, labeled=[train, val], video_dir=os.path.dirname(mini_corpus[0]),
+    result = build_with_card(mini_corpus, BuildArguments(out=out, labeled=[train, val], video_dir=os.path.dirname(mini_corpus[0]),
                                                        cache_dir=score_cache, seed=0, **FAST))
     rows = assert_kept_out(out, mini_corpus[1:3])
     assert {r[0].split(os.sep)[-1].split("-")[0] for r in rows} == {"train", "bench"}
@@ -185,7 +187,7 @@ def test_use_val_for_training_trains_on_val_with_its_labels(tmp_path, mini_corpu
     out = fresh_out(tmp_path)
     args = BuildArguments(out=out, labeled=[train, val], use_val_for_training=True, video_dir=os.path.dirname(mini_corpus[0]),
                           cache_dir=score_cache, seed=0, **{**FAST, "bench_size": 0})
-    result = build_dataset(mini_corpus, args)
+    result = build_with_card(mini_corpus, args)
     assert_counted(out, result, excluded=0, rows=8)
     scores = {r["video_id"]: r for r in load(out, "scores").remove_columns("video")}
     configs = config_videos(out)
@@ -327,7 +329,7 @@ def _predictions(out) -> dict[str, float]:
 
 
 def _result(out):
-    from s2i_hf.eval_suite.results import load_results
+    from s2i_hf.artifacts import load_results
 
     (result,) = load_results(str(out))
     return result
@@ -361,7 +363,7 @@ def test_eval_with_adapter_equals_the_merged_model(eval_runs, lora_models):
 
 
 def test_base_and_adapter_results_can_share_a_folder(eval_runs, lora_models, vqa_set):
-    from s2i_hf.eval_suite.results import load_results
+    from s2i_hf.artifacts import load_results
 
     base, adapter, _ = lora_models
     shared = eval_runs / "shared"

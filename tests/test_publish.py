@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 import yaml
-from s2i_hf.eval_suite.results import EvalResult
+from s2i_hf.artifacts import EvalRecord
 
 from s2i_hf.cli import main as s2i
 from s2i_hf.data_layout import CONFIG_COLUMNS, CONFIG_SPLIT
@@ -39,7 +39,8 @@ def hub(tmp_path_factory):
 @pytest.fixture(scope="module")
 def dataset_dir(tmp_path_factory, sample_clips):
     """A small built S2I folder (3 real clips, 1 s each)."""
-    from s2i_hf.dataset_builder import BuildArguments, build_dataset
+    from conftest import build_with_card
+    from s2i_hf.dataset_builder import BuildArguments
 
     clips = tmp_path_factory.mktemp("pub-clips")
     paths = []
@@ -49,7 +50,7 @@ def dataset_dir(tmp_path_factory, sample_clips):
                         "-pix_fmt", "yuv420p", "-c:v", "libx264", "-preset", "veryfast", path], check=True)
         paths.append(path)
     out = str(tmp_path_factory.mktemp("pub-build") / "s2i-pub")  # a base name of its own: datasets 5.2 caches local folders by base name
-    build_dataset(paths, BuildArguments(out=out, seed=3, frames=8, window=4, bench_size=2, bench_fraction=0.25, quiet=True))
+    build_with_card(paths, BuildArguments(out=out, seed=3, frames=8, window=4, bench_size=2, bench_fraction=0.25, quiet=True))
     return out
 
 
@@ -113,13 +114,13 @@ def training_output(tmp_path_factory):
 def results_files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("results")
     tuned = [
-        EvalResult(model_id="tester/s2i-model", dataset="konvid_1k", task="vqa", n=1200, split="test",
+        EvalRecord(model_id="tester/s2i-model", dataset="konvid_1k", task="vqa", n=1200, split="test",
                    metrics={"srcc": 0.7312, "plcc": 0.7455, "krcc": 0.5401, "rmse": 0.4123}, settings={"num_frames": 8}),
-        EvalResult(model_id="tester/s2i-model", dataset="s2i_bench", task="s2i_bench", n=2, split="test", dataset_hub_id="tester/s2i-data",
+        EvalRecord(model_id="tester/s2i-model", dataset="s2i_bench", task="s2i_bench", n=2, split="test", dataset_hub_id="tester/s2i-data",
                    metrics={"ci": 3.1, "cu": 2.5, "do": 2.25, "tu": 2.0}, judge={"id": "judge-x", "prompt_hash": "abc", "parse_failures": 0, "parse_failure_rate": 0.0}),
     ]
-    baseline = [EvalResult(model_id="org/base-model", dataset="konvid_1k", task="vqa", n=1200, metrics={"srcc": 0.392, "plcc": 0.394, "krcc": 0.27, "rmse": 0.61}),
-                EvalResult(model_id="org/base-model", dataset="s2i_bench", task="s2i_bench", n=2, dataset_hub_id="tester/s2i-data", metrics={"ci": 1.5, "cu": 1.25, "do": 1.0, "tu": 1.1})]
+    baseline = [EvalRecord(model_id="org/base-model", dataset="konvid_1k", task="vqa", n=1200, metrics={"srcc": 0.392, "plcc": 0.394, "krcc": 0.27, "rmse": 0.61}),
+                EvalRecord(model_id="org/base-model", dataset="s2i_bench", task="s2i_bench", n=2, dataset_hub_id="tester/s2i-data", metrics={"ci": 1.5, "cu": 1.25, "do": 1.0, "tu": 1.1})]
     (folder / "tuned").mkdir()
     (folder / "base").mkdir()
     return [r.save(str(folder / "tuned")) for r in tuned], [r.save(str(folder / "base")) for r in baseline]
@@ -598,7 +599,7 @@ def test_push_results_writes_eval_results_and_model_index(hub, training_output, 
         run(capsys, "push", "model", training_output, "tester/s2i-model")
     run(capsys, "push", "results", *tuned, "tester/s2i-model", "--benchmark", "konvid_1k=tester/konvid-1k")
     files = hub.files("tester/s2i-model")
-    results = [EvalResult.load(p) for p in tuned]
+    results = [EvalRecord.load(p) for p in tuned]
     expected = {(r.dataset, r.split, m): v for r in results for m, v in r.metrics.items()}
 
     entry_files = sorted(f for f in files if f.startswith(".eval_results/"))
@@ -619,7 +620,7 @@ def test_push_results_writes_eval_results_and_model_index(hub, training_output, 
     assert "| 0.7312 | 0.7455 | 0.5401 | 0.4123 |" in body
 
     # a second push replaces the same metrics and keeps the others
-    newer = EvalResult.load(tuned[0])
+    newer = EvalRecord.load(tuned[0])
     newer.metrics["srcc"] = 0.8
     path = newer.save(os.path.join(os.path.dirname(tuned[0]), "newer"))
     run(capsys, "push", "results", path, "tester/s2i-model", "--benchmark", "konvid_1k=tester/konvid-1k")

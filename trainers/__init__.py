@@ -14,9 +14,11 @@ Importing this package loads TRL (and with it torch and transformers).
 from .collator import S2IVideoCollator, resolve_chat_template
 from .config import S2IScriptArguments, S2IStage1Config, S2IStage2Config, S2ITrainConfig
 from .data import load_stage_data, stage_items
-from ..frames import FrameSampling, sample_frames
-from ..model_parts import ModelParts, ModelPartsError, find_model_parts
-from .run import SUMMARY_FILE, run_training
+from s2i_hf.frames import FrameSampling, sample_frames
+from s2i_hf.model_parts import ModelParts, ModelPartsError, find_model_parts
+from s2i_hf.artifacts import SUMMARY_FILE
+
+from .run import run_training
 from .stages import S2IStage1Trainer, S2IStage2Trainer, freeze_for_stage1, lora_config_for
 
 __all__ = [

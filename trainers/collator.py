@@ -19,8 +19,8 @@ import copy
 import logging
 from typing import Any, Sequence
 
-from ..frames import FrameSampling, sample_frames
-from ..video import VideoError
+from s2i_hf.frames import FrameSampling, sample_frames
+from s2i_hf.video import VideoError
 from .assistant_spans import UnsoundTemplateError, assistant_char_spans, check_template, token_mask
 
 logger = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from typing import Any
 
 from trl import SFTConfig
 
-from ..frames import FrameSampling
+from s2i_hf.frames import FrameSampling
 
 __all__ = ["S2IScriptArguments", "S2IStage1Config", "S2IStage2Config", "S2ITrainConfig", "DEFAULT_LORA_TARGETS"]
 

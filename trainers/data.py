@@ -19,52 +19,32 @@ frames itself.
 
 from __future__ import annotations
 
-import glob
 import os
 
-from s2i_hf.data_layout import CONFIG_COLUMNS, CONFIG_FILES, TABLE_DIR, table_files
+from s2i_hf.artifacts import load_config
 
 __all__ = ["load_stage_data", "stage_items", "ConversationLookup"]
 
 REQUIRED_COLUMNS = {"stage1": ("messages", "video"), "stage2": ("conversations", "video")}
 
 
-def _local_files(data: str, config: str) -> list[str]:
-    files = table_files(data, *CONFIG_FILES[config])
-    if files:
-        return files
-    if glob.glob(os.path.join(data, config, "*.parquet")):
-        raise ValueError(
-            f"{data}: built with the row-per-question layout of an older s2i-hf ({config}/*.parquet); rebuild it "
-            "with `s2i build` (the per-video table stores each video once)"
-        )
-    raise FileNotFoundError(
-        f"{data}: no {config} data (expected {os.path.join(data, TABLE_DIR, 'train-*.parquet')}, as `s2i build` writes)"
-    )
-
-
 def load_stage_data(data: str, config: str, revision: str | None = None, *, streaming: bool = False):
     """The ``train`` split of ``config`` (``stage1`` or ``stage2``): one row per training video, ``video`` undecoded.
 
+    ``data``: a folder written by ``s2i build`` or a Hub dataset id (read by :func:`s2i_hf.artifacts.load_config`).
     A ``datasets.Dataset``, or a ``datasets.IterableDataset`` with ``streaming=True``."""
-    import datasets
-
     if config not in REQUIRED_COLUMNS:
         raise ValueError(f"unknown training config {config!r}: use stage1 or stage2")
-    if os.path.isdir(data):
-        ds = datasets.load_dataset("parquet", data_files=_local_files(data, config), split="train",
-                                   columns=list(CONFIG_COLUMNS[config]), streaming=streaming)
-    elif os.path.exists(data):
+    if os.path.isfile(data):
         raise NotADirectoryError(f"{data}: --data must be a folder written by `s2i build` or a Hub dataset id")
-    else:
-        ds = datasets.load_dataset(data, config, split="train", revision=revision, streaming=streaming)
+    ds = load_config(data, config, split="train", revision=revision, streaming=streaming)
     columns = ds.column_names if ds.column_names is not None else list((ds.features or {}).keys())
     missing = [c for c in REQUIRED_COLUMNS[config] if c not in columns]
     if missing:
         raise ValueError(f"{data} ({config}): missing column(s) {', '.join(missing)}; found {', '.join(columns)}")
     if not streaming and len(ds) == 0:
         raise ValueError(f"{data} ({config}): no rows to train on")
-    return ds.cast_column("video", datasets.Video(decode=False))
+    return ds
 
 
 class ConversationLookup:

@@ -13,19 +13,18 @@ folder to retrain it.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
-from datetime import datetime, timezone
 from typing import Any
 
-from ..cards.model_card import SUMMARY_FILE
+from s2i_hf.artifacts import SUMMARY_FILE, load_training_summary, save_training_summary
+
 from .assistant_spans import LABEL_SOURCES
 from .config import S2IScriptArguments, S2ITrainConfig
 from .data import load_stage_data, stage_items
 
-__all__ = ["run_training", "SUMMARY_FILE"]
+__all__ = ["run_training"]
 
 logger = logging.getLogger(__name__)
 
@@ -40,22 +39,6 @@ def _last_checkpoint(folder: str) -> str | None:
     from transformers.trainer_utils import get_last_checkpoint
 
     return get_last_checkpoint(folder) if os.path.isdir(folder) else None
-
-
-def _read_summary(path: str) -> dict[str, Any] | None:
-    if not os.path.isfile(path):
-        return None
-    with open(path, encoding="utf-8") as fh:
-        return json.load(fh)
-
-
-def _write_summary(path: str, summary: dict[str, Any]) -> None:
-    summary["timestamp"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(summary, fh, indent=2)
-        fh.write("\n")
-    os.replace(tmp, path)
 
 
 def _stage_record(trainer, result, data, items, cfg, output_dir: str, seconds: float) -> dict[str, Any]:
@@ -98,7 +81,7 @@ def run_training(args: S2IScriptArguments, config: S2ITrainConfig) -> dict[str, 
     out = args.output
     os.makedirs(out, exist_ok=True)
     summary_path = os.path.join(out, SUMMARY_FILE)
-    previous = _read_summary(summary_path) if args.resume else None
+    previous = load_training_summary(summary_path) if args.resume and os.path.isfile(summary_path) else None
     if previous and (previous.get("base_model"), previous.get("data")) != (args.model, args.data):
         raise ValueError(
             f"{out} holds a run of {previous.get('base_model')} on {previous.get('data')}; use another --output "
@@ -154,7 +137,7 @@ def run_training(args: S2IScriptArguments, config: S2ITrainConfig) -> dict[str, 
         trainer, record = train_stage(1, S2IStage1Trainer, model, stage1_dir)
         if record is not None:
             summary["stages"]["stage1"] = record
-            _write_summary(summary_path, summary)
+            save_training_summary(out, summary)
         # Stage II continues from these weights; its adapter names them as its base
         model.name_or_path = model.config._name_or_path = stage1_dir
         del trainer
@@ -179,5 +162,5 @@ def run_training(args: S2IScriptArguments, config: S2ITrainConfig) -> dict[str, 
                 trainer.model.merge_and_unload().save_pretrained(merged_dir)
                 processor.save_pretrained(merged_dir)
                 summary["outputs"]["merged"] = "merged"
-            _write_summary(summary_path, summary)
+            save_training_summary(out, summary)
     return summary

@@ -20,7 +20,7 @@ from trl import SFTTrainer
 
 from .collator import S2IVideoCollator
 from .config import S2IStage1Config, S2IStage2Config
-from ..model_parts import ModelParts, find_model_parts
+from s2i_hf.model_parts import ModelParts, find_model_parts
 
 __all__ = ["S2IStage1Trainer", "S2IStage2Trainer", "lora_config_for", "freeze_for_stage1"]
 

@@ -29,13 +29,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--out DIR is required")
     if not rest.videos and not args.labeled and not args.mos:
         parser.error("give videos (files, folders, globs, manifests), --labeled label CSVs or --mos manifests")
+    from ..cards.dataset_card import write_dataset_card
     from ..dataset_builder import build_dataset
     from ..text.rewrite import make_captioner, make_rewriter
 
     rewriter = make_rewriter(args.rewrite_model, max_new_tokens=args.rewrite_max_new_tokens, trust_remote_code=args.trust_remote_code) if args.rewrite_model else None
     captioner = make_captioner(args.captioner, trust_remote_code=args.trust_remote_code) if args.captioner else None
     try:
-        result = build_dataset(list(rest.videos), args, rewriter=rewriter, captioner=captioner)
+        result = build_dataset(list(rest.videos), args, rewriter=rewriter, captioner=captioner,
+                               card_writer=write_dataset_card)
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         print(f"s2i build: error: {exc}", file=sys.stderr)
         return 2

@@ -2,7 +2,7 @@
 
 Scores standard VQA sets with Q-Align-style scoring (SRCC/PLCC/KRCC/RMSE against MOS) and answers S2I-Bench
 questions (judged on CI/CU/DO/TU, plus judge-free rating agreement). Writes one results JSON per (model,
-dataset) (:class:`s2i_hf.eval_suite.results.EvalResult`), a scatter plot of predicted score vs MOS per VQA
+dataset) (:class:`s2i_hf.artifacts.EvalRecord`), a scatter plot of predicted score vs MOS per VQA
 set, the per-video predictions and the bench answers, and prints a table.
 
 Options come from :class:`EvalArguments` (command line, or a YAML file given with ``--config``).
@@ -60,7 +60,7 @@ def frame_sampling_for(args) -> tuple[dict, str]:
     if args.num_frames is not None or args.fps is not None or args.max_pixels is not None:
         num_frames = args.num_frames if args.num_frames is not None or args.fps is not None else 8
         return {"num_frames": num_frames, "fps": args.fps, "max_pixels": args.max_pixels}, "command line"
-    from ..cards.model_card import SUMMARY_FILE, load_training_summary
+    from ..artifacts import SUMMARY_FILE, load_training_summary
 
     for folder in (args.adapter, args.model):
         if not folder or not os.path.isdir(folder):
@@ -88,7 +88,7 @@ def _pairs(items: list[str], option: str) -> dict[str, str]:
 
 
 def _artifact(kind: str, model: str, dataset: str, ext: str, adapter: str | None = None) -> str:
-    from ..eval_suite.results import results_filename
+    from ..artifacts import results_filename
 
     return kind + results_filename(model, dataset, adapter=adapter)[len("results"):-len(".json")] + ext
 
@@ -198,7 +198,7 @@ def _score_all(scorer, paths: list[str], progress: bool, chunk: int = 64) -> tup
 
 def _eval_vqa(scorer, vqa_set, args):
     from ..eval_suite import load_metric
-    from ..eval_suite.results import EvalResult
+    from ..artifacts import EvalRecord
 
     videos = vqa_set.videos[: args.limit] if args.limit else vqa_set.videos
     paths = [v.path for v in videos]
@@ -218,7 +218,7 @@ def _eval_vqa(scorer, vqa_set, args):
         "failed": sorted(os.path.relpath(p, vqa_set.video_dir) for p in failed)[:50],
         "logistic_params": m.get("logistic_params"),
     }
-    result = EvalResult(model_id=args.model, adapter=args.adapter, dataset=vqa_set.name, task="vqa", n=len(x),
+    result = EvalRecord(model_id=args.model, adapter=args.adapter, dataset=vqa_set.name, task="vqa", n=len(x),
                         metrics=metrics, settings=settings)
     path = result.save(args.out)
     with open(os.path.join(args.out, _artifact("predictions", args.model, vqa_set.name, ".csv", args.adapter)), "w", newline="", encoding="utf-8") as fh:
@@ -269,7 +269,7 @@ def _eval_bench(scorer, judge, args):
     from ..eval_suite import load_metric
     from ..eval_suite.bench import generate_answers, load_bench
     from ..eval_suite.judges import load_judge_prompts
-    from ..eval_suite.results import EvalResult
+    from ..artifacts import EvalRecord
 
     items, info = load_bench(args.bench, split=args.bench_split, cache_dir=os.path.join(args.out, ".bench_videos"), limit=args.bench_limit)
     if not items:
@@ -308,7 +308,7 @@ def _eval_bench(scorer, judge, args):
         "n_failed": len(failed),
         "failed": sorted(failed)[:50],
     }
-    result = EvalResult(model_id=args.model, adapter=args.adapter, dataset="s2i_bench", split=args.bench_split,
+    result = EvalRecord(model_id=args.model, adapter=args.adapter, dataset="s2i_bench", split=args.bench_split,
                         dataset_hub_id=info.get("hub_id"), task="s2i_bench", n=len(keep), metrics=metrics,
                         judge=judge_record, settings=settings)
     path = result.save(args.out)

@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.out is None:
         parser.error("--out FILE.md is required")
     from ..cards.leaderboard import eval_results_files, write_leaderboard
-    from ..eval_suite.results import load_results
+    from ..artifacts import load_results
 
     try:
         results = load_results(rest.results)

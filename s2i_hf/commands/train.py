@@ -19,7 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     from trl import TrlParser
 
     from s2i_hf.trainers.config import S2IScriptArguments, S2ITrainConfig
-    from s2i_hf.trainers.run import SUMMARY_FILE, run_training
+    from s2i_hf.artifacts import SUMMARY_FILE
+    from s2i_hf.trainers.run import run_training
 
     parser = TrlParser((S2IScriptArguments, S2ITrainConfig), prog="s2i train")
     argv = list(sys.argv[1:] if argv is None else argv)
