@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Mapping
 
-import yaml
+from .catalog import load_yaml
 
 __all__ = [
     "Dimension",
@@ -73,8 +72,7 @@ class Aggregation:
 @lru_cache(maxsize=None)
 def load_catalog() -> dict:
     """The raw catalogue (a dict parsed from the packaged YAML)."""
-    text = resources.files("s2i_hf.catalog").joinpath("dimensions.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return load_yaml("dimensions.yaml")
 
 
 def _build():

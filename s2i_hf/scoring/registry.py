@@ -28,12 +28,10 @@ import os
 import threading
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
-from importlib import resources
 from types import ModuleType
 from typing import Any, Callable
 
-import yaml
-
+from ..catalog import load_yaml
 from ..dimensions import DIMENSION_IDS
 from .base import CallableScorer, Scorer
 from .calibration import Calibration, calibration_from_dict
@@ -99,8 +97,7 @@ _PLUGINS_LOADING = False  # re-entrancy guard: a plugin that looks the registry 
 
 @lru_cache(maxsize=None)
 def _estimator_catalog() -> dict:
-    text = resources.files("s2i_hf.catalog").joinpath("estimators.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text) or {}
+    return load_yaml("estimators.yaml") or {}
 
 
 def scorer_calibration(name: str) -> Calibration | None:

@@ -15,16 +15,18 @@ style with ``{% generation %}`` markers around the assistant answer *and* its en
 
 :data:`FAMILY_INFO` holds, per family, the end-of-turn token, what the assistant mask starts with, where the
 vision tower / projector / language model live in the loaded model, and how to give the processor pre-sampled
-frames (:meth:`TinyFamily.frames_kwargs`) or let it sample a file (:meth:`TinyFamily.sampling_kwargs`).
+frames (:meth:`TinyFamily.frames_kwargs`) or let it sample a file (:meth:`TinyFamily.sampling_kwargs`). These
+facts, and what the tiny models are built from (class names, special tokens, tokenizer style), are data in
+``s2i_hf/catalog/model_families.yaml``; the chat templates are whole files in ``s2i_hf/catalog/chat_templates/``
+(:data:`CHAT_TEMPLATES`: family -> template text).
 Importing this package is cheap: torch and transformers load when a model is built.
 
 :class:`HubServer` is a small in-memory Hub on 127.0.0.1 (repo creation, preupload, commit, LFS, file
 resolution, tree listing) for testing publishing end to end; ``HubServer().activate()`` points the HF stack at it.
 """
 
-from .chat_templates import CHAT_TEMPLATES
+from .families import CHAT_TEMPLATES, FAMILY_INFO, TINY_FAMILIES, TinyFamily, get_module, get_modules, get_parameters
 from .hub_server import HubServer
-from .families import FAMILY_INFO, TINY_FAMILIES, TinyFamily, get_module, get_modules, get_parameters
 from .models import DEFAULT_NUM_FRAMES, FRAME_SIZE, PATCH_SIZE, make_tiny_model
 from .tokenization import tiny_corpus
 

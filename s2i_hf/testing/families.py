@@ -1,15 +1,61 @@
-"""What trainers and tests need to know about each tiny model family (true of the real checkpoints as well)."""
+"""What trainers and tests need to know about each tiny model family (true of the real checkpoints as well).
+
+The facts are data in ``catalog/model_families.yaml`` (the ``tiny`` section of each family, read through
+:func:`s2i_hf.model_parts.model_families`) and the chat templates are whole files in
+``catalog/chat_templates/``; this module turns them into :data:`FAMILY_INFO`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from functools import lru_cache
+from types import MappingProxyType
+from typing import Any, Mapping
 
-from ..model_parts import catalog_entry, find_model_parts, get_module
+from ..model_parts import catalog_entry, find_model_parts, get_module, model_families
 
-__all__ = ["FAMILY_INFO", "TINY_FAMILIES", "TinyFamily", "get_module", "get_modules", "get_parameters"]
+__all__ = [
+    "CHAT_TEMPLATES",
+    "FAMILY_INFO",
+    "TINY_FAMILIES",
+    "TinyFamily",
+    "TokenizerSpec",
+    "get_module",
+    "get_modules",
+    "get_parameters",
+    "read_chat_template",
+]
 
-TINY_FAMILIES: tuple[str, ...] = ("qwen2_5_vl", "qwen3_vl", "llava_onevision", "llava_next_video", "smolvlm", "internvl")
+_TEMPLATES_DIR = "chat_templates"
+
+
+@lru_cache(maxsize=None)
+def read_chat_template(name: str) -> str:
+    """The text of ``catalog/chat_templates/<name>`` (e.g. ``"smolvlm.jinja"``), exactly as stored."""
+    from importlib.resources import files
+
+    data = files("s2i_hf.catalog").joinpath(_TEMPLATES_DIR).joinpath(name).read_bytes()
+    return data.decode("utf-8")
+
+
+@dataclass(frozen=True)
+class TokenizerSpec:
+    """A tiny tokenizer's facts: BPE ``style`` (``"qwen2"`` or ``"bytelevel"``), the ``named`` special tokens the
+    processor reads off the tokenizer (stored as named extras), the ``other`` special tokens, and ``special``:
+    bos / eos / pad / unk (``None`` where the family has none)."""
+
+    style: str
+    named: Mapping[str, str] = field(compare=False)
+    other: tuple[str, ...]
+    special: Mapping[str, str | None] = field(compare=False)
+
+    def special_tokens(self) -> list[str]:
+        """Every special token of the family, ``other`` first, each once."""
+        return list(dict.fromkeys([*self.other, *self.named.values()]))
+
+    def style_facts(self) -> Mapping[str, Any]:
+        """The catalogue's ``tokenizer_styles`` entry for :attr:`style` (e.g. Qwen2's split regex)."""
+        return model_families()["tokenizer_styles"][self.style]
 
 
 @dataclass(frozen=True)
@@ -21,7 +67,7 @@ class TinyFamily:
       right after ``Assistant:`` / ``ASSISTANT:`` (SmolVLM, LLaVA-NeXT-Video) the answer starts with a space that
       the model generates first; it is inside the mask.
     - ``vision`` / ``projector`` / ``language`` / ``projector_params``: dotted attribute paths from the
-      ``...ForConditionalGeneration`` object, read from ``catalog/model_parts.yaml`` (the table the trainers use;
+      ``...ForConditionalGeneration`` object, read from ``catalog/model_families.yaml`` (the table the trainers use;
       see :mod:`s2i_hf.model_parts`). Qwen's projectors live *inside* the vision tower (``visual.merger``, plus
       ``visual.deepstack_merger_list`` in Qwen3-VL): freeze the tower's other parameters, not the whole tower.
       :func:`get_parameters` sorts every parameter into one part.
@@ -37,6 +83,13 @@ class TinyFamily:
       ``"fps"`` (Qwen: pass ``fps=None`` with ``num_frames``, :meth:`sampling_kwargs` does) or ``"num_frames"``
       (LLaVA-OV, LLaVA-NeXT-Video, InternVL: set ``processor.video_processor.num_frames = None`` before sampling
       by fps, no call kwarg can undo it).
+    - ``frame_count``: where :meth:`num_frames` reads the frame count (``"temporal_grid"``, ``"image_batch"``,
+      ``"frames_axis"``).
+    - ``chat_template_file``: the family's template in ``catalog/chat_templates/`` (:attr:`chat_template` reads it).
+    - what :func:`s2i_hf.testing.make_tiny_model` builds from: ``classes`` (transformers class names: config,
+      model, processor, image_processor, video_processor), ``backbones`` (the ``model_type`` of the text / vision
+      sub-configs where the config needs one), ``config_token_ids`` (config keyword -> named tokenizer token) and
+      ``tokenizer`` (:class:`TokenizerSpec`).
     """
 
     name: str
@@ -48,6 +101,44 @@ class TinyFamily:
     video_keys: tuple[str, ...]
     needs_explicit_template: bool = False
     conflicting_default: str | None = None
+    frame_count: str = "frames_axis"
+    chat_template_file: str = ""
+    classes: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    backbones: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    config_token_ids: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    tokenizer: TokenizerSpec | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_catalog(cls, model_type: str, tiny: Mapping[str, Any]) -> "TinyFamily":
+        """The family ``model_type`` from its catalogue entry's ``tiny`` section."""
+        tok = tiny["tokenizer"]
+        return cls(
+            name=model_type,
+            model_type=model_type,
+            end_of_turn=tiny["end_of_turn"],
+            assistant_prefix=tiny["assistant_prefix"],
+            video_token=tiny["video_token"],
+            visual_token=tiny["visual_token"],
+            video_keys=tuple(tiny["video_keys"]),
+            needs_explicit_template=bool(tiny.get("needs_explicit_template", False)),
+            conflicting_default=tiny.get("conflicting_default"),
+            frame_count=tiny["frame_count"],
+            chat_template_file=tiny["chat_template"],
+            classes=MappingProxyType(dict(tiny["classes"])),
+            backbones=MappingProxyType(dict(tiny.get("backbones", {}))),
+            config_token_ids=MappingProxyType(dict(tiny.get("config_token_ids", {}))),
+            tokenizer=TokenizerSpec(
+                style=tok["style"],
+                named=MappingProxyType(dict(tok["named"])),
+                other=tuple(tok["other"]),
+                special=MappingProxyType(dict(tok["special"])),
+            ),
+        )
+
+    @property
+    def chat_template(self) -> str:
+        """The family's chat template (with ``{% generation %}`` markers), read from its ``.jinja`` file."""
+        return read_chat_template(self.chat_template_file)
 
     @property
     def vision(self) -> str:
@@ -103,76 +194,24 @@ class TinyFamily:
         return kwargs
 
     def num_frames(self, inputs) -> int:
-        """How many frames of the first video reached the processor outputs ``inputs``."""
-        if self.model_type in ("qwen2_5_vl", "qwen3_vl"):
+        """How many frames of the first video reached the processor outputs ``inputs`` (see ``frame_count``)."""
+        if self.frame_count == "temporal_grid":
             return int(inputs["video_grid_thw"][0][0]) * 2  # temporal patches of 2 frames
-        if self.model_type == "internvl":  # frames flattened into the image batch (one video)
+        if self.frame_count == "image_batch":  # frames flattened into the image batch (one video)
             return int(inputs["pixel_values"].shape[0])
-        return int(inputs[self.video_keys[0]].shape[1])  # (batch, frames, C, H, W)
+        if self.frame_count == "frames_axis":
+            return int(inputs[self.video_keys[0]].shape[1])  # (batch, frames, C, H, W)
+        raise ValueError(f"{self.name}: unknown frame_count {self.frame_count!r} in catalog/model_families.yaml")
 
 
 FAMILY_INFO: dict[str, TinyFamily] = {
-    "qwen2_5_vl": TinyFamily(
-        name="qwen2_5_vl",
-        model_type="qwen2_5_vl",
-        end_of_turn="<|im_end|>",
-        assistant_prefix="",
-        video_token="<|video_pad|>",
-        visual_token="<|video_pad|>",
-        video_keys=("pixel_values_videos", "video_grid_thw", "second_per_grid_ts", "mm_token_type_ids"),
-        conflicting_default="fps",
-    ),
-    "qwen3_vl": TinyFamily(
-        name="qwen3_vl",
-        model_type="qwen3_vl",
-        end_of_turn="<|im_end|>",
-        assistant_prefix="",
-        video_token="<|video_pad|>",
-        visual_token="<|video_pad|>",
-        video_keys=("pixel_values_videos", "video_grid_thw", "mm_token_type_ids"),
-        conflicting_default="fps",
-    ),
-    "llava_onevision": TinyFamily(
-        name="llava_onevision",
-        model_type="llava_onevision",
-        end_of_turn="<|im_end|>",
-        assistant_prefix="",
-        video_token="<video>",
-        visual_token="<video>",
-        video_keys=("pixel_values_videos",),
-        conflicting_default="num_frames",
-    ),
-    "llava_next_video": TinyFamily(
-        name="llava_next_video",
-        model_type="llava_next_video",
-        end_of_turn="</s>",
-        assistant_prefix=" ",
-        video_token="<video>",
-        visual_token="<video>",
-        video_keys=("pixel_values_videos",),
-        conflicting_default="num_frames",
-    ),
-    "smolvlm": TinyFamily(
-        name="smolvlm",
-        model_type="smolvlm",
-        end_of_turn="<end_of_utterance>",
-        assistant_prefix=" ",
-        video_token="<video>",
-        visual_token="<image>",
-        video_keys=("pixel_values", "pixel_attention_mask"),
-        needs_explicit_template=True,
-    ),
-    "internvl": TinyFamily(
-        name="internvl",
-        model_type="internvl",
-        end_of_turn="<|im_end|>",
-        assistant_prefix="",
-        video_token="<video>",
-        visual_token="<IMG_CONTEXT>",
-        video_keys=("pixel_values",),
-        conflicting_default="num_frames",
-    ),
+    model_type: TinyFamily.from_catalog(model_type, entry["tiny"])
+    for model_type, entry in model_families()["families"].items()
+    if "tiny" in entry
 }
+TINY_FAMILIES: tuple[str, ...] = tuple(FAMILY_INFO)
+# family -> its chat template (the text of its .jinja file)
+CHAT_TEMPLATES: dict[str, str] = {name: info.chat_template for name, info in FAMILY_INFO.items()}
 
 
 def get_modules(model, family: str) -> dict[str, list]:

@@ -11,10 +11,10 @@ frame (+ timestamp text and wrapper tokens), InternVL 4 per frame (+ "FrameN: <i
 from __future__ import annotations
 
 import os
+from types import SimpleNamespace
 
-from .chat_templates import CHAT_TEMPLATES
-from .families import TINY_FAMILIES
-from .tokenization import SPECIAL_TOKENS, build_tiny_tokenizer
+from .families import FAMILY_INFO, TINY_FAMILIES, TinyFamily
+from .tokenization import build_tiny_tokenizer
 
 __all__ = ["DEFAULT_NUM_FRAMES", "FRAME_SIZE", "PATCH_SIZE", "make_tiny_model"]
 
@@ -34,13 +34,31 @@ PATCH_SIZE = 8
 DEFAULT_NUM_FRAMES = 8
 
 
-def _ids(tokenizer, family: str) -> dict[str, int | None]:
-    spec = SPECIAL_TOKENS[family]
-    out = {name: tokenizer.convert_tokens_to_ids(tok) for name, tok in spec["named"].items()}
+def _ids(tokenizer, info: TinyFamily) -> dict[str, int | None]:
+    spec = info.tokenizer
+    out = {name: tokenizer.convert_tokens_to_ids(tok) for name, tok in spec.named.items()}
     for name in ("bos_token", "eos_token", "pad_token"):
-        tok = spec["special"].get(name)
+        tok = spec.special.get(name)
         out[name] = tokenizer.convert_tokens_to_ids(tok) if tok is not None else None
     return out
+
+
+def _classes(info: TinyFamily) -> SimpleNamespace:
+    """The family's transformers classes, by role (config, model, processor, image_processor, video_processor)."""
+    import transformers
+
+    return SimpleNamespace(**{role: getattr(transformers, name) for role, name in info.classes.items()})
+
+
+def _token_ids(info: TinyFamily, ids) -> dict[str, int]:
+    """Config keyword -> token id, for the tokens the family's config names (``config_token_ids``)."""
+    return {keyword: ids[token] for keyword, token in info.config_token_ids.items()}
+
+
+def _backbone(info: TinyFamily, part: str, config: dict) -> dict:
+    """``config`` of the ``text`` / ``vision`` sub-model, with the ``model_type`` the family's config needs."""
+    model_type = info.backbones.get(part)
+    return {"model_type": model_type, **config} if model_type else config
 
 
 def _text_common(tokenizer, ids, **extra):
@@ -56,16 +74,8 @@ def _text_common(tokenizer, ids, **extra):
     }
 
 
-def _qwen2_5_vl(tokenizer, ids):
-    from transformers import (
-        Qwen2_5_VLConfig,
-        Qwen2_5_VLForConditionalGeneration,
-        Qwen2_5_VLProcessor,
-        Qwen2VLImageProcessor,
-        Qwen2VLVideoProcessor,
-    )
-
-    config = Qwen2_5_VLConfig(
+def _qwen2_5_vl(c, info, tokenizer, ids):
+    config = c.config(
         text_config=_text_common(
             tokenizer,
             ids,
@@ -85,15 +95,12 @@ def _qwen2_5_vl(tokenizer, ids):
             "out_hidden_size": _TEXT["hidden_size"],
             "tokens_per_second": 2,
         },
-        image_token_id=ids["image_token"],
-        video_token_id=ids["video_token"],
-        vision_start_token_id=ids["vision_start_token"],
-        vision_end_token_id=ids["vision_end_token"],
+        **_token_ids(info, ids),
         tie_word_embeddings=False,
     )
     pix = {"patch_size": PATCH_SIZE, "temporal_patch_size": 2, "merge_size": 2}
-    image_processor = Qwen2VLImageProcessor(size={"shortest_edge": 16 * 16, "longest_edge": 64 * 64}, **pix)
-    video_processor = Qwen2VLVideoProcessor(
+    image_processor = c.image_processor(size={"shortest_edge": 16 * 16, "longest_edge": 64 * 64}, **pix)
+    video_processor = c.video_processor(
         size={"shortest_edge": 16 * 16, "longest_edge": 64 * 64},
         min_frames=2,
         max_frames=DEFAULT_NUM_FRAMES,
@@ -102,20 +109,12 @@ def _qwen2_5_vl(tokenizer, ids):
         cap_pixels_per_frame=False,
         **pix,
     )
-    processor = Qwen2_5_VLProcessor(image_processor=image_processor, tokenizer=tokenizer, video_processor=video_processor)
-    return config, Qwen2_5_VLForConditionalGeneration, processor
+    processor = c.processor(image_processor=image_processor, tokenizer=tokenizer, video_processor=video_processor)
+    return config, processor
 
 
-def _qwen3_vl(tokenizer, ids):
-    from transformers import (
-        Qwen2VLImageProcessor,
-        Qwen3VLConfig,
-        Qwen3VLForConditionalGeneration,
-        Qwen3VLProcessor,
-        Qwen3VLVideoProcessor,
-    )
-
-    config = Qwen3VLConfig(
+def _qwen3_vl(c, info, tokenizer, ids):
+    config = c.config(
         text_config=_text_common(
             tokenizer,
             ids,
@@ -139,15 +138,12 @@ def _qwen3_vl(tokenizer, ids):
             "num_position_embeddings": 64,  # an 8x8 grid, interpolated to the frame's patch grid
             "deepstack_visual_indexes": [0],
         },
-        image_token_id=ids["image_token"],
-        video_token_id=ids["video_token"],
-        vision_start_token_id=ids["vision_start_token"],
-        vision_end_token_id=ids["vision_end_token"],
+        **_token_ids(info, ids),
         tie_word_embeddings=False,
     )
     pix = {"patch_size": PATCH_SIZE, "temporal_patch_size": 2, "merge_size": 2}
-    image_processor = Qwen2VLImageProcessor(size={"shortest_edge": 16 * 16, "longest_edge": 64 * 64}, **pix)
-    video_processor = Qwen3VLVideoProcessor(
+    image_processor = c.image_processor(size={"shortest_edge": 16 * 16, "longest_edge": 64 * 64}, **pix)
+    video_processor = c.video_processor(
         # Qwen3-VL budgets pixels over the whole clip (frames x height x width)
         size={"shortest_edge": 2 * 16 * 16, "longest_edge": DEFAULT_NUM_FRAMES * 64 * 64},
         min_frames=2,
@@ -157,8 +153,8 @@ def _qwen3_vl(tokenizer, ids):
         cap_pixels_per_frame=False,
         **pix,
     )
-    processor = Qwen3VLProcessor(image_processor=image_processor, tokenizer=tokenizer, video_processor=video_processor)
-    return config, Qwen3VLForConditionalGeneration, processor
+    processor = c.processor(image_processor=image_processor, tokenizer=tokenizer, video_processor=video_processor)
+    return config, processor
 
 
 def _vision_tower(**extra):
@@ -177,20 +173,11 @@ def _vision_tower(**extra):
 _PINPOINTS = [[h * FRAME_SIZE, w * FRAME_SIZE] for h in (1, 2) for w in (1, 2)]  # LLaVA any-resolution grid
 
 
-def _llava_onevision(tokenizer, ids):
-    from transformers import (
-        LlavaOnevisionConfig,
-        LlavaOnevisionForConditionalGeneration,
-        LlavaOnevisionImageProcessor,
-        LlavaOnevisionProcessor,
-        LlavaOnevisionVideoProcessor,
-    )
-
-    config = LlavaOnevisionConfig(
-        vision_config={"model_type": "siglip_vision_model", **_vision_tower(vision_use_head=False)},
-        text_config={"model_type": "qwen2", **_text_common(tokenizer, ids)},
-        image_token_index=ids["image_token"],
-        video_token_index=ids["video_token"],
+def _llava_onevision(c, info, tokenizer, ids):
+    config = c.config(
+        vision_config=_backbone(info, "vision", _vision_tower(vision_use_head=False)),
+        text_config=_backbone(info, "text", _text_common(tokenizer, ids)),
+        **_token_ids(info, ids),
         vision_feature_select_strategy="full",
         vision_feature_layer=-1,
         image_grid_pinpoints=_PINPOINTS,
@@ -198,9 +185,9 @@ def _llava_onevision(tokenizer, ids):
         tie_word_embeddings=False,
     )
     size = {"height": FRAME_SIZE, "width": FRAME_SIZE}
-    image_processor = LlavaOnevisionImageProcessor(size=size, image_grid_pinpoints=_PINPOINTS)
-    video_processor = LlavaOnevisionVideoProcessor(size=size, num_frames=DEFAULT_NUM_FRAMES, do_sample_frames=True)
-    processor = LlavaOnevisionProcessor(
+    image_processor = c.image_processor(size=size, image_grid_pinpoints=_PINPOINTS)
+    video_processor = c.video_processor(size=size, num_frames=DEFAULT_NUM_FRAMES, do_sample_frames=True)
+    processor = c.processor(
         image_processor=image_processor,
         tokenizer=tokenizer,
         video_processor=video_processor,
@@ -208,24 +195,15 @@ def _llava_onevision(tokenizer, ids):
         vision_feature_select_strategy="full",
         vision_aspect_ratio="anyres_max_9",
     )
-    return config, LlavaOnevisionForConditionalGeneration, processor
+    return config, processor
 
 
-def _llava_next_video(tokenizer, ids):
-    from transformers import (
-        LlavaNextImageProcessor,
-        LlavaNextVideoConfig,
-        LlavaNextVideoForConditionalGeneration,
-        LlavaNextVideoProcessor,
-        LlavaNextVideoVideoProcessor,
-    )
-
+def _llava_next_video(c, info, tokenizer, ids):
     patches = (FRAME_SIZE // PATCH_SIZE) ** 2
-    config = LlavaNextVideoConfig(
-        vision_config={"model_type": "clip_vision_model", "projection_dim": 32, **_vision_tower()},
-        text_config={"model_type": "llama", **_text_common(tokenizer, ids)},
-        image_token_index=ids["image_token"],
-        video_token_index=ids["video_token"],
+    config = c.config(
+        vision_config=_backbone(info, "vision", {"projection_dim": 32, **_vision_tower()}),
+        text_config=_backbone(info, "text", _text_common(tokenizer, ids)),
+        **_token_ids(info, ids),
         vision_feature_select_strategy="default",
         vision_feature_layer=-2,
         image_grid_pinpoints=_PINPOINTS,
@@ -235,18 +213,18 @@ def _llava_next_video(tokenizer, ids):
         video_seq_length=patches // 4,
         tie_word_embeddings=False,
     )
-    image_processor = LlavaNextImageProcessor(
+    image_processor = c.image_processor(
         size={"shortest_edge": FRAME_SIZE},
         crop_size={"height": FRAME_SIZE, "width": FRAME_SIZE},
         image_grid_pinpoints=_PINPOINTS,
     )
-    video_processor = LlavaNextVideoVideoProcessor(
+    video_processor = c.video_processor(
         size={"shortest_edge": FRAME_SIZE},
         crop_size={"height": FRAME_SIZE, "width": FRAME_SIZE},
         num_frames=DEFAULT_NUM_FRAMES,
         do_sample_frames=True,
     )
-    processor = LlavaNextVideoProcessor(
+    processor = c.processor(
         video_processor=video_processor,
         image_processor=image_processor,
         tokenizer=tokenizer,
@@ -254,63 +232,49 @@ def _llava_next_video(tokenizer, ids):
         vision_feature_select_strategy="default",
         num_additional_image_tokens=1,  # CLIP's CLS token
     )
-    return config, LlavaNextVideoForConditionalGeneration, processor
+    return config, processor
 
 
-def _smolvlm(tokenizer, ids):
-    from transformers import (
-        SmolVLMConfig,
-        SmolVLMForConditionalGeneration,
-        SmolVLMImageProcessor,
-        SmolVLMProcessor,
-        SmolVLMVideoProcessor,
-    )
-
+def _smolvlm(c, info, tokenizer, ids):
     scale_factor = 2
-    config = SmolVLMConfig(
-        vision_config=_vision_tower(),
-        text_config={"model_type": "llama", **_text_common(tokenizer, ids)},
-        image_token_id=ids["image_token"],
+    config = c.config(
+        vision_config=_backbone(info, "vision", _vision_tower()),
+        text_config=_backbone(info, "text", _text_common(tokenizer, ids)),
+        **_token_ids(info, ids),
         scale_factor=scale_factor,
         pad_token_id=ids["pad_token"],
         tie_word_embeddings=False,
     )
-    image_processor = SmolVLMImageProcessor(
+    image_processor = c.image_processor(
         size={"longest_edge": 2 * FRAME_SIZE},
         max_image_size={"longest_edge": FRAME_SIZE},
         do_image_splitting=False,
     )
-    video_processor = SmolVLMVideoProcessor(
+    video_processor = c.video_processor(
         size={"longest_edge": FRAME_SIZE},
         max_image_size={"longest_edge": FRAME_SIZE},
         num_frames=DEFAULT_NUM_FRAMES,
         fps=1,
         do_sample_frames=True,
     )
-    processor = SmolVLMProcessor(
+    processor = c.processor(
         image_processor=image_processor,
         tokenizer=tokenizer,
         video_processor=video_processor,
         image_seq_len=(FRAME_SIZE // PATCH_SIZE) ** 2 // scale_factor**2,
     )
-    return config, SmolVLMForConditionalGeneration, processor
+    return config, processor
 
 
-def _internvl(tokenizer, ids):
-    from transformers import (
-        GotOcr2ImageProcessor,
-        InternVLConfig,
-        InternVLForConditionalGeneration,
-        InternVLProcessor,
-        InternVLVideoProcessor,
-    )
-
+def _internvl(c, info, tokenizer, ids):
     downsample = 0.5
     seq = int((FRAME_SIZE // PATCH_SIZE) ** 2 * downsample**2)
-    config = InternVLConfig(
-        vision_config=_vision_tower(image_size=[FRAME_SIZE, FRAME_SIZE], patch_size=[PATCH_SIZE, PATCH_SIZE]),
-        text_config={"model_type": "qwen2", **_text_common(tokenizer, ids)},
-        image_token_id=ids["context_image_token"],
+    config = c.config(
+        vision_config=_backbone(
+            info, "vision", _vision_tower(image_size=[FRAME_SIZE, FRAME_SIZE], patch_size=[PATCH_SIZE, PATCH_SIZE])
+        ),
+        text_config=_backbone(info, "text", _text_common(tokenizer, ids)),
+        **_token_ids(info, ids),
         image_seq_length=seq,
         downsample_ratio=downsample,
         vision_feature_layer=-1,
@@ -318,12 +282,12 @@ def _internvl(tokenizer, ids):
         tie_word_embeddings=False,
     )
     size = {"height": FRAME_SIZE, "width": FRAME_SIZE}
-    image_processor = GotOcr2ImageProcessor(size=size, crop_to_patches=False, min_patches=1, max_patches=4)
-    video_processor = InternVLVideoProcessor(size=size, num_frames=DEFAULT_NUM_FRAMES, do_sample_frames=True)
-    processor = InternVLProcessor(
+    image_processor = c.image_processor(size=size, crop_to_patches=False, min_patches=1, max_patches=4)
+    video_processor = c.video_processor(size=size, num_frames=DEFAULT_NUM_FRAMES, do_sample_frames=True)
+    processor = c.processor(
         image_processor=image_processor, tokenizer=tokenizer, video_processor=video_processor, image_seq_length=seq
     )
-    return config, InternVLForConditionalGeneration, processor
+    return config, processor
 
 
 _BUILDERS = {
@@ -350,15 +314,17 @@ def make_tiny_model(family: str, path: str | os.PathLike, *, seed: int = 0) -> s
     import torch
 
     path = os.fspath(path)
-    template = CHAT_TEMPLATES[family]
+    info = FAMILY_INFO[family]
+    classes = _classes(info)
+    template = info.chat_template
     tokenizer = build_tiny_tokenizer(family, template)
-    ids = _ids(tokenizer, family)
-    config, model_cls, processor = _BUILDERS[family](tokenizer, ids)
+    ids = _ids(tokenizer, info)
+    config, processor = _BUILDERS[family](classes, info, tokenizer, ids)
     processor.chat_template = template
 
     with torch.random.fork_rng(devices=[]):  # leave the caller's RNG alone
         torch.manual_seed(seed)
-        model = model_cls(config)
+        model = classes.model(config)
     model.eval()
     generation = model.generation_config
     generation.eos_token_id = ids["eos_token"]

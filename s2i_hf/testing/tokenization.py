@@ -2,7 +2,8 @@
 
 The corpus holds the words the project needs (the five level words, the quality vocabulary and the dimension
 definitions of the catalogue, the words the processors write into prompts such as "seconds" or "Frame"), so
-that e.g. `` good`` is one token, as in real vocabularies. Each family gets its own special tokens; the named ones
+that e.g. `` good`` is one token, as in real vocabularies. Each family gets its own special tokens (listed in
+``catalog/model_families.yaml``, with the BPE style and Qwen2's split regex); the named ones
 (``image_token``, ``video_token``, InternVL's ``start_image_token`` ...) are stored as named extras in
 ``tokenizer_config.json`` and come back as attributes after ``from_pretrained``.
 
@@ -15,9 +16,10 @@ learnt on the same pre-tokens); SmolVLM and LLaVA-NeXT-Video get ``TokenizersBac
 from __future__ import annotations
 
 import json
-from typing import Any
 
-__all__ = ["SPECIAL_TOKENS", "build_tiny_tokenizer", "tiny_corpus", "train_tiny_bpe"]
+from .families import FAMILY_INFO, TokenizerSpec
+
+__all__ = ["build_tiny_tokenizer", "tiny_corpus", "train_tiny_bpe"]
 
 _LEVEL_WORDS_ITU = ("bad", "poor", "fair", "good", "excellent")
 
@@ -75,90 +77,11 @@ def tiny_corpus() -> list[str]:
     return lines
 
 
-# The regex Qwen2's tokenizer splits with (Qwen2Tokenizer rebuilds this pipeline when it loads, so the BPE merges
-# have to be learnt on the same pre-tokens).
-_QWEN2_PRETOKENIZE_REGEX = (
-    r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""
-)
-
-# family -> style of the BPE ("qwen2": Qwen2's split regex; "bytelevel": GPT-2 / SmolLM2), the named special
-# tokens the processor reads off the tokenizer, the other special tokens, and bos / eos / pad / unk.
-SPECIAL_TOKENS: dict[str, dict[str, Any]] = {
-    "qwen2_5_vl": {
-        "style": "qwen2",
-        "named": {
-            "image_token": "<|image_pad|>",
-            "video_token": "<|video_pad|>",
-            "vision_start_token": "<|vision_start|>",
-            "vision_end_token": "<|vision_end|>",
-        },
-        "other": ["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
-        "special": {"eos_token": "<|im_end|>", "pad_token": "<|endoftext|>", "unk_token": None, "bos_token": None},
-    },
-    "qwen3_vl": {
-        "style": "qwen2",
-        "named": {
-            "image_token": "<|image_pad|>",
-            "video_token": "<|video_pad|>",
-            "vision_start_token": "<|vision_start|>",
-            "vision_end_token": "<|vision_end|>",
-        },
-        "other": ["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
-        "special": {"eos_token": "<|im_end|>", "pad_token": "<|endoftext|>", "unk_token": None, "bos_token": None},
-    },
-    "llava_onevision": {
-        "style": "qwen2",
-        "named": {"image_token": "<image>", "video_token": "<video>"},
-        "other": ["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
-        "special": {"eos_token": "<|im_end|>", "pad_token": "<|endoftext|>", "unk_token": None, "bos_token": None},
-    },
-    "internvl": {
-        "style": "qwen2",
-        "named": {
-            "start_image_token": "<img>",
-            "end_image_token": "</img>",
-            "context_image_token": "<IMG_CONTEXT>",
-            "video_token": "<video>",
-        },
-        "other": ["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
-        "special": {"eos_token": "<|im_end|>", "pad_token": "<|endoftext|>", "unk_token": None, "bos_token": None},
-    },
-    "llava_next_video": {
-        "style": "bytelevel",
-        "named": {"image_token": "<image>", "video_token": "<video>"},
-        "other": ["<unk>", "<s>", "</s>"],
-        "special": {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "pad_token": "<unk>"},
-    },
-    "smolvlm": {
-        "style": "bytelevel",
-        "named": {
-            "image_token": "<image>",
-            "video_token": "<video>",
-            "fake_image_token": "<fake_token_around_image>",
-            "global_image_token": "<global-img>",
-            "end_of_utterance_token": "<end_of_utterance>",
-        },
-        "other": ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
-        + [f"<row_{r}_col_{c}>" for r in range(1, 4) for c in range(1, 4)],
-        "special": {
-            "bos_token": "<|im_start|>",
-            "eos_token": "<end_of_utterance>",
-            "unk_token": "<|endoftext|>",
-            "pad_token": "<|im_end|>",
-        },
-    },
-}
-
 _VOCAB_SIZE = 1024
 
 
-def _special_tokens(family: str) -> list[str]:
-    spec = SPECIAL_TOKENS[family]
-    out: list[str] = []
-    for tok in [*spec["other"], *spec["named"].values()]:
-        if tok not in out:
-            out.append(tok)
-    return out
+def _spec(family: str) -> TokenizerSpec:
+    return FAMILY_INFO[family].tokenizer
 
 
 def train_tiny_bpe(family: str):
@@ -166,13 +89,16 @@ def train_tiny_bpe(family: str):
     from tokenizers import Regex, Tokenizer, decoders, normalizers, pre_tokenizers, trainers
     from tokenizers.models import BPE
 
-    style = SPECIAL_TOKENS[family]["style"]
+    spec = _spec(family)
     tok = Tokenizer(BPE(unk_token=None, fuse_unk=False, byte_fallback=False))
-    if style == "qwen2":
+    if spec.style == "qwen2":
         tok.normalizer = normalizers.NFC()
         tok.pre_tokenizer = pre_tokenizers.Sequence(
             [
-                pre_tokenizers.Split(Regex(_QWEN2_PRETOKENIZE_REGEX), behavior="isolated", invert=False),
+                # Qwen2's split regex (Qwen2Tokenizer rebuilds this pipeline when it loads)
+                pre_tokenizers.Split(
+                    Regex(spec.style_facts()["pretokenize_regex"]), behavior="isolated", invert=False
+                ),
                 pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
             ]
         )
@@ -182,7 +108,7 @@ def train_tiny_bpe(family: str):
     trainer = trainers.BpeTrainer(
         vocab_size=_VOCAB_SIZE,
         min_frequency=2,
-        special_tokens=_special_tokens(family),
+        special_tokens=spec.special_tokens(),
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
@@ -194,17 +120,17 @@ def build_tiny_tokenizer(family: str, chat_template: str):
     """The transformers tokenizer of ``family``: the trained BPE, its special tokens and ``chat_template``."""
     from tokenizers import AddedToken
 
-    spec = SPECIAL_TOKENS[family]
+    spec = _spec(family)
     bpe = train_tiny_bpe(family)
-    special = {k: v for k, v in spec["special"].items() if v is not None}
+    special = {k: v for k, v in spec.special.items() if v is not None}
     common = dict(
-        extra_special_tokens=dict(spec["named"]),
+        extra_special_tokens=dict(spec.named),
         chat_template=chat_template,
         model_max_length=32768,
         clean_up_tokenization_spaces=False,
         **special,
     )
-    if spec["style"] == "qwen2":
+    if spec.style == "qwen2":
         from transformers import Qwen2Tokenizer
 
         state = json.loads(bpe.to_str())
@@ -216,5 +142,6 @@ def build_tiny_tokenizer(family: str, chat_template: str):
 
         tokenizer = TokenizersBackend(tokenizer_object=bpe, add_prefix_space=False, **common)
     # Every family token is special: never split, kept out of BPE, skipped by decode(skip_special_tokens=True).
-    tokenizer.add_tokens([AddedToken(t, special=True, normalized=False) for t in _special_tokens(family)], special_tokens=True)
+    added = [AddedToken(t, special=True, normalized=False) for t in spec.special_tokens()]
+    tokenizer.add_tokens(added, special_tokens=True)
     return tokenizer

@@ -19,11 +19,9 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from itertools import product
 
-import yaml
-
+from ..catalog import load_yaml
 from ..dimensions import DIMENSION_IDS, DIMENSIONS, GROUPS, dimensions_in_group
 from ..levels import LEVEL_WORDS
 
@@ -166,8 +164,7 @@ def _build(raw: dict) -> Templates:
 @cache
 def load_templates() -> Templates:
     """The packaged templates, parsed and pre-formatted once per process."""
-    text = resources.files("s2i_hf.catalog").joinpath("templates.yaml").read_text(encoding="utf-8")
-    raw = yaml.safe_load(text)
+    raw = load_yaml("templates.yaml")
     missing = [k for k in ("caption", "intro", "group_intro", "dimension_single", "dimension_many", "impact", "connector", "polarity", "group_phrase", "group_statement", "group_summary", "group_reason", "overall_statement", "questions", "bench", "rewrite_prompt", "aliases", "verify", "list", "temporal_dimensions") if k not in raw]
     if missing:
         raise ValueError(f"s2i_hf/catalog/templates.yaml lacks the sections {missing}")
