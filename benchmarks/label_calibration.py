@@ -30,7 +30,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -40,6 +39,7 @@ from scipy.stats import spearmanr
 
 from s2i_hf.dimensions import DIMENSIONS
 from s2i_hf.distortions import CALIBRATION_FAMILIES, CALIBRATION_LADDERS, FAMILIES, make_variants
+from s2i_hf.ffmpeg import ffmpeg
 from s2i_hf.real_content import ROLES, SOURCES, make_source_clip
 
 DISTORTION_DIMS = [d.id for d in DIMENSIONS if d.group == "distortion"]
@@ -73,21 +73,18 @@ def vmaf_ffmpeg() -> str | None:
         return imageio_ffmpeg.get_ffmpeg_exe()
     except (ImportError, RuntimeError):
         exe = shutil.which("ffmpeg")
-        if exe and "libvmaf" in subprocess.run([exe, "-hide_banner", "-filters"], capture_output=True, text=True).stdout:
+        if exe and "libvmaf" in ffmpeg("-filters", exe=exe).stdout:
             return exe
     return None
 
 
 def full_reference(dist: str, ref: str, vmaf_exe: str | None) -> dict:
     """VMAF (when an ffmpeg with libvmaf exists), PSNR (dB, luma) and SSIM (all planes) of dist against ref."""
-    exe = vmaf_exe or shutil.which("ffmpeg")
+    exe = vmaf_exe  # None: the PATH's ffmpeg
     graph = "[0:v]split=3[d0][d1][d2];[1:v]split=3[r0][r1][r2];[d1][r1]psnr;[d2][r2]ssim"
-    graph += ";[d0][r0]libvmaf=n_threads=1" if vmaf_exe else ";[d0][r0]nullsink"
-    proc = subprocess.run([exe, "-hide_banner", "-nostdin", "-threads", "1", "-i", dist, "-i", ref,
-                           "-filter_complex", graph, "-f", "null", "-"], capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f"full-reference metrics of {dist} failed: {proc.stderr.strip()[-400:]}")
-    err = proc.stderr
+    graph += ";[d0][r0]libvmaf=n_threads=1" if vmaf_exe else ";[d0]nullsink;[r0]nullsink"
+    # loglevel info: the psnr/ssim/libvmaf filters print their summaries there
+    err = ffmpeg("-i", dist, "-i", ref, "-filter_complex", graph, "-f", "null", "-", exe=exe, loglevel="info").stderr
     out = {"vmaf": None, "psnr": None, "ssim": None}
     if m := re.search(r"VMAF score: ([0-9.]+)", err):
         out["vmaf"] = float(m.group(1))

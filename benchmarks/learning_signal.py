@@ -78,6 +78,22 @@ def parse_args(argv=None):
     return ap.parse_args(argv)
 
 
+def segment_sources(seconds: float, clips=("bigbuckbunny", "bikes", "carphone_pristine")
+                    ) -> list[tuple[str, str, float, bool]]:
+    """Every sample clip cut into consecutive non-overlapping ``seconds``-long segments, the last one of each clip
+    held out: more (and more varied) sources than the demo's (``s2i_hf.demo.DEMO_SOURCES``), in the form
+    ``make_clips(sources=...)`` takes (name, sample clip, start second, held out?)."""
+    from s2i_hf.distortions import probe_duration
+    from s2i_hf.video import sample_video_paths
+
+    paths = {os.path.splitext(os.path.basename(p))[0]: p for p in sample_video_paths()}
+    out = []
+    for clip in clips:
+        n = int(probe_duration(paths[clip]) // seconds)
+        out += [(f"{clip}_{i:02d}", clip, round(i * seconds, 3), i == n - 1) for i in range(n)]
+    return out
+
+
 def derived_data(data: str, mode: str, seed: int, folder: str) -> str:
     """A data folder whose stage1 is the build's and whose stage2 conversations are the ones ``mode`` names."""
     if mode == "stage2":
@@ -138,7 +154,7 @@ def figures(clips, scores: list[float]) -> dict:
     import numpy as np
     from scipy.stats import spearmanr
 
-    from s2i_hf.demo import ladder_metrics
+    from s2i_hf.eval_suite.ladders import ladder_metrics
 
     m = ladder_metrics(clips, {c.name: s for c, s in zip(clips, scores)})
     x, y = np.asarray(scores, float), np.asarray([c.quality for c in clips], float)
@@ -165,7 +181,7 @@ def prepare(args) -> dict:
     transformers.utils.logging.set_verbosity_error()
     from s2i_hf.dataset_builder import build_dataset
     from s2i_hf.dataset_builder.config import BuildArguments
-    from s2i_hf.demo import DemoConfig, make_clips, segment_sources
+    from s2i_hf.demo import DemoConfig, make_clips
     from s2i_hf.video import video_id_of
 
     out = os.path.abspath(args.out)
@@ -200,7 +216,7 @@ def main(argv=None) -> int:
 
     torch.set_num_threads(max(1, args.threads))
     from s2i_hf.testing import make_tiny_model
-    from s2i_hf.trainers import S2IScriptArguments, S2ITrainConfig, run_training
+    from s2i_hf.trainers import S2IModelConfig, S2IScriptArguments, S2ITrainConfig, run_training
 
     prepared = prepare(args)
     out, data, times = os.path.abspath(args.out), prepared["data"], prepared["seconds"]
@@ -240,7 +256,8 @@ def main(argv=None) -> int:
         stage2_learning_rate=args.stage2_lr, train_vision=args.train_vision, lr_scheduler_type="constant", save_strategy="no", seed=args.seed, report_to="none",
         logging_steps=10, disable_tqdm=False, use_cpu=True,
     )
-    summary = run_training(S2IScriptArguments(model=base, data=train_data, output=os.path.join(run_dir, "train"), stage=stage), config)
+    summary = run_training(S2IScriptArguments(data=train_data, output=os.path.join(run_dir, "train"), stage=stage),
+                           config, S2IModelConfig(model_name_or_path=base))
     times["training"] = time.perf_counter() - t
 
     t = time.perf_counter()

@@ -4,7 +4,12 @@ The recipes are data (``catalog/distortions.yaml``): per family the dimension it
 from mildest to strongest and an ffmpeg filter template. :func:`make_variants` encodes a pristine copy of a source
 clip and each family's ladder (jittered per clip by a seeded share, kept in order), so within a family's ladder
 the quality order is known: pristine > step 0 > step 1 > ... :func:`cut_source` makes a short, small source
-from a longer clip. ffmpeg (Debian's ``ffmpeg`` package) must be on the ``PATH``.
+from a longer clip. ffmpeg (Debian's ``ffmpeg`` package) must be on the ``PATH``; it runs through
+:func:`s2i_hf.ffmpeg.ffmpeg`.
+
+This is the only implementation of the recipes: ``s2i demo``, the benchmarks and the estimator validation tests
+(``tests/test_distortions.py``: every family of the catalogue lowers its dimension on real and generated clips)
+all encode through :func:`make_variants`.
 
 >>> from s2i_hf.distortions import FAMILIES, strengths
 >>> FAMILIES["blur"].dimension
@@ -17,14 +22,14 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Mapping, Sequence
 
-import yaml
+from .catalog import load_yaml
+from .dimensions import DIMENSION_IDS
+from .ffmpeg import ffmpeg, ffprobe
 
 __all__ = ["Family", "FAMILIES", "DEMO_FAMILIES", "CALIBRATION_FAMILIES", "CALIBRATION_LADDERS", "NEAR_LOSSLESS", "Variant", "cut_source", "ffmpeg", "filter_for",
            "make_variants", "probe", "probe_duration", "strengths"]
@@ -48,8 +53,7 @@ class Family:
 
 @lru_cache(maxsize=None)
 def _catalog() -> dict:
-    with open(_CATALOG, encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh)
+    raw = load_yaml("distortions.yaml")
     families = {}
     for name, spec in raw["families"].items():
         fam = Family(name=name, dimension=spec["dimension"], ladder=tuple(float(v) for v in spec["ladder"]),
@@ -58,6 +62,13 @@ def _catalog() -> dict:
                      params={k: (float(lo), float(hi)) for k, (lo, hi) in (spec.get("params") or {}).items()})
         if fam.crf == (fam.filter is not None):
             raise ValueError(f"{_CATALOG}: family {name!r} needs exactly one of 'filter' and 'crf: true'")
+        if fam.dimension not in DIMENSION_IDS:
+            raise ValueError(f"{_CATALOG}: family {name!r} degrades {fam.dimension!r}, "
+                             f"not one of {list(DIMENSION_IDS)}")
+        if list(fam.ladder) != sorted(set(fam.ladder), reverse=fam.decreasing):
+            order = "falling" if fam.decreasing else "rising"
+            raise ValueError(f"{_CATALOG}: family {name!r}: the ladder {list(fam.ladder)} must be strictly {order}"
+                             " (mildest first)")
         families[name] = fam
     unknown = [f for f in raw.get("demo_families", []) if f not in families]
     if unknown:
@@ -111,36 +122,17 @@ def _fps_text(fps: float) -> str:
     return f"{fps:.6g}"
 
 
-def ffmpeg(*args: str) -> None:
-    """Run ffmpeg quietly; raise with its message on failure."""
-    exe = shutil.which("ffmpeg")
-    if exe is None:
-        raise RuntimeError("ffmpeg is needed to generate clips (Debian/Ubuntu: apt-get install ffmpeg)")
-    proc = subprocess.run([exe, "-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-threads", "1", *args],
-                          capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f"ffmpeg {' '.join(args)} failed: {proc.stderr.strip()}")
-
-
 def probe(path: str) -> tuple[int, int, float]:
     """(width, height, frame rate) of a video's first stream."""
-    exe = shutil.which("ffprobe")
-    if exe is None:
-        raise RuntimeError("ffprobe is needed (Debian/Ubuntu: apt-get install ffmpeg)")
-    out = subprocess.run([exe, "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height,r_frame_rate",
-                          "-of", "csv=p=0", path], capture_output=True, text=True, check=True).stdout.strip().split(",")
+    out = ffprobe("-select_streams", "v:0", "-show_entries", "stream=width,height,r_frame_rate", "-of", "csv=p=0",
+                  path).split(",")
     num, _, den = out[2].partition("/")
     return int(out[0]), int(out[1]), float(num) / float(den or 1)
 
 
 def probe_duration(path: str) -> float:
     """Duration of a video file in seconds (its container's)."""
-    exe = shutil.which("ffprobe")
-    if exe is None:
-        raise RuntimeError("ffprobe is needed (Debian/Ubuntu: apt-get install ffmpeg)")
-    out = subprocess.run([exe, "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", path],
-                         capture_output=True, text=True, check=True).stdout.strip()
-    return float(out)
+    return float(ffprobe("-show_entries", "format=duration", "-of", "csv=p=0", path))
 
 
 def cut_source(src: str, out: str, *, start: float = 0.0, seconds: float = 2.0, width: int = 160) -> str:

@@ -124,18 +124,3 @@ def test_refuses_a_folder_it_did_not_write(tmp_path):
     with pytest.raises(FileExistsError, match="not written by `s2i demo`"):
         run_demo(DemoConfig(out=str(foreign), quick=True, quiet=True))
 
-
-def test_distortion_recipes_match_the_estimator_tests():
-    """The demo's recipes (package data) and tests/distort.py's (the estimator validation) are kept in step."""
-    import distort
-
-    from s2i_hf.distortions import FAMILIES, filter_for, strengths
-
-    assert set(FAMILIES) == set(distort.FAMILIES)
-    for name, fam in distort.FAMILIES.items():
-        ours = FAMILIES[name]
-        assert (ours.dimension, ours.ladder, ours.decreasing) == (fam.dimension, tuple(float(b) for b in fam.base), fam.decreasing), name
-        assert (ours.filter is None) == (fam.vf is None), name
-        vals = strengths(name, seed=3)
-        assert vals == sorted(vals, reverse=ours.decreasing) and len(set(vals)) == 4
-    assert filter_for("blur", 2.0, w=240, h=136, fps=25.0) == distort.FAMILIES["blur"].vf(2.0, {})

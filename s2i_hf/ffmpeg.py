@@ -1,0 +1,52 @@
+"""The one place the package runs FFmpeg's command-line tools (``ffmpeg``, ``ffprobe``).
+
+Clip generation (:mod:`s2i_hf.distortions`, :mod:`s2i_hf.real_content`), the tests' fixtures and the benchmarks all
+call :func:`ffmpeg` / :func:`ffprobe`; a failure raises :class:`FFmpegError` naming the command and the tail of
+the tool's stderr. The tools (Debian/Ubuntu: ``apt-get install ffmpeg``) must be on the ``PATH``, or ``exe`` names
+another binary (e.g. the ``imageio-ffmpeg`` wheel's, which carries libvmaf).
+"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import subprocess
+
+
+__all__ = ["FFmpegError", "ffmpeg", "ffprobe", "run_tool"]
+
+_TAIL = 1500  # characters of stderr an error keeps
+
+
+class FFmpegError(RuntimeError):
+    """An ffmpeg/ffprobe run that failed: ``cmd`` (argv), ``returncode`` and ``stderr``."""
+
+    def __init__(self, cmd: list[str], returncode: int, stderr: str):
+        self.cmd, self.returncode, self.stderr = cmd, returncode, stderr
+        tail = stderr.strip()[-_TAIL:]
+        super().__init__(f"{shlex.join(cmd)} failed (exit {returncode}): {tail or '(no output on stderr)'}")
+
+
+def run_tool(tool: str, args: list[str], exe: str | None = None) -> subprocess.CompletedProcess:
+    """Run ``tool`` (found on the ``PATH`` unless ``exe`` is given) with ``args``; text stdout/stderr captured.
+
+    Raises :class:`FFmpegError` when it exits non-zero and :class:`RuntimeError` when it is not installed."""
+    path = exe or shutil.which(tool)
+    if path is None:
+        raise RuntimeError(f"{tool} is needed (Debian/Ubuntu: apt-get install ffmpeg)")
+    cmd = [path, *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    if proc.returncode != 0:
+        raise FFmpegError(cmd, proc.returncode, proc.stderr)
+    return proc
+
+
+def ffmpeg(*args: str, exe: str | None = None, loglevel: str = "error") -> subprocess.CompletedProcess:
+    """``ffmpeg -hide_banner -loglevel LOGLEVEL -nostdin -y -threads 1 ARGS``: outputs are overwritten, only
+    ``loglevel`` messages reach stderr (``"info"`` keeps the summaries that filters such as psnr/ssim print)."""
+    return run_tool("ffmpeg", ["-hide_banner", "-loglevel", loglevel, "-nostdin", "-y", "-threads", "1", *args], exe)
+
+
+def ffprobe(*args: str, exe: str | None = None) -> str:
+    """``ffprobe -v error ARGS``; returns its stdout, stripped."""
+    return run_tool("ffprobe", ["-v", "error", *args], exe).stdout.strip()
