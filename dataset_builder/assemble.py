@@ -28,7 +28,7 @@ from s2i_hf.data_layout import CONFIG_NAMES, card_config_entries, SCORE_COLUMNS,
 from s2i_hf.scoring import DimensionScores, VideoScorer
 from s2i_hf.scoring.runner import iter_scores
 from s2i_hf.text import bench_items, stage1_conversation, stage2_items
-from s2i_hf.video import SamplingConfig, VideoRef, resolve_videos, video_id_of
+from s2i_hf.video import SamplingConfig, VideoRef, resolve_videos, video_id_of, write_video_file
 from .balance import balanced_sample, disagreement_filter
 
 from .builder import S2IBuilder, plan_path
@@ -86,15 +86,7 @@ def distributed_state():
 
 def _materialise(ref: VideoRef, video_id: str, folder: str) -> VideoRef:
     """A video given as bytes (e.g. from a ``datasets`` Video column) written once to ``folder``."""
-    ext = os.path.splitext(ref.name)[1].lower() or ".mp4"
-    path = os.path.join(folder, f"{video_id}{ext}")
-    if not os.path.exists(path):
-        os.makedirs(folder, exist_ok=True)
-        tmp = f"{path}.tmp-{os.getpid()}"
-        with open(tmp, "wb") as fh:
-            fh.write(ref.data)
-        os.replace(tmp, path)
-    return VideoRef(name=ref.name, path=path)
+    return VideoRef(name=ref.name, path=write_video_file(ref.data, folder, video_id, name=ref.name))
 
 
 def collect_candidates(videos, args: BuildArguments, staging_dir: str | None = None) -> tuple[list[Candidate], list[dict[str, str]], int]:

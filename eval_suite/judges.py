@@ -26,6 +26,8 @@ from typing import Any, Sequence
 
 import yaml
 
+from s2i_hf.generation import ContextTooLong, LocalLM, chat_client
+
 __all__ = [
     "CRITERIA",
     "DEFAULT_PROMPTS",
@@ -197,7 +199,8 @@ class Judge:
 
 class LocalLMJudge(Judge):
     """A causal LM from the Hub or a local folder (``AutoModelForCausalLM`` + ``AutoTokenizer``), greedy
-    decoding, the tokenizer's chat template when it has one (plain text otherwise)."""
+    decoding, the tokenizer's chat template when it has one (plain text otherwise); generation is
+    :class:`s2i_hf.generation.LocalLM`."""
 
     kind = "causal_lm"
 
@@ -206,59 +209,43 @@ class LocalLMJudge(Judge):
         if model is None or tokenizer is None:
             if not model_id:
                 raise ValueError("LocalLMJudge needs a model id or folder (or a model and its tokenizer)")
-            from transformers import AutoModelForCausalLM, AutoTokenizer
-
             try:
-                tokenizer = AutoTokenizer.from_pretrained(model_id, trust_remote_code=trust_remote_code)
-                model = AutoModelForCausalLM.from_pretrained(model_id, trust_remote_code=trust_remote_code)
+                self.lm = LocalLM.from_pretrained(model_id, trust_remote_code=trust_remote_code, device=device)
             except (OSError, ValueError) as err:
                 raise JudgeError(f"judge model {model_id}: cannot be loaded as a causal LM ({err})") from None
-            if device:
-                model = model.to(device)
-        self.model = model.eval()
-        self.tokenizer = tokenizer
+        else:
+            self.lm = LocalLM(model.eval(), tokenizer, model_id=model_id)
         self.max_new_tokens = int(max_new_tokens)
-        self.id = model_id or getattr(getattr(model, "config", None), "_name_or_path", None) or type(model).__name__
+        self.id = self.lm.model_id
+
+    @property
+    def model(self):
+        return self.lm.model
+
+    @property
+    def tokenizer(self):
+        return self.lm.tokenizer
 
     def _encode(self, messages: list[dict]):
-        tok = self.tokenizer
-        if getattr(tok, "chat_template", None):
-            try:
-                return tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)
-            except Exception:  # some templates reject a system turn: fold it into the user turn
-                system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
-                rest = [dict(m) for m in messages if m["role"] != "system"]
-                if system and rest:
-                    rest[0]["content"] = f"{system}\n\n{rest[0]['content']}"
-                return tok.apply_chat_template(rest, add_generation_prompt=True, return_tensors="pt", return_dict=True)
-        text = "\n\n".join(m["content"] for m in messages) + "\n"
-        return tok(text, return_tensors="pt")
+        return self.lm.encode(messages)
 
     def reply(self, messages: list[dict]) -> str:
-        import torch
-
-        inputs = self._encode(messages)
-        n = inputs["input_ids"].shape[1]
-        config = getattr(self.model, "config", None)
-        limit = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
-        if isinstance(limit, int) and n + self.max_new_tokens > limit:
-            raise _RequestFailed(f"prompt of {n} tokens plus {self.max_new_tokens} new tokens exceeds the judge's context of {limit}")
-        tok = self.tokenizer
-        inputs = {k: v.to(self.model.device) for k, v in inputs.items()}
-        with torch.no_grad():
-            out = self.model.generate(
-                **inputs, max_new_tokens=self.max_new_tokens, do_sample=False,
-                pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id,
-            )
-        return tok.decode(out[0, n:], skip_special_tokens=True).strip()
+        try:
+            return self.lm.generate(messages, max_new_tokens=self.max_new_tokens)
+        except ContextTooLong as err:
+            raise _RequestFailed(f"prompt of {err.prompt_tokens} tokens plus {err.max_new_tokens} new tokens exceeds "
+                                 f"the judge's context of {err.limit}") from None
 
 
 class OpenAICompatibleJudge(Judge):
-    """Any chat-completions endpoint that speaks the OpenAI API (vLLM, TGI, llama.cpp server, OpenAI...).
+    """Any chat-completions endpoint that speaks the OpenAI API (vLLM, TGI, llama.cpp server, OpenAI...), through
+    ``huggingface_hub.InferenceClient`` (:func:`s2i_hf.generation.chat_client`).
 
     ``url`` is the API base (``http://host:8000/v1``) or the full ``.../chat/completions`` address. The key is
     read from the environment (``api_key_env``, else ``S2I_JUDGE_API_KEY``, else ``OPENAI_API_KEY``); without
-    one no ``Authorization`` header is sent (local servers). The key is never printed or recorded.
+    one no ``Authorization`` header is sent (local servers). The key is never printed or recorded. A request
+    that times out, cannot connect or gets HTTP 408/409/425/429/5xx is tried again ``max_retries`` times, after
+    0.5 s, 1 s, 2 s... (at most 8 s).
     """
 
     kind = "openai_compatible"
@@ -280,7 +267,8 @@ class OpenAICompatibleJudge(Judge):
         if api_key_env and not os.environ.get(api_key_env):
             raise JudgeError(f"judge API key: the environment variable {api_key_env} is not set")
         self.key_source = next((n for n in names if os.environ.get(n)), None)
-        self.__key = os.environ.get(self.key_source) if self.key_source else None
+        key = os.environ.get(self.key_source) if self.key_source else None
+        self.__client = chat_client(self.endpoint, api_key=key, timeout=self.timeout)
         self.id = f"{model}@{self.endpoint}"
         self._succeeded = 0
 
@@ -290,52 +278,47 @@ class OpenAICompatibleJudge(Judge):
     def describe(self) -> dict[str, Any]:
         return {"id": self.id, "kind": self.kind, "model": self.model, "endpoint": self.endpoint}
 
-    def _post(self, payload: dict) -> dict:
-        import urllib.error
-        import urllib.request
+    def _complete(self, messages: list[dict]):
+        """The endpoint's parsed reply (None for a body that is not a JSON object), retried as the class says."""
+        from huggingface_hub.errors import HfHubHTTPError
 
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        if self.__key:
-            headers["Authorization"] = f"Bearer {self.__key}"
-        data = json.dumps(payload).encode("utf-8")
         last = None
         for attempt in range(self.max_retries + 1):
             if attempt:
                 time.sleep(min(8.0, 0.5 * 2 ** (attempt - 1)))
-            request = urllib.request.Request(self.endpoint, data=data, headers=headers, method="POST")
             try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as resp:
-                    body = resp.read().decode("utf-8", errors="replace")
-            except urllib.error.HTTPError as err:
-                if err.code in (401, 403):
-                    where = f"the key from ${self.key_source}" if self.key_source else "a request without a key (set S2I_JUDGE_API_KEY)"
-                    raise JudgeError(f"judge endpoint {self.endpoint} refused {where} (HTTP {err.code})") from None
-                if err.code == 404:
-                    raise JudgeError(f"judge endpoint {self.endpoint}: not found (HTTP 404); give the API base, e.g. http://host:8000/v1") from None
-                last = f"HTTP {err.code} {err.reason}"
-                if err.code not in (408, 409, 425, 429) and err.code < 500:
+                out = self.__client.chat_completion(messages, model=self.model, temperature=self.temperature,
+                                                    max_tokens=self.max_tokens)
+            except HfHubHTTPError as err:
+                response = getattr(err, "response", None)
+                code = getattr(response, "status_code", None) or 0
+                if code in (401, 403):
+                    where = (f"the key from ${self.key_source}" if self.key_source
+                             else "a request without a key (set S2I_JUDGE_API_KEY)")
+                    raise JudgeError(f"judge endpoint {self.endpoint} refused {where} (HTTP {code})") from None
+                if code == 404:
+                    raise JudgeError(f"judge endpoint {self.endpoint}: not found (HTTP 404); give the API base, "
+                                     "e.g. http://host:8000/v1") from None
+                last = f"HTTP {code} {getattr(response, 'reason_phrase', '')}".rstrip()
+                if code not in (408, 409, 425, 429) and code < 500:
                     break
                 continue
-            except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as err:
-                reason = getattr(err, "reason", err)
+            except (TimeoutError, ConnectionError) as err:
                 if not self._succeeded and attempt == self.max_retries:
-                    raise JudgeError(f"judge endpoint {self.endpoint} cannot be reached: {reason}") from None
-                last = f"connection failed: {reason}"
+                    raise JudgeError(f"judge endpoint {self.endpoint} cannot be reached: {err}") from None
+                last = f"connection failed: {err}"
                 continue
-            try:
-                parsed = json.loads(body)
-            except json.JSONDecodeError:
-                parsed = {"_unparsed_body": body[:500]}
+            except ValueError:  # a body that is not a JSON object
+                out = None
             self._succeeded += 1
-            return parsed if isinstance(parsed, dict) else {"_unparsed_body": body[:500]}
+            return out
         raise _RequestFailed(f"{self.endpoint}: {last}")
 
     def reply(self, messages: list[dict]) -> str:
-        payload = {"model": self.model, "messages": messages, "temperature": self.temperature, "max_tokens": self.max_tokens}
-        data = self._post(payload)
+        out = self._complete(messages)
         try:
-            content = data["choices"][0]["message"]["content"]
-        except (KeyError, IndexError, TypeError):
+            content = out.choices[0].message.content
+        except (AttributeError, IndexError, KeyError, TypeError):
             return ""  # a reply without a message: nothing to parse (a parse failure)
         return content if isinstance(content, str) else ""
 

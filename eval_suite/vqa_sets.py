@@ -23,11 +23,11 @@ from functools import lru_cache
 
 import yaml
 
+from s2i_hf.video import VIDEO_EXTENSIONS
 from s2i_hf.label_files import NAME_COLUMNS, LabeledVideo, read_maxwell_labels
 
 __all__ = ["VQASet", "VQASetError", "VIDEO_EXTENSIONS", "load_manifest", "read_labels", "read_vqa_set", "vqa_set_names"]
 
-VIDEO_EXTENSIONS = (".mp4", ".mkv", ".webm", ".mov", ".avi", ".m4v", ".mpg", ".mpeg", ".wmv", ".3gp", ".flv", ".yuv")
 _MANIFEST = os.path.join(os.path.dirname(os.path.abspath(__file__)), "vqa_sets.yaml")
 _SCORE_KEYS = ("mos", "gt_score", "score")
 _JSON_NAME_KEYS = ("name", "video", "img_path", "path", "filename", "file_name", "file")

@@ -2,9 +2,10 @@
 
 :class:`FrameSampling` is a recorded setting (``num_frames`` *or* ``fps``, and an optional pixel budget per
 frame); :func:`sample_frames` decodes a video (a path, bytes, or a ``datasets`` Video value with ``decode=False``)
-with torchcodec and returns ``(frames, metadata)``: a ``(T, C, H, W)`` uint8 tensor and the
-``transformers.video_utils.VideoMetadata`` keys processors use to time-stamp the frames. Processors then get
-``do_sample_frames=False``, so no saved processor default can change what the model sees.
+with torchcodec, through the decode path of :mod:`s2i_hf.video`, and returns ``(frames, metadata)``: a
+``(T, C, H, W)`` uint8 tensor and the ``transformers.video_utils.VideoMetadata`` keys processors use to
+time-stamp the frames. Processors then get ``do_sample_frames=False``, so no saved processor default can change
+what the model sees.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .video import VideoError
+from .video import VideoError, decode_frames, open_video
 
 __all__ = ["FrameSampling", "sample_frames"]
 
@@ -53,48 +54,29 @@ class FrameSampling:
         return [min(total - 1, int((i + 0.5) * total / n)) for i in range(n)]
 
 
-def _source(video) -> tuple[Any, str]:
-    """(what torchcodec opens, a name for messages)."""
-    if isinstance(video, dict):
-        if video.get("bytes"):
-            return video["bytes"], video.get("path") or "<video bytes>"
-        if video.get("path"):
-            return video["path"], video["path"]
-        raise VideoError("<video>", "the video value holds neither bytes nor a path")
-    if isinstance(video, (bytes, bytearray)):
-        return bytes(video), "<video bytes>"
-    return str(video), str(video)
-
-
 def sample_frames(video, sampling: FrameSampling) -> tuple["Any", dict[str, Any]]:
     """Decode the frames ``sampling`` picks: ``((T, C, H, W) uint8 tensor, metadata dict)``.
 
-    Raises :class:`s2i_hf.video.VideoError` naming the video and the reason when it cannot be decoded.
+    ``video``: what :func:`s2i_hf.video.open_video` takes (a path, bytes, a ``datasets`` Video value, a
+    ``VideoDecoder``...); decoding is the scorers' decode path. Raises :class:`s2i_hf.video.VideoError` naming the
+    video and the reason when it cannot be decoded.
     """
     import torch
-    from torchcodec.decoders import VideoDecoder
 
-    source, name = _source(video)
-    try:
-        decoder = VideoDecoder(source, dimension_order="NCHW", seek_mode="exact")
-        md = decoder.metadata
-        total = int(md.num_frames or 0)
-        fps = float(md.average_fps or 0.0) or 25.0
-        idx = sampling.indices(total, fps)
-        if not idx:
-            raise VideoError(name, "no video frames")
-        frames = decoder.get_frames_at(indices=idx).data
-    except VideoError:
-        raise
-    except Exception as err:  # noqa: BLE001 - torchcodec raises several types for bad input
-        raise VideoError(name, f"cannot decode: {str(err).splitlines()[0] if str(err) else type(err).__name__}") from None
+    opened = open_video(video)
+    total, fps = opened.num_frames, opened.fps
+    idx = sampling.indices(total, fps)
+    if not idx:
+        raise VideoError(opened.name, "no video frames")
+    frames, _ = decode_frames(opened, idx)
     if sampling.num_frames is not None and len(idx) < sampling.num_frames:  # pragma: no cover - indices() fills n
         frames = torch.cat([frames, frames[-1:].expand(sampling.num_frames - len(idx), -1, -1, -1)])
     height, width = int(frames.shape[-2]), int(frames.shape[-1])
     if sampling.max_pixels is not None and height * width > sampling.max_pixels:
         scale = math.sqrt(sampling.max_pixels / (height * width))
         size = (max(2, int(height * scale)), max(2, int(width * scale)))
-        frames = torch.nn.functional.interpolate(frames.float(), size=size, mode="bilinear", antialias=True, align_corners=False)
+        frames = torch.nn.functional.interpolate(frames.float(), size=size, mode="bilinear", antialias=True,
+                                                 align_corners=False)
         frames = frames.round().clamp(0, 255).to(torch.uint8)
         height, width = size
     metadata = {

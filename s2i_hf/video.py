@@ -3,6 +3,8 @@
 A :class:`Clip` holds frames sampled as *windows* of consecutive frames spread uniformly over the video
 (or every ``1/fps`` seconds): spatial scorers look at one frame per window, temporal scorers at the
 consecutive pairs inside each window. Timestamps and the stream's metadata travel with the frames.
+Models get frames from the other sampler, :func:`s2i_hf.frames.sample_frames`, over the same decode path
+(:func:`open_video`, :func:`decode_frames`). :func:`write_video_file` writes a video's bytes to a file once.
 """
 
 from __future__ import annotations
@@ -27,13 +29,18 @@ __all__ = [
     "SamplingConfig",
     "Clip",
     "VideoRef",
+    "OpenedVideo",
+    "decode_frames",
     "load_clip",
+    "open_video",
     "resolve_videos",
+    "write_video_file",
     "video_id_of",
     "sample_video_paths",
 ]
 
-VIDEO_EXTENSIONS = (".mp4", ".mkv", ".webm", ".mov", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".flv", ".y4m", ".3gp")
+VIDEO_EXTENSIONS = (".mp4", ".mkv", ".webm", ".mov", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".flv", ".y4m", ".3gp",
+                    ".wmv")
 MANIFEST_EXTENSIONS = (".txt", ".csv", ".tsv", ".jsonl")
 # Smallest frame side that is scored: the blockiness scorer compares 8x8 blocks, so at least two per side;
 # a smaller video (e.g. 2x2) cannot be judged meaningfully and gets a clear error instead of made-up scores.
@@ -286,12 +293,16 @@ def sample_video_paths() -> list[str]:
     return paths
 
 
-# --- decoding ----------------------------------------------------------------------------------------
+# --- decoding ---------------------------------------------------------------------------------------
+# One decode path (torchcodec) for both samplers: :func:`load_clip` (windows of consecutive frames, for the
+# scorers) and :func:`s2i_hf.frames.sample_frames` (frames spread evenly or at a rate, for models). Both open a
+# video with :func:`open_video` and decode the frames they picked with :func:`decode_frames`.
 
 def _open_decoder(source, num_threads: int, transforms=None):
     from torchcodec.decoders import VideoDecoder
 
-    return VideoDecoder(source, dimension_order="NHWC", num_ffmpeg_threads=num_threads, seek_mode="exact", transforms=transforms)
+    return VideoDecoder(source, dimension_order="NCHW", num_ffmpeg_threads=num_threads, seek_mode="exact",
+                        transforms=transforms)
 
 
 def _resize_transform(width: int, height: int, max_side: int | None):
@@ -305,14 +316,33 @@ def _resize_transform(width: int, height: int, max_side: int | None):
     return [Resize((new_h, new_w))]
 
 
-def load_clip(video: str | os.PathLike | VideoRef | bytes | Any, sampling: SamplingConfig | None = None, num_threads: int = 1) -> Clip:
-    """Decode a video and sample its frames.
+@dataclass
+class OpenedVideo:
+    """A video opened for decoding: the name used in messages, what was opened (a path, bytes, or the caller's
+    own decoder), the decoder, and the stream's facts (fps falls back to frames / duration, then 25)."""
 
-    ``video`` is a path, a :class:`VideoRef`, raw bytes, a ``datasets`` video value (a dict with
-    ``bytes``/``path``) or a torchcodec ``VideoDecoder`` (what a ``datasets`` ``Video`` column decodes to).
-    Raises :class:`VideoError` naming the video and the reason when it cannot be used.
-    """
-    sampling = sampling or SamplingConfig()
+    name: str
+    source: Any
+    decoder: Any
+    width: int
+    height: int
+    num_frames: int
+    fps: float
+    duration: float
+    metadata: Any
+    num_threads: int = 1
+    _resized: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def own_decoder(self) -> bool:
+        """Whether the decoder was opened here (False: a caller's ``VideoDecoder``, e.g. from ``datasets``)."""
+        return not _is_decoder(self.source)
+
+
+def open_video(video: str | os.PathLike | VideoRef | bytes | Any, num_threads: int = 1) -> OpenedVideo:
+    """Open a video for decoding: a path, a :class:`VideoRef`, raw bytes, a ``datasets`` video value (a dict with
+    ``bytes``/``path``) or a torchcodec ``VideoDecoder``. Raises :class:`VideoError` naming the video and the
+    reason when it cannot be opened."""
     name, source = _source_of(video)
     if isinstance(source, str):
         if not os.path.exists(source):
@@ -321,7 +351,6 @@ def load_clip(video: str | os.PathLike | VideoRef | bytes | Any, sampling: Sampl
             raise VideoError(name, "file is empty (0 bytes)")
     elif isinstance(source, bytes) and len(source) == 0:
         raise VideoError(name, "video data is empty (0 bytes)")
-
     try:
         decoder = source if _is_decoder(source) else _open_decoder(source, num_threads)
         meta = decoder.metadata
@@ -329,66 +358,125 @@ def load_clip(video: str | os.PathLike | VideoRef | bytes | Any, sampling: Sampl
         raise
     except Exception as exc:  # torchcodec raises RuntimeError/ValueError with FFmpeg's message
         raise VideoError(name, f"not a decodable video ({_first_line(exc)})") from exc
-
     width, height = int(meta.width or 0), int(meta.height or 0)
-    total = int(meta.num_frames or 0)
     if width <= 0 or height <= 0:
         raise VideoError(name, "video stream has no frame size")
-    if min(width, height) < MIN_FRAME_SIDE:
-        raise VideoError(name, f"video is {width}x{height} pixels; at least {MIN_FRAME_SIDE} on each side are needed to judge its quality")
-    if total < 2:
-        raise VideoError(name, f"video has {total} frame{'s' if total != 1 else ''}; at least 2 are needed to judge motion")
-
-    transforms = _resize_transform(width, height, sampling.max_side)
-    if transforms is not None and not _is_decoder(source):
-        decoder = _open_decoder(source, num_threads, transforms)
-    fps = float(meta.average_fps or 0.0) or (total / float(meta.duration_seconds or 1.0))
+    total = int(meta.num_frames or 0)
+    fps = float(meta.average_fps or 0.0)
+    if fps <= 0:
+        fps = total / float(meta.duration_seconds) if meta.duration_seconds and total else 25.0
     duration = float(meta.duration_seconds or total / fps)
+    return OpenedVideo(name=name, source=source, decoder=decoder, width=width, height=height, num_frames=total,
+                       fps=fps, duration=duration, metadata=meta, num_threads=num_threads)
 
-    starts = sampling.window_starts(total, fps)
-    window = min(sampling.window, total)
-    indices = [s + k for s in starts for k in range(window)]
+
+def decode_frames(opened: OpenedVideo, indices: list[int], max_side: int | None = None) -> tuple[Any, np.ndarray]:
+    """The frames at ``indices``: ``((T, C, H, W) uint8 tensor, presentation times in seconds)``.
+
+    ``max_side``: the longer side is brought down to at most this, by torchcodec at decode time on a decoder
+    opened here, by area interpolation on a caller's decoder. Raises :class:`VideoError` when decoding fails."""
+    import torch
+
+    decoder, resize_after = opened.decoder, False
+    transforms = _resize_transform(opened.width, opened.height, max_side)
+    if transforms is not None:
+        if opened.own_decoder:
+            if max_side not in opened._resized:
+                opened._resized[max_side] = _open_decoder(opened.source, opened.num_threads, transforms)
+            decoder = opened._resized[max_side]
+        else:
+            resize_after = True
     try:
         batch = decoder.get_frames_at(indices)
-        frames = batch.data
-        pts = batch.pts_seconds
+        frames, pts = batch.data, batch.pts_seconds
     except Exception as exc:
-        raise VideoError(name, f"decoding failed, the file may be truncated or corrupt ({_first_line(exc)})") from exc
-    frames_np = frames.numpy() if hasattr(frames, "numpy") else np.asarray(frames)
-    if frames_np.ndim == 4 and frames_np.shape[1] == 3 and frames_np.shape[-1] != 3:
-        frames_np = frames_np.transpose(0, 2, 3, 1)  # a caller's decoder in NCHW order
-    if frames_np.ndim != 4 or frames_np.shape[-1] != 3:
-        raise VideoError(name, f"unexpected frame layout {tuple(frames_np.shape)}")
-    if transforms is not None and _is_decoder(source):
-        frames_np = _resize_numpy(frames_np, sampling.max_side)
+        reason = f"decoding failed, the file may be truncated or corrupt ({_first_line(exc)})"
+        raise VideoError(opened.name, reason) from exc
+    frames = torch.as_tensor(frames)
+    if not opened.own_decoder and frames.ndim == 4 and frames.shape[-1] == 3:
+        frames = frames.permute(0, 3, 1, 2)  # a caller's decoder in NHWC order (ours decode NCHW)
+    if frames.ndim != 4 or frames.shape[1] != 3:
+        raise VideoError(opened.name, f"unexpected frame layout {tuple(frames.shape)}")
+    if resize_after:
+        frames = _resize_area(frames, max_side)
+    return frames, np.asarray(pts, dtype=np.float64)
+
+
+def load_clip(video: str | os.PathLike | VideoRef | bytes | Any, sampling: SamplingConfig | None = None,
+              num_threads: int = 1) -> Clip:
+    """Decode a video and sample its frames as windows (:class:`SamplingConfig`), for the scorers.
+
+    ``video`` is a path, a :class:`VideoRef`, raw bytes, a ``datasets`` video value (a dict with
+    ``bytes``/``path``) or a torchcodec ``VideoDecoder`` (what a ``datasets`` ``Video`` column decodes to).
+    Raises :class:`VideoError` naming the video and the reason when it cannot be used.
+    """
+    sampling = sampling or SamplingConfig()
+    opened = open_video(video, num_threads)
+    name, width, height, total = opened.name, opened.width, opened.height, opened.num_frames
+    if min(width, height) < MIN_FRAME_SIDE:
+        raise VideoError(name, f"video is {width}x{height} pixels; at least {MIN_FRAME_SIDE} on each side are needed "
+                               "to judge its quality")
+    if total < 2:
+        raise VideoError(name, f"video has {total} frame{'s' if total != 1 else ''}; at least 2 are needed to judge "
+                               "motion")
+
+    starts = sampling.window_starts(total, opened.fps)
+    window = min(sampling.window, total)
+    indices = [s + k for s in starts for k in range(window)]
+    frames, pts = decode_frames(opened, indices, sampling.max_side)
     windows = [(i * window, (i + 1) * window) for i in range(len(starts))]
+    meta = opened.metadata
     return Clip(
-        frames=np.ascontiguousarray(frames_np),
+        frames=np.ascontiguousarray(frames.permute(0, 2, 3, 1).numpy()),
         indices=np.asarray(indices, dtype=np.int64),
-        timestamps=np.asarray(pts, dtype=np.float64),
+        timestamps=pts,
         windows=windows,
-        fps=fps,
-        duration=duration,
+        fps=opened.fps,
+        duration=opened.duration,
         width=width,
         height=height,
         num_frames=total,
         codec=getattr(meta, "codec", None),
         source=name,
         metadata={"pixel_format": getattr(meta, "pixel_format", None), "rotation": getattr(meta, "rotation", None)},
-        origin=source if isinstance(source, (str, bytes)) else None,
+        origin=opened.source if isinstance(opened.source, (str, bytes)) else None,
     )
 
 
-def _resize_numpy(frames: np.ndarray, max_side: int) -> np.ndarray:
+def _resize_area(frames, max_side: int):
+    """(T, C, H, W) uint8 frames with the longer side brought to ``max_side`` (area interpolation)."""
     import torch
     import torch.nn.functional as F
 
-    t, h, w, _ = frames.shape
+    h, w = frames.shape[-2:]
     scale = max_side / max(h, w)
     size = (max(2, int(round(h * scale))), max(2, int(round(w * scale))))
-    x = torch.from_numpy(frames).permute(0, 3, 1, 2).float()
-    y = F.interpolate(x, size=size, mode="area")
-    return y.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
+    y = F.interpolate(frames.float(), size=size, mode="area")
+    return y.round().clamp(0, 255).to(torch.uint8)
+
+
+def write_video_file(data: bytes, folder: str | os.PathLike, stem: str, name: str | None = None) -> str:
+    """Write a video's bytes to ``folder/<stem><ext>`` once and return the path.
+
+    ``ext`` is ``name``'s extension when it is a video extension, else ``.mp4``. A file already there with as many
+    bytes is reused; a new one is written to a temporary name first and moved into place, so a reader never sees
+    a half-written file (and concurrent writers of the same video do not collide)."""
+    import threading
+
+    ext = os.path.splitext(name or "")[1].lower()
+    path = os.path.join(os.fspath(folder), f"{stem}{ext if ext in VIDEO_EXTENSIONS else '.mp4'}")
+    if os.path.isfile(path) and os.path.getsize(path) == len(data):
+        return path
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    tmp = f"{path}.tmp-{os.getpid()}-{threading.get_ident()}"
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
 
 
 def _is_decoder(obj) -> bool:

@@ -17,7 +17,6 @@ os.environ["HF_DATASETS_CACHE"] = tempfile.mkdtemp(prefix="s2i-test-datasets-")
 import json  # noqa: E402
 import shutil  # noqa: E402
 import socket  # noqa: E402
-import subprocess  # noqa: E402
 import threading  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
@@ -148,12 +147,12 @@ def wait_for(condition, proc, what: str, timeout: float = 120.0, interval: float
 
 
 def ffmpeg(*args: str) -> None:
-    exe = shutil.which("ffmpeg")
-    if exe is None:
+    """Make a test clip with the library's ffmpeg runner (clear failure when ffmpeg is not installed)."""
+    if shutil.which("ffmpeg") is None:
         pytest.fail("ffmpeg is needed to generate test clips (apt-get install ffmpeg)")
-    proc = subprocess.run([exe, "-hide_banner", "-loglevel", "error", "-y", *args], capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f"ffmpeg {' '.join(args)} failed: {proc.stderr.strip()}")
+    from s2i_hf.ffmpeg import ffmpeg as run_ffmpeg
+
+    run_ffmpeg(*args)
 
 
 @pytest.fixture(scope="session")

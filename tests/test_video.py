@@ -109,3 +109,46 @@ def test_sampling_config_validation():
         SamplingConfig(num_frames=4, window=8)
     with pytest.raises(ValueError, match="fps"):
         SamplingConfig(fps=0)
+
+
+def test_both_samplers_share_one_decode_path(sample_clips, bad_videos):
+    """The scorers' windows and the models' evenly spread frames come from one decoder: the same pixels at the
+    same source frames, the same reasons for a bad video, and a decoder object works for both."""
+    import torch
+    from torchcodec.decoders import VideoDecoder
+
+    from s2i_hf.frames import FrameSampling, sample_frames
+
+    path = sample_clips["carphone_pristine"]  # 120 frames of 176x144: all of them in one window
+    clip = load_clip(path, SamplingConfig(num_frames=120, window=120))
+    assert clip.indices.tolist() == list(range(120))
+    frames, md = sample_frames(path, FrameSampling(num_frames=8))
+    assert frames.shape == (8, 3, 144, 176) and md["total_num_frames"] == clip.num_frames and md["fps"] == clip.fps
+    assert torch.equal(frames, torch.from_numpy(clip.frames[md["frames_indices"]]).permute(0, 3, 1, 2))
+    for order in ("NHWC", "NCHW"):
+        again, _ = sample_frames(VideoDecoder(path, dimension_order=order), FrameSampling(num_frames=8))
+        assert torch.equal(again, frames), order
+    for kind, reason in (("zero_bytes", "empty"), ("truncated", "not a decodable video")):
+        with pytest.raises(VideoError, match=reason):
+            sample_frames(bad_videos[kind], FrameSampling(num_frames=4))
+    with pytest.raises(VideoError, match="does not exist"):
+        sample_frames("/no/such/video.mp4", FrameSampling(num_frames=4))
+
+
+def test_write_video_file_once(tmp_path, sample_clips):
+    from s2i_hf.video import write_video_file
+
+    with open(sample_clips["carphone_pristine"], "rb") as fh:
+        data = fh.read()
+    path = write_video_file(data, tmp_path / "staged", "abc123", name="clips/Carphone.MOV")
+    assert path == str(tmp_path / "staged" / "abc123.mov") and open(path, "rb").read() == data
+    before = os.stat(path).st_mtime_ns
+    assert write_video_file(data, tmp_path / "staged", "abc123", name="clips/Carphone.MOV") == path
+    assert os.stat(path).st_mtime_ns == before  # written once
+    assert write_video_file(data, tmp_path / "staged", "abc123", name="video.bin").endswith("abc123.mp4")
+    assert write_video_file(data, tmp_path / "staged", "x").endswith("x.mp4")
+    with open(path, "wb") as fh:  # a short file left by a crash is replaced
+        fh.write(data[:10])
+    assert open(write_video_file(data, tmp_path / "staged", "abc123", name="a.mov"), "rb").read() == data
+    assert sorted(os.listdir(tmp_path / "staged")) == ["abc123.mov", "abc123.mp4", "x.mp4"]  # no temporary files
+    assert load_clip(path).num_frames > 2

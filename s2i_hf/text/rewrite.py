@@ -1,6 +1,7 @@
 """Optional language diversity: an LLM rewrites justifications with rating protection; a video LMM captions.
 
-Both load any Hub id or local folder through the Auto classes (``trust_remote_code`` only when asked).
+Both load any Hub id or local folder through the Auto classes (``trust_remote_code`` only when asked); the rewriter
+generates with :class:`s2i_hf.generation.LocalLM`, the captioner sees frames from :func:`s2i_hf.frames.sample_frames`.
 A rewrite is *verified* (:func:`s2i_hf.text.verify.verify_rewrite`): every level the original states must be
 stated unchanged, nothing may be added. A rewrite that fails is rejected and the templated text is kept.
 """
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 from typing import Any, Callable
+
+from ..generation import ContextTooLong, LocalLM
 
 __all__ = ["Rewriter", "make_rewriter", "make_captioner", "CAPTION_PROMPT"]
 
@@ -23,37 +26,28 @@ class Rewriter:
     """Callable ``(text, record) -> (text, accepted)``; counts what it accepted and rejected."""
 
     def __init__(self, model, tokenizer, *, model_id: str, max_new_tokens: int = 256, temperature: float = 0.7):
-        self.model = model
-        self.tokenizer = tokenizer
+        self.lm = LocalLM(model, tokenizer, model_id=model_id)
         self.model_id = model_id
         self.max_new_tokens = max_new_tokens
         self.temperature = temperature
         self.stats = {"attempted": 0, "accepted": 0, "rejected": 0}
         self.rejections: dict[str, int] = {}
 
+    @property
+    def model(self):
+        return self.lm.model
+
+    @property
+    def tokenizer(self):
+        return self.lm.tokenizer
+
     def generate(self, prompt: str, seed: int) -> str | None:
         """The model's rewrite, or None when the prompt plus the token budget does not fit its context."""
-        import torch
-
-        tok = self.tokenizer
-        if getattr(tok, "chat_template", None):
-            ids = tok.apply_chat_template([{"role": "user", "content": prompt}], add_generation_prompt=True, return_tensors="pt", return_dict=True)
-        else:
-            ids = tok(prompt, return_tensors="pt")
-        config = getattr(self.model, "config", None)
-        limit = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
-        if isinstance(limit, int) and ids["input_ids"].shape[1] + self.max_new_tokens > limit:
+        try:
+            return self.lm.generate(prompt, max_new_tokens=self.max_new_tokens, temperature=self.temperature,
+                                    seed=seed)
+        except ContextTooLong:
             return None
-        torch.manual_seed(seed)
-        with torch.no_grad():
-            out = self.model.generate(
-                **ids,
-                max_new_tokens=self.max_new_tokens,
-                do_sample=self.temperature > 0,
-                temperature=self.temperature if self.temperature > 0 else None,
-                pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id,
-            )
-        return tok.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True).strip()
 
     def __call__(self, text: str, record: dict[str, Any]) -> tuple[str, bool]:
         from .verify import build_rewrite_prompt, verify_rewrite
@@ -74,33 +68,31 @@ class Rewriter:
         return text, False
 
 
-def make_rewriter(model_id: str, *, max_new_tokens: int = 256, temperature: float = 0.7, trust_remote_code: bool = False, device: str | None = None) -> Rewriter:
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(model_id, trust_remote_code=trust_remote_code)
-    model = AutoModelForCausalLM.from_pretrained(model_id, trust_remote_code=trust_remote_code)
-    if device:
-        model.to(device)
-    model.eval()
-    return Rewriter(model, tokenizer, model_id=model_id, max_new_tokens=max_new_tokens, temperature=temperature)
+def make_rewriter(model_id: str, *, max_new_tokens: int = 256, temperature: float = 0.7,
+                  trust_remote_code: bool = False, device: str | None = None) -> Rewriter:
+    lm = LocalLM.from_pretrained(model_id, trust_remote_code=trust_remote_code, device=device)
+    return Rewriter(lm.model, lm.tokenizer, model_id=model_id, max_new_tokens=max_new_tokens, temperature=temperature)
 
 
-def make_captioner(model_id: str, *, num_frames: int = 8, max_new_tokens: int = 48, prompt: str = CAPTION_PROMPT, trust_remote_code: bool = False) -> Callable[[dict], str]:
-    """A callable ``record -> caption`` backed by a video LMM (Auto classes)."""
+def make_captioner(model_id: str, *, num_frames: int = 8, max_new_tokens: int = 48, prompt: str = CAPTION_PROMPT,
+                   trust_remote_code: bool = False) -> Callable[[dict], str]:
+    """A callable ``record -> caption`` backed by a video LMM (Auto classes); it sees ``num_frames`` frames spread
+    evenly over the video (:func:`s2i_hf.frames.sample_frames`, the frames models see in training and scoring)."""
     import torch
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
+    from ..frames import FrameSampling, sample_frames
+
     processor = AutoProcessor.from_pretrained(model_id, trust_remote_code=trust_remote_code)
     model = AutoModelForImageTextToText.from_pretrained(model_id, trust_remote_code=trust_remote_code).eval()
+    sampling = FrameSampling(num_frames=num_frames)
 
     def caption(record: dict) -> str:
-        from ..video import SamplingConfig, load_clip
-
-        clip = load_clip(record["video_path"], SamplingConfig(num_frames=max(2, num_frames), window=2))
-        frames = torch.from_numpy(clip.frames[clip.key_indices]).permute(0, 3, 1, 2)
+        frames, metadata = sample_frames(record["video_path"], sampling)
         messages = [{"role": "user", "content": [{"type": "video"}, {"type": "text", "text": prompt}]}]
         text = processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-        inputs = processor(text=text, videos=[frames], return_tensors="pt", do_sample_frames=False)
+        inputs = processor(text=text, videos=[frames], video_metadata=[metadata], return_tensors="pt",
+                           do_sample_frames=False)
         with torch.no_grad():
             out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False)
         words = processor.batch_decode(out[:, inputs["input_ids"].shape[1]:], skip_special_tokens=True)[0].strip()
