@@ -10,7 +10,7 @@ from typing import Any
 from s2i_hf.data_layout import CITATION, CONFIG_SPLIT, DESCRIPTIONS, card_config_entries
 from s2i_hf.dimensions import DIMENSIONS
 
-__all__ = ["write_dataset_card", "dataset_card_data", "plot_level_distribution"]
+__all__ = ["write_dataset_card", "dataset_card_data"]
 
 PLOT_FILE = "level_distribution.png"
 
@@ -33,36 +33,12 @@ def dataset_card_data(present: dict[str, bool], default: str = "stage2",
     )
 
 
-def plot_level_distribution(records: list[dict], path: str, words: tuple[str, ...]) -> None:
-    """Stacked horizontal bars: for each dimension, how many videos sit at each level."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    dims = [d for d in DIMENSIONS]
-    counts = [[sum(1 for r in records if r["levels"][d.id] == w) for w in words] for d in dims]
-    colours = ["#b2182b", "#ef8a62", "#f7f7f7", "#67a9cf", "#2166ac"]
-    fig, ax = plt.subplots(figsize=(8, 5.5))
-    left = [0] * len(dims)
-    for j, w in enumerate(words):
-        vals = [c[j] for c in counts]
-        ax.barh([d.name for d in dims], vals, left=left, color=colours[j % len(colours)], edgecolor="#555555", linewidth=0.4, label=w)
-        left = [a + b for a, b in zip(left, vals)]
-    ax.invert_yaxis()
-    ax.set_xlabel("videos")
-    ax.set_title("Level distribution per quality dimension")
-    ax.legend(ncol=len(words), loc="upper center", bbox_to_anchor=(0.5, -0.1), frameon=False)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
 def write_dataset_card(out: str, result, args, scorer, repo_id: str | None = None) -> str:
     """Render README.md (and the level plot) into ``out``; returns the README path."""
     from huggingface_hub import DatasetCard
 
     from s2i_hf import __version__
+    from s2i_hf.plots import plot_level_distribution
 
     records = result.records
     words = scorer.scale.words

@@ -105,29 +105,11 @@ def _stage_rows(stages: dict[str, dict]) -> list[dict]:
 
 
 def plot_training_loss(summary: dict, path: str) -> str | None:
-    """Loss against step, one line per stage that logged losses; ``None`` when none did."""
-    stages = {n: s for n, s in _stages(summary).items() if s.get("losses")}
-    if not stages:
-        return None
-    import matplotlib
+    """Loss against step, one line per stage that logged losses (:func:`s2i_hf.plots.plot_training_loss` with the
+    card's stage titles); ``None`` when none did."""
+    from s2i_hf.plots import plot_training_loss as plot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    offset = 0
-    for name, stage in stages.items():
-        steps = [offset + float(p[0]) for p in stage["losses"]]
-        ax.plot(steps, [float(p[1]) for p in stage["losses"]], marker=".", label=_STAGE_TITLES[name])
-        offset = max(steps) if steps else offset
-    ax.set_xlabel("optimizer step (stages in sequence)")
-    ax.set_ylabel("training loss")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return plot({"stages": _stages(summary)}, path, titles=_STAGE_TITLES)
 
 
 def evaluation_markdown(hub_eval_results: Sequence) -> str:

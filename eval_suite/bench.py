@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from s2i_hf.artifacts import config_table_files, load_config
+from s2i_hf.video import write_video_file
 
 from s2i_hf.dimensions import DIMENSION_IDS
 from s2i_hf.levels import DEFAULT_SCALE, LevelScale
 
 __all__ = ["BenchItem", "load_bench", "generate_answers", "rating_agreement"]
 
-_VIDEO_EXTS = (".mp4", ".mkv", ".webm", ".mov", ".avi", ".m4v")
 
 
 @dataclass
@@ -46,17 +46,7 @@ def _materialize(video, video_id: str, cache_dir: str, where: str) -> str:
         raise ValueError(f"{where}: the video column holds {type(video).__name__}, expected {{bytes, path}}")
     data, path = video.get("bytes"), video.get("path")
     if data:
-        ext = os.path.splitext(path or "")[1].lower()
-        ext = ext if ext in _VIDEO_EXTS else ".mp4"
-        name = f"{video_id or hashlib.sha256(data).hexdigest()[:16]}{ext}"
-        out = os.path.join(cache_dir, name)
-        if not (os.path.isfile(out) and os.path.getsize(out) == len(data)):
-            os.makedirs(cache_dir, exist_ok=True)
-            tmp = out + ".part"
-            with open(tmp, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, out)
-        return out
+        return write_video_file(data, cache_dir, video_id or hashlib.sha256(data).hexdigest()[:16], name=path)
     if path and os.path.isfile(path):
         return path
     raise ValueError(f"{where}: video {video_id!r} has no embedded bytes and its path {path!r} does not exist")

@@ -48,6 +48,7 @@ __all__ = [
     "RESULTS_TASKS",
     "SUMMARY_FILE",
     "EvalRecord",
+    "artifact_filename",
     "config_table_files",
     "is_hub_id",
     "is_repo_id",
@@ -224,11 +225,18 @@ def _model_slug(model_id: str) -> str:
     return slug(os.path.basename(model_id.rstrip("/")) if os.path.isdir(model_id) else model_id, "model")
 
 
-def results_filename(model_id: str, dataset: str, split: str = "test", adapter: str | None = None) -> str:
-    """``results_<model>[+<adapter>]_<dataset>_<split>.json`` with path separators made safe: a base model and
-    the same base with an adapter write different files into one folder."""
+def artifact_filename(kind: str, model_id: str, dataset: str, ext: str, adapter: str | None = None,
+                      split: str = "test") -> str:
+    """``<kind>_<model>[+<adapter>]_<dataset>_<split><ext>`` with path separators made safe: the name of one file
+    an evaluation writes (``results`` .json, ``predictions`` .csv, ``scatter`` .png, ``answers`` .jsonl); a base
+    model and the same base with an adapter write different files into one folder. ``ext`` starts with a dot."""
     model = _model_slug(model_id) + (f"+{_model_slug(adapter)}" if adapter else "")
-    return f"results_{model}_{slug(dataset)}_{slug(split)}.json"
+    return f"{slug(kind)}_{model}_{slug(dataset)}_{slug(split)}{ext}"
+
+
+def results_filename(model_id: str, dataset: str, split: str = "test", adapter: str | None = None) -> str:
+    """``results_<model>[+<adapter>]_<dataset>_<split>.json`` (:func:`artifact_filename` of kind ``results``)."""
+    return artifact_filename("results", model_id, dataset, ".json", adapter=adapter, split=split)
 
 
 def iter_results(paths) -> Iterator[tuple[str | None, EvalRecord]]:

@@ -102,6 +102,31 @@ def test_openai_judge_reply_without_message_is_a_parse_failure_and_errors_are_re
         judge_answers(judge, ["q"], ["r"], ["ANSWER_A"])
 
 
+def test_openai_judge_retries_busy_endpoints_with_backoff(monkeypatch):
+    """HTTP 503 (and 429, 5xx, timeouts) is tried again after 0.5 s, 1 s, ...; HTTP 400 is not."""
+    import s2i_hf.eval_suite.judges as judges
+
+    sleeps, replies = [], []
+    monkeypatch.setattr(judges.time, "sleep", sleeps.append)
+
+    def respond(path, headers, body):
+        status = replies.pop(0)
+        return status, ({"choices": [{"index": 0, "message": {"role": "assistant", "content": "4"}}]}
+                        if status == 200 else None)
+
+    with json_endpoint(respond) as srv:
+        url = f"http://127.0.0.1:{srv.server_port}/v1"
+        replies[:] = [503, 503, 200]
+        assert OpenAICompatibleJudge(url, "m", max_retries=2).reply([{"role": "user", "content": "q"}]) == "4"
+        assert sleeps == [0.5, 1.0] and not replies
+        replies[:], sleeps[:] = [503, 503], []
+        report = judge_answers(OpenAICompatibleJudge(url, "m", max_retries=1), ["q"], ["r"], ["p"], criteria=["ci"])
+        assert report.request_failures == 1 and "HTTP 503" in report.failure_examples[0] and sleeps == [0.5]
+        replies[:], sleeps[:] = [400], []
+        report = judge_answers(OpenAICompatibleJudge(url, "m", max_retries=3), ["q"], ["r"], ["p"], criteria=["ci"])
+        assert report.request_failures == 1 and "HTTP 400" in report.failure_examples[0] and not sleeps
+
+
 def test_unreachable_endpoint_fails_clearly():
     import socket
 

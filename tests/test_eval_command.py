@@ -151,3 +151,57 @@ def test_threads_must_be_positive(tmp_path, konvid, capsys):
     with pytest.raises(SystemExit):
         main(["--model", "m", "--vqa", f"konvid_1k={konvid}", "--threads", "0", "--out", str(tmp_path)])
     assert "--threads must be >= 1" in capsys.readouterr().err
+
+
+def test_tasks_are_data_and_run_through_the_library(tmp_path, konvid, bench):
+    """The shipped task files, a task file of one's own (fewer outputs), and `evaluate` without the CLI: the records
+    it returns are the files it wrote; a bench that cannot be read is recorded and the VQA set still scored."""
+    import yaml
+
+    from s2i_hf.artifacts import artifact_filename, results_filename
+    from s2i_hf.eval_suite.qalign import QualityScorer
+    from s2i_hf.eval_suite.tasks import evaluate, load_task, results_table, task_names
+
+    assert {"vqa", "s2i_bench"} <= set(task_names())
+    vqa_task, bench_task = load_task("vqa"), load_task("s2i_bench")
+    assert vqa_task.metric == "srcc_plcc" and set(vqa_task.outputs) == {"predictions", "scatter"}
+    assert bench_task.criteria == ("ci", "cu", "do", "tu") and bench_task.max_new_tokens == 256
+    assert load_judge_prompts(bench_task.judge_prompts).hash == load_judge_prompts().hash
+    assert artifact_filename("scatter", "org/m", "konvid_1k", ".png", adapter="a/b") == \
+        "scatter" + results_filename("org/m", "konvid_1k", adapter="a/b")[len("results"):-len(".json")] + ".png"
+
+    with open(vqa_task.path) as fh:
+        config = yaml.safe_load(fh)
+    mine = tmp_path / "vqa_predictions_only.yaml"
+    mine.write_text(yaml.safe_dump({**config, "outputs": {"predictions": ".csv"}}))
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(yaml.safe_dump({**config, "outputs": {"histogram": ".png"}}))
+    with pytest.raises(ValueError, match="cannot write"):
+        load_task(str(broken))
+    broken.write_text(yaml.safe_dump({**config, "extra": {}}))
+    with pytest.raises(ValueError, match="unknown section"):
+        load_task(str(broken))
+
+    model = make_tiny_model("qwen2_5_vl", tmp_path / "tiny")
+    scorer = QualityScorer.from_pretrained(str(model), num_frames=4, batch_size=4)
+    out, lines = tmp_path / "out", []
+    results = evaluate(scorer, model_id=str(model), output_dir=str(out), vqa_sets={"konvid_1k": konvid},
+                       allow_missing=True, vqa_task=str(mine), bench=str(tmp_path / "no-bench"),
+                       on_error="record", progress=False, log=lines.append)
+    assert [r.dataset for r in results] == ["konvid_1k"] and "bench" in results.errors
+    (vqa,) = results
+    assert vqa.to_dict() == load_results(str(out))[0].to_dict() and vqa.settings["task"] == "vqa_predictions_only"
+    assert set(results.files["konvid_1k"]) == {"results", "predictions"}
+    assert not list(out.glob("scatter_*")) and os.path.isfile(out / "predictions_tiny_konvid_1k_test.csv")
+    assert any("error: 5004.mp4" in line for line in lines)
+
+    bench_dir, rows = bench
+    results = evaluate(scorer, model_id=str(model), output_dir=str(out), bench=bench_dir, bench_limit=2,
+                       max_new_tokens=4, progress=False, log=None)
+    (b,) = results
+    assert b.task == "s2i_bench" and b.n == 2 and b.judge is None and b.settings["max_new_tokens"] == 4
+    with open(results.files["s2i_bench"]["answers"]) as fh:
+        answers = [json.loads(line) for line in fh]
+    assert [a["question"] for a in answers] == [r["question"] for r in rows[:2]] and "judge_scores" not in answers[0]
+    table = results_table([vqa, b])
+    assert "SRCC" in table and "konvid_1k" in table and "s2i_bench" in table

@@ -182,25 +182,19 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
 
         # 5. evaluation of both models: known-order SRCC/PLCC on held-out clips, judge-free S2I-Bench
         steps.start("eval", f"5/7 evaluating the base and the tuned model on {len(held)} held-out clips and the bench")
-        from ..commands.eval import main as eval_main
-        from ..artifacts import load_results, results_filename
+        from ..eval_suite.tasks import evaluate
 
         figures["eval"] = {}
         for key in ("base_model", "tuned_model"):
             model = paths[key]
-            argv = ["--model", model, "--vqa", f"{HELDOUT_SET}={os.path.join(paths['clips'], 'heldout')}",
-                    "--vqa_labels", f"{HELDOUT_SET}={labels}", "--bench", paths["data"], "--out", paths["eval"],
-                    "--num_frames", str(cfg.num_frames), "--max_new_tokens", str(cfg.max_new_tokens),
-                    "--batch_size", "8"]
-            if not progress:
-                argv.append("--quiet")
-            status = _quiet_call(eval_main, argv, quiet=not progress)
-            if status != 0:
-                raise RuntimeError(f"s2i eval {' '.join(argv)} exited with {status}")
-            vqa = load_results(os.path.join(paths["eval"], results_filename(model, HELDOUT_SET)))[0]
-            bench = load_results(os.path.join(paths["eval"], results_filename(model, "s2i_bench")))[0]
-            stem = results_filename(model, HELDOUT_SET)[len("results"):-len(".json")]
-            preds = _read_predictions(os.path.join(paths["eval"], "predictions" + stem + ".csv"))
+            quiet = {} if progress else {"log": None}
+            res = evaluate(
+                model, output_dir=paths["eval"], vqa_sets={HELDOUT_SET: os.path.join(paths["clips"], "heldout")},
+                vqa_labels={HELDOUT_SET: labels}, bench=paths["data"], num_frames=cfg.num_frames,
+                max_new_tokens=cfg.max_new_tokens, batch_size=8, progress=progress, **quiet,
+            )
+            vqa, bench = res
+            preds = _read_predictions(res.files[HELDOUT_SET]["predictions"])
             figures["eval"][key] = {
                 "held_out_srcc": vqa.metrics.get("srcc"), "held_out_plcc": vqa.metrics.get("plcc"),
                 "held_out_n": vqa.n,
@@ -219,19 +213,19 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
 
         # 6. leaderboard of both models
         steps.start("leaderboard", "6/7 rendering the leaderboard of the base and the tuned model")
-        from ..commands.leaderboard import main as leaderboard_main
+        from ..artifacts import load_results
+        from ..cards.leaderboard import write_leaderboard
 
         lb_metrics = ["srcc", "plcc", "overall_accuracy", "dimension_accuracy", "dimension_ordinal_error"]
-        status = _quiet_call(leaderboard_main,
-                             [paths["eval"], "--out", paths["leaderboard"], "--metrics", *lb_metrics], quiet=True)
-        if status != 0:
-            raise RuntimeError(f"s2i leaderboard exited with {status}")
+        write_leaderboard(load_results(paths["eval"]), paths["leaderboard"], metrics=lb_metrics)
         steps.done()
 
         # 7. publishing path, dry run (renders the dataset and model cards)
         steps.start("publish",
                     "7/7 staging the dataset and model repos (s2i push --dry-run): cards, eval.yaml, .eval_results")
         from ..commands.push import main as push_main
+
+        from ..artifacts import results_filename
 
         tuned_results = [os.path.join(paths["eval"], results_filename(paths["tuned_model"], d))
                          for d in (HELDOUT_SET, "s2i_bench")]
