@@ -15,6 +15,7 @@ import re
 import tempfile
 import time
 
+
 MARKERS = re.compile(r"\{%-?\s*(?:end)?generation\s*-?%\}")
 
 
@@ -23,8 +24,14 @@ def stage1_like_row(clip: str) -> dict:
     for i in range(15):
         first = [{"type": "video"}] if i == 0 else []
         messages += [
-            {"role": "user", "content": first + [{"type": "text", "text": f"How is quality dimension {i} of this video?"}]},
-            {"role": "assistant", "content": [{"type": "text", "text": f"Quality dimension {i} of this video is good."}]},
+            {
+                "role": "user",
+                "content": first + [{"type": "text", "text": f"How is quality dimension {i} of this video?"}],
+            },
+            {
+                "role": "assistant",
+                "content": [{"type": "text", "text": f"Quality dimension {i} of this video is good."}],
+            },
         ]
     return {"video_id": "bench", "video": clip, "messages": messages}
 
@@ -55,8 +62,10 @@ def main() -> int:
             for _ in range(args.repeats):
                 collator.render(row)
             times[name] = (time.perf_counter() - start) / args.repeats
-        print(f"{family}: markers {times['markers'] * 1e3:.1f} ms/row, derived {times['derived'] * 1e3:.1f} ms/row, "
-              f"ratio {times['derived'] / times['markers']:.2f} (target <= 1.2)")
+        print(
+            f"{family}: markers {times['markers'] * 1e3:.1f} ms/row, derived {times['derived'] * 1e3:.1f} ms/row, "
+            f"ratio {times['derived'] / times['markers']:.2f} (target <= 1.2)"
+        )
     return 0
 
 

@@ -30,6 +30,7 @@ from s2i_hf.dataset_builder import BuildArguments
 from s2i_hf.dataset_builder.assemble import PlanWriter, bench_row, train_row
 from s2i_hf.scoring import DimensionScores
 
+
 TEXT_ARGS = BuildArguments(out="unused")
 
 
@@ -37,10 +38,20 @@ def synthetic_records(n: int, seed: int = 0):
     rng = random.Random(seed)
     for i in range(n):
         ds = DimensionScores.from_scores({d: rng.random() for d in DIMENSION_IDS})
-        yield {"video_id": f"{i:016x}", "video_path": f"{i}.mp4", "source": "unlabeled", "split": "train",
-               "scores": ds.scores, "levels": ds.levels, "group_levels": ds.group_levels, "mos": None,
-               "overall_score": ds.overall_score, "overall_level": ds.overall_level, "caption": None,
-               "scorers": {d: "synthetic" for d in DIMENSION_IDS}}
+        yield {
+            "video_id": f"{i:016x}",
+            "video_path": f"{i}.mp4",
+            "source": "unlabeled",
+            "split": "train",
+            "scores": ds.scores,
+            "levels": ds.levels,
+            "group_levels": ds.group_levels,
+            "mos": None,
+            "overall_score": ds.overall_score,
+            "overall_level": ds.overall_level,
+            "caption": None,
+            "scorers": dict.fromkeys(DIMENSION_IDS, "synthetic"),
+        }
 
 
 def generate(records, sink) -> int:
@@ -70,8 +81,12 @@ def child(n_records: int) -> None:
 
 
 def peak_memory(n_records: int) -> int:
-    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", str(n_records)], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, os.path.abspath(__file__), "--child", str(n_records)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return int(out.stdout.strip().splitlines()[-1]) * 1024
 
 
@@ -85,19 +100,44 @@ def storage(folder: str) -> None:
         name = os.path.splitext(os.path.basename(path))[0]
         for start in (0, 2):
             out = os.path.join(folder, f"{name}-{start}s.mp4")
-            proc = subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-ss", str(start), "-i", path,
-                                   "-t", "2", "-c:v", "libx264", "-crf", "20", "-pix_fmt", "yuv420p", "-an", out],
-                                  capture_output=True, text=True)
+            proc = subprocess.run(
+                [
+                    "ffmpeg",
+                    "-hide_banner",
+                    "-loglevel",
+                    "error",
+                    "-y",
+                    "-ss",
+                    str(start),
+                    "-i",
+                    path,
+                    "-t",
+                    "2",
+                    "-c:v",
+                    "libx264",
+                    "-crf",
+                    "20",
+                    "-pix_fmt",
+                    "yuv420p",
+                    "-an",
+                    out,
+                ],
+                capture_output=True,
+                text=True,
+            )
             if proc.returncode == 0 and os.path.getsize(out) > 0:
                 clips.append(out)
     t0 = time.perf_counter()
-    result = build_dataset(clips, BuildArguments(out=os.path.join(folder, "s2i-data"), bench_size=4, frames=8,
-                                                 quiet=True))
+    result = build_dataset(
+        clips, BuildArguments(out=os.path.join(folder, "s2i-data"), bench_size=4, frames=8, quiet=True)
+    )
     dt = time.perf_counter() - t0
     b = result.bytes
-    print(f"storage: {len(result.records)} videos ({b['input_videos'] / 1e6:.2f} MB of clips) built in {dt:.0f} s: "
-          f"Parquet {b['parquet'] / 1e6:.2f} MB = {b['parquet'] / b['input_videos']:.3f} x the input videos' bytes "
-          "(goal <= 1.05)")
+    print(
+        f"storage: {len(result.records)} videos ({b['input_videos'] / 1e6:.2f} MB of clips) built in {dt:.0f} s: "
+        f"Parquet {b['parquet'] / 1e6:.2f} MB = {b['parquet'] / b['input_videos']:.3f} x the input videos' bytes "
+        "(goal <= 1.05)"
+    )
     for config, c in result.counts.items():
         per = {k: v / c["videos"] for k, v in c.items()}
         extra = "".join(f", {per[k]:.1f} {k}" for k in ("conversations", "turns") if k in per)
@@ -117,11 +157,15 @@ def main():
     t0 = time.perf_counter()
     turns = generate(records, lambda split, row: None)
     dt = time.perf_counter() - t0
-    print(f"text: {len(records)} videos, {turns} assistant turns in {dt:.3f} s: {len(records) / dt:,.0f} videos/s, "
-          f"{turns / dt:,.0f} turns/s on one core (target >= 20,000 turns/s)")
+    print(
+        f"text: {len(records)} videos, {turns} assistant turns in {dt:.3f} s: {len(records) / dt:,.0f} videos/s, "
+        f"{turns / dt:,.0f} turns/s on one core (target >= 20,000 turns/s)"
+    )
     small, large = peak_memory(100), peak_memory(1000)
-    print(f"peak RSS of the text stage: 100 records {small / 1e6:.1f} MB, 1,000 records {large / 1e6:.1f} MB, "
-          f"ratio {large / small:.3f} (target <= 1.10)")
+    print(
+        f"peak RSS of the text stage: 100 records {small / 1e6:.1f} MB, 1,000 records {large / 1e6:.1f} MB, "
+        f"ratio {large / small:.3f} (target <= 1.10)"
+    )
     if not args.no_build:
         folder = tempfile.mkdtemp(prefix="s2i-build-bench-")
         try:

@@ -26,6 +26,7 @@ import time
 
 import numpy as np
 
+
 MIN_RHO = -0.8  # what tests/test_distortions.py demands; cells above it are flagged
 SECONDS = 2.0
 
@@ -74,7 +75,20 @@ def prepare_sweep_sources(out_dir: str) -> dict[str, tuple[str, float]]:
     sources["mandelbrot"] = (p("mandelbrot"), 25.0)
     still = os.path.join(out_dir, "noise_texture.ppm")
     _write_ppm(still, _noise_texture())
-    ffmpeg("-loop", "1", "-framerate", "25", "-i", still, "-t", t, "-vf", "crop=640:360:'20+t*75':0", *NEAR_LOSSLESS, p("pan_noise"))
+    ffmpeg(
+        "-loop",
+        "1",
+        "-framerate",
+        "25",
+        "-i",
+        still,
+        "-t",
+        t,
+        "-vf",
+        "crop=640:360:'20+t*75':0",
+        *NEAR_LOSSLESS,
+        p("pan_noise"),
+    )
     sources["pan_noise"] = (p("pan_noise"), 25.0)
     return sources
 
@@ -96,9 +110,11 @@ def build_variants(work_dir: str) -> dict:
         manifest[name] = {}
         for family in FAMILIES:
             steps = sorted((v for v in variants if v.family == family), key=lambda v: v.step)
-            manifest[name][family] = {"paths": [variants[0].path] + [v.path for v in steps],
-                                      "strengths": [float(v.strength) for v in steps],
-                                      "dimension": FAMILIES[family].dimension}
+            manifest[name][family] = {
+                "paths": [variants[0].path] + [v.path for v in steps],
+                "strengths": [float(v.strength) for v in steps],
+                "dimension": FAMILIES[family].dimension,
+            }
     with open(manifest_path, "w") as f:
         json.dump(manifest, f, indent=1)
     print(f"variants encoded in {time.perf_counter() - t0:.0f} s -> {work_dir}", flush=True)
@@ -134,9 +150,20 @@ def run(manifest: dict, sources=None, families=None) -> list[dict]:
                 out = scorer(load_clip(p))
                 scores.append(float(out.score))
                 raws.append(float(out.raw))
-            rows.append({"source": src, "family": family, "dimension": dim, "scorer": names[dim],
-                         "strengths": info["strengths"], "scores": scores, "raws": raws,
-                         "rho": spearman(scores), "drop": scores[0] - scores[-1], "pristine": scores[0]})
+            rows.append(
+                {
+                    "source": src,
+                    "family": family,
+                    "dimension": dim,
+                    "scorer": names[dim],
+                    "strengths": info["strengths"],
+                    "scores": scores,
+                    "raws": raws,
+                    "rho": spearman(scores),
+                    "drop": scores[0] - scores[-1],
+                    "pristine": scores[0],
+                }
+            )
     return rows
 
 
@@ -169,16 +196,20 @@ def print_table(rows: list[dict], worst: int = 12) -> None:
     rhos = np.array([1.0 if math.isnan(r["rho"]) else r["rho"] for r in rows])
     flagged = int(np.sum(rhos > MIN_RHO))
     low_pristine = [r for r in rows if r["pristine"] < 0.4 and r["source"] != "carphone_distorted"]
-    print(f"\ncells: {len(rows)}, mean rho {rhos.mean():+.3f}, flagged {flagged}, "
-          f"small drop (< 0.15) {sum(r['drop'] < 0.15 for r in rows)}, "
-          f"pristine < 0.4 (excl. carphone_distorted) {len({(r['source'], r['dimension']) for r in low_pristine})}")
+    print(
+        f"\ncells: {len(rows)}, mean rho {rhos.mean():+.3f}, flagged {flagged}, "
+        f"small drop (< 0.15) {sum(r['drop'] < 0.15 for r in rows)}, "
+        f"pristine < 0.4 (excl. carphone_distorted) {len({(r['source'], r['dimension']) for r in low_pristine})}"
+    )
     if low_pristine:
         seen = sorted({(r["source"], r["dimension"], round(r["pristine"], 3)) for r in low_pristine})
         print("  pristine below fair:", ", ".join(f"{s}/{d}={v}" for s, d, v in seen))
     print(f"\nworst {worst} cases:")
     for r in sorted(rows, key=_badness)[:worst]:
-        print(f"  {r['source']:<18} {r['family']:<10} {r['dimension']:<11} rho {_fmt_rho(r['rho'])}  drop {r['drop']:+.3f}  "
-              f"strengths {[round(s, 3) for s in r['strengths']]}  scores {[round(s, 3) for s in r['scores']]}")
+        print(
+            f"  {r['source']:<18} {r['family']:<10} {r['dimension']:<11} rho {_fmt_rho(r['rho'])}  drop {r['drop']:+.3f}  "
+            f"strengths {[round(s, 3) for s in r['strengths']]}  scores {[round(s, 3) for s in r['scores']]}"
+        )
 
 
 def compare(a_path: str, b_path: str, worst: int = 12) -> None:
@@ -187,20 +218,28 @@ def compare(a_path: str, b_path: str, worst: int = 12) -> None:
     with open(b_path) as f:
         b = {(r["source"], r["family"]): r for r in json.load(f)["rows"]}
     keys = [k for k in a if k in b]
-    print(f"{'source':<18} {'family':<10} {'rho A':>6} {'rho B':>6} {'drop A':>7} {'drop B':>7} {'pris A':>7} {'pris B':>7}")
+    print(
+        f"{'source':<18} {'family':<10} {'rho A':>6} {'rho B':>6} {'drop A':>7} {'drop B':>7} {'pris A':>7} {'pris B':>7}"
+    )
     for k in sorted(keys, key=lambda k: _badness(b[k])):
         ra, rb = a[k], b[k]
-        print(f"{k[0]:<18} {k[1]:<10} {_fmt_rho(ra['rho']):>6} {_fmt_rho(rb['rho']):>6} {ra['drop']:>+7.3f} {rb['drop']:>+7.3f} "
-              f"{ra['pristine']:>7.3f} {rb['pristine']:>7.3f}")
+        print(
+            f"{k[0]:<18} {k[1]:<10} {_fmt_rho(ra['rho']):>6} {_fmt_rho(rb['rho']):>6} {ra['drop']:>+7.3f} {rb['drop']:>+7.3f} "
+            f"{ra['pristine']:>7.3f} {rb['pristine']:>7.3f}"
+        )
     for label, d in (("A", a), ("B", b)):
         rhos = np.array([1.0 if math.isnan(d[k]["rho"]) else d[k]["rho"] for k in keys])
-        print(f"{label}: mean rho {rhos.mean():+.3f}, flagged (> {MIN_RHO}) {int(np.sum(rhos > MIN_RHO))}, "
-              f"small drop {sum(d[k]['drop'] < 0.15 for k in keys)} of {len(keys)}")
+        print(
+            f"{label}: mean rho {rhos.mean():+.3f}, flagged (> {MIN_RHO}) {int(np.sum(rhos > MIN_RHO))}, "
+            f"small drop {sum(d[k]['drop'] < 0.15 for k in keys)} of {len(keys)}"
+        )
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--work-dir", default=os.path.join("/tmp", "s2i-distortion-sweep"), help="where variants are cached")
+    ap.add_argument(
+        "--work-dir", default=os.path.join("/tmp", "s2i-distortion-sweep"), help="where variants are cached"
+    )
     ap.add_argument("--json", help="write every row (scores, raws, rho) here")
     ap.add_argument("--sources", help="comma-separated subset of sources")
     ap.add_argument("--families", help="comma-separated subset of families")
@@ -215,8 +254,10 @@ def main():
     rows = run(manifest, args.sources and args.sources.split(","), args.families and args.families.split(","))
     import s2i_hf
 
-    print(f"scored {sum(len(r['scores']) for r in rows)} clips in {time.perf_counter() - t0:.0f} s "
-          f"with {os.path.dirname(s2i_hf.__file__)}\n")
+    print(
+        f"scored {sum(len(r['scores']) for r in rows)} clips in {time.perf_counter() - t0:.0f} s "
+        f"with {os.path.dirname(s2i_hf.__file__)}\n"
+    )
     print_table(rows, args.worst)
     if args.json:
         with open(args.json, "w") as f:

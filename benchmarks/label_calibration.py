@@ -42,9 +42,18 @@ from s2i_hf.distortions import CALIBRATION_FAMILIES, CALIBRATION_LADDERS, FAMILI
 from s2i_hf.ffmpeg import ffmpeg
 from s2i_hf.real_content import ROLES, SOURCES, make_source_clip
 
+
 DISTORTION_DIMS = [d.id for d in DIMENSIONS if d.group == "distortion"]
 AESTHETIC_DIMS = [d.id for d in DIMENSIONS if d.group == "aesthetic"]
-GOALS = {"pristine": 0.6, "severe": 0.4, "gain": 0.10, "drop": 0.15, "family_srcc": -0.8, "vmaf_srcc": 0.70, "cost": 2.0}
+GOALS = {
+    "pristine": 0.6,
+    "severe": 0.4,
+    "gain": 0.10,
+    "drop": 0.15,
+    "family_srcc": -0.8,
+    "vmaf_srcc": 0.70,
+    "cost": 2.0,
+}
 
 
 def families_for(source: str, families=None) -> list[str]:
@@ -59,8 +68,15 @@ def build_corpus(work_dir: str, sources=None, families=None, seconds: float = 3.
     corpus = {}
     for seed, name in enumerate(sources or list(SOURCES)):
         src = make_source_clip(name, os.path.join(work_dir, "sources", f"{name}.mp4"), seconds=seconds)
-        variants = make_variants(src, os.path.join(work_dir, name), source=name, families=families_for(name, families),
-                                 seed=seed, workers=workers, ladders=CALIBRATION_LADDERS)
+        variants = make_variants(
+            src,
+            os.path.join(work_dir, name),
+            source=name,
+            families=families_for(name, families),
+            seed=seed,
+            workers=workers,
+            ladders=CALIBRATION_LADDERS,
+        )
         corpus[name] = [{"path": v.path, "family": v.family, "step": v.step, "strength": v.strength} for v in variants]
     return corpus
 
@@ -153,19 +169,31 @@ def ladder_rows(corpus: dict) -> list[dict]:
             ladder = [pristine] + sorted((v for v in variants if v["family"] == family), key=lambda v: v["step"])
             target = FAMILIES[family].dimension
             severe = ladder[-1]
-            gains = {d: max(v["scores"][d] for v in ladder[1:]) - pristine["scores"][d] for d in DISTORTION_DIMS + AESTHETIC_DIMS if d != target}
+            gains = {
+                d: max(v["scores"][d] for v in ladder[1:]) - pristine["scores"][d]
+                for d in DISTORTION_DIMS + AESTHETIC_DIMS
+                if d != target
+            }
             off = max(DISTORTION_DIMS if target in DISTORTION_DIMS else AESTHETIC_DIMS, key=lambda d: gains.get(d, -1))
             worst_aes = max((d for d in AESTHETIC_DIMS if d != target), key=lambda d: gains[d])
-            rows.append({
-                "source": source, "family": family, "target": target,
-                "role": next((r for r, names in ROLES.items() if source in names), "-"),
-                "target_pristine": pristine["scores"][target], "target_severe": severe["scores"][target],
-                "off_dim": off, "off_gain": gains[off], "aes_dim": worst_aes, "aes_gain": gains[worst_aes],
-                "overall": [v["overall"] for v in ladder],
-                "overall_drop": pristine["overall"] - severe["overall"],
-                "overall_srcc": _srcc(range(len(ladder)), [v["overall"] for v in ladder]),
-                "vmaf": [v.get("vmaf") for v in ladder],
-            })
+            rows.append(
+                {
+                    "source": source,
+                    "family": family,
+                    "target": target,
+                    "role": next((r for r, names in ROLES.items() if source in names), "-"),
+                    "target_pristine": pristine["scores"][target],
+                    "target_severe": severe["scores"][target],
+                    "off_dim": off,
+                    "off_gain": gains[off],
+                    "aes_dim": worst_aes,
+                    "aes_gain": gains[worst_aes],
+                    "overall": [v["overall"] for v in ladder],
+                    "overall_drop": pristine["overall"] - severe["overall"],
+                    "overall_srcc": _srcc(range(len(ladder)), [v["overall"] for v in ladder]),
+                    "vmaf": [v.get("vmaf") for v in ladder],
+                }
+            )
     return rows
 
 
@@ -222,11 +250,20 @@ def fit_calibrations(corpus: dict) -> dict:
         def model(p, x):
             return 1.0 / (1.0 + np.exp(-sign * (x - p[0]) / p[1]))
 
-        res = least_squares(lambda p: model(p, fit[:, 0]) - fit[:, 1], [current.center, current.width],
-                            bounds=([-np.inf, 1e-3], [np.inf, np.inf]))
-        entry = {"center": float(res.x[0]), "width": float(res.x[1]), "higher_is_better": bool(current.higher_is_better),
-                 "anchor": anchor, "families": families, "n_fit": int(len(fit)),
-                 "rmse_fit": float(np.sqrt(np.mean(res.fun ** 2)))}
+        res = least_squares(
+            lambda p: model(p, fit[:, 0]) - fit[:, 1],
+            [current.center, current.width],
+            bounds=([-np.inf, 1e-3], [np.inf, np.inf]),
+        )
+        entry = {
+            "center": float(res.x[0]),
+            "width": float(res.x[1]),
+            "higher_is_better": bool(current.higher_is_better),
+            "anchor": anchor,
+            "families": families,
+            "n_fit": int(len(fit)),
+            "rmse_fit": float(np.sqrt(np.mean(res.fun**2))),
+        }
         held = np.asarray([p for p in pts["heldout"] if np.isfinite(p[0])])
         if len(held):
             entry["n_heldout"] = int(len(held))
@@ -234,33 +271,50 @@ def fit_calibrations(corpus: dict) -> dict:
             cur = np.asarray([current(x) for x in held[:, 0]])
             entry["rmse_heldout_current"] = float(np.sqrt(np.mean((cur - held[:, 1]) ** 2)))
         out[name] = entry
-        print(f"fit {name}: logistic center {entry['center']:.3f} width {entry['width']:.3f} against {anchor} on "
-              f"{entry['n_fit']} clips, RMSE {entry['rmse_fit']:.3f}; held out ({entry.get('n_heldout', 0)} clips): "
-              f"RMSE {entry.get('rmse_heldout', float('nan')):.3f} fitted, {entry.get('rmse_heldout_current', float('nan')):.3f} "
-              f"with the catalogue's ({current.center:g}, {current.width:g})")
+        print(
+            f"fit {name}: logistic center {entry['center']:.3f} width {entry['width']:.3f} against {anchor} on "
+            f"{entry['n_fit']} clips, RMSE {entry['rmse_fit']:.3f}; held out ({entry.get('n_heldout', 0)} clips): "
+            f"RMSE {entry.get('rmse_heldout', float('nan')):.3f} fitted, {entry.get('rmse_heldout_current', float('nan')):.3f} "
+            f"with the catalogue's ({current.center:g}, {current.width:g})"
+        )
     return out
 
 
 def report(rows: list[dict], corpus: dict, timing: dict | None) -> dict:
     summary = {}
-    print(f"{'source':13} {'family':10} {'target':11} prist severe  {'off-target gain':>24} {'aesthetic gain':>22}  "
-          f"overall drop srcc")
+    print(
+        f"{'source':13} {'family':10} {'target':11} prist severe  {'off-target gain':>24} {'aesthetic gain':>22}  "
+        f"overall drop srcc"
+    )
     for r in rows:
         flag = lambda ok: " " if ok else "!"  # noqa: E731
-        print(f"{r['source']:13} {r['family']:10} {r['target']:11} {r['target_pristine']:.2f}{flag(r['target_pristine'] >= GOALS['pristine'])} "
-              f"{r['target_severe']:.2f}{flag(r['target_severe'] <= GOALS['severe'])}  {r['off_dim']:>16} {r['off_gain']:+.2f}{flag(r['off_gain'] <= GOALS['gain'])} "
-              f"{r['aes_dim']:>15} {r['aes_gain']:+.2f}  {r['overall'][0]:.2f}->{r['overall'][-1]:.2f} "
-              f"{r['overall_drop']:+.2f}{flag(r['overall_drop'] >= GOALS['drop'])} {r['overall_srcc']:+.2f}")
+        print(
+            f"{r['source']:13} {r['family']:10} {r['target']:11} {r['target_pristine']:.2f}{flag(r['target_pristine'] >= GOALS['pristine'])} "
+            f"{r['target_severe']:.2f}{flag(r['target_severe'] <= GOALS['severe'])}  {r['off_dim']:>16} {r['off_gain']:+.2f}{flag(r['off_gain'] <= GOALS['gain'])} "
+            f"{r['aes_dim']:>15} {r['aes_gain']:+.2f}  {r['overall'][0]:.2f}->{r['overall'][-1]:.2f} "
+            f"{r['overall_drop']:+.2f}{flag(r['overall_drop'] >= GOALS['drop'])} {r['overall_srcc']:+.2f}"
+        )
     for role in ["fit", "heldout"]:
         sel = [r for r in rows if r["role"] == role]
         if not sel:
             continue
-        fam_srcc = {f: float(np.nanmean([r["overall_srcc"] for r in sel if r["family"] == f])) for f in dict.fromkeys(r["family"] for r in sel)}
-        pooled = [(o, v) for r in sel if r["family"] in ("blur", "crf") for o, v in zip(r["overall"], r["vmaf"]) if v is not None]
+        fam_srcc = {
+            f: float(np.nanmean([r["overall_srcc"] for r in sel if r["family"] == f]))
+            for f in dict.fromkeys(r["family"] for r in sel)
+        }
+        pooled = [
+            (o, v)
+            for r in sel
+            if r["family"] in ("blur", "crf")
+            for o, v in zip(r["overall"], r["vmaf"])
+            if v is not None
+        ]
         vmaf_srcc = _srcc([p[0] for p in pooled], [p[1] for p in pooled]) if len(pooled) > 2 else float("nan")
         s = {
             "ladders": len(sel),
-            "target_ok": sum(r["target_pristine"] >= GOALS["pristine"] and r["target_severe"] <= GOALS["severe"] for r in sel),
+            "target_ok": sum(
+                r["target_pristine"] >= GOALS["pristine"] and r["target_severe"] <= GOALS["severe"] for r in sel
+            ),
             "no_off_gain": sum(r["off_gain"] <= GOALS["gain"] for r in sel),
             "overall_drop_ok": sum(r["overall_drop"] >= GOALS["drop"] for r in sel),
             "family_overall_srcc": fam_srcc,
@@ -268,18 +322,26 @@ def report(rows: list[dict], corpus: dict, timing: dict | None) -> dict:
             "max_aesthetic_gain": max(r["aes_gain"] for r in sel),
         }
         summary[role] = s
-        print(f"\n[{role}] {s['ladders']} ladders: target >= {GOALS['pristine']} pristine and <= {GOALS['severe']} severe: {s['target_ok']}; "
-              f"no off-target gain > {GOALS['gain']}: {s['no_off_gain']}; overall drop >= {GOALS['drop']}: {s['overall_drop_ok']}")
-        print(f"[{role}] family mean SRCC(strength, overall): " + ", ".join(f"{f} {v:+.2f}" for f, v in fam_srcc.items()))
-        print(f"[{role}] pooled SRCC(overall, VMAF) over blur + CRF ladders: {vmaf_srcc:.3f} (goal >= {GOALS['vmaf_srcc']})")
+        print(
+            f"\n[{role}] {s['ladders']} ladders: target >= {GOALS['pristine']} pristine and <= {GOALS['severe']} severe: {s['target_ok']}; "
+            f"no off-target gain > {GOALS['gain']}: {s['no_off_gain']}; overall drop >= {GOALS['drop']}: {s['overall_drop_ok']}"
+        )
+        print(
+            f"[{role}] family mean SRCC(strength, overall): " + ", ".join(f"{f} {v:+.2f}" for f, v in fam_srcc.items())
+        )
+        print(
+            f"[{role}] pooled SRCC(overall, VMAF) over blur + CRF ladders: {vmaf_srcc:.3f} (goal >= {GOALS['vmaf_srcc']})"
+        )
         print(f"[{role}] largest aesthetic-dimension rise under a distortion: {s['max_aesthetic_gain']:+.2f}")
     exposure = {src: variants[0]["scores"]["exposure"] for src, variants in corpus.items()}
     summary["pristine_exposure"] = exposure
     print("\npristine exposure (goal >= 0.6, 'good'): " + ", ".join(f"{k} {v:.2f}" for k, v in exposure.items()))
     if timing:
         summary["timing"] = timing
-        print(f"scoring cost: (decode + score) / decode = {timing['ratio']:.2f} (budget <= {GOALS['cost']}); "
-              f"decode {timing['decode_s']:.1f} s, score {timing['score_s']:.1f} s")
+        print(
+            f"scoring cost: (decode + score) / decode = {timing['ratio']:.2f} (budget <= {GOALS['cost']}); "
+            f"decode {timing['decode_s']:.1f} s, score {timing['score_s']:.1f} s"
+        )
     return summary
 
 
@@ -298,7 +360,10 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     corpus = build_corpus(args.work_dir, sources, families, seconds=args.seconds)
     attach_full_reference(corpus, args.work_dir)
-    print(f"corpus ready in {time.perf_counter() - t0:.0f} s: {sum(map(len, corpus.values()))} clips of {len(corpus)} sources", flush=True)
+    print(
+        f"corpus ready in {time.perf_counter() - t0:.0f} s: {sum(map(len, corpus.values()))} clips of {len(corpus)} sources",
+        flush=True,
+    )
     timing = score_corpus(corpus)
     rows = ladder_rows(corpus)
     summary = report(rows, corpus, timing)

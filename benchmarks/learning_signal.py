@@ -33,7 +33,14 @@ import shutil
 import sys
 import time
 
-for _var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "HF_EVALUATE_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_TELEMETRY"):
+
+for _var in (
+    "HF_HUB_OFFLINE",
+    "HF_DATASETS_OFFLINE",
+    "HF_EVALUATE_OFFLINE",
+    "TRANSFORMERS_OFFLINE",
+    "HF_HUB_DISABLE_TELEMETRY",
+):
     os.environ.setdefault(_var, "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -47,9 +54,12 @@ def add_clip_args(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--families", nargs="*", default=None, help="distortion families (default: the demo's eight)")
     ap.add_argument("--width", type=int, default=240, help="clip width in pixels")
     ap.add_argument("--seconds", type=float, default=2.0)
-    ap.add_argument("--segments", action="store_true",
-                    help="more sources: cut every sample clip into consecutive --seconds-long segments (the last of each "
-                         "clip held out) instead of the demo's 7 sources (4 training, 3 held out)")
+    ap.add_argument(
+        "--segments",
+        action="store_true",
+        help="more sources: cut every sample clip into consecutive --seconds-long segments (the last of each "
+        "clip held out) instead of the demo's 7 sources (4 training, 3 held out)",
+    )
 
 
 def parse_args(argv=None):
@@ -57,29 +67,41 @@ def parse_args(argv=None):
     add_clip_args(ap)
     ap.add_argument("--model_family", default="qwen2_5_vl")
     ap.add_argument("--num_frames", type=int, default=2, help="frames the model sees per video")
-    ap.add_argument("--max_edge", type=int, default=64,
-                    help="the tiny Qwen processor's pixel budget per frame is max_edge^2 (its default 64: ~80x48 frames)")
+    ap.add_argument(
+        "--max_edge",
+        type=int,
+        default=64,
+        help="the tiny Qwen processor's pixel budget per frame is max_edge^2 (its default 64: ~80x48 frames)",
+    )
     ap.add_argument("--stage1_steps", type=int, default=0, help="Stage I steps (0: Stage II only)")
     ap.add_argument("--stage2_steps", type=int, default=300)
     ap.add_argument("--stage1_lr", type=float, default=2e-3)
     ap.add_argument("--stage2_lr", type=float, default=2e-3)
     ap.add_argument("--batch_size", type=int, default=4)
-    ap.add_argument("--train_vision", action="store_true",
-                    help="Stage II also trains the vision encoder in full (S2IStage2Config.train_vision); the default keeps it as Stage I left it")
-    ap.add_argument("--stage2_data", choices=STAGE2_DATA, default="overall",
-                    help="Stage II rows: 'stage2' the builder's stage2 config as is; 'overall' one overall-rating "
-                         "conversation per training video (the Q-Align question); 'stage1+overall' the stage1 "
-                         "dimension ratings plus those overall rows; 'stage2+overall' the stage2 config plus those overall rows; "
-                         "'stage2-multiturn' each video's stage2 conversations joined into one multi-turn conversation "
-                         "(the alternative to the builder's separate items: later answers can copy earlier turns)")
+    ap.add_argument(
+        "--train_vision",
+        action="store_true",
+        help="Stage II also trains the vision encoder in full (S2IStage2Config.train_vision); the default keeps it as Stage I left it",
+    )
+    ap.add_argument(
+        "--stage2_data",
+        choices=STAGE2_DATA,
+        default="overall",
+        help="Stage II rows: 'stage2' the builder's stage2 config as is; 'overall' one overall-rating "
+        "conversation per training video (the Q-Align question); 'stage1+overall' the stage1 "
+        "dimension ratings plus those overall rows; 'stage2+overall' the stage2 config plus those overall rows; "
+        "'stage2-multiturn' each video's stage2 conversations joined into one multi-turn conversation "
+        "(the alternative to the builder's separate items: later answers can copy earlier turns)",
+    )
     ap.add_argument("--no_teacher", action="store_true", help="skip scoring the held-out clips with the estimators")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest for the tiny model)")
     ap.add_argument("--json", default=None, help="also write the figures to this JSON file")
     return ap.parse_args(argv)
 
 
-def segment_sources(seconds: float, clips=("bigbuckbunny", "bikes", "carphone_pristine")
-                    ) -> list[tuple[str, str, float, bool]]:
+def segment_sources(
+    seconds: float, clips=("bigbuckbunny", "bikes", "carphone_pristine")
+) -> list[tuple[str, str, float, bool]]:
     """Every sample clip cut into consecutive non-overlapping ``seconds``-long segments, the last one of each clip
     held out: more (and more varied) sources than the demo's (``s2i_hf.demo.DEMO_SOURCES``), in the form
     ``make_clips(sources=...)`` takes (name, sample clip, start second, held out?)."""
@@ -114,8 +136,10 @@ def derived_data(data: str, mode: str, seed: int, folder: str) -> str:
             dims = [d for c in row["conversations"] for d in c["dimensions"]]
             return {"conversations": [{"messages": turns, "task": "multiturn", "dimensions": dims}]}
         items = stage1_items(row, seed, include_overall=True)
-        extra = [{k: it[k] for k in ("messages", "task", "dimensions")}
-                 for it in (items if mode == "stage1+overall" else items[-1:])]
+        extra = [
+            {k: it[k] for k in ("messages", "task", "dimensions")}
+            for it in (items if mode == "stage1+overall" else items[-1:])
+        ]
         return {"conversations": (row["conversations"] if mode == "stage2+overall" else []) + extra}
 
     shutil.rmtree(folder, ignore_errors=True)
@@ -135,7 +159,9 @@ def set_max_edge(model_dir: str, edge: int) -> None:
     for key in ("image_processor", "video_processor"):
         size = (cfg.get(key) or {}).get("size")
         if not isinstance(size, dict) or "longest_edge" not in size:
-            raise ValueError(f"--max_edge works with Qwen-style processors (size.longest_edge); {model_dir} has {size}")
+            raise ValueError(
+                f"--max_edge works with Qwen-style processors (size.longest_edge); {model_dir} has {size}"
+            )
         size["longest_edge"] = edge * edge
     with open(path, "w", encoding="utf-8") as fh:
         json.dump(cfg, fh, indent=2)
@@ -188,8 +214,12 @@ def prepare(args) -> dict:
     os.makedirs(out, exist_ok=True)
     times = {}
     t = time.perf_counter()
-    cfg = DemoConfig(out=out, seed=args.seed, width=args.width, seconds=args.seconds, families=args.families or []).resolved()
-    clip_dir = os.path.join(out, f"clips-w{cfg.width}-s{cfg.seconds:g}-seed{cfg.seed}{'-segments' if args.segments else ''}")
+    cfg = DemoConfig(
+        out=out, seed=args.seed, width=args.width, seconds=args.seconds, families=args.families or []
+    ).resolved()
+    clip_dir = os.path.join(
+        out, f"clips-w{cfg.width}-s{cfg.seconds:g}-seed{cfg.seed}{'-segments' if args.segments else ''}"
+    )
     sources = segment_sources(cfg.seconds) if args.segments else None
     train_clips, held, _ = make_clips(cfg, clip_dir, progress=False, sources=sources)
     train_root, held_root = os.path.join(clip_dir, "train"), os.path.join(clip_dir, "heldout")
@@ -198,16 +228,34 @@ def prepare(args) -> dict:
 
     t = time.perf_counter()
     data = os.path.join(out, f"data-{os.path.basename(clip_dir)}")
-    built = build_dataset(train_clips, BuildArguments(out=data, seed=args.seed, bench_size=24, frames=16, window=4, workers=2, quiet=True))
+    built = build_dataset(
+        train_clips,
+        BuildArguments(out=data, seed=args.seed, bench_size=24, frames=16, window=4, workers=2, quiet=True),
+    )
     bench_ids = {r["video_id"] for r in built.records if r["split"] == "bench"}
     fit_clips = [c for c in fit_clips if video_id_of(os.path.join(train_root, c.name)) not in bench_ids]
     times["score + build"] = time.perf_counter() - t
-    print(f"clips: {len(train_clips)} training ({len(fit_clips)} in stage1/stage2, {len(bench_ids)} bench), {len(held)} held-out "
-          f"in {len({c.source for c in held})} unseen sources; families {', '.join(cfg.families)}")
-    print("data: " + ", ".join(f"{k} {c['videos']} videos" + (f" / {c['turns']} turns" if "turns" in c else "")
-                               for k, c in built.counts.items()))
-    return {"cfg": cfg, "train_root": train_root, "held_root": held_root, "held": held, "fit_clips": fit_clips, "data": data,
-            "built": built, "seconds": times}
+    print(
+        f"clips: {len(train_clips)} training ({len(fit_clips)} in stage1/stage2, {len(bench_ids)} bench), {len(held)} held-out "
+        f"in {len({c.source for c in held})} unseen sources; families {', '.join(cfg.families)}"
+    )
+    print(
+        "data: "
+        + ", ".join(
+            f"{k} {c['videos']} videos" + (f" / {c['turns']} turns" if "turns" in c else "")
+            for k, c in built.counts.items()
+        )
+    )
+    return {
+        "cfg": cfg,
+        "train_root": train_root,
+        "held_root": held_root,
+        "held": held,
+        "fit_clips": fit_clips,
+        "data": data,
+        "built": built,
+        "seconds": times,
+    }
 
 
 def main(argv=None) -> int:
@@ -251,13 +299,27 @@ def main(argv=None) -> int:
     t = time.perf_counter()
     stage = "both" if args.stage1_steps > 0 else "2"
     config = S2ITrainConfig(
-        output_dir=os.path.join(run_dir, "checkpoints"), num_frames=args.num_frames, per_device_train_batch_size=args.batch_size,
-        stage1_max_steps=args.stage1_steps or None, stage2_max_steps=args.stage2_steps, stage1_learning_rate=args.stage1_lr,
-        stage2_learning_rate=args.stage2_lr, train_vision=args.train_vision, lr_scheduler_type="constant", save_strategy="no", seed=args.seed, report_to="none",
-        logging_steps=10, disable_tqdm=False, use_cpu=True,
+        output_dir=os.path.join(run_dir, "checkpoints"),
+        num_frames=args.num_frames,
+        per_device_train_batch_size=args.batch_size,
+        stage1_max_steps=args.stage1_steps or None,
+        stage2_max_steps=args.stage2_steps,
+        stage1_learning_rate=args.stage1_lr,
+        stage2_learning_rate=args.stage2_lr,
+        train_vision=args.train_vision,
+        lr_scheduler_type="constant",
+        save_strategy="no",
+        seed=args.seed,
+        report_to="none",
+        logging_steps=10,
+        disable_tqdm=False,
+        use_cpu=True,
     )
-    summary = run_training(S2IScriptArguments(data=train_data, output=os.path.join(run_dir, "train"), stage=stage),
-                           config, S2IModelConfig(model_name_or_path=base))
+    summary = run_training(
+        S2IScriptArguments(data=train_data, output=os.path.join(run_dir, "train"), stage=stage),
+        config,
+        S2IModelConfig(model_name_or_path=base),
+    )
     times["training"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -267,35 +329,62 @@ def main(argv=None) -> int:
     times["scoring after"] = time.perf_counter() - t
 
     def row(name, m, fit):
-        return (f"{name:<10} {m['ladder_srcc']:>11.3f} {m['pooled_srcc']:>11.3f} {m['pair_accuracy']:>8.3f} {m['prediction_std']:>9.4f} "
-                f"{'-' if fit is None else format(fit['ladder_srcc'], '.3f'):>16}")
+        return (
+            f"{name:<10} {m['ladder_srcc']:>11.3f} {m['pooled_srcc']:>11.3f} {m['pair_accuracy']:>8.3f} {m['prediction_std']:>9.4f} "
+            f"{'-' if fit is None else format(fit['ladder_srcc'], '.3f'):>16}"
+        )
 
     print()
     for name, s in summary["stages"].items():
-        print(f"{name}: {s['rows']} videos, {s.get('items')} items, {s['steps']} steps at lr {s['learning_rate']:g}, loss {s['losses'][0][1]:.3f} -> "
-              f"{s['losses'][-1][1]:.3f}, {s['runtime_seconds']:.0f} s")
-    print(f"settings: {args.model_family} tiny model from scratch, {args.num_frames} frames, pixel budget {args.max_edge}^2 per frame, "
-          f"batch {args.batch_size}, seed {args.seed}")
+        print(
+            f"{name}: {s['rows']} videos, {s.get('items')} items, {s['steps']} steps at lr {s['learning_rate']:g}, loss {s['losses'][0][1]:.3f} -> "
+            f"{s['losses'][-1][1]:.3f}, {s['runtime_seconds']:.0f} s"
+        )
+    print(
+        f"settings: {args.model_family} tiny model from scratch, {args.num_frames} frames, pixel budget {args.max_edge}^2 per frame, "
+        f"batch {args.batch_size}, seed {args.seed}"
+    )
     print()
-    print(f"{'':<10} {'ladder SRCC':>11} {'pooled SRCC':>11} {'pairs ok':>8} {'score std':>9} {'fit (train clips)':>16}")
+    print(
+        f"{'':<10} {'ladder SRCC':>11} {'pooled SRCC':>11} {'pairs ok':>8} {'score std':>9} {'fit (train clips)':>16}"
+    )
     print(row("before", before, before_fit))
     print(row("after", after, after_fit))
     if teacher:
         print(row("teacher", teacher, None) + "   <- the estimators' overall score (the labels' ceiling)")
-        print(row("  levels", teacher_levels, None) + "   <- the same cut into the five level words the model is taught")
+        print(
+            row("  levels", teacher_levels, None) + "   <- the same cut into the five level words the model is taught"
+        )
     print()
     print("ladder SRCC per family:  " + "  ".join(f"{f}" for f in after["per_family_srcc"]))
-    for name, m in (("before", before), ("after", after)) + ((("teacher", teacher), ("levels", teacher_levels)) if teacher else ()):
+    for name, m in (("before", before), ("after", after)) + (
+        (("teacher", teacher), ("levels", teacher_levels)) if teacher else ()
+    ):
         print(f"  {name:<8} " + "  ".join(f"{v:+.2f}" for v in m["per_family_srcc"].values()))
     total = sum(times.values())
     print()
     print("wall time: " + ", ".join(f"{k} {v:.0f} s" for k, v in times.items()) + f"; total {total:.0f} s")
     target = after["ladder_srcc"] >= 0.6
-    print(f"target (ladder SRCC after >= 0.6): {'met' if target else 'NOT met'} ({after['ladder_srcc']:.3f}; before {before['ladder_srcc']:.3f})")
+    print(
+        f"target (ladder SRCC after >= 0.6): {'met' if target else 'NOT met'} ({after['ladder_srcc']:.3f}; before {before['ladder_srcc']:.3f})"
+    )
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump({"args": vars(args), "before": before, "after": after, "before_fit": before_fit, "after_fit": after_fit,
-                       "teacher": teacher, "teacher_levels": teacher_levels, "training": summary["stages"], "seconds": times}, fh, indent=2)
+            json.dump(
+                {
+                    "args": vars(args),
+                    "before": before,
+                    "after": after,
+                    "before_fit": before_fit,
+                    "after_fit": after_fit,
+                    "teacher": teacher,
+                    "teacher_levels": teacher_levels,
+                    "training": summary["stages"],
+                    "seconds": times,
+                },
+                fh,
+                indent=2,
+            )
     return 0
 
 

@@ -38,8 +38,28 @@ def make_clips(folder: str, n: int, size: str) -> list[str]:
         src = sources[i % len(sources)]
         start = (i // len(sources)) * 0.5
         path = os.path.join(folder, f"seg{i:03d}.mp4")
-        cmd = [exe, "-hide_banner", "-loglevel", "error", "-y", "-ss", f"{start}", "-i", src, "-t", "1",
-               "-vf", f"scale={size.replace('x', ':')},fps=25", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-crf", "20", path]
+        cmd = [
+            exe,
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-ss",
+            f"{start}",
+            "-i",
+            src,
+            "-t",
+            "1",
+            "-vf",
+            f"scale={size.replace('x', ':')},fps=25",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:v",
+            "libx264",
+            "-crf",
+            "20",
+            path,
+        ]
         subprocess.run(cmd, check=True)
         out.append(path)
     return out
@@ -56,7 +76,9 @@ def timed(fn, repeats: int):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", default=None, help="video LMM to score with (default: a tiny random Qwen2.5-VL built offline)")
+    ap.add_argument(
+        "--model", default=None, help="video LMM to score with (default: a tiny random Qwen2.5-VL built offline)"
+    )
     ap.add_argument("--videos", type=int, default=16, help="videos scored per run")
     ap.add_argument("--batch-size", type=int, default=8, help="videos per forward pass in the batched run")
     ap.add_argument("--frames", type=int, default=8, help="frames sampled per video")
@@ -79,7 +101,7 @@ def main():
 
         # the two modes alternate chunk by chunk (a chunk = one batch), so that both see the same machine load;
         # per chunk the fastest of the repeats counts
-        chunks = [videos[i: i + args.batch_size] for i in range(0, len(videos), args.batch_size)]
+        chunks = [videos[i : i + args.batch_size] for i in range(0, len(videos), args.batch_size)]
         best_b, best_a = [float("inf")] * len(chunks), [float("inf")] * len(chunks)
         batched, alone = [None] * len(chunks), [None] * len(chunks)
         for _ in range(args.repeats):
@@ -115,16 +137,24 @@ def main():
             t_fwd_alone = min(t_fwd_alone, timed(lambda: forward(single_inputs), 1)[0])
 
         n = len(videos)
-        print(f"model: {model if args.model else 'tiny random Qwen2.5-VL (offline)'}; {n} videos ({args.size}, 1 s), "
-              f"{args.frames} frames each, prompt lengths {sorted(lengths)}; torch threads {torch.get_num_threads()}")
+        print(
+            f"model: {model if args.model else 'tiny random Qwen2.5-VL (offline)'}; {n} videos ({args.size}, 1 s), "
+            f"{args.frames} frames each, prompt lengths {sorted(lengths)}; torch threads {torch.get_num_threads()}"
+        )
         print(f"{'mode':<28} {'per video ms':>12}")
         print(f"{'batched (batch ' + str(args.batch_size) + ')':<28} {1000 * t_batch / n:>12.1f}")
         print(f"{'one at a time':<28} {1000 * t_alone / n:>12.1f}")
         print(f"ratio one-at-a-time / batched: {t_alone / t_batch:.2f}x   (target >= 3x)")
-        print(f"max |score batched - alone|: {diff:.2e}   max |level prob difference|: {prob_diff:.2e}   (scores range {spread[0]:.4f}..{spread[1]:.4f})")
+        print(
+            f"max |score batched - alone|: {diff:.2e}   max |level prob difference|: {prob_diff:.2e}   (scores range {spread[0]:.4f}..{spread[1]:.4f})"
+        )
         print("breakdown per video (ms):      forward pass   rest (decode, processor, bookkeeping)")
-        print(f"  batched                       {1000 * t_fwd_batch / n:12.1f}   {1000 * max(0.0, t_batch - t_fwd_batch) / n:8.1f}")
-        print(f"  one at a time                 {1000 * t_fwd_alone / n:12.1f}   {1000 * max(0.0, t_alone - t_fwd_alone) / n:8.1f}")
+        print(
+            f"  batched                       {1000 * t_fwd_batch / n:12.1f}   {1000 * max(0.0, t_batch - t_fwd_batch) / n:8.1f}"
+        )
+        print(
+            f"  one at a time                 {1000 * t_fwd_alone / n:12.1f}   {1000 * max(0.0, t_alone - t_fwd_alone) / n:8.1f}"
+        )
         print(f"forward-only ratio: {t_fwd_alone / t_fwd_batch:.2f}x")
         if not np.isfinite(diff) or diff > 1e-5:
             raise SystemExit(f"batched and alone scores differ by {diff:.2e} (> 1e-5)")

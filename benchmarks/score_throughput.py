@@ -48,7 +48,9 @@ def main():
                 per_dim[dim] = per_dim.get(dim, 0.0) + sec
         decode += d_clip
         score += s_clip
-        print(f"{os.path.basename(p):<24} {len(clip.frames):>6} {d_clip / args.repeats:>9.3f} {s_clip / args.repeats:>15.3f} {s_clip / d_clip:>6.2f}")
+        print(
+            f"{os.path.basename(p):<24} {len(clip.frames):>6} {d_clip / args.repeats:>9.3f} {s_clip / args.repeats:>15.3f} {s_clip / d_clip:>6.2f}"
+        )
     print(f"{'all clips':<24} {'':>6} {decode:>9.3f} {score:>15.3f} {score / decode:>6.2f}   (target <= 1.3)")
     print("scoring cost per dimension, share of decode time:")
     for dim, sec in sorted(per_dim.items(), key=lambda kv: -kv[1]):
@@ -61,7 +63,9 @@ def main():
         rows = score_videos(refs, None, scorer=scorer, workers=workers, progress=False)
         times[workers] = time.perf_counter() - t0
         assert all(r["error"] is None for r in rows)
-        print(f"{workers} worker(s): {len(refs)} videos in {times[workers]:.2f} s ({len(refs) / times[workers]:.2f} videos/s)")
+        print(
+            f"{workers} worker(s): {len(refs)} videos in {times[workers]:.2f} s ({len(refs) / times[workers]:.2f} videos/s)"
+        )
     print(f"speed-up of 2 workers over 1: {times[1] / times[2]:.2f}x on {os.cpu_count()} cores   (target >= 1.8)")
 
 

@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 
+
 for _var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
     os.environ.setdefault(_var, "1")
 
@@ -30,8 +31,29 @@ def build_data(folder: str, seconds: float = 3.0) -> str:
     clips = []
     for path in sample_video_paths():
         out = os.path.join(folder, os.path.basename(path))
-        subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-i", path, "-t", str(seconds),
-                        "-vf", "scale=320:-2", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-crf", "20", out], check=True)
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-y",
+                "-i",
+                path,
+                "-t",
+                str(seconds),
+                "-vf",
+                "scale=320:-2",
+                "-pix_fmt",
+                "yuv420p",
+                "-c:v",
+                "libx264",
+                "-crf",
+                "20",
+                out,
+            ],
+            check=True,
+        )
         clips.append(out)
     data = os.path.join(folder, "bench-train-data")
     main(["build", *clips, "--out", data, "--bench_size", "0", "--frames", "8", "--quiet"])
@@ -44,11 +66,22 @@ def trainer_seconds_per_step(model_dir, data, args, workers: int, out: str) -> f
     from s2i_hf.trainers import S2IStage1Config, S2IStage1Trainer, load_stage_data
 
     cfg = S2IStage1Config(
-        output_dir=out, num_frames=args.frames, per_device_train_batch_size=args.batch, max_steps=args.steps,
-        save_strategy="no", dataloader_num_workers=workers, disable_tqdm=True, logging_steps=args.steps, seed=0,
+        output_dir=out,
+        num_frames=args.frames,
+        per_device_train_batch_size=args.batch,
+        max_steps=args.steps,
+        save_strategy="no",
+        dataloader_num_workers=workers,
+        disable_tqdm=True,
+        logging_steps=args.steps,
+        seed=0,
     )
-    trainer = S2IStage1Trainer(AutoModelForImageTextToText.from_pretrained(model_dir), cfg,
-                               load_stage_data(data, "stage1"), AutoProcessor.from_pretrained(model_dir))
+    trainer = S2IStage1Trainer(
+        AutoModelForImageTextToText.from_pretrained(model_dir),
+        cfg,
+        load_stage_data(data, "stage1"),
+        AutoProcessor.from_pretrained(model_dir),
+    )
     start = time.perf_counter()
     trainer.train()
     return (time.perf_counter() - start) / args.steps
@@ -109,8 +142,10 @@ def main() -> int:
     t0 = trainer_seconds_per_step(model_dir, data, args, 0, os.path.join(tmp, "w0"))
     tn = trainer_seconds_per_step(model_dir, data, args, args.workers, os.path.join(tmp, f"w{args.workers}"))
 
-    print(f"family {args.family}, batch {args.batch}, {args.frames} frames, {args.steps} steps ({n} rows), "
-          f"torch threads {threads}, {os.cpu_count()} cores")
+    print(
+        f"family {args.family}, batch {args.batch}, {args.frames} frames, {args.steps} steps ({n} rows), "
+        f"torch threads {threads}, {os.cpu_count()} cores"
+    )
     print(f"data s/step      {data_time:.3f}  ({data_time / (data_time + compute):.0%} of data+compute)")
     print(f"  of which decode {decode:.3f}  ({decode / data_time:.0%} of data)")
     print(f"compute s/step   {compute:.3f}")

@@ -38,7 +38,9 @@ def parse_args(argv=None):
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--batch_size", type=int, default=4)
     ap.add_argument("--num_frames", type=int, default=2)
-    ap.add_argument("--max_edge", type=int, default=64, help="pixel budget per frame max_edge^2, as in learning_signal.py")
+    ap.add_argument(
+        "--max_edge", type=int, default=64, help="pixel budget per frame max_edge^2, as in learning_signal.py"
+    )
     ap.add_argument("--vision_width", type=int, default=32, help="hidden size of the tower (make_tiny_model: 32)")
     ap.add_argument("--vision_depth", type=int, default=2, help="blocks of the tower (make_tiny_model: 2)")
     ap.add_argument("--threads", type=int, default=1)
@@ -106,31 +108,49 @@ def main(argv=None) -> int:
         return out
 
     t0 = time.perf_counter()
-    history = [{"epoch": 0, "fit": figures(fit_clips, predict(x_fit))["ladder_srcc"], "held": figures(held, predict(x_held))["ladder_srcc"]}]
+    history = [
+        {
+            "epoch": 0,
+            "fit": figures(fit_clips, predict(x_fit))["ladder_srcc"],
+            "held": figures(held, predict(x_held))["ladder_srcc"],
+        }
+    ]
     order = torch.Generator().manual_seed(args.seed)
     for epoch in range(1, args.epochs + 1):
         total = 0.0
         perm = torch.randperm(len(x_fit), generator=order).tolist()
         for i in range(0, len(perm), args.batch_size):
-            idx = perm[i: i + args.batch_size]
+            idx = perm[i : i + args.batch_size]
             loss = ((torch.stack([forward(x_fit[j]) for j in idx]) - targets[idx]) ** 2).mean()
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             total += loss.item() * len(idx)
         if epoch % args.eval_every == 0 or epoch == args.epochs:
-            history.append({"epoch": epoch, "loss": total / len(perm), "fit": figures(fit_clips, predict(x_fit))["ladder_srcc"],
-                            "held": figures(held, predict(x_held))["ladder_srcc"]})
-            print(f"epoch {epoch:>3}  loss {history[-1]['loss']:.4f}  ladder SRCC fit {history[-1]['fit']:+.3f}  held-out {history[-1]['held']:+.3f}",
-                  flush=True)
+            history.append(
+                {
+                    "epoch": epoch,
+                    "loss": total / len(perm),
+                    "fit": figures(fit_clips, predict(x_fit))["ladder_srcc"],
+                    "held": figures(held, predict(x_held))["ladder_srcc"],
+                }
+            )
+            print(
+                f"epoch {epoch:>3}  loss {history[-1]['loss']:.4f}  ladder SRCC fit {history[-1]['fit']:+.3f}  held-out {history[-1]['held']:+.3f}",
+                flush=True,
+            )
     train_seconds = time.perf_counter() - t0
     final = figures(held, predict(x_held))
     last = [h["held"] for h in history[1:]][-3:]
     print()
-    print(f"settings: vision tower {args.vision_depth} blocks x {args.vision_width}, {args.num_frames} frames, pixel budget "
-          f"{args.max_edge}^2, targets {args.targets}, {len(x_fit)} training clips, {args.epochs} epochs at lr {args.lr:g}, seed {args.seed}")
-    print(f"held-out ladder SRCC: before {history[0]['held']:+.3f}, after {final['ladder_srcc']:+.3f}, mean of the last "
-          f"{len(last)} evaluations {sum(last) / len(last):+.3f}")
+    print(
+        f"settings: vision tower {args.vision_depth} blocks x {args.vision_width}, {args.num_frames} frames, pixel budget "
+        f"{args.max_edge}^2, targets {args.targets}, {len(x_fit)} training clips, {args.epochs} epochs at lr {args.lr:g}, seed {args.seed}"
+    )
+    print(
+        f"held-out ladder SRCC: before {history[0]['held']:+.3f}, after {final['ladder_srcc']:+.3f}, mean of the last "
+        f"{len(last)} evaluations {sum(last) / len(last):+.3f}"
+    )
     print("per family: " + "  ".join(f"{k} {v:+.2f}" for k, v in final["per_family_srcc"].items()))
     print(f"wall time: decode {decode_seconds:.0f} s, training {train_seconds:.0f} s")
     if args.json:

@@ -10,13 +10,15 @@ from typing import Any
 from s2i_hf.data_layout import CITATION, CONFIG_SPLIT, DESCRIPTIONS, card_config_entries
 from s2i_hf.dimensions import DIMENSIONS
 
+
 __all__ = ["write_dataset_card", "dataset_card_data"]
 
 PLOT_FILE = "level_distribution.png"
 
 
-def dataset_card_data(present: dict[str, bool], default: str = "stage2",
-                      pretty_name: str = "Score2Instruct video quality instructions"):
+def dataset_card_data(
+    present: dict[str, bool], default: str = "stage2", pretty_name: str = "Score2Instruct video quality instructions"
+):
     """Card metadata whose ``configs:`` are column views over the per-video table files in ``present``."""
     from huggingface_hub import DatasetCardData
 
@@ -51,16 +53,22 @@ def write_dataset_card(out: str, result, args, scorer, repo_id: str | None = Non
     overall = [(w, sum(1 for r in records if r["overall_level"] == w)) for w in words]
     balance_note = None
     if args.balance_size is not None:
-        balance_note = (f"Unlabeled pool quality-balanced to {args.balance_size} videos over {args.balance_bins} proxy-score bins "
-                        f"({result.dropped_by_balance} not sampled, {result.dropped_by_disagreement} dropped for proxy/score disagreement > {args.max_disagreement}).")
+        balance_note = (
+            f"Unlabeled pool quality-balanced to {args.balance_size} videos over {args.balance_bins} proxy-score bins "
+            f"({result.dropped_by_balance} not sampled, {result.dropped_by_disagreement} dropped for proxy/score "
+            f"disagreement > {args.max_disagreement})."
+        )
     kwargs: dict[str, Any] = dict(
         pretty_name="Score2Instruct video quality instructions",
         package_version=__version__,
         repo_id=repo_id or os.path.basename(os.path.abspath(out)),
-        configs_table=[{"name": n, "split": CONFIG_SPLIT[n], "description": DESCRIPTIONS[n], **result.counts[n]}
-                       for n in configs],
+        configs_table=[
+            {"name": n, "split": CONFIG_SPLIT[n], "description": DESCRIPTIONS[n], **result.counts[n]} for n in configs
+        ],
         bytes=result.bytes,
-        task_table=[{"config": c, "task": t, "rows": n} for c, tasks in result.task_counts.items() for t, n in tasks.items()],
+        task_table=[
+            {"config": c, "task": t, "rows": n} for c, tasks in result.task_counts.items() for t, n in tasks.items()
+        ],
         sources_table=[{"source": s, "videos": n} for s, n in sorted(sources.items())],
         bench_videos=sum(1 for r in records if r.get("split") == "bench"),
         excluded=result.excluded,
@@ -68,13 +76,22 @@ def write_dataset_card(out: str, result, args, scorer, repo_id: str | None = Non
         balance_note=balance_note,
         plot_file=PLOT_FILE,
         level_words=list(words),
-        level_table=[{"name": d.name, "group": d.group, "counts": [sum(1 for r in records if r["levels"][d.id] == w) for w in words]} for d in DIMENSIONS],
+        level_table=[
+            {
+                "name": d.name,
+                "group": d.group,
+                "counts": [sum(1 for r in records if r["levels"][d.id] == w) for w in words],
+            }
+            for d in DIMENSIONS
+        ],
         overall_counts=overall,
         sampling=", ".join(f"{k}={v}" for k, v in scorer.setup()["sampling"].items()),
         cutoffs=", ".join(f"{c:g}" for c in scorer.scale.cutoffs),
         min_weight=scorer.aggregation.min_weight,
         group_weights=" + ".join(f"{w:g} x {g}" for g, w in scorer.aggregation.group_weights.items()),
-        scorer_table=[{"dimension": d.id, "scorer": ", ".join(sorted({r["scorers"][d.id] for r in records}))} for d in DIMENSIONS],
+        scorer_table=[
+            {"dimension": d.id, "scorer": ", ".join(sorted({r["scorers"][d.id] for r in records}))} for d in DIMENSIONS
+        ],
         rewrite=result.rewrite or {"attempted": 0},
         rewrite_model=getattr(args, "rewrite_model", None),
         license_text="CC-BY-4.0",

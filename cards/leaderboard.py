@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 
 from s2i_hf.artifacts import EvalRecord, load_results, slug
 
+
 __all__ = [
     "HEADLINE_METRICS",
     "LOWER_IS_BETTER",
@@ -36,9 +37,15 @@ __all__ = [
 ]
 
 METRIC_LABELS = {
-    "srcc": "SRCC", "plcc": "PLCC", "krcc": "KRCC", "rmse": "RMSE", "plcc_raw": "raw PLCC (no logistic fit)",
-    "ci": "CI (correctness of information)", "cu": "CU (contextual understanding)",
-    "do": "DO (detail orientation)", "tu": "TU (temporal understanding)",
+    "srcc": "SRCC",
+    "plcc": "PLCC",
+    "krcc": "KRCC",
+    "rmse": "RMSE",
+    "plcc_raw": "raw PLCC (no logistic fit)",
+    "ci": "CI (correctness of information)",
+    "cu": "CU (contextual understanding)",
+    "do": "DO (detail orientation)",
+    "tu": "TU (temporal understanding)",
 }
 HEADLINE_METRICS = {"vqa": ("srcc", "plcc"), "s2i_bench": ("ci", "cu", "do", "tu")}
 _ORDER = ("srcc", "plcc", "krcc", "rmse", "plcc_raw", "ci", "cu", "do", "tu")
@@ -94,10 +101,17 @@ def eval_result_entries(results, benchmarks: dict[str, str] | None = None, sourc
         name = f"{slug(r.dataset)}_{slug(r.split)}.yaml"
         entries = files.setdefault(name, [])
         for metric in metric_order(r.metrics):
-            entries.append(EvalResultEntry(
-                dataset_id=hub_id, task_id=metric, value=float(r.metrics[metric]), date=r.timestamp,
-                source_url=source_url, source_name="s2i-hf results file" if source_url else None, notes=_notes(r),
-            ))
+            entries.append(
+                EvalResultEntry(
+                    dataset_id=hub_id,
+                    task_id=metric,
+                    value=float(r.metrics[metric]),
+                    date=r.timestamp,
+                    source_url=source_url,
+                    source_name="s2i-hf results file" if source_url else None,
+                    notes=_notes(r),
+                )
+            )
     return files, skipped
 
 
@@ -107,7 +121,12 @@ def eval_results_files(results, benchmarks: dict[str, str] | None = None, source
     from huggingface_hub import eval_result_entries_to_yaml
 
     files, skipped = eval_result_entries(results, benchmarks, source_url)
-    out = {f".eval_results/{name}": yaml.safe_dump(eval_result_entries_to_yaml(entries), sort_keys=False, allow_unicode=True) for name, entries in files.items()}
+    out = {
+        f".eval_results/{name}": yaml.safe_dump(
+            eval_result_entries_to_yaml(entries), sort_keys=False, allow_unicode=True
+        )
+        for name, entries in files.items()
+    }
     return out, skipped
 
 
@@ -118,16 +137,25 @@ def legacy_eval_results(results, benchmarks: dict[str, str] | None = None) -> li
     out = []
     for r in _as_results(results):
         for metric in metric_order(r.metrics):
-            out.append(HubEvalResult(
-                task_type="video-text-to-text", task_name=TASK_NAMES.get(r.task, r.task),
-                dataset_type=dataset_hub_id(r, benchmarks) or r.dataset, dataset_name=r.dataset,
-                dataset_split=r.split, dataset_config=BENCH_CONFIG if r.task == "s2i_bench" else None,
-                metric_type=metric, metric_name=METRIC_LABELS.get(metric, metric), metric_value=float(r.metrics[metric]),
-            ))
+            out.append(
+                HubEvalResult(
+                    task_type="video-text-to-text",
+                    task_name=TASK_NAMES.get(r.task, r.task),
+                    dataset_type=dataset_hub_id(r, benchmarks) or r.dataset,
+                    dataset_name=r.dataset,
+                    dataset_split=r.split,
+                    dataset_config=BENCH_CONFIG if r.task == "s2i_bench" else None,
+                    metric_type=metric,
+                    metric_name=METRIC_LABELS.get(metric, metric),
+                    metric_value=float(r.metrics[metric]),
+                )
+            )
     return out
 
 
-def bench_eval_yaml(repo_id: str, *, questions: int | None = None, config: str = BENCH_CONFIG, split: str = "test") -> str:
+def bench_eval_yaml(
+    repo_id: str, *, questions: int | None = None, config: str = BENCH_CONFIG, split: str = "test"
+) -> str:
     """``eval.yaml`` of a dataset repo whose ``bench`` config holds S2I-Bench-style questions.
 
     One task per judge metric; ``.eval_results`` entries made by :func:`eval_result_entries` for a bench result
@@ -144,14 +172,22 @@ def bench_eval_yaml(repo_id: str, *, questions: int | None = None, config: str =
     size = f" ({questions} questions)" if questions else ""
     data = {
         "name": f"S2I-Bench: {repo_id}",
-        "description": ("Open-ended video quality questions built with the Score2Instruct pipeline on videos held out of "
-                        f"training{size}. An LLM judge rates each answer against the reference on four 0-5 scales "
-                        "(Video-ChatGPT's judge metrics). Evaluate with `s2i eval` from s2i-hf."),
+        "description": (
+            "Open-ended video quality questions built with the Score2Instruct pipeline on videos held out of "
+            f"training{size}. An LLM judge rates each answer against the reference on four 0-5 scales "
+            "(Video-ChatGPT's judge metrics). Evaluate with `s2i eval` from s2i-hf."
+        ),
         "evaluation_framework": "s2i-hf",
         "tasks": [
-            {"id": metric, "name": METRIC_LABELS[metric], "description": descriptions[metric], "config": config,
-             "split": split, "field_spec": {"input": "question", "target": "reference", "video": "video"},
-             "metric": {"name": metric, "range": [0, 5], "higher_is_better": True}}
+            {
+                "id": metric,
+                "name": METRIC_LABELS[metric],
+                "description": descriptions[metric],
+                "config": config,
+                "split": split,
+                "field_spec": {"input": "question", "target": "reference", "video": "video"},
+                "metric": {"name": metric, "range": [0, 5], "higher_is_better": True},
+            }
             for metric in HEADLINE_METRICS["s2i_bench"]
         ],
     }
@@ -224,7 +260,10 @@ def plot_comparison(results, path: str, metrics: Sequence[str] | None = None) ->
 
     results = _as_results(results)
     models, cols, grid = _grid(results, metrics)
-    panels = [(t, [c for c in cols if any(r.task == t and (r.dataset, r.split) == c[:2] for r in results)]) for t in ("vqa", "s2i_bench")]
+    panels = [
+        (t, [c for c in cols if any(r.task == t and (r.dataset, r.split) == c[:2] for r in results)])
+        for t in ("vqa", "s2i_bench")
+    ]
     panels = [(t, c) for t, c in panels if c]
     fig, axes = plt.subplots(1, len(panels), figsize=(max(5.0, 1.3 * len(cols) + 2), 4), squeeze=False)
     width = 0.8 / max(1, len(models))
@@ -247,7 +286,9 @@ def plot_comparison(results, path: str, metrics: Sequence[str] | None = None) ->
     return path
 
 
-def write_leaderboard(results, out: str, metrics: Sequence[str] | None = None, plot: bool = True) -> tuple[str, str | None]:
+def write_leaderboard(
+    results, out: str, metrics: Sequence[str] | None = None, plot: bool = True
+) -> tuple[str, str | None]:
     """Write the comparison table (with a short header and the plot linked) to ``out`` (Markdown).
 
     Returns ``(markdown_path, png_path or None)``; the PNG sits beside the Markdown file.
@@ -258,8 +299,13 @@ def write_leaderboard(results, out: str, metrics: Sequence[str] | None = None, p
     if plot:
         png = os.path.splitext(out)[0] + ".png"
         plot_comparison(results, png, metrics)
-    lines = ["# Leaderboard", "", f"{len(results)} results files, {len({_model_label(r) for r in results})} models.", "",
-             comparison_table(results, metrics)]
+    lines = [
+        "# Leaderboard",
+        "",
+        f"{len(results)} results files, {len({_model_label(r) for r in results})} models.",
+        "",
+        comparison_table(results, metrics),
+    ]
     if png:
         lines += [f"![comparison]({os.path.basename(png)})", ""]
     lines += ["| model | dataset | split | n | judge |", "|---|---|---|---:|---|"]

@@ -19,6 +19,7 @@ from typing import Any
 
 from s2i_hf.artifacts import is_hub_id
 
+
 __all__ = [
     "EVAL_END",
     "EVAL_START",
@@ -117,11 +118,15 @@ def evaluation_markdown(hub_eval_results: Sequence) -> str:
     from .leaderboard import METRIC_LABELS, metric_order
 
     if not hub_eval_results:
-        return ("No evaluation results yet: evaluate with `s2i eval` and add them to this card with "
-                "`s2i push results RESULTS... REPO`.")
+        return (
+            "No evaluation results yet: evaluate with `s2i eval` and add them to this card with "
+            "`s2i push results RESULTS... REPO`."
+        )
     rows: dict[tuple, dict[str, float]] = {}
     for e in hub_eval_results:
-        rows.setdefault((e.dataset_name or e.dataset_type, e.dataset_type, e.dataset_split or "-", e.task_name or e.task_type), {})[e.metric_type] = e.metric_value
+        rows.setdefault(
+            (e.dataset_name or e.dataset_type, e.dataset_type, e.dataset_split or "-", e.task_name or e.task_type), {}
+        )[e.metric_type] = e.metric_value
     metrics = metric_order(m for vals in rows.values() for m in vals)
     head = "| dataset | split | task | " + " | ".join(METRIC_LABELS.get(m, m).split(" (")[0] for m in metrics) + " |"
     lines = [head, "|---|---|---|" + "---:|" * len(metrics)]
@@ -139,24 +144,40 @@ def _usage_code(repo_id: str, layout: Layout, num_frames: int) -> str:
         'print(scorer.score(["my_video.mp4"], dimension="flicker")[0].score)  # one quality dimension',
     ]
     if layout["root"] == "adapter":
-        head = ["from s2i_hf.eval_suite.qalign import QualityScorer", "",
-                f'scorer = QualityScorer.from_pretrained("{layout["adapter_base"]}", adapter="{repo_id}", num_frames={num_frames})']
+        head = [
+            "from s2i_hf.eval_suite.qalign import QualityScorer",
+            "",
+            f'scorer = QualityScorer.from_pretrained("{layout["adapter_base"]}", adapter="{repo_id}", '
+            f"num_frames={num_frames})",
+        ]
     elif layout.get("adapter_subfolder"):
-        head = ["from peft import PeftModel", "from transformers import AutoModelForImageTextToText, AutoProcessor", "",
-                "from s2i_hf.eval_suite.qalign import QualityScorer", "",
-                f'model = AutoModelForImageTextToText.from_pretrained("{repo_id}")',
-                f'model = PeftModel.from_pretrained(model, "{repo_id}", subfolder="{layout["adapter_subfolder"]}")',
-                f'scorer = QualityScorer(model, AutoProcessor.from_pretrained("{repo_id}"), num_frames={num_frames})']
+        head = [
+            "from peft import PeftModel",
+            "from transformers import AutoModelForImageTextToText, AutoProcessor",
+            "",
+            "from s2i_hf.eval_suite.qalign import QualityScorer",
+            "",
+            f'model = AutoModelForImageTextToText.from_pretrained("{repo_id}")',
+            f'model = PeftModel.from_pretrained(model, "{repo_id}", subfolder="{layout["adapter_subfolder"]}")',
+            f'scorer = QualityScorer(model, AutoProcessor.from_pretrained("{repo_id}"), num_frames={num_frames})',
+        ]
     else:
-        head = ["from s2i_hf.eval_suite.qalign import QualityScorer", "",
-                f'scorer = QualityScorer.from_pretrained("{repo_id}", num_frames={num_frames})']
+        head = [
+            "from s2i_hf.eval_suite.qalign import QualityScorer",
+            "",
+            f'scorer = QualityScorer.from_pretrained("{repo_id}", num_frames={num_frames})',
+        ]
     return "\n".join(head + score_lines)
 
 
 def _layout_text(layout: Layout) -> str:
-    root = {"merged": "the merged model (Stage II LoRA folded into the weights) and its processor at the top level",
-            "stage1": "the Stage I model and its processor at the top level",
-            "adapter": f"the Stage II LoRA adapter and the processor at the top level (base model `{layout['adapter_base']}`)"}[layout["root"]]
+    root = {
+        "merged": "the merged model (Stage II LoRA folded into the weights) and its processor at the top level",
+        "stage1": "the Stage I model and its processor at the top level",
+        "adapter": (
+            f"the Stage II LoRA adapter and the processor at the top level (base model `{layout['adapter_base']}`)"
+        ),
+    }[layout["root"]]
     if layout.get("adapter_subfolder"):
         root += f"; the Stage II LoRA adapter in `{layout['adapter_subfolder']}/` (it applies to the top-level model)"
     return root + "; `training_summary.json`"
@@ -177,15 +198,25 @@ def _card_data(repo_id: str, summary: dict | None, layout: Layout | None, hub_re
         model_name=repo_id,
         base_model=base if is_hub_id(base) else None,
         datasets=[data] if is_hub_id(data) else None,
-        library_name=("peft" if layout is not None and layout["root"] == "adapter" else "transformers") if summary else None,
+        library_name=("peft" if layout is not None and layout["root"] == "adapter" else "transformers")
+        if summary
+        else None,
         pipeline_tag="video-text-to-text",
         tags=tags,
         eval_results=hub_results or None,
     )
 
 
-def render_model_card(repo_id: str, summary: dict | None = None, results: Sequence = (), *, layout: Layout | None = None,
-                      benchmarks: dict[str, str] | None = None, loss_plot: str | None = None, extra_eval_results: Sequence = ()):
+def render_model_card(
+    repo_id: str,
+    summary: dict | None = None,
+    results: Sequence = (),
+    *,
+    layout: Layout | None = None,
+    benchmarks: dict[str, str] | None = None,
+    loss_plot: str | None = None,
+    extra_eval_results: Sequence = (),
+):
     """The :class:`huggingface_hub.ModelCard` of ``repo_id``.
 
     ``summary``: the parsed ``training_summary.json`` (None: a results-only card); ``results``: results files or
@@ -203,8 +234,10 @@ def render_model_card(repo_id: str, summary: dict | None = None, results: Sequen
     hub_results = _merge_eval_results(extra_eval_results, legacy_eval_results(results, benchmarks))
     stages = _stages(summary)
     if summary is not None and layout is None:
-        layout = Layout("merged" if summary.get("outputs", {}).get("merged") else "stage1" if "stage1" in stages else "adapter",
-                        adapter_base=summary.get("base_model"))
+        layout = Layout(
+            "merged" if summary.get("outputs", {}).get("merged") else "stage1" if "stage1" in stages else "adapter",
+            adapter_base=summary.get("base_model"),
+        )
     kwargs: dict[str, Any] = dict(
         title=repo_id.split("/")[-1] if summary else f"Evaluation results: {repo_id}",
         repo_id=repo_id,
@@ -218,9 +251,13 @@ def render_model_card(repo_id: str, summary: dict | None = None, results: Sequen
         base = summary.get("base_model") or "unknown"
         data = summary.get("data") or "unknown"
         kwargs.update(
-            base_model_md=f"[{base}](https://huggingface.co/{base})" if is_hub_id(base) else f"`{os.path.basename(str(base).rstrip('/'))}` (a local folder)",
+            base_model_md=f"[{base}](https://huggingface.co/{base})"
+            if is_hub_id(base)
+            else f"`{os.path.basename(str(base).rstrip('/'))}` (a local folder)",
             family=summary.get("family") or "unknown",
-            data_md=f"[{data}](https://huggingface.co/datasets/{data})" if is_hub_id(data) else f"`{os.path.basename(str(data).rstrip('/'))}` (a local S2I dataset folder)",
+            data_md=f"[{data}](https://huggingface.co/datasets/{data})"
+            if is_hub_id(data)
+            else f"`{os.path.basename(str(data).rstrip('/'))}` (a local S2I dataset folder)",
             frame_sampling=_sampling_text(summary.get("frame_sampling") or {}),
             layout_text=_layout_text(layout),
             trained_at=summary.get("timestamp") or "unknown",
@@ -252,18 +289,26 @@ def _count(stage: dict, key: str) -> str:
 def _stages_summary(stages: dict[str, dict]) -> str:
     text = []
     if "stage1" in stages:
-        text.append(f"Stage I trains the vision encoder and the projector on {_count(stages['stage1'], 'rows')} "
-                    "videos, one multi-turn conversation each rating the 14 dimensions and the overall quality, with "
-                    "the language model frozen")
+        text.append(
+            f"Stage I trains the vision encoder and the projector on {_count(stages['stage1'], 'rows')} "
+            "videos, one multi-turn conversation each rating the 14 dimensions and the overall quality, with "
+            "the language model frozen"
+        )
     if "stage2" in stages:
         s2 = stages["stage2"]
         lora = s2.get("lora") or {}
         r = lora.get("r")
-        also = [part for part, key in (("the vision encoder", "train_vision"), ("the projector", "train_projector")) if lora.get(key)]
-        text.append(f"Stage II tunes the language model with LoRA{f' (r = {r})' if r is not None else ''}"
-                    f"{' and trains ' + ' and '.join(also) + ' in full' if also else ''} on "
-                    f"{_count(s2, 'items')} justification and question-answer conversations over "
-                    f"{_count(s2, 'rows')} videos")
+        also = [
+            part
+            for part, key in (("the vision encoder", "train_vision"), ("the projector", "train_projector"))
+            if lora.get(key)
+        ]
+        text.append(
+            f"Stage II tunes the language model with LoRA{f' (r = {r})' if r is not None else ''}"
+            f"{' and trains ' + ' and '.join(also) + ' in full' if also else ''} on "
+            f"{_count(s2, 'items')} justification and question-answer conversations over "
+            f"{_count(s2, 'rows')} videos"
+        )
     return "; ".join(text) if text else "no stage recorded"
 
 
@@ -277,7 +322,9 @@ def _merge_eval_results(old: Sequence, new: Sequence) -> list:
     return list(merged.values())
 
 
-def update_card_results(card_text: str | None, repo_id: str, results: Sequence, benchmarks: dict[str, str] | None = None):
+def update_card_results(
+    card_text: str | None, repo_id: str, results: Sequence, benchmarks: dict[str, str] | None = None
+):
     """Add ``results`` to a published card (its text, or None when the repo has no README).
 
     The ``model-index`` keeps earlier entries unless a new result has the same dataset, split and metric; the

@@ -41,12 +41,20 @@ from .model_card import (
     update_card_results,
 )
 
+
 __all__ = ["PushResult", "push_dataset", "push_model", "push_results", "stage_dataset", "stage_model", "stage_results"]
 
 WEIGHTS = ("auto", "merged", "adapter")
 ADAPTER_SUBFOLDER = "adapter"
 # Trainer state that sits beside saved weights and has no place in a published model.
-_TRAINING_JUNK = ("optimizer.pt", "optimizer.bin", "scheduler.pt", "scaler.pt", "trainer_state.json", "training_args.bin")
+_TRAINING_JUNK = (
+    "optimizer.pt",
+    "optimizer.bin",
+    "scheduler.pt",
+    "scaler.pt",
+    "trainer_state.json",
+    "training_args.bin",
+)
 
 
 @dataclass
@@ -97,7 +105,9 @@ def _prepare_staging(dry_run: str | None) -> tuple[str, bool]:
     if dry_run is None:
         return tempfile.mkdtemp(prefix="s2i-push-"), True
     if os.path.exists(dry_run) and (not os.path.isdir(dry_run) or os.listdir(dry_run)):
-        raise FileExistsError(f"--dry-run {dry_run}: the folder must be empty or absent (it receives exactly the files to upload)")
+        raise FileExistsError(
+            f"--dry-run {dry_run}: the folder must be empty or absent (it receives exactly the files to upload)"
+        )
     os.makedirs(dry_run, exist_ok=True)
     return dry_run, False
 
@@ -121,7 +131,9 @@ def stage_dataset(folder: str, repo_id: str, staging: str) -> list[str]:
     card = DatasetCard.load(readme)
     configs = [c.get("config_name") for c in (card.data.to_dict().get("configs") or [])]
     if not configs:
-        raise ValueError(f"{readme}: the card declares no configs (YAML `configs:`), load_dataset could not read the upload")
+        raise ValueError(
+            f"{readme}: the card declares no configs (YAML `configs:`), load_dataset could not read the upload"
+        )
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in files:
@@ -153,8 +165,10 @@ def _bench_questions(folder: str) -> int | None:
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    return sum(int(pc.sum(pc.list_value_length(pq.read_table(f, columns=["questions"])["questions"])).as_py() or 0)
-               for f in files)
+    return sum(
+        int(pc.sum(pc.list_value_length(pq.read_table(f, columns=["questions"])["questions"])).as_py() or 0)
+        for f in files
+    )
 
 
 # --- model ------------------------------------------------------------------------------------------------
@@ -168,7 +182,12 @@ def _copy_saved(src: str, dst: str) -> None:
     """The files ``save_pretrained`` wrote (top level only: no checkpoints, no trainer state, no README)."""
     for name in sorted(os.listdir(src)):
         path = os.path.join(src, name)
-        if not os.path.isfile(path) or name.startswith((".", "rng_state")) or name == "README.md" or name in _TRAINING_JUNK:
+        if (
+            not os.path.isfile(path)
+            or name.startswith((".", "rng_state"))
+            or name == "README.md"
+            or name in _TRAINING_JUNK
+        ):
             continue
         _place(path, os.path.join(dst, name))
 
@@ -182,7 +201,9 @@ def _set_adapter_base(adapter_dir: str, base: str | None) -> None:
     _write(path, json.dumps(config, indent=2, sort_keys=True) + "\n")
 
 
-def _choose_layout(weights: str, have: dict[str, str | None], repo_id: str, base_model: str | None) -> tuple[str, str | None, str | None]:
+def _choose_layout(
+    weights: str, have: dict[str, str | None], repo_id: str, base_model: str | None
+) -> tuple[str, str | None, str | None]:
     """``(root, adapter_subfolder, adapter_base)`` for the ``weights`` rule (see the module docstring)."""
     merged, stage1, stage2 = have["merged"], have["stage1"], have["stage2"]
     hub_base = base_model if is_hub_id(base_model) else None
@@ -196,7 +217,10 @@ def _choose_layout(weights: str, have: dict[str, str | None], repo_id: str, base
         if stage1:
             return "stage1", ADAPTER_SUBFOLDER, repo_id
         if not hub_base:
-            raise ValueError(f"--weights adapter: the adapter's base model {base_model!r} is not a Hub id; push the merged model instead")
+            raise ValueError(
+                f"--weights adapter: the adapter's base model {base_model!r} is not a Hub id; "
+                "push the merged model instead"
+            )
         return "adapter", None, hub_base
     if weights != "auto":
         raise ValueError(f"weights must be one of {WEIGHTS}, got {weights!r}")
@@ -208,13 +232,22 @@ def _choose_layout(weights: str, have: dict[str, str | None], repo_id: str, base
         return ("stage1", ADAPTER_SUBFOLDER, repo_id) if stage2 else ("stage1", None, None)
     if stage2:
         if not hub_base:
-            raise ValueError(f"the adapter's base model {base_model!r} is not a Hub id and there is no merged model to push")
+            raise ValueError(
+                f"the adapter's base model {base_model!r} is not a Hub id and there is no merged model to push"
+            )
         return "adapter", None, hub_base
     raise FileNotFoundError("the training output holds no model (no merged/, stage1/ or stage2/ folder)")
 
 
-def stage_model(train_dir: str, repo_id: str, staging: str, *, weights: str = "auto", results: Sequence = (),
-                benchmarks: dict[str, str] | None = None) -> tuple[list[str], Layout]:
+def stage_model(
+    train_dir: str,
+    repo_id: str,
+    staging: str,
+    *,
+    weights: str = "auto",
+    results: Sequence = (),
+    benchmarks: dict[str, str] | None = None,
+) -> tuple[list[str], Layout]:
     """Stage a training output folder (``s2i train``) for ``repo_id``: weights per ``weights``, processor,
     ``training_summary.json``, loss plot, model card; with ``results``, also ``results/*.json`` and
     ``.eval_results/*.yaml``. Returns the staged files and the :class:`Layout`."""
@@ -235,13 +268,17 @@ def stage_model(train_dir: str, repo_id: str, staging: str, *, weights: str = "a
     if results:
         _stage_results_files(results, staging, benchmarks, repo_id)
     layout = Layout(root, subfolder, adapter_base)
-    card = render_model_card(repo_id, summary, [r for _, r in results], layout=layout, benchmarks=benchmarks, loss_plot=loss_plot)
+    card = render_model_card(
+        repo_id, summary, [r for _, r in results], layout=layout, benchmarks=benchmarks, loss_plot=loss_plot
+    )
     _write(os.path.join(staging, "README.md"), str(card))
     return _listing(staging), layout
 
 
 # --- results ----------------------------------------------------------------------------------------------
-def _stage_results_files(results: list[tuple[str | None, EvalRecord]], staging: str, benchmarks, repo_id: str) -> list[str]:
+def _stage_results_files(
+    results: list[tuple[str | None, EvalRecord]], staging: str, benchmarks, repo_id: str
+) -> list[str]:
     from .leaderboard import eval_results_files
 
     files, skipped = eval_results_files([r for _, r in results], benchmarks)
@@ -250,16 +287,27 @@ def _stage_results_files(results: list[tuple[str | None, EvalRecord]], staging: 
     for path, r in results:
         dst = os.path.join(staging, "results", os.path.basename(path) if path else r.filename)
         if os.path.exists(dst):
-            raise ValueError(f"two results files for results/{os.path.basename(dst)} (same model, dataset and split): give one")
+            raise ValueError(
+                f"two results files for results/{os.path.basename(dst)} (same model, dataset and split): give one"
+            )
         if path:
             _place(path, dst)
         else:
             _write(dst, json.dumps(r.to_dict(), indent=2) + "\n")
-    return [f"{r.dataset} ({r.split}): no Hub dataset id, kept in model-index only (give --benchmark {r.dataset}=org/name)" for r in skipped]
+    return [
+        f"{r.dataset} ({r.split}): no Hub dataset id, kept in model-index only (give --benchmark {r.dataset}=org/name)"
+        for r in skipped
+    ]
 
 
-def stage_results(results: Sequence, repo_id: str, staging: str, *, card_text: str | None = None,
-                  benchmarks: dict[str, str] | None = None) -> tuple[list[str], list[str]]:
+def stage_results(
+    results: Sequence,
+    repo_id: str,
+    staging: str,
+    *,
+    card_text: str | None = None,
+    benchmarks: dict[str, str] | None = None,
+) -> tuple[list[str], list[str]]:
     """Stage results files for a model repo: ``.eval_results/*.yaml``, ``results/*.json`` and README.md (the
     published card ``card_text`` with the results merged into its model-index and table, or a results-only
     card). Returns ``(files, notes)``."""
@@ -281,59 +329,138 @@ def _api(token: str | None):
     return HfApi(token=token, library_name="s2i-hf")
 
 
-def _upload(staging: str, repo_id: str, repo_type: str, *, private: bool, revision: str | None, create_pr: bool,
-            commit_message: str, token: str | None) -> tuple[str, str | None]:
+def _upload(
+    staging: str,
+    repo_id: str,
+    repo_type: str,
+    *,
+    private: bool,
+    revision: str | None,
+    create_pr: bool,
+    commit_message: str,
+    token: str | None,
+) -> tuple[str, str | None]:
     if create_pr and revision not in (None, "main"):
         raise ValueError("--create-pr opens a pull request against main: do not combine it with --revision")
     api = _api(token)
     api.create_repo(repo_id, repo_type=repo_type, private=private, exist_ok=True)
     if revision not in (None, "main") and not create_pr:
         api.create_branch(repo_id, branch=revision, repo_type=repo_type, exist_ok=True)
-    info = api.upload_folder(repo_id=repo_id, repo_type=repo_type, folder_path=staging, commit_message=commit_message,
-                             revision=None if create_pr else revision, create_pr=create_pr)
+    info = api.upload_folder(
+        repo_id=repo_id,
+        repo_type=repo_type,
+        folder_path=staging,
+        commit_message=commit_message,
+        revision=None if create_pr else revision,
+        create_pr=create_pr,
+    )
     return info.commit_url, info.pr_url
 
 
-def _push(repo_id: str, repo_type: str, stage, *, private: bool, revision: str | None, create_pr: bool,
-          dry_run: str | None, token: str | None, commit_message: str) -> PushResult:
+def _push(
+    repo_id: str,
+    repo_type: str,
+    stage,
+    *,
+    private: bool,
+    revision: str | None,
+    create_pr: bool,
+    dry_run: str | None,
+    token: str | None,
+    commit_message: str,
+) -> PushResult:
     _check_repo_id(repo_id)
     staging, temporary = _prepare_staging(dry_run)
     try:
         files, notes = stage(staging)
         result = PushResult(repo_id=repo_id, repo_type=repo_type, files=files, dry_run_dir=dry_run, notes=notes)
         if dry_run is None:
-            result.commit_url, result.pr_url = _upload(staging, repo_id, repo_type, private=private, revision=revision,
-                                                       create_pr=create_pr, commit_message=commit_message, token=token)
+            result.commit_url, result.pr_url = _upload(
+                staging,
+                repo_id,
+                repo_type,
+                private=private,
+                revision=revision,
+                create_pr=create_pr,
+                commit_message=commit_message,
+                token=token,
+            )
         return result
     finally:
         if temporary:
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def push_dataset(folder: str, repo_id: str, *, private: bool = False, revision: str | None = None, create_pr: bool = False,
-                 dry_run: str | None = None, token: str | None = None, commit_message: str | None = None) -> PushResult:
+def push_dataset(
+    folder: str,
+    repo_id: str,
+    *,
+    private: bool = False,
+    revision: str | None = None,
+    create_pr: bool = False,
+    dry_run: str | None = None,
+    token: str | None = None,
+    commit_message: str | None = None,
+) -> PushResult:
     """Publish a built S2I folder as the dataset repo ``repo_id`` (``load_dataset(repo_id, "stage1")`` then works)."""
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"{folder}: no such folder")
-    return _push(repo_id, "dataset", lambda staging: (stage_dataset(folder, repo_id, staging), []), private=private,
-                 revision=revision, create_pr=create_pr, dry_run=dry_run, token=token,
-                 commit_message=commit_message or "Upload S2I dataset with s2i-hf")
+    return _push(
+        repo_id,
+        "dataset",
+        lambda staging: (stage_dataset(folder, repo_id, staging), []),
+        private=private,
+        revision=revision,
+        create_pr=create_pr,
+        dry_run=dry_run,
+        token=token,
+        commit_message=commit_message or "Upload S2I dataset with s2i-hf",
+    )
 
 
-def push_model(train_dir: str, repo_id: str, *, weights: str = "auto", results: Sequence = (), benchmarks: dict[str, str] | None = None,
-               private: bool = False, revision: str | None = None, create_pr: bool = False, dry_run: str | None = None,
-               token: str | None = None, commit_message: str | None = None) -> PushResult:
+def push_model(
+    train_dir: str,
+    repo_id: str,
+    *,
+    weights: str = "auto",
+    results: Sequence = (),
+    benchmarks: dict[str, str] | None = None,
+    private: bool = False,
+    revision: str | None = None,
+    create_pr: bool = False,
+    dry_run: str | None = None,
+    token: str | None = None,
+    commit_message: str | None = None,
+) -> PushResult:
     """Publish a training output folder as the model repo ``repo_id`` (layout: see the module docstring)."""
     if not os.path.isdir(train_dir):
         raise FileNotFoundError(f"{train_dir}: no such folder")
 
     def stage(staging):
-        files, layout = stage_model(train_dir, repo_id, staging, weights=weights, results=results, benchmarks=benchmarks)
-        notes = [f"top level: {layout['root']}" + (f"; adapter in {layout['adapter_subfolder']}/ (base {layout['adapter_base']})" if layout["adapter_subfolder"] else "")]
+        files, layout = stage_model(
+            train_dir, repo_id, staging, weights=weights, results=results, benchmarks=benchmarks
+        )
+        notes = [
+            f"top level: {layout['root']}"
+            + (
+                f"; adapter in {layout['adapter_subfolder']}/ (base {layout['adapter_base']})"
+                if layout["adapter_subfolder"]
+                else ""
+            )
+        ]
         return files, notes
 
-    return _push(repo_id, "model", stage, private=private, revision=revision, create_pr=create_pr, dry_run=dry_run,
-                 token=token, commit_message=commit_message or "Upload S2I-tuned model with s2i-hf")
+    return _push(
+        repo_id,
+        "model",
+        stage,
+        private=private,
+        revision=revision,
+        create_pr=create_pr,
+        dry_run=dry_run,
+        token=token,
+        commit_message=commit_message or "Upload S2I-tuned model with s2i-hf",
+    )
 
 
 def _published_card(repo_id: str, revision: str | None, token: str | None) -> tuple[str | None, str | None]:
@@ -350,14 +477,26 @@ def _published_card(repo_id: str, revision: str | None, token: str | None) -> tu
     except (EntryNotFoundError, RepositoryNotFoundError, RevisionNotFoundError):
         return None, None
     except Exception as err:  # noqa: BLE001 - offline or unreachable: a dry run still works, with a fresh card
-        return None, f"could not read the published card ({type(err).__name__}): the staged README is a results-only card"
+        return (
+            None,
+            f"could not read the published card ({type(err).__name__}): the staged README is a results-only card",
+        )
     with open(path, encoding="utf-8") as fh:
         return fh.read(), None
 
 
-def push_results(results: Sequence, repo_id: str, *, benchmarks: dict[str, str] | None = None, private: bool = False,
-                 revision: str | None = None, create_pr: bool = False, dry_run: str | None = None, token: str | None = None,
-                 commit_message: str | None = None) -> PushResult:
+def push_results(
+    results: Sequence,
+    repo_id: str,
+    *,
+    benchmarks: dict[str, str] | None = None,
+    private: bool = False,
+    revision: str | None = None,
+    create_pr: bool = False,
+    dry_run: str | None = None,
+    token: str | None = None,
+    commit_message: str | None = None,
+) -> PushResult:
     """Add results files to the model repo ``repo_id``: ``.eval_results`` entries, the files themselves and the card's
     model-index/evaluation table (merged into the published card)."""
     if not results:
@@ -368,5 +507,14 @@ def push_results(results: Sequence, repo_id: str, *, benchmarks: dict[str, str] 
         files, notes = stage_results(results, repo_id, staging, card_text=card_text, benchmarks=benchmarks)
         return files, ([note] if note else []) + notes
 
-    return _push(repo_id, "model", stage, private=private, revision=revision, create_pr=create_pr, dry_run=dry_run,
-                 token=token, commit_message=commit_message or "Add evaluation results with s2i-hf")
+    return _push(
+        repo_id,
+        "model",
+        stage,
+        private=private,
+        revision=revision,
+        create_pr=create_pr,
+        dry_run=dry_run,
+        token=token,
+        commit_message=commit_message or "Add evaluation results with s2i-hf",
+    )

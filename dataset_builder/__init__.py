@@ -9,4 +9,5 @@ from .assemble import BuildResult, build_dataset, collect_candidates
 from .builder import CONFIG_NAMES, S2IBuilder
 from .config import BuildArguments
 
+
 __all__ = ["BuildArguments", "BuildResult", "CONFIG_NAMES", "S2IBuilder", "build_dataset", "collect_candidates"]

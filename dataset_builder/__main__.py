@@ -4,4 +4,5 @@ import sys
 
 from s2i_hf.commands.build import main
 
+
 sys.exit(main())

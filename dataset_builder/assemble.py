@@ -23,18 +23,18 @@ from typing import Any, Callable
 from tqdm.auto import tqdm
 
 from s2i_hf.artifacts import save_build_report
-from s2i_hf.data_layout import CONFIG_NAMES, card_config_entries, SCORE_COLUMNS, TABLE_DIR, TABLE_SPLITS, table_file
-
+from s2i_hf.data_layout import CONFIG_NAMES, SCORE_COLUMNS, TABLE_DIR, TABLE_SPLITS, card_config_entries, table_file
+from s2i_hf.label_files import ExclusionList, LabeledVideo, read_maxwell_labels, read_mos_manifest
 from s2i_hf.scoring import DimensionScores, VideoScorer
 from s2i_hf.scoring.runner import iter_scores
 from s2i_hf.text import bench_items, stage1_conversation, stage2_items
 from s2i_hf.video import SamplingConfig, VideoRef, resolve_videos, video_id_of, write_video_file
-from .balance import balanced_sample, disagreement_filter
 
+from .balance import balanced_sample, disagreement_filter
 from .builder import S2IBuilder, plan_path
 from .cache import ScoreCache
 from .config import BuildArguments
-from s2i_hf.label_files import ExclusionList, LabeledVideo, read_maxwell_labels, read_mos_manifest
+
 
 __all__ = ["Candidate", "BuildResult", "build_dataset", "collect_candidates", "distributed_state"]
 
@@ -73,23 +73,26 @@ class BuildResult:
 
 # --- distributed -----------------------------------------------------------------------------------
 
+
 def distributed_state():
     """accelerate's process state (rank, world size, barrier); a single process when not launched."""
-    from accelerate import PartialState
-
     import torch
+    from accelerate import PartialState
 
     return PartialState(cpu=not torch.cuda.is_available())
 
 
 # --- sources ---------------------------------------------------------------------------------------
 
+
 def _materialise(ref: VideoRef, video_id: str, folder: str) -> VideoRef:
     """A video given as bytes (e.g. from a ``datasets`` Video column) written once to ``folder``."""
     return VideoRef(name=ref.name, path=write_video_file(ref.data, folder, video_id, name=ref.name))
 
 
-def collect_candidates(videos, args: BuildArguments, staging_dir: str | None = None) -> tuple[list[Candidate], list[dict[str, str]], int]:
+def collect_candidates(
+    videos, args: BuildArguments, staging_dir: str | None = None
+) -> tuple[list[Candidate], list[dict[str, str]], int]:
     """(candidates in a stable order, problems, number excluded).
 
     ``videos``: paths, folders, globs, manifests, :class:`VideoRef` objects, or a ``datasets.Dataset``
@@ -119,13 +122,17 @@ def collect_candidates(videos, args: BuildArguments, staging_dir: str | None = N
     else:
         given = list(videos or [])
         refs = [v for v in given if isinstance(v, VideoRef)]
-        found, bad = resolve_videos([v for v in given if not isinstance(v, VideoRef)]) if len(refs) < len(given) else ([], [])
+        found, bad = (
+            resolve_videos([v for v in given if not isinstance(v, VideoRef)]) if len(refs) < len(given) else ([], [])
+        )
         refs += found
     problems += [{"path": p, "error": f"{p}: {r}"} for p, r in bad]
     pending: list[tuple[VideoRef, str, LabeledVideo | None]] = [(r, "unlabeled", None) for r in refs]
     for lab in labeled:
         if not os.path.isfile(lab.path):
-            problems.append({"path": lab.path, "error": f"{lab.path}: file listed in {lab.source_file} does not exist"})
+            problems.append(
+                {"path": lab.path, "error": f"{lab.path}: file listed in {lab.source_file} does not exist"}
+            )
             continue
         kind = "labeled" if lab.scores else "unlabeled"
         pending.append((VideoRef(name=lab.path, path=lab.path), kind, lab))
@@ -158,10 +165,18 @@ def collect_candidates(videos, args: BuildArguments, staging_dir: str | None = N
 
 # --- scoring ---------------------------------------------------------------------------------------
 
-def _score_into_cache(cands: list[Candidate], scorer: VideoScorer, cache: ScoreCache, workers: int, state, desc: str, progress: bool):
+
+def _score_into_cache(
+    cands: list[Candidate], scorer: VideoScorer, cache: ScoreCache, workers: int, state, desc: str, progress: bool
+):
     mine = [c for i, c in enumerate(cands) if i % state.num_processes == state.process_index]
     todo = [(c.video_id, c.ref) for c in mine if c.video_id not in cache]
-    bar = tqdm(total=len(todo), desc=f"{desc} (rank {state.process_index})" if state.num_processes > 1 else desc, unit="video", disable=not progress or not todo)
+    bar = tqdm(
+        total=len(todo),
+        desc=f"{desc} (rank {state.process_index})" if state.num_processes > 1 else desc,
+        unit="video",
+        disable=not progress or not todo,
+    )
     for vid, row in iter_scores(scorer, todo, workers):
         row = dict(row)
         row["video_id"] = vid
@@ -175,16 +190,22 @@ def _error_naming(name: str, row: dict[str, Any]) -> str:
     """A cached error row's message, naming ``name`` instead of the path it was scored under."""
     error, scored_as = row["error"], row.get("path")
     if scored_as and error.startswith(f"{scored_as}: "):
-        error = error[len(scored_as) + 2:]
+        error = error[len(scored_as) + 2 :]
     return f"{name}: {error}"
 
 
 def _light_scorer(scorer: VideoScorer) -> VideoScorer:
     """The balancing proxy: the same scorers on 8 frames at most 256 px (decoding dominates the cost)."""
-    return VideoScorer(scorers=scorer.scorers, sampling=SamplingConfig(num_frames=8, window=4, max_side=256), scale=scorer.scale, aggregation=scorer.aggregation)
+    return VideoScorer(
+        scorers=scorer.scorers,
+        sampling=SamplingConfig(num_frames=8, window=4, max_side=256),
+        scale=scorer.scale,
+        aggregation=scorer.aggregation,
+    )
 
 
 # --- records ---------------------------------------------------------------------------------------
+
 
 def _record(c: Candidate, row: dict[str, Any], scorer: VideoScorer) -> dict[str, Any]:
     scores = dict(row["scores"])
@@ -232,8 +253,17 @@ def _choose_bench(records: list[dict], args: BuildArguments) -> set[str]:
 
 # --- the build -------------------------------------------------------------------------------------
 
-def build_dataset(videos, args: BuildArguments, *, scorer: VideoScorer | None = None, rewriter: Callable | None = None,
-                  captioner: Callable | None = None, state=None, card_writer: Callable | None = None) -> BuildResult:
+
+def build_dataset(
+    videos,
+    args: BuildArguments,
+    *,
+    scorer: VideoScorer | None = None,
+    rewriter: Callable | None = None,
+    captioner: Callable | None = None,
+    state=None,
+    card_writer: Callable | None = None,
+) -> BuildResult:
     """Run the whole build. Returns a :class:`BuildResult` (on non-main ranks: after scoring, ``out=None``).
 
     ``card_writer(out, result, args, scorer)`` writes the folder's README.md; ``s2i build`` passes
@@ -244,7 +274,9 @@ def build_dataset(videos, args: BuildArguments, *, scorer: VideoScorer | None = 
         raise ValueError("BuildArguments.out is required")
     state = state or distributed_state()
     progress = not args.quiet
-    scorer = scorer or VideoScorer(sampling=SamplingConfig(num_frames=args.frames, window=args.window, fps=args.fps, max_side=args.max_side))
+    scorer = scorer or VideoScorer(
+        sampling=SamplingConfig(num_frames=args.frames, window=args.window, fps=args.fps, max_side=args.max_side)
+    )
     cache_root = args.cache_dir or os.path.join(args.out, ".score_cache")
     cache = ScoreCache(cache_root, scorer.setup())
 
@@ -259,7 +291,15 @@ def build_dataset(videos, args: BuildArguments, *, scorer: VideoScorer | None = 
         state.wait_for_everyone()
         proxy = {c.video_id: light_cache.get(c.video_id) for c in unl}
         ok = [c for c in unl if proxy[c.video_id] and not proxy[c.video_id].get("error")]
-        keep = set(balanced_sample([c.video_id for c in ok], [proxy[c.video_id]["overall_score"] for c in ok], args.balance_size, args.balance_bins, args.seed))
+        keep = set(
+            balanced_sample(
+                [c.video_id for c in ok],
+                [proxy[c.video_id]["overall_score"] for c in ok],
+                args.balance_size,
+                args.balance_bins,
+                args.seed,
+            )
+        )
         result.dropped_by_balance = len(ok) - len(keep)
         cands = [c for c in cands if c.source != "unlabeled" or c.video_id in keep]
 
@@ -275,7 +315,9 @@ def build_dataset(videos, args: BuildArguments, *, scorer: VideoScorer | None = 
     for c in cands:
         row = cache.get(c.video_id)
         if row is None:
-            raise RuntimeError(f"score cache {cache.dir} has no entry for {c.ref.name} after scoring; was a rank killed?")
+            raise RuntimeError(
+                f"score cache {cache.dir} has no entry for {c.ref.name} after scoring; was a rank killed?"
+            )
         if row.get("error"):
             # every input with this content is reported under its own name (the cached row may name
             # another copy, or the same file where it was when first scored)
@@ -319,8 +361,9 @@ def build_dataset(videos, args: BuildArguments, *, scorer: VideoScorer | None = 
         result.rewrite = rewrite_stats
         result.records = records
         result.counts, result.task_counts = plan.counts_per_config(), plan.task_counts()
-        write_dataset(plan.dir, args.out, work, present=plan.present(), max_shard_size=args.max_shard_size,
-                      progress=progress)
+        write_dataset(
+            plan.dir, args.out, work, present=plan.present(), max_shard_size=args.max_shard_size, progress=progress
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     result.bytes = _byte_counts(args.out, records)
@@ -333,11 +376,15 @@ def write_layout_card(out: str, result: BuildResult, args=None, scorer=None) -> 
     """A README.md whose YAML ``configs:`` let ``load_dataset(out, config)`` read the build, and nothing more."""
     from huggingface_hub import DatasetCard, DatasetCardData
 
-    present = {"train": bool(result.counts.get("stage1", {}).get("rows")),
-               "bench": bool(result.counts.get("bench", {}).get("rows"))}
+    present = {
+        "train": bool(result.counts.get("stage1", {}).get("rows")),
+        "bench": bool(result.counts.get("bench", {}).get("rows")),
+    }
     data = DatasetCardData(configs=card_config_entries(present), tags=["score2instruct"])
-    body = ("Built by `s2i_hf.dataset_builder.build_dataset` without a dataset card; "
-            "`s2i build` writes the full card (`s2i_hf.cards.dataset_card.write_dataset_card`).\n")
+    body = (
+        "Built by `s2i_hf.dataset_builder.build_dataset` without a dataset card; "
+        "`s2i build` writes the full card (`s2i_hf.cards.dataset_card.write_dataset_card`).\n"
+    )
     path = os.path.join(out, "README.md")
     DatasetCard(f"---\n{data.to_yaml()}\n---\n\n{body}").save(path)
     return path
@@ -352,8 +399,10 @@ def _plan_row(r: dict) -> dict:
 def bench_row(r: dict, args, n: int) -> dict:
     """The plan row of a bench video: its scores and ``n`` open-ended questions with references."""
     row = _plan_row(r)
-    row["questions"] = [{k: item[k] for k in ("question", "reference", "question_type", "dimensions")}
-                        for item in bench_items(r, args.seed, n=n)]
+    row["questions"] = [
+        {k: item[k] for k in ("question", "reference", "question_type", "dimensions")}
+        for item in bench_items(r, args.seed, n=n)
+    ]
     return row
 
 
@@ -361,8 +410,13 @@ def train_row(r: dict, args, rewriter=None, rewrite_stats: dict | None = None) -
     """The plan row of a training video: its scores, its Stage I conversation and its Stage II conversations
     (justifications rewritten by ``rewriter`` when given, counted in ``rewrite_stats``)."""
     row = _plan_row(r)
-    row.update({k: v for k, v in stage1_conversation(r, args.seed, include_overall=args.stage1_overall).items()
-                if k != "video_id"})
+    row.update(
+        {
+            k: v
+            for k, v in stage1_conversation(r, args.seed, include_overall=args.stage1_overall).items()
+            if k != "video_id"
+        }
+    )
     for item in stage2_items(r, args.seed, n_what_how=args.what_how_per_video, n_yes_no=args.yes_no_per_video):
         if rewriter is not None and item["task"] == "justification":
             rewrite_stats["attempted"] += 1
@@ -382,7 +436,7 @@ class PlanWriter:
         self.dir = folder
         os.makedirs(folder, exist_ok=True)
         self._files = {split: open(plan_path(folder, split), "w", encoding="utf-8") for split in TABLE_SPLITS}
-        self.videos = {split: 0 for split in TABLE_SPLITS}
+        self.videos = dict.fromkeys(TABLE_SPLITS, 0)
         self.counts = {"questions": 0}
         self.conversations = {"stage1": 0, "stage2": 0, "bench": 0}
         self.turns = {"stage1": 0, "stage2": 0, "bench": 0}
@@ -422,8 +476,12 @@ class PlanWriter:
         out = {"scores": {"rows": train + bench, "videos": train + bench}}
         for config, videos in (("stage1", train), ("stage2", train), ("bench", bench)):
             if videos:
-                out[config] = {"rows": videos, "videos": videos, "conversations": self.conversations[config],
-                               "turns": self.turns[config]}
+                out[config] = {
+                    "rows": videos,
+                    "videos": videos,
+                    "conversations": self.conversations[config],
+                    "turns": self.turns[config],
+                }
         return out
 
     def task_counts(self) -> dict[str, dict[str, int]]:
@@ -441,22 +499,38 @@ def _byte_counts(out: str, records: list[dict]) -> dict[str, int]:
         if r["video_id"] not in seen:
             seen.add(r["video_id"])
             videos += os.path.getsize(r["video_path"])
-    parquet = sum(os.path.getsize(os.path.join(root, f)) for root, _, files in os.walk(os.path.join(out, TABLE_DIR))
-                  for f in files if f.endswith(".parquet"))
+    parquet = sum(
+        os.path.getsize(os.path.join(root, f))
+        for root, _, files in os.walk(os.path.join(out, TABLE_DIR))
+        for f in files
+        if f.endswith(".parquet")
+    )
     return {"input_videos": videos, "parquet": parquet}
 
 
 def _assistant_text(item) -> str:
-    return "".join(b["text"] for m in item["messages"] if m["role"] == "assistant" for b in m["content"] if b["type"] == "text")
+    return "".join(
+        b["text"] for m in item["messages"] if m["role"] == "assistant" for b in m["content"] if b["type"] == "text"
+    )
 
 
 def _with_assistant_text(item, text):
-    messages = [m if m["role"] != "assistant" else {"role": "assistant", "content": [{"type": "text", "text": text}]} for m in item["messages"]]
+    messages = [
+        m if m["role"] != "assistant" else {"role": "assistant", "content": [{"type": "text", "text": text}]}
+        for m in item["messages"]
+    ]
     return {**item, "messages": messages}
 
 
-def write_dataset(plan_dir: str, out: str, work: str, *, present: dict[str, bool], max_shard_size: str = "500MB",
-                  progress: bool = True) -> None:
+def write_dataset(
+    plan_dir: str,
+    out: str,
+    work: str,
+    *,
+    present: dict[str, bool],
+    max_shard_size: str = "500MB",
+    progress: bool = True,
+) -> None:
     """Drive :class:`S2IBuilder` and lay its Parquet files out as ``OUT/videos/<split>-*.parquet``.
 
     The table folder is replaced in one rename, so a killed build never leaves it half-written; the per-config
@@ -476,15 +550,19 @@ def write_dataset(plan_dir: str, out: str, work: str, *, present: dict[str, bool
 def _write_table(plan_dir: str, out: str, work: str, *, present: dict[str, bool], max_shard_size: str) -> None:
     builder = S2IBuilder(plan_dir=plan_dir, cache_dir=os.path.join(work, "cache"))
     prepared = os.path.join(work, "prepared")
-    builder.download_and_prepare(output_dir=prepared, file_format="parquet", max_shard_size=max_shard_size,
-                                 download_mode="force_redownload")
+    builder.download_and_prepare(
+        output_dir=prepared, file_format="parquet", max_shard_size=max_shard_size, download_mode="force_redownload"
+    )
     staged = os.path.join(work, "staged")
     os.makedirs(os.path.join(staged, TABLE_DIR))
     for split in TABLE_SPLITS:
         if not present.get(split):
             continue
-        files = sorted(f for f in os.listdir(prepared) if f.endswith(".parquet") and f"-{split}" in f
-                       and f.split(f"-{split}")[1][:1] in ("", ".", "-"))
+        files = sorted(
+            f
+            for f in os.listdir(prepared)
+            if f.endswith(".parquet") and f"-{split}" in f and f.split(f"-{split}")[1][:1] in ("", ".", "-")
+        )
         for i, f in enumerate(files):
             shutil.move(os.path.join(prepared, f), os.path.join(staged, table_file(split, i, len(files))))
     final = os.path.join(out, TABLE_DIR)

@@ -16,10 +16,13 @@ from __future__ import annotations
 import random
 from typing import Sequence
 
+
 __all__ = ["balanced_sample", "disagreement_filter"]
 
 
-def balanced_sample(ids: Sequence[str], proxy: Sequence[float], target: int, bins: int = 10, seed: int = 0) -> list[str]:
+def balanced_sample(
+    ids: Sequence[str], proxy: Sequence[float], target: int, bins: int = 10, seed: int = 0
+) -> list[str]:
     """Ids sampled uniformly over proxy-score bins, ``target`` at most, in input order."""
     if len(ids) != len(proxy):
         raise ValueError(f"{len(ids)} ids but {len(proxy)} proxy scores")
@@ -55,7 +58,9 @@ def balanced_sample(ids: Sequence[str], proxy: Sequence[float], target: int, bin
     return [ids[i] for i in range(len(ids)) if i in keep]
 
 
-def disagreement_filter(proxy: dict[str, float], full: dict[str, float], max_disagreement: float) -> tuple[list[str], list[str]]:
+def disagreement_filter(
+    proxy: dict[str, float], full: dict[str, float], max_disagreement: float
+) -> tuple[list[str], list[str]]:
     """(kept, dropped) ids: dropped where |proxy - full| > max_disagreement."""
     kept, dropped = [], []
     for vid, score in full.items():

@@ -17,6 +17,7 @@ import datasets
 
 from s2i_hf.data_layout import CITATION, CONFIG_NAMES, DESCRIPTIONS, TABLE_SPLITS, video_table_features
 
+
 __all__ = ["S2IBuilder", "S2IConfig", "CONFIG_NAMES", "plan_path", "CITATION"]
 
 
@@ -39,8 +40,9 @@ class S2IBuilder(datasets.GeneratorBasedBuilder):
     VERSION = datasets.Version("2.0.0")
 
     def _info(self):
-        return datasets.DatasetInfo(description=self.config.description, features=video_table_features(),
-                                    citation=CITATION)
+        return datasets.DatasetInfo(
+            description=self.config.description, features=video_table_features(), citation=CITATION
+        )
 
     def _split_generators(self, dl_manager):
         plan_dir = self.config.plan_dir
@@ -64,4 +66,3 @@ class S2IBuilder(datasets.GeneratorBasedBuilder):
                     data = vf.read()
                 row["video"] = {"bytes": data, "path": os.path.basename(video_path)}
                 yield key, row
-

@@ -12,6 +12,7 @@ import os
 import tempfile
 from typing import Any, Iterator
 
+
 __all__ = ["ScoreCache", "setup_fingerprint"]
 
 

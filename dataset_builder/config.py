@@ -4,36 +4,84 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+
 __all__ = ["BuildArguments"]
 
 
 @dataclass
 class BuildArguments:
-    out: str | None = field(default=None, metadata={"help": "Output folder: Parquet configs + README (load_dataset(OUT, 'stage1'))."})
-    labeled: list[str] = field(default_factory=list, metadata={"help": "Maxwell-format label CSV(s). Files whose name contains 'val' are test labels: kept out of the data unless --use_val_for_training."})
-    labeled_names: list[str] = field(default_factory=list, metadata={"help": "Name list per --labeled CSV without a name column (same order)."})
-    mos: list[str] = field(default_factory=list, metadata={"help": "Generic 'name, mos' manifest(s): videos scored, MOS kept as metadata."})
-    video_dir: str | None = field(default=None, metadata={"help": "Folder that names in --labeled/--mos are relative to (default: the label file's folder)."})
-    exclude: list[str] = field(default_factory=list, metadata={"help": "Name lists / CSVs of videos to keep out (test sets)."})
-    use_val_for_training: bool = field(default=False, metadata={"help": "Do not exclude the videos of '*val*' label files."})
+    out: str | None = field(
+        default=None, metadata={"help": "Output folder: Parquet configs + README (load_dataset(OUT, 'stage1'))."}
+    )
+    labeled: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "Maxwell-format label CSV(s). Files whose name contains 'val' are test labels: "
+            "kept out of the data unless --use_val_for_training."
+        },
+    )
+    labeled_names: list[str] = field(
+        default_factory=list, metadata={"help": "Name list per --labeled CSV without a name column (same order)."}
+    )
+    mos: list[str] = field(
+        default_factory=list,
+        metadata={"help": "Generic 'name, mos' manifest(s): videos scored, MOS kept as metadata."},
+    )
+    video_dir: str | None = field(
+        default=None,
+        metadata={"help": "Folder that names in --labeled/--mos are relative to (default: the label file's folder)."},
+    )
+    exclude: list[str] = field(
+        default_factory=list, metadata={"help": "Name lists / CSVs of videos to keep out (test sets)."}
+    )
+    use_val_for_training: bool = field(
+        default=False, metadata={"help": "Do not exclude the videos of '*val*' label files."}
+    )
     seed: int = field(default=0, metadata={"help": "Seed of every random choice (phrasings, bench split, balancing)."})
     bench_size: int = field(default=400, metadata={"help": "Questions in the bench config (0: no bench)."})
-    bench_fraction: float = field(default=0.1, metadata={"help": "Share of videos held out for the bench (at least one when bench_size > 0)."})
+    bench_fraction: float = field(
+        default=0.1, metadata={"help": "Share of videos held out for the bench (at least one when bench_size > 0)."}
+    )
     what_how_per_video: int = field(default=3, metadata={"help": "What/how QA pairs per training video."})
-    yes_no_per_video: int = field(default=4, metadata={"help": "Yes/no QA pairs per training video (balanced yes/no)."})
-    stage1_overall: bool = field(default=True, metadata={"help": "Add an overall-rating turn to each stage1 conversation (what Q-Align overall scoring asks)."})
-    balance_size: int | None = field(default=None, metadata={"help": "Quality-balance the unlabeled pool down to this many videos (default: keep all)."})
+    yes_no_per_video: int = field(
+        default=4, metadata={"help": "Yes/no QA pairs per training video (balanced yes/no)."}
+    )
+    stage1_overall: bool = field(
+        default=True,
+        metadata={
+            "help": "Add an overall-rating turn to each stage1 conversation (what Q-Align overall scoring asks)."
+        },
+    )
+    balance_size: int | None = field(
+        default=None,
+        metadata={"help": "Quality-balance the unlabeled pool down to this many videos (default: keep all)."},
+    )
     balance_bins: int = field(default=10, metadata={"help": "Proxy-score bins for balancing."})
-    max_disagreement: float = field(default=0.35, metadata={"help": "With balancing: drop videos whose proxy and full overall score differ by more."})
+    max_disagreement: float = field(
+        default=0.35,
+        metadata={"help": "With balancing: drop videos whose proxy and full overall score differ by more."},
+    )
     frames: int = field(default=48, metadata={"help": "Frames decoded per video for scoring."})
     window: int = field(default=8, metadata={"help": "Consecutive frames per sampling window."})
     fps: float | None = field(default=None, metadata={"help": "Start a sampling window every 1/fps seconds instead."})
     max_side: int | None = field(default=None, metadata={"help": "Resize frames at decode time for scoring."})
     workers: int = field(default=1, metadata={"help": "Scoring processes (per rank under accelerate launch)."})
-    cache_dir: str | None = field(default=None, metadata={"help": "Score cache folder (default OUT/.score_cache); share it across ranks and nodes."})
-    rewrite_model: str | None = field(default=None, metadata={"help": "Causal LM (Hub id or folder) that rewrites justifications with rating protection."})
-    rewrite_max_new_tokens: int = field(default=768, metadata={"help": "Token budget of one rewrite (a full justification is ~450-600 tokens)."})
-    captioner: str | None = field(default=None, metadata={"help": "Video LMM (Hub id or folder) that writes a content caption per video."})
-    trust_remote_code: bool = field(default=False, metadata={"help": "Allow custom model code for --rewrite_model/--captioner."})
+    cache_dir: str | None = field(
+        default=None,
+        metadata={"help": "Score cache folder (default OUT/.score_cache); share it across ranks and nodes."},
+    )
+    rewrite_model: str | None = field(
+        default=None,
+        metadata={"help": "Causal LM (Hub id or folder) that rewrites justifications with rating protection."},
+    )
+    rewrite_max_new_tokens: int = field(
+        default=768, metadata={"help": "Token budget of one rewrite (a full justification is ~450-600 tokens)."}
+    )
+    captioner: str | None = field(
+        default=None, metadata={"help": "Video LMM (Hub id or folder) that writes a content caption per video."}
+    )
+    trust_remote_code: bool = field(
+        default=False, metadata={"help": "Allow custom model code for --rewrite_model/--captioner."}
+    )
     max_shard_size: str = field(default="500MB", metadata={"help": "Largest Parquet shard."})
     quiet: bool = field(default=False, metadata={"help": "No progress bars."})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 
+
 __all__ = ["METRICS", "metric_path", "load_metric"]
 
 METRICS = ("srcc_plcc", "s2i_bench")

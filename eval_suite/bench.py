@@ -19,13 +19,12 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from s2i_hf.artifacts import config_table_files, load_config
-from s2i_hf.video import write_video_file
-
 from s2i_hf.dimensions import DIMENSION_IDS
 from s2i_hf.levels import DEFAULT_SCALE, LevelScale
+from s2i_hf.video import write_video_file
+
 
 __all__ = ["BenchItem", "load_bench", "generate_answers", "rating_agreement"]
-
 
 
 @dataclass
@@ -75,31 +74,40 @@ def _rows_to_items(rows: list[dict], cache_dir: str, where: str, first_index: in
             missing = [k for k in ("question", "reference") if q.get(k) is None]
             if missing:
                 raise ValueError(f"{where}: row {i} question {j} lacks {missing}")
-            items.append(BenchItem(
-                video_id=vid, video=video, question=str(q["question"]), reference=str(q["reference"]),
-                question_type=str(q.get("question_type") or ""), dimensions=list(q.get("dimensions") or []),
-            ))
+            items.append(
+                BenchItem(
+                    video_id=vid,
+                    video=video,
+                    question=str(q["question"]),
+                    reference=str(q["reference"]),
+                    question_type=str(q.get("question_type") or ""),
+                    dimensions=list(q.get("dimensions") or []),
+                )
+            )
     return items
 
 
-def load_bench(source: str, *, split: str = "test", cache_dir: str | None = None,
-               limit: int | None = None) -> tuple[list[BenchItem], dict]:
+def load_bench(
+    source: str, *, split: str = "test", cache_dir: str | None = None, limit: int | None = None
+) -> tuple[list[BenchItem], dict]:
     """Bench items from a build folder (its ``videos/bench-*.parquet`` files), a Parquet file, or a Hub dataset id
     (its ``bench`` config, split ``split``), read by :func:`s2i_hf.artifacts.load_config`. ``limit`` caps the
     number of questions.
 
     Returns ``(items, info)``; ``info`` says where the rows came from (``{"source", "hub_id", "files"}``).
     """
-    cache_dir = os.path.join(cache_dir or os.path.join(os.path.expanduser("~"), ".cache", "s2i_hf", "bench_videos"),
-                             _cache_key(source))
+    cache_dir = os.path.join(
+        cache_dir or os.path.join(os.path.expanduser("~"), ".cache", "s2i_hf", "bench_videos"), _cache_key(source)
+    )
     local = os.path.exists(source)
     try:
         ds = load_config(source, "bench", split=split)
     except Exception as err:
         if local:
             raise
-        raise ValueError(f"{source}: not a local folder, and loading the Hub dataset's bench config failed "
-                         f"({err})") from None
+        raise ValueError(
+            f"{source}: not a local folder, and loading the Hub dataset's bench config failed ({err})"
+        ) from None
     items = []
     for i, row in enumerate(ds):
         items += _rows_to_items([row], cache_dir, source, first_index=i)
@@ -113,11 +121,21 @@ def load_bench(source: str, *, split: str = "test", cache_dir: str | None = None
 
 
 def _cache_key(source: str) -> str:
-    return hashlib.sha256(os.path.abspath(source).encode() if os.path.exists(source) else source.encode()).hexdigest()[:16]
+    return hashlib.sha256(os.path.abspath(source).encode() if os.path.exists(source) else source.encode()).hexdigest()[
+        :16
+    ]
 
 
-def generate_answers(model, processor, items: Sequence[BenchItem], *, num_frames: int | None = 8, max_new_tokens: int = 256,
-                     progress: bool = False, sampling=None) -> tuple[list[str | None], dict[str, str]]:
+def generate_answers(
+    model,
+    processor,
+    items: Sequence[BenchItem],
+    *,
+    num_frames: int | None = 8,
+    max_new_tokens: int = 256,
+    progress: bool = False,
+    sampling=None,
+) -> tuple[list[str | None], dict[str, str]]:
     """Greedy answers of a video LMM to each item's question about its video (one video at a time).
 
     Frames come from ``sampling`` (a :class:`s2i_hf.frames.FrameSampling`; default ``num_frames`` evenly spread),
@@ -137,9 +155,18 @@ def generate_answers(model, processor, items: Sequence[BenchItem], *, num_frames
     for item in tqdm(items, desc="Answering bench questions", unit="question", disable=not progress):
         try:
             frames, metadata = sample_frames(item.video, sampling)
-            conv = [{"role": "user", "content": [{"type": "video", "video": frames}, {"type": "text", "text": item.question}]}]
+            conv = [
+                {
+                    "role": "user",
+                    "content": [{"type": "video", "video": frames}, {"type": "text", "text": item.question}],
+                }
+            ]
             inputs = processor.apply_chat_template(
-                [conv], tokenize=True, return_dict=True, return_tensors="pt", add_generation_prompt=True,
+                [conv],
+                tokenize=True,
+                return_dict=True,
+                return_tensors="pt",
+                add_generation_prompt=True,
                 processor_kwargs={"do_sample_frames": False, "video_metadata": [metadata]},
             )
         except Exception as err:  # a broken video must not take the whole bench down
@@ -153,7 +180,9 @@ def generate_answers(model, processor, items: Sequence[BenchItem], *, num_frames
     return answers, errors
 
 
-def rating_agreement(predictions: Sequence[str], references: Sequence[str], *, scale: LevelScale = DEFAULT_SCALE) -> dict:
+def rating_agreement(
+    predictions: Sequence[str], references: Sequence[str], *, scale: LevelScale = DEFAULT_SCALE
+) -> dict:
     """Judge-free agreement of the level words stated in answers with those stated in their references.
 
     Per quality dimension (every dimension a reference rates) and for the overall quality (items whose

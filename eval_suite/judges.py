@@ -28,6 +28,7 @@ import yaml
 
 from s2i_hf.generation import ContextTooLong, LocalLM, chat_client
 
+
 __all__ = [
     "CRITERIA",
     "DEFAULT_PROMPTS",
@@ -60,6 +61,7 @@ class _RequestFailed(Exception):
 
 # --- prompts --------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class JudgePrompts:
     """The judge prompts of one file; ``hash`` is the sha256 of their canonical JSON form."""
@@ -79,8 +81,13 @@ class JudgePrompts:
 
     def messages(self, criterion: str, question: str, reference: str, prediction: str) -> list[dict]:
         c = self.raw["criteria"][criterion]
-        values = {"question": question or "", "reference": reference or "", "prediction": prediction or "",
-                  "criterion_name": c["name"], "criterion": c["instruction"]}
+        values = {
+            "question": question or "",
+            "reference": reference or "",
+            "prediction": prediction or "",
+            "criterion_name": c["name"],
+            "criterion": c["instruction"],
+        }
         fill = lambda text: _PLACEHOLDER.sub(lambda m: str(values[m.group(1)]), text)  # noqa: E731
         out = []
         if self.raw.get("system"):
@@ -184,6 +191,7 @@ def parse_score(reply: str | None, lo: float = 0.0, hi: float = 5.0) -> float | 
 
 # --- judges ---------------------------------------------------------------------------------------------
 
+
 class Judge:
     """Turns chat messages (``[{role, content}]``) into a reply string. Subclasses set ``id`` and ``kind``."""
 
@@ -204,8 +212,16 @@ class LocalLMJudge(Judge):
 
     kind = "causal_lm"
 
-    def __init__(self, model_id: str | None = None, *, model=None, tokenizer=None, max_new_tokens: int = 32,
-                 trust_remote_code: bool = False, device: str | None = None):
+    def __init__(
+        self,
+        model_id: str | None = None,
+        *,
+        model=None,
+        tokenizer=None,
+        max_new_tokens: int = 32,
+        trust_remote_code: bool = False,
+        device: str | None = None,
+    ):
         if model is None or tokenizer is None:
             if not model_id:
                 raise ValueError("LocalLMJudge needs a model id or folder (or a model and its tokenizer)")
@@ -233,8 +249,10 @@ class LocalLMJudge(Judge):
         try:
             return self.lm.generate(messages, max_new_tokens=self.max_new_tokens)
         except ContextTooLong as err:
-            raise _RequestFailed(f"prompt of {err.prompt_tokens} tokens plus {err.max_new_tokens} new tokens exceeds "
-                                 f"the judge's context of {err.limit}") from None
+            raise _RequestFailed(
+                f"prompt of {err.prompt_tokens} tokens plus {err.max_new_tokens} new tokens exceeds "
+                f"the judge's context of {err.limit}"
+            ) from None
 
 
 class OpenAICompatibleJudge(Judge):
@@ -250,8 +268,17 @@ class OpenAICompatibleJudge(Judge):
 
     kind = "openai_compatible"
 
-    def __init__(self, url: str, model: str, *, api_key_env: str | None = None, timeout: float = 120.0,
-                 max_retries: int = 2, max_tokens: int = 32, temperature: float = 0.0):
+    def __init__(
+        self,
+        url: str,
+        model: str,
+        *,
+        api_key_env: str | None = None,
+        timeout: float = 120.0,
+        max_retries: int = 2,
+        max_tokens: int = 32,
+        temperature: float = 0.0,
+    ):
         if not url or not model:
             raise ValueError("an OpenAI-compatible judge needs both the endpoint URL and the model name")
         if not re.match(r"^https?://", url):
@@ -287,18 +314,24 @@ class OpenAICompatibleJudge(Judge):
             if attempt:
                 time.sleep(min(8.0, 0.5 * 2 ** (attempt - 1)))
             try:
-                out = self.__client.chat_completion(messages, model=self.model, temperature=self.temperature,
-                                                    max_tokens=self.max_tokens)
+                out = self.__client.chat_completion(
+                    messages, model=self.model, temperature=self.temperature, max_tokens=self.max_tokens
+                )
             except HfHubHTTPError as err:
                 response = getattr(err, "response", None)
                 code = getattr(response, "status_code", None) or 0
                 if code in (401, 403):
-                    where = (f"the key from ${self.key_source}" if self.key_source
-                             else "a request without a key (set S2I_JUDGE_API_KEY)")
+                    where = (
+                        f"the key from ${self.key_source}"
+                        if self.key_source
+                        else "a request without a key (set S2I_JUDGE_API_KEY)"
+                    )
                     raise JudgeError(f"judge endpoint {self.endpoint} refused {where} (HTTP {code})") from None
                 if code == 404:
-                    raise JudgeError(f"judge endpoint {self.endpoint}: not found (HTTP 404); give the API base, "
-                                     "e.g. http://host:8000/v1") from None
+                    raise JudgeError(
+                        f"judge endpoint {self.endpoint}: not found (HTTP 404); give the API base, "
+                        "e.g. http://host:8000/v1"
+                    ) from None
                 last = f"HTTP {code} {getattr(response, 'reason_phrase', '')}".rstrip()
                 if code not in (408, 409, 425, 429) and code < 500:
                     break
@@ -323,8 +356,15 @@ class OpenAICompatibleJudge(Judge):
         return content if isinstance(content, str) else ""
 
 
-def make_judge(model: str | None = None, *, url: str | None = None, api_key_env: str | None = None,
-               max_new_tokens: int = 32, trust_remote_code: bool = False, **kwargs) -> Judge:
+def make_judge(
+    model: str | None = None,
+    *,
+    url: str | None = None,
+    api_key_env: str | None = None,
+    max_new_tokens: int = 32,
+    trust_remote_code: bool = False,
+    **kwargs,
+) -> Judge:
     """An OpenAI-compatible judge when ``url`` is given (``model`` is then the served model's name), else a
     local/Hub causal LM judge loaded from ``model``."""
     if url:
@@ -337,6 +377,7 @@ def make_judge(model: str | None = None, *, url: str | None = None, api_key_env:
 
 
 # --- judging a set of answers ---------------------------------------------------------------------------
+
 
 @dataclass
 class JudgeReport:
@@ -388,22 +429,39 @@ class JudgeReport:
         }
 
 
-def judge_answers(judge: Judge, questions: Sequence[str], references: Sequence[str], predictions: Sequence[str], *,
-                  prompts: JudgePrompts | str | None = None, criteria: Sequence[str] | None = None,
-                  progress: bool = False, keep_replies: bool = True) -> JudgeReport:
+def judge_answers(
+    judge: Judge,
+    questions: Sequence[str],
+    references: Sequence[str],
+    predictions: Sequence[str],
+    *,
+    prompts: JudgePrompts | str | None = None,
+    criteria: Sequence[str] | None = None,
+    progress: bool = False,
+    keep_replies: bool = True,
+) -> JudgeReport:
     """Grade every prediction against its reference on each criterion (one judge request each)."""
     from tqdm.auto import tqdm
 
     if not (len(questions) == len(references) == len(predictions)):
-        raise ValueError(f"questions, references and predictions differ in length: {len(questions)}, {len(references)}, {len(predictions)}")
+        raise ValueError(
+            f"questions, references and predictions differ in length: "
+            f"{len(questions)}, {len(references)}, {len(predictions)}"
+        )
     p = prompts if isinstance(prompts, JudgePrompts) else load_judge_prompts(prompts)
     crit = tuple(criteria or CRITERIA)
     unknown = [c for c in crit if c not in p.raw["criteria"]]
     if unknown:
         raise ValueError(f"{p.path}: no prompt for criteria {unknown}")
     lo, hi = p.scale
-    report = JudgeReport(criteria=crit, scores=[], replies=[], judge=judge.describe(), prompt_hash=p.hash,
-                         failures_by_criterion={c: 0 for c in crit})
+    report = JudgeReport(
+        criteria=crit,
+        scores=[],
+        replies=[],
+        judge=judge.describe(),
+        prompt_hash=p.hash,
+        failures_by_criterion=dict.fromkeys(crit, 0),
+    )
     bar = tqdm(total=len(predictions) * len(crit), desc="Judging answers", unit="request", disable=not progress)
     for q, ref, pred in zip(questions, references, predictions):
         item, raw = {}, {}

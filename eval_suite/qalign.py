@@ -22,6 +22,7 @@ import yaml
 from s2i_hf.dimensions import get_dimension
 from s2i_hf.levels import DEFAULT_SCALE, LevelScale
 
+
 __all__ = ["QualityScorer", "QualityScore"]
 
 
@@ -57,21 +58,33 @@ class QualityScorer:
     Args:
         model, processor: a model from ``AutoModelForImageTextToText`` (or a ``PeftModel`` around one) and its
             processor.
-        num_frames / fps / max_pixels / max_frames: the frames the model sees (:class:`s2i_hf.frames.FrameSampling`, the same
-            sampling the trainers use; a recorded setting). Each video is decoded once per :meth:`score` call; a
-            window of ``max(8 * batch_size, 32)`` decoded videos is held in memory at a time.
+        num_frames / fps / max_pixels / max_frames: the frames the model sees
+            (:class:`s2i_hf.frames.FrameSampling`, the same sampling the trainers use; a recorded setting). Each
+            video is decoded once per :meth:`score` call; a window of ``max(8 * batch_size, 32)`` decoded videos
+            is held in memory at a time.
         scale: the level scale whose words and anchors are used.
         batch_size: videos per forward pass.
     """
 
-    def __init__(self, model, processor, *, num_frames: int | None = 8, fps: float | None = None, max_pixels: int | None = None,
-                 max_frames: int = 64, scale: LevelScale = DEFAULT_SCALE, batch_size: int = 4):
+    def __init__(
+        self,
+        model,
+        processor,
+        *,
+        num_frames: int | None = 8,
+        fps: float | None = None,
+        max_pixels: int | None = None,
+        max_frames: int = 64,
+        scale: LevelScale = DEFAULT_SCALE,
+        batch_size: int = 4,
+    ):
         from s2i_hf.frames import FrameSampling
 
         self.model = model.eval()
         self.processor = processor
-        self.sampling = FrameSampling(num_frames=None if fps is not None else num_frames, fps=fps, max_pixels=max_pixels,
-                                      max_frames=max_frames)
+        self.sampling = FrameSampling(
+            num_frames=None if fps is not None else num_frames, fps=fps, max_pixels=max_pixels, max_frames=max_frames
+        )
         self.num_frames = self.sampling.num_frames
         self.scale = scale
         self.batch_size = batch_size
@@ -80,7 +93,9 @@ class QualityScorer:
         self._decoded: dict = {}
 
     @classmethod
-    def from_pretrained(cls, model_id: str, *, adapter: str | None = None, trust_remote_code: bool = False, **kwargs) -> "QualityScorer":
+    def from_pretrained(
+        cls, model_id: str, *, adapter: str | None = None, trust_remote_code: bool = False, **kwargs
+    ) -> "QualityScorer":
         """Load a Hub id or local folder (optionally with a PEFT adapter folder) through the Auto classes."""
         from transformers import AutoModelForImageTextToText, AutoProcessor
 
@@ -112,8 +127,11 @@ class QualityScorer:
         for word in self.scale.words:
             ids = self.tokenizer(f"{answer_prefix}{separator}{word}", add_special_tokens=False)["input_ids"]
             if ids[: len(base)] != base:
-                raise ValueError(f"the tokenizer merges the level word {word!r} into the prompt {answer_prefix!r}; change the answer prefix")
-            out.append(ids[len(base):])
+                raise ValueError(
+                    f"the tokenizer merges the level word {word!r} into the prompt {answer_prefix!r}; "
+                    "change the answer prefix"
+                )
+            out.append(ids[len(base) :])
         return out
 
     def _frames(self, video):
@@ -135,12 +153,18 @@ class QualityScorer:
             for frames, _ in decoded
         ]
         return self.processor.apply_chat_template(
-            conversations, tokenize=True, return_dict=True, return_tensors="pt", continue_final_message=True,
+            conversations,
+            tokenize=True,
+            return_dict=True,
+            return_tensors="pt",
+            continue_final_message=True,
             processor_kwargs={"do_sample_frames": False, "video_metadata": [md for _, md in decoded], "padding": True},
         )
 
     # --- scoring -----------------------------------------------------------------------------------------
-    def _log_probs(self, videos: Sequence[str], question: str, answer_prefix: str, word_ids: list[list[int]]) -> np.ndarray:
+    def _log_probs(
+        self, videos: Sequence[str], question: str, answer_prefix: str, word_ids: list[list[int]]
+    ) -> np.ndarray:
         import torch
 
         inputs = self._inputs(videos, question, answer_prefix)
@@ -170,11 +194,12 @@ class QualityScorer:
             inputs["mm_token_type_ids"] = torch.cat([inputs["mm_token_type_ids"], torch.zeros_like(extra)], dim=1)
         with torch.no_grad():
             logits = self.model(**inputs).logits[0].float()
-        logp = torch.log_softmax(logits[n0 - 1: n0 - 1 + len(ids)], dim=-1)  # positions predicting ids
+        logp = torch.log_softmax(logits[n0 - 1 : n0 - 1 + len(ids)], dim=-1)  # positions predicting ids
         return float(sum(logp[k, t] for k, t in enumerate(ids)))
 
-    def score(self, videos: Sequence[str], dimension: str | None = None, progress: bool = False,
-              on_error: str = "raise") -> list[QualityScore]:
+    def score(
+        self, videos: Sequence[str], dimension: str | None = None, progress: bool = False, on_error: str = "raise"
+    ) -> list[QualityScore]:
         """Scores of ``videos`` (paths) for the overall quality, or for one dimension.
 
         ``on_error``: ``"raise"`` stops at the first video that cannot be decoded or scored; ``"record"`` gives that
@@ -206,7 +231,7 @@ class QualityScorer:
                 groups.setdefault(key, []).append(i)
             for idx in groups.values():
                 for start in range(0, len(idx), self.batch_size):
-                    chunk = idx[start: start + self.batch_size]
+                    chunk = idx[start : start + self.batch_size]
                     try:
                         lp = self._log_probs([videos[i] for i in chunk], question, prefix, word_ids)
                     except Exception:

@@ -23,10 +23,19 @@ from functools import lru_cache
 
 import yaml
 
-from s2i_hf.video import VIDEO_EXTENSIONS
 from s2i_hf.label_files import NAME_COLUMNS, LabeledVideo, read_maxwell_labels
+from s2i_hf.video import VIDEO_EXTENSIONS
 
-__all__ = ["VQASet", "VQASetError", "VIDEO_EXTENSIONS", "load_manifest", "read_labels", "read_vqa_set", "vqa_set_names"]
+
+__all__ = [
+    "VQASet",
+    "VQASetError",
+    "VIDEO_EXTENSIONS",
+    "load_manifest",
+    "read_labels",
+    "read_vqa_set",
+    "vqa_set_names",
+]
 
 _MANIFEST = os.path.join(os.path.dirname(os.path.abspath(__file__)), "vqa_sets.yaml")
 _SCORE_KEYS = ("mos", "gt_score", "score")
@@ -95,6 +104,7 @@ def _listed(names: list[str]) -> str:
 
 # --- label files ---------------------------------------------------------------------------------------
 
+
 def _float(value, where: str) -> float:
     try:
         v = float(str(value).strip())
@@ -110,11 +120,18 @@ def _read_csv(path: str, spec: dict) -> list[tuple[str, float]]:
         reader = csv.DictReader(fh)
         header = [(h or "").strip() for h in (reader.fieldnames or [])]
         lower = {h.lower(): h for h in header}
-        name_col = lower.get(str(spec["name"]).lower()) if spec.get("name") else next((lower[c] for c in NAME_COLUMNS if c in lower), None)
+        name_col = (
+            lower.get(str(spec["name"]).lower())
+            if spec.get("name")
+            else next((lower[c] for c in NAME_COLUMNS if c in lower), None)
+        )
         mos_col = lower.get(str(spec.get("mos", "mos")).lower())
         if name_col is None or mos_col is None:
             want = spec.get("name") or "/".join(NAME_COLUMNS)
-            raise ValueError(f"{path}: expected a name column ({want}) and a MOS column ({spec.get('mos', 'mos')}); the header has {header}")
+            raise ValueError(
+                f"{path}: expected a name column ({want}) and a MOS column ({spec.get('mos', 'mos')}); "
+                f"the header has {header}"
+            )
         out = []
         for n, row in enumerate(reader, start=2):
             row = {(k or "").strip(): v for k, v in row.items()}
@@ -146,7 +163,9 @@ def _read_mat(path: str, spec: dict) -> list[tuple[str, float]]:
     try:
         data = sio.loadmat(path)
     except NotImplementedError:
-        raise ValueError(f"{path}: a MATLAB v7.3 (HDF5) file, which scipy cannot read; save it as v7 or use a labels.txt") from None
+        raise ValueError(
+            f"{path}: a MATLAB v7.3 (HDF5) file, which scipy cannot read; save it as v7 or use a labels.txt"
+        ) from None
     except Exception as err:
         raise ValueError(f"{path}: not a readable MAT file ({err})") from None
     name_key, mos_key = spec.get("name", "video_list"), spec.get("mos", "mos")
@@ -199,19 +218,30 @@ def _read_json(path: str, spec: dict) -> list[tuple[str, float]]:
         name_key = next((k for k in _JSON_NAME_KEYS if k in row), None)
         score_key = next((k for k in _SCORE_KEYS if k in row), None)
         if name_key is None or score_key is None:
-            raise ValueError(f"{path}: item {i} needs a name ({'/'.join(_JSON_NAME_KEYS)}) and a score ({'/'.join(_SCORE_KEYS)}); has {sorted(row)}")
+            raise ValueError(
+                f"{path}: item {i} needs a name ({'/'.join(_JSON_NAME_KEYS)}) and a score "
+                f"({'/'.join(_SCORE_KEYS)}); has {sorted(row)}"
+            )
         out.append((str(row[name_key]).strip(), _float(row[score_key], f"{path}: item {i}")))
     return out
 
 
 def _read_maxwell(path: str, spec: dict) -> list[tuple[str, float]]:
     folder = os.path.dirname(os.path.abspath(path))
-    names = next((os.path.join(folder, f) for f in spec.get("names") or [] if os.path.isfile(os.path.join(folder, f))), None)
+    names = next(
+        (os.path.join(folder, f) for f in spec.get("names") or [] if os.path.isfile(os.path.join(folder, f))), None
+    )
     # video_dir="" keeps the names as written in the labels: matching to files is done here
     return [(v.path, float(v.mos)) for v in read_maxwell_labels(path, video_dir="", names=names)]
 
 
-_READERS = {"csv": _read_csv, "mat": _read_mat, "labels_txt": _read_labels_txt, "json": _read_json, "maxwell": _read_maxwell}
+_READERS = {
+    "csv": _read_csv,
+    "mat": _read_mat,
+    "labels_txt": _read_labels_txt,
+    "json": _read_json,
+    "maxwell": _read_maxwell,
+}
 
 
 def _kind_from_file(path: str) -> dict:
@@ -253,10 +283,13 @@ def find_labels(name: str, video_dir: str) -> tuple[str, dict]:
             if os.path.isfile(path):
                 return path, spec
     wanted = ", ".join(s["file"] for s in entry["labels"])
-    raise FileNotFoundError(f"{video_dir}: no label file of {entry['title']} found here or in the parent folder (looked for {wanted})")
+    raise FileNotFoundError(
+        f"{video_dir}: no label file of {entry['title']} found here or in the parent folder (looked for {wanted})"
+    )
 
 
 # --- matching labels to files ---------------------------------------------------------------------------
+
 
 def _index(video_dir: str) -> list[str]:
     out = []
@@ -273,8 +306,15 @@ def _stem(rel: str) -> str:
     return root if ext.lower() in VIDEO_EXTENSIONS else rel
 
 
-def read_vqa_set(name: str, video_dir: str, *, labels: str | None = None, allow_missing: bool = False,
-                 expected: int | list[int] | None = None, exclusive: bool | None = None) -> VQASet:
+def read_vqa_set(
+    name: str,
+    video_dir: str,
+    *,
+    labels: str | None = None,
+    allow_missing: bool = False,
+    expected: int | list[int] | None = None,
+    exclusive: bool | None = None,
+) -> VQASet:
     """Read a VQA set: labels (found by the manifest, or ``labels``) matched to the videos in ``video_dir``.
 
     Raises :class:`VQASetError` naming the videos when labelled videos are missing, when the number of labels
@@ -287,7 +327,9 @@ def read_vqa_set(name: str, video_dir: str, *, labels: str | None = None, allow_
     manifest = load_manifest()
     entry = manifest.get(name)
     if entry is None and labels is None:
-        raise ValueError(f"unknown VQA set {name!r} (known: {', '.join(manifest)}); for another set give its label file")
+        raise ValueError(
+            f"unknown VQA set {name!r} (known: {', '.join(manifest)}); for another set give its label file"
+        )
     entry = entry or {"title": name, "expected": [], "exclusive": False, "labels": []}
     if labels is not None:
         base = os.path.basename(labels)
@@ -296,7 +338,11 @@ def read_vqa_set(name: str, video_dir: str, *, labels: str | None = None, allow_
     else:
         labels_path, spec = find_labels(name, video_dir)
     pairs = read_labels(labels_path, spec)
-    exp = tuple(entry.get("expected") or ()) if expected is None else tuple([expected] if isinstance(expected, int) else expected)
+    exp = (
+        tuple(entry.get("expected") or ())
+        if expected is None
+        else tuple([expected] if isinstance(expected, int) else expected)
+    )
     excl = bool(entry.get("exclusive")) if exclusive is None else exclusive
     problems = []
     seen, dupes = set(), []
@@ -307,7 +353,9 @@ def read_vqa_set(name: str, video_dir: str, *, labels: str | None = None, allow_
     if dupes:
         raise VQASetError(f"{labels_path}: videos labelled more than once: {_listed(dupes)}")
     if exp and len(pairs) not in exp:
-        problems.append(f"{labels_path}: {len(pairs)} labelled videos, but {entry['title']} has {' or '.join(map(str, exp))}")
+        problems.append(
+            f"{labels_path}: {len(pairs)} labelled videos, but {entry['title']} has {' or '.join(map(str, exp))}"
+        )
 
     files = _index(video_dir)
     by_rel = {f: f for f in files}
@@ -339,10 +387,29 @@ def read_vqa_set(name: str, video_dir: str, *, labels: str | None = None, allow_
         videos.append(LabeledVideo(path=path, mos=float(mos), source_file=labels_path))
     extra = [f for f in files if f not in used]
     if missing:
-        problems.append(f"{video_dir}: {len(missing)} of {len(pairs)} labelled videos of {entry['title']} are missing: {_listed(missing)}")
+        problems.append(
+            f"{video_dir}: {len(missing)} of {len(pairs)} labelled videos of {entry['title']} are missing: "
+            f"{_listed(missing)}"
+        )
     if extra and excl:
-        problems.append(f"{video_dir}: {len(extra)} videos in the folder have no label in {os.path.basename(labels_path)}: {_listed(extra)}")
+        problems.append(
+            f"{video_dir}: {len(extra)} videos in the folder have no label in {os.path.basename(labels_path)}: "
+            f"{_listed(extra)}"
+        )
     if problems and not allow_missing:
-        raise VQASetError("\n".join(problems) + "\n(pass allow_missing / --allow-missing to evaluate what is there and record the counts)")
-    return VQASet(name=name, title=entry["title"], video_dir=video_dir, labels_file=labels_path, labels_kind=spec["kind"],
-                  videos=videos, n_labels=len(pairs), expected=exp, missing=missing, extra=extra)
+        raise VQASetError(
+            "\n".join(problems)
+            + "\n(pass allow_missing / --allow-missing to evaluate what is there and record the counts)"
+        )
+    return VQASet(
+        name=name,
+        title=entry["title"],
+        video_dir=video_dir,
+        labels_file=labels_path,
+        labels_kind=spec["kind"],
+        videos=videos,
+        n_labels=len(pairs),
+        expected=exp,
+        missing=missing,
+        extra=extra,
+    )

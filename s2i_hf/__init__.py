@@ -9,6 +9,7 @@ __version__ = "0.1.0.dev0"
 from .dimensions import AGGREGATION, DIMENSION_IDS, DIMENSIONS, GROUPS, get_dimension  # noqa: E402
 from .levels import DEFAULT_SCALE, LEVEL_WORDS, LevelScale, expected_score, level_to_score, score_to_level  # noqa: E402
 
+
 __all__ = [
     "__version__",
     "AGGREGATION",

@@ -43,6 +43,7 @@ from typing import Any
 
 from .data_layout import CONFIG_COLUMNS, CONFIG_FILES, CONFIG_SPLIT, TABLE_DIR, table_files
 
+
 __all__ = [
     "BUILD_REPORT_FILE",
     "RESULTS_TASKS",
@@ -192,10 +193,18 @@ class EvalRecord:
         try:
             model, dataset = data["model"], data["dataset"]
             return cls(
-                model_id=model["id"], model_revision=model.get("revision"), adapter=model.get("adapter"),
-                dataset=dataset["name"], split=dataset.get("split", "test"), dataset_hub_id=dataset.get("hub_id"),
-                task=data["task"], n=data["n"], metrics=data["metrics"], judge=data.get("judge"),
-                settings=data.get("settings") or {}, package_version=data.get("package_version"),
+                model_id=model["id"],
+                model_revision=model.get("revision"),
+                adapter=model.get("adapter"),
+                dataset=dataset["name"],
+                split=dataset.get("split", "test"),
+                dataset_hub_id=dataset.get("hub_id"),
+                task=data["task"],
+                n=data["n"],
+                metrics=data["metrics"],
+                judge=data.get("judge"),
+                settings=data.get("settings") or {},
+                package_version=data.get("package_version"),
                 timestamp=data.get("timestamp"),
             )
         except (KeyError, TypeError) as err:
@@ -225,8 +234,9 @@ def _model_slug(model_id: str) -> str:
     return slug(os.path.basename(model_id.rstrip("/")) if os.path.isdir(model_id) else model_id, "model")
 
 
-def artifact_filename(kind: str, model_id: str, dataset: str, ext: str, adapter: str | None = None,
-                      split: str = "test") -> str:
+def artifact_filename(
+    kind: str, model_id: str, dataset: str, ext: str, adapter: str | None = None, split: str = "test"
+) -> str:
     """``<kind>_<model>[+<adapter>]_<dataset>_<split><ext>`` with path separators made safe: the name of one file
     an evaluation writes (``results`` .json, ``predictions`` .csv, ``scatter`` .png, ``answers`` .jsonl); a base
     model and the same base with an adapter write different files into one folder. ``ext`` starts with a dot."""
@@ -277,8 +287,9 @@ def config_table_files(folder: str, config: str) -> list[str]:
     raise FileNotFoundError(f"{folder}: no {config} data (expected {expected}, as `s2i build` writes)")
 
 
-def load_config(source: str, config: str, *, split: str | None = None, revision: str | None = None,
-                streaming: bool = False):
+def load_config(
+    source: str, config: str, *, split: str | None = None, revision: str | None = None, streaming: bool = False
+):
     """One config of a build, ``video`` undecoded (``{"bytes", "path"}``).
 
     ``source``: a build folder (its Parquet files are read directly: ``datasets`` 5.2 can serve the cached rows of
@@ -288,8 +299,13 @@ def load_config(source: str, config: str, *, split: str | None = None, revision:
     import datasets
 
     if os.path.isdir(source):
-        ds = datasets.load_dataset("parquet", data_files=config_table_files(source, config), split="train",
-                                   columns=list(CONFIG_COLUMNS[config]), streaming=streaming)
+        ds = datasets.load_dataset(
+            "parquet",
+            data_files=config_table_files(source, config),
+            split="train",
+            columns=list(CONFIG_COLUMNS[config]),
+            streaming=streaming,
+        )
     elif os.path.isfile(source):
         if not source.endswith(".parquet"):
             raise ValueError(f"{source}: expected a folder written by `s2i build`, a Parquet file or a Hub dataset id")
@@ -300,8 +316,9 @@ def load_config(source: str, config: str, *, split: str | None = None, revision:
     elif os.path.exists(source):
         raise ValueError(f"{source}: expected a folder written by `s2i build`, a Parquet file or a Hub dataset id")
     else:
-        ds = datasets.load_dataset(source, config, split=split or CONFIG_SPLIT[config], revision=revision,
-                                   streaming=streaming)
+        ds = datasets.load_dataset(
+            source, config, split=split or CONFIG_SPLIT[config], revision=revision, streaming=streaming
+        )
     columns = ds.column_names if ds.column_names is not None else list((ds.features or {}).keys())
     if "video" in columns:
         ds = ds.cast_column("video", datasets.Video(decode=False))

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+
 __all__ = ["Quantiser", "read_quantiser", "QP_SCALES"]
 
 # AVVideoEncParamsType -> (name, quantiser range top, factor to the H.264 0-51 QP scale).
@@ -92,4 +93,6 @@ def read_quantiser(source, max_frames: int = 24) -> Quantiser | None:
         return None
     name, top, factor = QP_SCALES[kind]
     scale = lambda qs: float(np.mean(np.clip(qs, 0, top))) * factor  # noqa: E731
-    return Quantiser(codec=name, mean=scale(values), inter_mean=scale(inter) if inter else scale(values), frames=len(values))
+    return Quantiser(
+        codec=name, mean=scale(values), inter_mean=scale(inter) if inter else scale(values), frames=len(values)
+    )

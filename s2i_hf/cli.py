@@ -5,14 +5,24 @@ from __future__ import annotations
 import importlib
 import sys
 
+
 COMMANDS = {
     "score": ("s2i_hf.commands.score", "score videos on the 14 quality dimensions -> JSON Lines"),
-    "build": ("s2i_hf.commands.build", "build the S2I instruction data (a per-video Parquet table with configs scores/stage1/stage2/bench + card)"),
-    "train": ("s2i_hf.commands.train", "two-stage curriculum on a video LMM (Stage I vision+projector, Stage II LoRA)"),
+    "build": (
+        "s2i_hf.commands.build",
+        "build the S2I instruction data (a per-video Parquet table with configs scores/stage1/stage2/bench + card)",
+    ),
+    "train": (
+        "s2i_hf.commands.train",
+        "two-stage curriculum on a video LMM (Stage I vision+projector, Stage II LoRA)",
+    ),
     "eval": ("s2i_hf.commands.eval", "score VQA sets (SRCC/PLCC) and judge S2I-Bench answers -> results JSON"),
     "leaderboard": ("s2i_hf.commands.leaderboard", "compare results files across models -> Markdown table + plot"),
     "push": ("s2i_hf.commands.push", "publish a dataset, a model or results to the Hub (with cards)"),
-    "demo": ("s2i_hf.commands.demo", "end to end offline: distorted sample clips -> data -> tiny model trained -> evaluated -> cards"),
+    "demo": (
+        "s2i_hf.commands.demo",
+        "end to end offline: distorted sample clips -> data -> tiny model trained -> evaluated -> cards",
+    ),
 }
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from .dimensions import DIMENSION_IDS, GROUPS
 
+
 __all__ = [
     "CITATION",
     "CONFIG_NAMES",
@@ -52,8 +53,20 @@ TABLE_DIR = "videos"
 TABLE_SPLITS = ("train", "bench")
 OVERALL = "overall"  # the ``dimensions`` entry of a stage1 turn that asks for the overall rating
 
-SCORE_COLUMNS = ("video_id", "video", "source", "split", "scores", "levels", "group_levels", "overall_score",
-                 "overall_level", "mos", "caption", "scorers")
+SCORE_COLUMNS = (
+    "video_id",
+    "video",
+    "source",
+    "split",
+    "scores",
+    "levels",
+    "group_levels",
+    "overall_score",
+    "overall_level",
+    "mos",
+    "caption",
+    "scorers",
+)
 CONFIG_COLUMNS = {
     "scores": SCORE_COLUMNS,
     "stage1": ("video_id", "video", "messages", "task", "dimensions"),
@@ -66,11 +79,11 @@ CONFIG_FILES = {"scores": ("train", "bench"), "stage1": ("train",), "stage2": ("
 
 DESCRIPTIONS = {
     "scores": "One row per video: 14 dimension scores in [0, 1], their ITU levels, group levels, overall score and "
-              "level.",
+    "level.",
     "stage1": "Stage I: one multi-turn conversation per training video rating each of the 14 dimensions and the "
-              "overall quality.",
+    "overall quality.",
     "stage2": "Stage II: per training video, its hierarchical justification and what/how and yes/no questions, each "
-              "its own conversation over the shared clip.",
+    "its own conversation over the shared clip.",
     "bench": "S2I-Bench-style open-ended questions with reference answers, on videos held out of stage1/stage2.",
 }
 
@@ -87,29 +100,40 @@ def video_table_features():
     import datasets
 
     string = datasets.Value("string")
-    return datasets.Features({
-        "video_id": string,
-        "video": datasets.Video(),
-        "source": string,
-        "split": string,
-        "scores": {d: datasets.Value("float32") for d in DIMENSION_IDS},
-        "levels": {d: string for d in DIMENSION_IDS},
-        "group_levels": {g: string for g in GROUPS},
-        "overall_score": datasets.Value("float32"),
-        "overall_level": string,
-        "mos": datasets.Value("float32"),
-        "caption": string,
-        "scorers": {d: string for d in DIMENSION_IDS},
-        "messages": _conversation_feature(),
-        "task": string,
-        "dimensions": datasets.List(string),
-        "conversations": datasets.List({
-            "messages": _conversation_feature(), "task": string, "dimensions": datasets.List(string),
-        }),
-        "questions": datasets.List({
-            "question": string, "reference": string, "question_type": string, "dimensions": datasets.List(string),
-        }),
-    })
+    return datasets.Features(
+        {
+            "video_id": string,
+            "video": datasets.Video(),
+            "source": string,
+            "split": string,
+            "scores": {d: datasets.Value("float32") for d in DIMENSION_IDS},
+            "levels": dict.fromkeys(DIMENSION_IDS, string),
+            "group_levels": dict.fromkeys(GROUPS, string),
+            "overall_score": datasets.Value("float32"),
+            "overall_level": string,
+            "mos": datasets.Value("float32"),
+            "caption": string,
+            "scorers": dict.fromkeys(DIMENSION_IDS, string),
+            "messages": _conversation_feature(),
+            "task": string,
+            "dimensions": datasets.List(string),
+            "conversations": datasets.List(
+                {
+                    "messages": _conversation_feature(),
+                    "task": string,
+                    "dimensions": datasets.List(string),
+                }
+            ),
+            "questions": datasets.List(
+                {
+                    "question": string,
+                    "reference": string,
+                    "question_type": string,
+                    "dimensions": datasets.List(string),
+                }
+            ),
+        }
+    )
 
 
 def table_files(folder: str, *splits: str) -> list[str]:
@@ -118,8 +142,11 @@ def table_files(folder: str, *splits: str) -> list[str]:
     import glob
     import os
 
-    return sorted(f for split in (splits or TABLE_SPLITS)
-                  for f in glob.glob(os.path.join(folder, TABLE_DIR, f"{split}-*.parquet")))
+    return sorted(
+        f
+        for split in (splits or TABLE_SPLITS)
+        for f in glob.glob(os.path.join(folder, TABLE_DIR, f"{split}-*.parquet"))
+    )
 
 
 def table_file(split: str, index: int, total: int) -> str:
@@ -136,11 +163,13 @@ def card_config_entries(present: dict[str, bool], default: str = "stage2") -> li
         files = [f"{TABLE_DIR}/{s}-*.parquet" for s in CONFIG_FILES[name] if present.get(s)]
         if not files:
             continue
-        entries.append({
-            "config_name": name,
-            "data_files": [{"split": CONFIG_SPLIT[name], "path": files if len(files) > 1 else files[0]}],
-            "columns": list(CONFIG_COLUMNS[name]),
-        })
+        entries.append(
+            {
+                "config_name": name,
+                "data_files": [{"split": CONFIG_SPLIT[name], "path": files if len(files) > 1 else files[0]}],
+                "columns": list(CONFIG_COLUMNS[name]),
+            }
+        )
     for e in entries:
         if e["config_name"] == default:
             e["default"] = True

@@ -12,6 +12,7 @@ from typing import Mapping
 
 from .catalog import load_yaml
 
+
 __all__ = [
     "Dimension",
     "DIMENSIONS",

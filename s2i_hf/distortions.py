@@ -31,8 +31,23 @@ from .catalog import load_yaml
 from .dimensions import DIMENSION_IDS
 from .ffmpeg import ffmpeg, ffprobe
 
-__all__ = ["Family", "FAMILIES", "DEMO_FAMILIES", "CALIBRATION_FAMILIES", "CALIBRATION_LADDERS", "NEAR_LOSSLESS", "Variant", "cut_source", "ffmpeg", "filter_for",
-           "make_variants", "probe", "probe_duration", "strengths"]
+
+__all__ = [
+    "Family",
+    "FAMILIES",
+    "DEMO_FAMILIES",
+    "CALIBRATION_FAMILIES",
+    "CALIBRATION_LADDERS",
+    "NEAR_LOSSLESS",
+    "Variant",
+    "cut_source",
+    "ffmpeg",
+    "filter_for",
+    "make_variants",
+    "probe",
+    "probe_duration",
+    "strengths",
+]
 
 _CATALOG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "catalog", "distortions.yaml")
 
@@ -56,19 +71,27 @@ def _catalog() -> dict:
     raw = load_yaml("distortions.yaml")
     families = {}
     for name, spec in raw["families"].items():
-        fam = Family(name=name, dimension=spec["dimension"], ladder=tuple(float(v) for v in spec["ladder"]),
-                     filter=spec.get("filter"), crf=bool(spec.get("crf", False)), integer=bool(spec.get("integer", False)),
-                     decreasing=bool(spec.get("decreasing", False)),
-                     params={k: (float(lo), float(hi)) for k, (lo, hi) in (spec.get("params") or {}).items()})
+        fam = Family(
+            name=name,
+            dimension=spec["dimension"],
+            ladder=tuple(float(v) for v in spec["ladder"]),
+            filter=spec.get("filter"),
+            crf=bool(spec.get("crf", False)),
+            integer=bool(spec.get("integer", False)),
+            decreasing=bool(spec.get("decreasing", False)),
+            params={k: (float(lo), float(hi)) for k, (lo, hi) in (spec.get("params") or {}).items()},
+        )
         if fam.crf == (fam.filter is not None):
             raise ValueError(f"{_CATALOG}: family {name!r} needs exactly one of 'filter' and 'crf: true'")
         if fam.dimension not in DIMENSION_IDS:
-            raise ValueError(f"{_CATALOG}: family {name!r} degrades {fam.dimension!r}, "
-                             f"not one of {list(DIMENSION_IDS)}")
+            raise ValueError(
+                f"{_CATALOG}: family {name!r} degrades {fam.dimension!r}, not one of {list(DIMENSION_IDS)}"
+            )
         if list(fam.ladder) != sorted(set(fam.ladder), reverse=fam.decreasing):
             order = "falling" if fam.decreasing else "rising"
-            raise ValueError(f"{_CATALOG}: family {name!r}: the ladder {list(fam.ladder)} must be strictly {order}"
-                             " (mildest first)")
+            raise ValueError(
+                f"{_CATALOG}: family {name!r}: the ladder {list(fam.ladder)} must be strictly {order} (mildest first)"
+            )
         families[name] = fam
     unknown = [f for f in raw.get("demo_families", []) if f not in families]
     if unknown:
@@ -78,9 +101,14 @@ def _catalog() -> dict:
     if unknown:
         raise ValueError(f"{_CATALOG}: calibration names unknown families {unknown}")
     ladders = {f: tuple(float(v) for v in lad) for f, lad in (calibration.get("ladders") or {}).items()}
-    return {"families": families, "near_lossless": list(raw["near_lossless"]), "jitter": float(raw.get("jitter", 0.0)),
-            "demo_families": tuple(raw.get("demo_families", families)),
-            "calibration_families": tuple(calibration.get("families", ())), "calibration_ladders": ladders}
+    return {
+        "families": families,
+        "near_lossless": list(raw["near_lossless"]),
+        "jitter": float(raw.get("jitter", 0.0)),
+        "demo_families": tuple(raw.get("demo_families", families)),
+        "calibration_families": tuple(calibration.get("families", ())),
+        "calibration_ladders": ladders,
+    }
 
 
 FAMILIES: dict[str, Family] = _catalog()["families"]
@@ -107,7 +135,8 @@ def strengths(family: str, seed: int = 0, ladder: Sequence[float] | None = None)
 
 
 def filter_for(family: str, s: float, *, w: int, h: int, fps: float, seed: int = 0) -> str | None:
-    """The ffmpeg ``-vf`` filter of ``family`` at strength ``s`` for a ``w`` x ``h`` source at ``fps`` (None for CRF)."""
+    """The ffmpeg ``-vf`` filter of ``family`` at strength ``s`` for a ``w`` x ``h`` source at ``fps``
+    (None for CRF)."""
     fam = FAMILIES[family]
     if fam.filter is None:
         return None
@@ -124,8 +153,9 @@ def _fps_text(fps: float) -> str:
 
 def probe(path: str) -> tuple[int, int, float]:
     """(width, height, frame rate) of a video's first stream."""
-    out = ffprobe("-select_streams", "v:0", "-show_entries", "stream=width,height,r_frame_rate", "-of", "csv=p=0",
-                  path).split(",")
+    out = ffprobe(
+        "-select_streams", "v:0", "-show_entries", "stream=width,height,r_frame_rate", "-of", "csv=p=0", path
+    ).split(",")
     num, _, den = out[2].partition("/")
     return int(out[0]), int(out[1]), float(num) / float(den or 1)
 
@@ -158,9 +188,17 @@ class Variant:
         return self.step + 1
 
 
-def make_variants(src: str, out_dir: str, *, source: str | None = None, families: Sequence[str] | None = None,
-                  steps: Sequence[int] | None = None, seed: int = 0, workers: int = 2,
-                  ladders: Mapping[str, Sequence[float]] | None = None) -> list[Variant]:
+def make_variants(
+    src: str,
+    out_dir: str,
+    *,
+    source: str | None = None,
+    families: Sequence[str] | None = None,
+    steps: Sequence[int] | None = None,
+    seed: int = 0,
+    workers: int = 2,
+    ladders: Mapping[str, Sequence[float]] | None = None,
+) -> list[Variant]:
     """Encode a pristine copy of ``src`` and each family's jittered ladder into ``out_dir``.
 
     ``steps`` picks ladder steps (default all); ``ladders`` replaces some families' ladders (e.g.
@@ -184,9 +222,15 @@ def make_variants(src: str, out_dir: str, *, source: str | None = None, families
             path = os.path.join(out_dir, f"{family}_{i}.mp4")
             variants.append(Variant(path, source, family, i, s))
             if not os.path.isfile(path):
-                todo.append((path, None if fam.crf else filter_for(family, s, w=w, h=h, fps=fps, seed=seed), int(s) if fam.crf else None))
+                todo.append(
+                    (
+                        path,
+                        None if fam.crf else filter_for(family, s, w=w, h=h, fps=fps, seed=seed),
+                        int(s) if fam.crf else None,
+                    )
+                )
     # one ffmpeg process per chunk of variants: the pristine copy is decoded once and split into every recipe
-    chunks = [todo[i::max(1, workers)] for i in range(max(1, workers))]
+    chunks = [todo[i :: max(1, workers)] for i in range(max(1, workers))]
     with ThreadPoolExecutor(max(1, workers)) as pool:
         list(pool.map(lambda chunk: _encode_many(pristine, chunk), [c for c in chunks if c]))
     return variants
@@ -200,7 +244,11 @@ def _encode_many(src: str, jobs: list[tuple[str, str | None, int | None]]) -> No
     outputs: list[str] = []
     for i, (path, vf, crf) in enumerate(jobs):
         graph.append(f"[b{i}]{vf or 'null'}[o{i}]")
-        encode = ["-c:v", "libx264", "-crf", str(crf), "-preset", "veryfast", "-pix_fmt", "yuv420p"] if crf is not None else NEAR_LOSSLESS
+        encode = (
+            ["-c:v", "libx264", "-crf", str(crf), "-preset", "veryfast", "-pix_fmt", "yuv420p"]
+            if crf is not None
+            else NEAR_LOSSLESS
+        )
         outputs += ["-map", f"[o{i}]", "-an", *encode, path + ".tmp.mp4"]
     ffmpeg(*args, "-filter_complex", ";".join(graph), *outputs)
     for path, _, _ in jobs:

@@ -16,6 +16,7 @@ from typing import Any
 
 from .video import VideoError, decode_frames, open_video
 
+
 __all__ = ["FrameSampling", "sample_frames"]
 
 
@@ -31,7 +32,9 @@ class FrameSampling:
 
     def __post_init__(self):
         if (self.num_frames is None) == (self.fps is None):
-            raise ValueError(f"give exactly one of num_frames and fps (got num_frames={self.num_frames}, fps={self.fps})")
+            raise ValueError(
+                f"give exactly one of num_frames and fps (got num_frames={self.num_frames}, fps={self.fps})"
+            )
         if self.num_frames is not None and self.num_frames < 1:
             raise ValueError(f"num_frames must be >= 1, got {self.num_frames}")
         if self.fps is not None and self.fps <= 0:
@@ -75,8 +78,9 @@ def sample_frames(video, sampling: FrameSampling) -> tuple["Any", dict[str, Any]
     if sampling.max_pixels is not None and height * width > sampling.max_pixels:
         scale = math.sqrt(sampling.max_pixels / (height * width))
         size = (max(2, int(height * scale)), max(2, int(width * scale)))
-        frames = torch.nn.functional.interpolate(frames.float(), size=size, mode="bilinear", antialias=True,
-                                                 align_corners=False)
+        frames = torch.nn.functional.interpolate(
+            frames.float(), size=size, mode="bilinear", antialias=True, align_corners=False
+        )
         frames = frames.round().clamp(0, 255).to(torch.uint8)
         height, width = size
     metadata = {

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
+
 __all__ = ["ContextTooLong", "LocalLM", "chat_client"]
 
 
@@ -28,8 +29,9 @@ class ContextTooLong(ValueError):
 
     def __init__(self, prompt_tokens: int, max_new_tokens: int, limit: int):
         self.prompt_tokens, self.max_new_tokens, self.limit = prompt_tokens, max_new_tokens, limit
-        super().__init__(f"prompt of {prompt_tokens} tokens plus {max_new_tokens} new tokens exceeds the context "
-                         f"of {limit}")
+        super().__init__(
+            f"prompt of {prompt_tokens} tokens plus {max_new_tokens} new tokens exceeds the context of {limit}"
+        )
 
 
 def _fold_system(messages: list[dict]) -> list[dict]:
@@ -59,8 +61,9 @@ class LocalLM:
         self.model_id = model_id or getattr(config, "_name_or_path", None) or type(model).__name__
 
     @classmethod
-    def from_pretrained(cls, model_id: str, *, trust_remote_code: bool = False,
-                        device: str | None = None) -> "LocalLM":
+    def from_pretrained(
+        cls, model_id: str, *, trust_remote_code: bool = False, device: str | None = None
+    ) -> "LocalLM":
         """``AutoTokenizer`` + ``AutoModelForCausalLM`` from a Hub id or a folder, in eval mode (on ``device``).
         Raises what transformers raises (``OSError``, ``ValueError``) when it cannot be loaded."""
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -94,8 +97,9 @@ class LocalLM:
         text = prompt if isinstance(prompt, str) else "\n\n".join(m["content"] for m in messages) + "\n"
         return tok(text, return_tensors="pt")
 
-    def generate(self, prompt: str | list[dict], *, max_new_tokens: int, temperature: float = 0.0,
-                 seed: int | None = None) -> str:
+    def generate(
+        self, prompt: str | list[dict], *, max_new_tokens: int, temperature: float = 0.0, seed: int | None = None
+    ) -> str:
         """The model's reply to ``prompt``: the new tokens decoded, special tokens skipped, stripped.
 
         Greedy when ``temperature`` is 0, else sampled at that temperature; ``seed`` seeds torch first. Raises
@@ -118,13 +122,16 @@ class LocalLM:
             torch.manual_seed(seed)
         with torch.no_grad():
             out = self.model.generate(
-                **inputs, max_new_tokens=max_new_tokens, **sampling,
+                **inputs,
+                max_new_tokens=max_new_tokens,
+                **sampling,
                 pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id,
             )
         return tok.decode(out[0, n:], skip_special_tokens=True).strip()
 
 
 # --- chat endpoints -------------------------------------------------------------------------------------
+
 
 def _http_library():
     """The HTTP library huggingface_hub's session is built on (``httpx2`` in huggingface_hub 2.x)."""
@@ -160,9 +167,14 @@ def chat_client(base_url: str, api_key: str | None = None, timeout: float | None
                 # offline mode blocks the Hub's HTTP session; this endpoint is not the Hub
                 if self._own_session is None:
                     self._own_session = http.Client()
-                response = self._own_session.post(request_parameters.url, json=request_parameters.json,
-                                                  content=request_parameters.data, headers=request_parameters.headers,
-                                                  cookies=self.cookies, timeout=self.timeout)
+                response = self._own_session.post(
+                    request_parameters.url,
+                    json=request_parameters.json,
+                    content=request_parameters.data,
+                    headers=request_parameters.headers,
+                    cookies=self.cookies,
+                    timeout=self.timeout,
+                )
                 hf_raise_for_status(response)
                 return response.content
             except http.TimeoutException as err:

@@ -15,7 +15,16 @@ from dataclasses import dataclass, field
 
 from .dimensions import DIMENSIONS
 
-__all__ = ["LabeledVideo", "read_maxwell_labels", "read_mos_manifest", "read_name_list", "maxwell_to_score", "ExclusionList", "NAME_COLUMNS"]
+
+__all__ = [
+    "LabeledVideo",
+    "read_maxwell_labels",
+    "read_mos_manifest",
+    "read_name_list",
+    "maxwell_to_score",
+    "ExclusionList",
+    "NAME_COLUMNS",
+]
 
 NAME_COLUMNS = ("name", "filename", "file_name", "path", "video", "file")
 MAXWELL_COLUMNS = {d.maxwell: d.id for d in DIMENSIONS if d.maxwell}
@@ -52,7 +61,9 @@ def _resolve(name: str, video_dir: str | None, labels_path: str) -> str:
     return os.path.join(base, name)
 
 
-def read_maxwell_labels(path: str, video_dir: str | None = None, names: str | list[str] | None = None) -> list[LabeledVideo]:
+def read_maxwell_labels(
+    path: str, video_dir: str | None = None, names: str | list[str] | None = None
+) -> list[LabeledVideo]:
     """Labeled videos from a Maxwell-format CSV (see the module docstring for how names are found)."""
     with open(path, newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
@@ -64,7 +75,10 @@ def read_maxwell_labels(path: str, video_dir: str | None = None, names: str | li
     name_col = next((c for c in NAME_COLUMNS if c in header), None)
     if name_col is None:
         if names is None:
-            raise ValueError(f"{path}: the file has no name column ({', '.join(NAME_COLUMNS)}); give the release's name list beside it")
+            raise ValueError(
+                f"{path}: the file has no name column ({', '.join(NAME_COLUMNS)}); "
+                "give the release's name list beside it"
+            )
         name_list = read_name_list(names) if isinstance(names, str) else list(names)
         if len(name_list) != len(rows):
             raise ValueError(f"{path}: {len(rows)} label rows but the name list has {len(name_list)} names")
@@ -89,7 +103,10 @@ def read_mos_manifest(path: str, video_dir: str | None = None) -> list[LabeledVi
         name_col = next((c for c in NAME_COLUMNS if c in header), None)
         mos_col = next((c for c in header if c.lower() == "mos"), None)
         if name_col is None or mos_col is None:
-            raise ValueError(f"{path}: a MOS manifest needs a name column ({', '.join(NAME_COLUMNS)}) and a 'mos' column; has {header}")
+            raise ValueError(
+                f"{path}: a MOS manifest needs a name column ({', '.join(NAME_COLUMNS)}) "
+                f"and a 'mos' column; has {header}"
+            )
         out = []
         for n, row in enumerate(reader, start=2):
             try:
@@ -127,8 +144,11 @@ class ExclusionList:
     def __contains__(self, item: tuple[str, str | None]) -> bool:
         path, video_id = item
         name = os.path.basename(path)
-        return (name in self.names or os.path.splitext(name)[0] in self.stems
-                or (video_id is not None and video_id in self.video_ids))
+        return (
+            name in self.names
+            or os.path.splitext(name)[0] in self.stems
+            or (video_id is not None and video_id in self.video_ids)
+        )
 
     def __len__(self):
         return len(self.names) + len(self.video_ids)

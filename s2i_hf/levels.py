@@ -14,6 +14,7 @@ import numpy as np
 
 from .dimensions import load_catalog
 
+
 __all__ = ["LevelScale", "DEFAULT_SCALE", "LEVEL_WORDS", "score_to_level", "level_to_score", "expected_score"]
 
 
@@ -103,7 +104,9 @@ class LevelScale:
 
     # --- calibration -----------------------------------------------------------------------------
     @classmethod
-    def from_quantiles(cls, scores: Iterable[float], proportions: Sequence[float] | None = None, **kwargs) -> "LevelScale":
+    def from_quantiles(
+        cls, scores: Iterable[float], proportions: Sequence[float] | None = None, **kwargs
+    ) -> "LevelScale":
         """A scale whose cut-offs put the given share of ``scores`` in each level (equal shares by default).
 
         Anchors become the median score inside each fitted bin, so the round trip level -> score -> level holds.

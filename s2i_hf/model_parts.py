@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from .catalog import load_yaml
 
+
 __all__ = ["ModelParts", "ModelPartsError", "catalog_entry", "find_model_parts", "get_module", "model_families"]
 
 _CATALOG = "model_families.yaml"
@@ -128,8 +129,12 @@ def find_model_parts(model) -> ModelParts:
     else:
         names = _fallback(model, model_type)
         # bare parameters next to the parts (LLaVA's learnt image_newline) go with the projector
-        extra = [f"{prefix}{n}" for prefix, owner in (("model.", getattr(model, "model", None)), ("", model))
-                 if owner is not None for n, _ in owner.named_parameters(recurse=False)]
+        extra = [
+            f"{prefix}{n}"
+            for prefix, owner in (("model.", getattr(model, "model", None)), ("", model))
+            if owner is not None
+            for n, _ in owner.named_parameters(recurse=False)
+        ]
         source = "fallback"
 
     head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
@@ -140,13 +145,27 @@ def find_model_parts(model) -> ModelParts:
     for path in names["projector"]:
         prefix = path + "."
         projector += [(prefix + n, p) for n, p in get_module(model, path).named_parameters()]
-    projector += [(path, get_module(model, path)) for path in extra if isinstance(_try(model, path), torch.nn.Parameter)]
+    projector += [
+        (path, get_module(model, path)) for path in extra if isinstance(_try(model, path), torch.nn.Parameter)
+    ]
     taken = {id(p) for _, p in projector}
-    vision = [(names["vision"][0] + "." + n, p) for n, p in get_module(model, names["vision"][0]).named_parameters() if id(p) not in taken]
+    vision = [
+        (names["vision"][0] + "." + n, p)
+        for n, p in get_module(model, names["vision"][0]).named_parameters()
+        if id(p) not in taken
+    ]
     taken |= {id(p) for _, p in vision}
-    language = [(names["language"][0] + "." + n, p) for n, p in get_module(model, names["language"][0]).named_parameters() if id(p) not in taken]
+    language = [
+        (names["language"][0] + "." + n, p)
+        for n, p in get_module(model, names["language"][0]).named_parameters()
+        if id(p) not in taken
+    ]
     taken |= {id(p) for _, p in language}
-    lm_head = [(head_name + "." + n, p) for n, p in head.named_parameters() if id(p) not in taken] if head is not None else []
+    lm_head = (
+        [(head_name + "." + n, p) for n, p in head.named_parameters() if id(p) not in taken]
+        if head is not None
+        else []
+    )
     taken |= {id(p) for _, p in lm_head}
     unclaimed = [n for n, p in model.named_parameters() if id(p) not in taken]
     if unclaimed:
@@ -182,7 +201,9 @@ def _fallback(model, model_type: str) -> dict[str, list[str]]:
         vision = None
     vision = vision or _first(model, _VISION_NAMES)
     if not vision:
-        problems.append("the vision encoder (get_encoder(modality='image') and attributes " + "/".join(_VISION_NAMES) + ")")
+        problems.append(
+            "the vision encoder (get_encoder(modality='image') and attributes " + "/".join(_VISION_NAMES) + ")"
+        )
 
     projector = _first(model, _PROJECTOR_NAMES)
     if not projector:

@@ -25,6 +25,7 @@ import numpy as np
 from .catalog import read_yaml
 from .distortions import ffmpeg
 
+
 __all__ = ["ContentSource", "SOURCES", "ROLES", "make_source_clip", "source_names"]
 
 _CATALOG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "catalog", "real_content.yaml")
@@ -50,7 +51,10 @@ class ContentSource:
     def path(self) -> str:
         spec = importlib.util.find_spec(self.package)
         if spec is None or not spec.origin:
-            raise FileNotFoundError(f"source {self.name!r} ships in the {self.package!r} wheel: pip install {_PIP.get(self.package, self.package)}")
+            raise FileNotFoundError(
+                f"source {self.name!r} ships in the {self.package!r} wheel: "
+                f"pip install {_PIP.get(self.package, self.package)}"
+            )
         path = os.path.join(os.path.dirname(spec.origin), self.file)
         if not os.path.isfile(path):
             raise FileNotFoundError(f"source {self.name!r}: {path} is missing from the installed {self.package!r}")
@@ -71,8 +75,13 @@ def _catalog() -> dict:
     unknown = sorted({n for names in roles.values() for n in names} - set(sources))
     if unknown:
         raise ValueError(f"{_CATALOG}: roles name unknown sources {unknown}")
-    return {"sources": sources, "roles": roles, "size": tuple(raw["size"]), "fps": float(raw["fps"]),
-            "encode": list(raw["encode"])}
+    return {
+        "sources": sources,
+        "roles": roles,
+        "size": tuple(raw["size"]),
+        "fps": float(raw["fps"]),
+        "encode": list(raw["encode"]),
+    }
 
 
 SOURCES: dict[str, ContentSource] = _catalog()["sources"]
@@ -106,7 +115,7 @@ def _set_in_scene(img: np.ndarray, scene: dict) -> np.ndarray:
         cw = int(round(w / float(scene["backdrop"])))
         canvas = np.full((h, cw, 3), 8, dtype=np.uint8)  # a black studio backdrop (video black is 16: darker still)
         x0 = (cw - w) // 2
-        canvas[:, x0:x0 + w] = img
+        canvas[:, x0 : x0 + w] = img
         return canvas
     if "sky" in scene:
         sh = int(round(h * float(scene["sky"]) / (1 - float(scene["sky"]))))
@@ -144,11 +153,15 @@ def make_source_clip(name: str, out: str, seconds: float = 3.0, size: tuple[int,
         y0 = (sh - h) // 2
         vf = f"scale={sw}:{sh}:flags=lanczos,crop={w}:{h}:'n':{y0}:exact=1,format=yuv420p"
         try:
-            ffmpeg("-loop", "1", "-framerate", f"{fps:g}", "-i", still, "-frames:v", str(frames), "-vf", vf, *encode, tmp)
+            ffmpeg(
+                "-loop", "1", "-framerate", f"{fps:g}", "-i", still, "-frames:v", str(frames), "-vf", vf, *encode, tmp
+            )
         finally:
             os.remove(still)
     else:
-        vf = f"scale={w}:{h}:force_original_aspect_ratio=increase:flags=lanczos,crop={w}:{h},fps={fps:g},format=yuv420p"
+        vf = (
+            f"scale={w}:{h}:force_original_aspect_ratio=increase:flags=lanczos,crop={w}:{h},fps={fps:g},format=yuv420p"
+        )
         ffmpeg("-ss", f"{src.start}", "-i", src.path(), "-frames:v", str(frames), "-vf", vf, "-an", *encode, tmp)
     os.replace(tmp, out)
     return out

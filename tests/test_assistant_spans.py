@@ -11,11 +11,11 @@ import re
 
 import pytest
 import torch
+from conftest import ffmpeg
 
 from s2i_hf.testing import TINY_FAMILIES, make_tiny_model
 from s2i_hf.trainers import FrameSampling, S2IVideoCollator
 
-from conftest import ffmpeg
 
 MARKERS = re.compile(r"\{%-?\s*(?:end)?generation\s*-?%\}")
 
@@ -31,24 +31,40 @@ def assistant(text):
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory, sample_clips):
     path = str(tmp_path_factory.mktemp("spans-clip") / "bikes.mp4")
-    ffmpeg("-i", sample_clips["bikes"], "-t", "1", "-vf", "scale=96:-2", "-pix_fmt", "yuv420p", "-c:v", "libx264", path)
+    ffmpeg(
+        "-i", sample_clips["bikes"], "-t", "1", "-vf", "scale=96:-2", "-pix_fmt", "yuv420p", "-c:v", "libx264", path
+    )
     return path
 
 
 def conversations(clip):
     """Single- and multi-turn, with and without the video (a 15-turn one as in stage1)."""
-    ratings = [(f"How is the {d} of this video?", f"The {d} of this video is {w}.")
-               for d, w in zip(["sharpness", "noise", "exposure", "color", "composition"] * 3,
-                               ["good", "poor", "fair", "excellent", "bad"] * 3)]
+    ratings = [
+        (f"How is the {d} of this video?", f"The {d} of this video is {w}.")
+        for d, w in zip(
+            ["sharpness", "noise", "exposure", "color", "composition"] * 3,
+            ["good", "poor", "fair", "excellent", "bad"] * 3,
+        )
+    ]
     multi = []
     for i, (q, a) in enumerate(ratings):
         multi += [user(q, video=i == 0), assistant(a)]
     return {
-        "single_text": {"video_id": "t1", "video": None, "messages": [user("Is it sharp?"), assistant("Yes, it is sharp.")]},
-        "multi_text": {"video_id": "t2", "video": None,
-                       "messages": [user("Rate the noise."), assistant("Poor."), user("And the color?"), assistant("Good.")]},
-        "single_video": {"video_id": "v1", "video": clip,
-                         "messages": [user("Rate the overall quality.", video=True), assistant("The quality is fair.")]},
+        "single_text": {
+            "video_id": "t1",
+            "video": None,
+            "messages": [user("Is it sharp?"), assistant("Yes, it is sharp.")],
+        },
+        "multi_text": {
+            "video_id": "t2",
+            "video": None,
+            "messages": [user("Rate the noise."), assistant("Poor."), user("And the color?"), assistant("Good.")],
+        },
+        "single_video": {
+            "video_id": "v1",
+            "video": clip,
+            "messages": [user("Rate the overall quality.", video=True), assistant("The quality is fair.")],
+        },
         "multi_video": {"video_id": "v2", "video": clip, "messages": multi},
     }
 
@@ -88,11 +104,13 @@ def test_derived_labels_equal_marked_labels(family, clip, tmp_path_factory):
 def _rewrites_past_turns(template: str) -> str:
     """A template that writes earlier assistant turns differently from the last (like templates that drop the
     reasoning of past turns): not prefix-preserving."""
-    return ("{%- for message in messages %}<|im_start|>{{ message['role'] }}\n"
-            "{%- if message['content'] is string %}{{ message['content'] }}{%- else %}"
-            "{%- for c in message['content'] %}{%- if 'text' in c %}{{ c['text'] }}{%- endif %}{%- endfor %}{%- endif %}"
-            "{%- if message['role'] == 'assistant' and loop.last %} (final){%- endif %}<|im_end|>\n"
-            "{%- endfor %}{%- if add_generation_prompt %}<|im_start|>assistant\n{%- endif %}")
+    return (
+        "{%- for message in messages %}<|im_start|>{{ message['role'] }}\n"
+        "{%- if message['content'] is string %}{{ message['content'] }}{%- else %}"
+        "{%- for c in message['content'] %}{%- if 'text' in c %}{{ c['text'] }}{%- endif %}{%- endfor %}{%- endif %}"
+        "{%- if message['role'] == 'assistant' and loop.last %} (final){%- endif %}<|im_end|>\n"
+        "{%- endfor %}{%- if add_generation_prompt %}<|im_start|>assistant\n{%- endif %}"
+    )
 
 
 def test_unsound_template_is_refused_naming_model_reason_and_fix(tmp_path_factory):
@@ -108,16 +126,18 @@ def test_unsound_template_is_refused_naming_model_reason_and_fix(tmp_path_factor
 
 def test_template_ignoring_the_generation_prompt_is_refused(tmp_path_factory):
     _, plain = processors(tmp_path_factory, "qwen3_vl")
-    plain.chat_template = re.sub(r"\{%-?\s*if add_generation_prompt\s*%\}.*?\{%-?\s*endif\s*%\}", "",
-                                 plain.chat_template, flags=re.S)
+    plain.chat_template = re.sub(
+        r"\{%-?\s*if add_generation_prompt\s*%\}.*?\{%-?\s*endif\s*%\}", "", plain.chat_template, flags=re.S
+    )
     with pytest.raises(ValueError, match="it ignores add_generation_prompt"):
         S2IVideoCollator(plain)
 
 
 def test_chat_template_path_fixes_a_refused_template(tmp_path_factory, tmp_path):
     """The fix the refusal names: a .jinja with markers, given as --chat_template_path, is what trains."""
-    from s2i_hf.trainers import S2IStage2Config, S2IStage2Trainer
     from transformers import AutoModelForImageTextToText
+
+    from s2i_hf.trainers import S2IStage2Config, S2IStage2Trainer
 
     marked, plain = processors(tmp_path_factory, "qwen2_5_vl")
     good = tmp_path / "marked.jinja"
@@ -138,7 +158,7 @@ def test_training_records_the_label_path(tmp_path_factory, tmp_path, clip):
     import datasets
 
     from s2i_hf.data_layout import table_file, video_table_features
-    from s2i_hf.trainers import S2IScriptArguments, S2ITrainConfig, run_training
+    from s2i_hf.trainers import S2IModelConfig, S2IScriptArguments, S2ITrainConfig, run_training
 
     marked, plain = processors(tmp_path_factory, "smolvlm")
     folder = tmp_path / "plain-model"
@@ -151,18 +171,37 @@ def test_training_records_the_label_path(tmp_path_factory, tmp_path, clip):
     multi = conversations(clip)["multi_video"]
     with open(clip, "rb") as fh:
         video = {"bytes": fh.read(), "path": "bikes.mp4"}
-    row = {**{k: None for k in features}, "video_id": "v2", "video": video, "split": "train", "questions": [],
-           "messages": multi["messages"], "task": "rating", "dimensions": ["sharpness"] * 15,
-           "conversations": [{"messages": conversations(clip)["single_video"]["messages"], "task": "what_how",
-                              "dimensions": ["overall"]}]}
+    row = {
+        **dict.fromkeys(features),
+        "video_id": "v2",
+        "video": video,
+        "split": "train",
+        "questions": [],
+        "messages": multi["messages"],
+        "task": "rating",
+        "dimensions": ["sharpness"] * 15,
+        "conversations": [
+            {
+                "messages": conversations(clip)["single_video"]["messages"],
+                "task": "what_how",
+                "dimensions": ["overall"],
+            }
+        ],
+    }
     path = data / table_file("train", 0, 1)
     path.parent.mkdir(parents=True)
     datasets.Dataset.from_list([row], features=features).to_parquet(str(path))
-    (data / "README.md").write_text("---\nconfigs:\n" + "".join(
-        f"- config_name: {c}\n  data_files:\n  - split: train\n    path: videos/train-*.parquet\n" for c in ("stage1", "stage2")) + "---\n")
-    args = S2IScriptArguments(model=str(folder), data=str(data), output=str(tmp_path / "run"))
+    (data / "README.md").write_text(
+        "---\nconfigs:\n"
+        + "".join(
+            f"- config_name: {c}\n  data_files:\n  - split: train\n    path: videos/train-*.parquet\n"
+            for c in ("stage1", "stage2")
+        )
+        + "---\n"
+    )
+    args = S2IScriptArguments(data=str(data), output=str(tmp_path / "run"))
     config = S2ITrainConfig(output_dir=".", num_frames=2, max_steps=1, report_to=[], save_strategy="no")
-    summary = run_training(args, config)
+    summary = run_training(args, config, S2IModelConfig(model_name_or_path=str(folder)))
     assert {s["assistant_labels"] for s in summary["stages"].values()} == {"derived_spans"}
     with open(tmp_path / "run" / "training_summary.json") as fh:
         assert json.load(fh)["stages"]["stage1"]["assistant_labels"] == "derived_spans"
@@ -179,7 +218,9 @@ def test_a_hub_models_own_marker_less_template_trains_with_assistant_only_labels
     from trl.chat_template_utils import has_generation_markers
 
     marked, _ = processors(tmp_path_factory, family)
-    with open(os.path.join(os.path.dirname(trl.__file__), "chat_templates", f"{family}.jinja"), encoding="utf-8") as fh:
+    with open(
+        os.path.join(os.path.dirname(trl.__file__), "chat_templates", f"{family}.jinja"), encoding="utf-8"
+    ) as fh:
         hub_template = fh.read()
     assert not has_generation_markers(hub_template)
     folder = tmp_path_factory.mktemp(f"hub-template-{family}")
@@ -212,4 +253,6 @@ def test_a_hub_models_own_marker_less_template_trains_with_assistant_only_labels
     model = AutoModelForImageTextToText.from_pretrained(marked.tokenizer.name_or_path)
     loss = model(**batch).loss
     loss.backward()
-    assert torch.isfinite(loss) and any(p.grad is not None and float(p.grad.abs().sum()) > 0 for p in model.parameters())
+    assert torch.isfinite(loss) and any(
+        p.grad is not None and float(p.grad.abs().sum()) > 0 for p in model.parameters()
+    )

@@ -22,15 +22,27 @@ from s2i_hf.eval_suite.judges import (
     parse_score,
 )
 
+
 KEY = "sk-test-not-a-real-key-1234"
 
 # what the fake endpoint replies, by a marker in the predicted answer and the criterion asked for
 CANNED = {
-    "ANSWER_A": {"correctness of information": '{"score": 4}', "contextual understanding": '{"score": 4}',
-             "detail orientation": '{"score": 4}', "temporal understanding": "Score: 2"},
-    "ANSWER_B": {c: "I am not able to grade this answer." for c in ("correctness of information", "contextual understanding", "detail orientation", "temporal understanding")},
-    "ANSWER_C": {"correctness of information": '{"score": 9}', "contextual understanding": "```json\n{\"score\": 5}\n```",
-              "detail orientation": "{'score': 5}", "temporal understanding": "5"},
+    "ANSWER_A": {
+        "correctness of information": '{"score": 4}',
+        "contextual understanding": '{"score": 4}',
+        "detail orientation": '{"score": 4}',
+        "temporal understanding": "Score: 2",
+    },
+    "ANSWER_B": dict.fromkeys(
+        ("correctness of information", "contextual understanding", "detail orientation", "temporal understanding"),
+        "I am not able to grade this answer.",
+    ),
+    "ANSWER_C": {
+        "correctness of information": '{"score": 9}',
+        "contextual understanding": '```json\n{"score": 5}\n```',
+        "detail orientation": "{'score': 5}",
+        "temporal understanding": "5",
+    },
 }
 
 
@@ -47,7 +59,9 @@ def server():
         if state.mode == "error":
             return 500, None
         user = next(m["content"] for m in body["messages"] if m["role"] == "user")
-        marker = next(k for k in ("ANSWER_A", "ANSWER_B", "ANSWER_C", "ANSWER_D") if k in user.split("Predicted answer:")[1])
+        marker = next(
+            k for k in ("ANSWER_A", "ANSWER_B", "ANSWER_C", "ANSWER_D") if k in user.split("Predicted answer:")[1]
+        )
         if marker == "ANSWER_D":
             return 200, {"error": "no choices here"}
         criterion = next(c for c in CANNED[marker] if f"Criterion: {c}." in user)
@@ -67,7 +81,9 @@ def test_openai_compatible_judge_parses_scores_and_excludes_malformed_replies(se
     monkeypatch.setenv("S2I_JUDGE_API_KEY", KEY)
     url = f"http://127.0.0.1:{server.server_port}/v1"
     judge = OpenAICompatibleJudge(url, "judge-model", max_retries=0)
-    out = load_metric("s2i_bench").compute(predictions=PREDICTIONS, references=REFERENCES, questions=QUESTIONS, judge=judge, return_details=True)
+    out = load_metric("s2i_bench").compute(
+        predictions=PREDICTIONS, references=REFERENCES, questions=QUESTIONS, judge=judge, return_details=True
+    )
     # A: 4,4,4,2; B: nothing parseable; C: 9 is out of range (a failure), then 5,5,5
     assert out["ci"] == pytest.approx(4.0)  # (4) -- not (4 + 0 + 0) / 3
     assert out["cu"] == pytest.approx(4.5) and out["do"] == pytest.approx(4.5) and out["tu"] == pytest.approx(3.5)
@@ -111,8 +127,9 @@ def test_openai_judge_retries_busy_endpoints_with_backoff(monkeypatch):
 
     def respond(path, headers, body):
         status = replies.pop(0)
-        return status, ({"choices": [{"index": 0, "message": {"role": "assistant", "content": "4"}}]}
-                        if status == 200 else None)
+        return status, (
+            {"choices": [{"index": 0, "message": {"role": "assistant", "content": "4"}}]} if status == 200 else None
+        )
 
     with json_endpoint(respond) as srv:
         url = f"http://127.0.0.1:{srv.server_port}/v1"
@@ -139,7 +156,10 @@ def test_unreachable_endpoint_fails_clearly():
 
 
 def _tiny_causal_lm(path, n_positions=4096, chat_template=None):
-    corpus = ["the answer states the noise is poor and the overall quality is fair", "grade the predicted answer from zero to five"] * 10
+    corpus = [
+        "the answer states the noise is poor and the overall quality is fair",
+        "grade the predicted answer from zero to five",
+    ] * 10
     return tiny_text_lm(path, corpus, vocab_size=320, n_positions=n_positions, chat_template=chat_template)
 
 
@@ -169,8 +189,12 @@ def test_local_lm_judge_through_the_metric_records_judge_and_hash(tmp_path):
     path = _tiny_causal_lm(tmp_path / "lm", chat_template=template)
     judge = LocalLMJudge(path, max_new_tokens=4)
     prompt = judge.tokenizer.decode(judge._encode(load_judge_prompts().messages("tu", "q", "r", "p"))["input_ids"][0])
-    assert prompt.startswith("<system> You are a careful grader") and prompt.endswith("<assistant>")  # the chat template is used
-    out = load_metric("s2i_bench").compute(predictions=PREDICTIONS[:1], references=REFERENCES[:1], questions=QUESTIONS[:1], judge=judge)
+    assert prompt.startswith("<system> You are a careful grader") and prompt.endswith(
+        "<assistant>"
+    )  # the chat template is used
+    out = load_metric("s2i_bench").compute(
+        predictions=PREDICTIONS[:1], references=REFERENCES[:1], questions=QUESTIONS[:1], judge=judge
+    )
     assert out["judge"]["id"] == path and out["judge"]["prompt_hash"] == load_judge_prompts().hash
     assert out["judge"]["attempts"] == 4 and 0.0 <= out["judge"]["parse_failure_rate"] <= 1.0
 
@@ -219,14 +243,33 @@ def test_prompt_hash_is_recorded_and_tracks_the_prompts(tmp_path):
         load_judge_prompts(str(broken))
     # a template with literal braces fills only the known placeholders
     msgs = prompts.messages("ci", "q {x}?", "ref", "pred {score}")
-    assert '{"score": N}' in msgs[0]["content"] and "pred {score}" in msgs[1]["content"] and "q {x}?" in msgs[1]["content"]
+    assert (
+        '{"score": N}' in msgs[0]["content"]
+        and "pred {score}" in msgs[1]["content"]
+        and "q {x}?" in msgs[1]["content"]
+    )
 
 
-@pytest.mark.parametrize("reply,expected", [
-    ('{"score": 3}', 3.0), ("{'score': 4}", 4.0), ("Score: 2", 2.0), ("4", 4.0), ("4/5", 4.0),
-    ('```json\n{"score": 5}\n```', 5.0), ('{"score": "1"}', 1.0), ("0", 0.0),
-    ("score: 7", None), ('{"score": -1}', None), ("I think 3 or 4", None), ('{"score": 2} but score: 3', None),
-    ('{"score": true}', None), ("", None), (None, None), ("The answer is good.", None),
-])
+@pytest.mark.parametrize(
+    "reply,expected",
+    [
+        ('{"score": 3}', 3.0),
+        ("{'score': 4}", 4.0),
+        ("Score: 2", 2.0),
+        ("4", 4.0),
+        ("4/5", 4.0),
+        ('```json\n{"score": 5}\n```', 5.0),
+        ('{"score": "1"}', 1.0),
+        ("0", 0.0),
+        ("score: 7", None),
+        ('{"score": -1}', None),
+        ("I think 3 or 4", None),
+        ('{"score": 2} but score: 3', None),
+        ('{"score": true}', None),
+        ("", None),
+        (None, None),
+        ("The answer is good.", None),
+    ],
+)
 def test_parse_score(reply, expected):
     assert parse_score(reply) == expected

@@ -11,11 +11,12 @@ import time
 
 import pyarrow.parquet as pq
 import pytest
-
 from conftest import build_with_card, free_port, tiny_text_lm
+
 from s2i_hf import DIMENSION_IDS
 from s2i_hf.dataset_builder import BuildArguments, build_dataset
 from s2i_hf.text import extract_ratings
+
 
 FAST = dict(frames=16, window=4, bench_size=6, bench_fraction=0.25, quiet=True)
 
@@ -28,7 +29,9 @@ def load(out, config):
 
 
 def assistant_text(messages):
-    return "".join(b["text"] for m in messages if m["role"] == "assistant" for b in m["content"] if b["type"] == "text")
+    return "".join(
+        b["text"] for m in messages if m["role"] == "assistant" for b in m["content"] if b["type"] == "text"
+    )
 
 
 def parquet_tables(out):
@@ -51,8 +54,11 @@ def assert_same_tables(a, b):
 
 def stage2_items(out):
     """Every Stage II conversation of the build, with its video id (rows of the stage2 config hold a list)."""
-    return [{"video_id": row["video_id"], **conv} for row in load(out, "stage2").remove_columns("video")
-            for conv in row["conversations"]]
+    return [
+        {"video_id": row["video_id"], **conv}
+        for row in load(out, "stage2").remove_columns("video")
+        for conv in row["conversations"]
+    ]
 
 
 def dimension_definitions():
@@ -77,7 +83,20 @@ def test_configs_load_offline_and_match_the_contract(built, monkeypatch):
     out, result = built
     scores = load(out, "scores")
     assert len(scores) == 8 and result.counts["scores"]["rows"] == 8
-    assert set(scores.column_names) == {"video_id", "video", "source", "split", "scores", "levels", "group_levels", "overall_score", "overall_level", "mos", "caption", "scorers"}
+    assert set(scores.column_names) == {
+        "video_id",
+        "video",
+        "source",
+        "split",
+        "scores",
+        "levels",
+        "group_levels",
+        "overall_score",
+        "overall_level",
+        "mos",
+        "caption",
+        "scorers",
+    }
     stage1, stage2, bench = load(out, "stage1"), load(out, "stage2"), load(out, "bench")
     splits = [r["split"] for r in scores.remove_columns("video")]
     n_train, n_bench = splits.count("train"), splits.count("bench")
@@ -126,7 +145,9 @@ def test_every_row_of_every_config_yields_its_video(built, streaming):
             frame = decoder[0]
             assert frame.ndim == 3 and frame.shape[0] == 3
         ids[config] = [r["video_id"] for r in rows]
-        raw = load_dataset(out, config, split=split, streaming=streaming).cast_column("video", __import__("datasets").Video(decode=False))
+        raw = load_dataset(out, config, split=split, streaming=streaming).cast_column(
+            "video", __import__("datasets").Video(decode=False)
+        )
         assert all(video_id_of(r["video"]["bytes"]) == r["video_id"] for r in raw), config
     assert sorted(ids["scores"]) == sorted(ids["stage1"] + ids["bench"]) and ids["stage1"] == ids["stage2"]
 
@@ -139,7 +160,21 @@ def test_each_videos_bytes_are_stored_once(tmp_path, sample_clips):
     clips = list(sample_clips.values())
     for name in ("bikes", "bigbuckbunny"):
         cut = str(tmp_path / f"{name}_cut.mp4")
-        ffmpeg("-ss", "1", "-i", sample_clips[name], "-t", "2", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-crf", "20", cut)
+        ffmpeg(
+            "-ss",
+            "1",
+            "-i",
+            sample_clips[name],
+            "-t",
+            "2",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:v",
+            "libx264",
+            "-crf",
+            "20",
+            cut,
+        )
         clips.append(cut)
     out = str(tmp_path / "once")
     build_with_card(clips, BuildArguments(out=out, seed=0, frames=8, window=2, bench_size=4, quiet=True))
@@ -238,12 +273,19 @@ def test_same_seed_same_bytes_other_seed_other_text(built, tmp_path, mini_corpus
     out, _ = built
     again = str(tmp_path / "again")
     # same inputs and seed, the score cache shared: identical Parquet content
-    build_with_card(mini_corpus, BuildArguments(out=again, seed=7, cache_dir=os.path.join(out, ".score_cache"), **FAST))
+    build_with_card(
+        mini_corpus, BuildArguments(out=again, seed=7, cache_dir=os.path.join(out, ".score_cache"), **FAST)
+    )
     a = parquet_tables(out)
     assert_same_tables(a, parquet_tables(again))
     other = str(tmp_path / "other")
-    build_with_card(mini_corpus, BuildArguments(out=other, seed=8, cache_dir=os.path.join(out, ".score_cache"), **FAST))
-    assert parquet_tables(other)["train"][0].column("conversations").to_pylist() != a["train"][0].column("conversations").to_pylist()
+    build_with_card(
+        mini_corpus, BuildArguments(out=other, seed=8, cache_dir=os.path.join(out, ".score_cache"), **FAST)
+    )
+    assert (
+        parquet_tables(other)["train"][0].column("conversations").to_pylist()
+        != a["train"][0].column("conversations").to_pylist()
+    )
 
 
 def test_bad_videos_are_reported_and_skipped(tmp_path, mini_corpus, bad_videos):
@@ -259,10 +301,39 @@ def test_bad_videos_are_reported_and_skipped(tmp_path, mini_corpus, bad_videos):
 
 # The release's sub-dimension columns and what each one rates (Maxwell, Wu et al. 2023), written out here rather
 # than read from the catalogue, so that a wrong column-to-dimension mapping fails.
-MAXWELL_MEANING = {"T-1": "sharpness", "T-2": "focus", "T-3": "noise", "T-4": "motion_blur", "T-5": "stability",
-                   "T-6": "exposure", "T-7": "compression", "T-8": "fluency", "A-1": "content", "A-2": "composition",
-                   "A-3": "color", "A-4": "lighting", "A-5": "trajectory"}
-MAXWELL_HEADER = ["O", "A-1", "A-2", "A-3", "A-4", "A-5", "A-all", "T-1", "T-2", "T-3", "T-4", "T-5", "T-6", "T-7", "T-8", "T-all"]
+MAXWELL_MEANING = {
+    "T-1": "sharpness",
+    "T-2": "focus",
+    "T-3": "noise",
+    "T-4": "motion_blur",
+    "T-5": "stability",
+    "T-6": "exposure",
+    "T-7": "compression",
+    "T-8": "fluency",
+    "A-1": "content",
+    "A-2": "composition",
+    "A-3": "color",
+    "A-4": "lighting",
+    "A-5": "trajectory",
+}
+MAXWELL_HEADER = [
+    "O",
+    "A-1",
+    "A-2",
+    "A-3",
+    "A-4",
+    "A-5",
+    "A-all",
+    "T-1",
+    "T-2",
+    "T-3",
+    "T-4",
+    "T-5",
+    "T-6",
+    "T-7",
+    "T-8",
+    "T-all",
+]
 
 
 def _maxwell_row(offset: float) -> dict[str, float]:
@@ -275,11 +346,21 @@ def test_maxwell_labels_replace_scorers_and_val_is_excluded(tmp_path, mini_corpu
     header = "name," + ",".join(MAXWELL_HEADER) + "\n"
     train_row, val_row = _maxwell_row(0.0), _maxwell_row(0.05)
     labeled = tmp_path / "MaxWell_train.csv"
-    labeled.write_text(header + os.path.basename(mini_corpus[0]) + "," + ",".join(str(train_row[c]) for c in MAXWELL_HEADER) + "\n")
+    labeled.write_text(
+        header + os.path.basename(mini_corpus[0]) + "," + ",".join(str(train_row[c]) for c in MAXWELL_HEADER) + "\n"
+    )
     val = tmp_path / "MaxWell_val.csv"
-    val.write_text(header + os.path.basename(mini_corpus[1]) + "," + ",".join(str(val_row[c]) for c in MAXWELL_HEADER) + "\n")
+    val.write_text(
+        header + os.path.basename(mini_corpus[1]) + "," + ",".join(str(val_row[c]) for c in MAXWELL_HEADER) + "\n"
+    )
     out = str(tmp_path / "lab")
-    args = BuildArguments(out=out, labeled=[str(labeled), str(val)], video_dir=os.path.dirname(mini_corpus[0]), seed=0, **{**FAST, "bench_size": 0})
+    args = BuildArguments(
+        out=out,
+        labeled=[str(labeled), str(val)],
+        video_dir=os.path.dirname(mini_corpus[0]),
+        seed=0,
+        **{**FAST, "bench_size": 0},
+    )
     result = build_with_card(mini_corpus[:4], args)
     assert result.excluded == 1 and result.counts["scores"]["rows"] == 3
     rows = {r["video_id"]: r for r in load(out, "scores").remove_columns("video")}
@@ -298,14 +379,24 @@ def test_maxwell_release_format_with_a_name_list(tmp_path, mini_corpus):
     lines (``train_labels.txt``); ``--labeled_names`` pairs them."""
     rows = [_maxwell_row(0.02 * i) for i in range(2)]
     labeled = tmp_path / "MaxWell_train.csv"
-    labeled.write_text(",".join(MAXWELL_HEADER) + "\n" + "".join(",".join(str(r[c]) for c in MAXWELL_HEADER) + "\n" for r in rows))
+    labeled.write_text(
+        ",".join(MAXWELL_HEADER) + "\n" + "".join(",".join(str(r[c]) for c in MAXWELL_HEADER) + "\n" for r in rows)
+    )
     names = tmp_path / "train_labels.txt"
     names.write_text("".join(f"{os.path.basename(p)}, -1, -1, 1.213\n" for p in mini_corpus[:2]))
     out = str(tmp_path / "release")
-    args = BuildArguments(out=out, labeled=[str(labeled)], labeled_names=[str(names)], video_dir=os.path.dirname(mini_corpus[0]),
-                          seed=0, **{**FAST, "bench_size": 0})
+    args = BuildArguments(
+        out=out,
+        labeled=[str(labeled)],
+        labeled_names=[str(names)],
+        video_dir=os.path.dirname(mini_corpus[0]),
+        seed=0,
+        **{**FAST, "bench_size": 0},
+    )
     build_with_card(mini_corpus[:3], args)
-    lab = sorted((r for r in load(out, "scores").remove_columns("video") if r["source"] == "labeled"), key=lambda r: r["mos"])
+    lab = sorted(
+        (r for r in load(out, "scores").remove_columns("video") if r["source"] == "labeled"), key=lambda r: r["mos"]
+    )
     assert len(lab) == 2
     for r, want in zip(lab, rows):
         assert r["mos"] == pytest.approx(want["O"])
@@ -314,13 +405,25 @@ def test_maxwell_release_format_with_a_name_list(tmp_path, mini_corpus):
     # a name list that does not line up with the rows is refused, naming the file
     names.write_text(f"{os.path.basename(mini_corpus[0])}, -1, -1, 1.213\n")
     with pytest.raises(ValueError, match="MaxWell_train.csv: 2 label rows but the name list has 1 names"):
-        build_with_card(mini_corpus[:3], BuildArguments(out=str(tmp_path / "bad"), labeled=[str(labeled)], labeled_names=[str(names)],
-                                                      video_dir=os.path.dirname(mini_corpus[0]), seed=0, **{**FAST, "bench_size": 0}))
+        build_with_card(
+            mini_corpus[:3],
+            BuildArguments(
+                out=str(tmp_path / "bad"),
+                labeled=[str(labeled)],
+                labeled_names=[str(names)],
+                video_dir=os.path.dirname(mini_corpus[0]),
+                seed=0,
+                **{**FAST, "bench_size": 0},
+            ),
+        )
 
 
 def _tiny_garbage_lm(path):
     """Its 'rewrites' are word salad."""
-    corpus = ["the sharpness of this video is good and the noise is poor", "overall the quality is fair excellent bad"] * 20
+    corpus = [
+        "the sharpness of this video is good and the noise is poor",
+        "overall the quality is fair excellent bad",
+    ] * 20
     return tiny_text_lm(path, corpus, vocab_size=300)
 
 
@@ -331,7 +434,11 @@ def test_rating_protection_rejects_garbage_rewrites(built, tmp_path, mini_corpus
     lm = _tiny_garbage_lm(tmp_path / "garbage-lm")
     rewriter = make_rewriter(lm, max_new_tokens=40)
     rw_out = str(tmp_path / "rw")
-    result = build_with_card(mini_corpus, BuildArguments(out=rw_out, seed=7, cache_dir=os.path.join(out, ".score_cache"), rewrite_model=lm, **FAST), rewriter=rewriter)
+    result = build_with_card(
+        mini_corpus,
+        BuildArguments(out=rw_out, seed=7, cache_dir=os.path.join(out, ".score_cache"), rewrite_model=lm, **FAST),
+        rewriter=rewriter,
+    )
     n_just = sum(1 for c in stage2_items(out) if c["task"] == "justification")
     assert result.rewrite == {"attempted": n_just, "accepted": 0, "rejected": n_just}
     # every garbage rewrite was generated and then failed verification (not skipped for length)
@@ -346,7 +453,9 @@ def _run_build(argv, log):
     """``s2i build`` in a child process, its output to the file ``log`` (a pipe nobody reads could fill and block)."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
     with open(log, "w") as fh:
-        return subprocess.Popen([sys.executable, "-m", "s2i_hf", "build", *argv], env=env, stdout=fh, stderr=subprocess.STDOUT, text=True)
+        return subprocess.Popen(
+            [sys.executable, "-m", "s2i_hf", "build", *argv], env=env, stdout=fh, stderr=subprocess.STDOUT, text=True
+        )
 
 
 def _finished(proc, log, timeout=600):
@@ -358,12 +467,26 @@ def _scored(cache):
     """Score-cache entries written in full (the atomic writes' ``.tmp-*`` files are not entries yet)."""
     if not os.path.isdir(cache):
         return 0
-    return sum(len([f for f in fs if f.endswith(".json") and f != "setup.json" and not f.startswith(".tmp-")])
-               for _, _, fs in os.walk(cache))
+    return sum(
+        len([f for f in fs if f.endswith(".json") and f != "setup.json" and not f.startswith(".tmp-")])
+        for _, _, fs in os.walk(cache)
+    )
 
 
 def test_killed_build_resumes_to_the_same_result(tmp_path, mini_corpus):
-    common = ["--frames", "16", "--window", "4", "--bench_size", "6", "--bench_fraction", "0.25", "--seed", "3", "--quiet"]
+    common = [
+        "--frames",
+        "16",
+        "--window",
+        "4",
+        "--bench_size",
+        "6",
+        "--bench_fraction",
+        "0.25",
+        "--seed",
+        "3",
+        "--quiet",
+    ]
     ref_out, log = str(tmp_path / "ref"), str(tmp_path / "build.log")
     _finished(_run_build([*mini_corpus, "--out", ref_out, *common], log), log)
     out = str(tmp_path / "killed")
@@ -384,14 +507,52 @@ def test_killed_build_resumes_to_the_same_result(tmp_path, mini_corpus):
 
 def test_sharded_build_with_accelerate(tmp_path, mini_corpus):
     out = str(tmp_path / "sharded")
-    common = ["--frames", "16", "--window", "4", "--bench_size", "6", "--bench_fraction", "0.25", "--seed", "7", "--quiet"]
+    common = [
+        "--frames",
+        "16",
+        "--window",
+        "4",
+        "--bench_size",
+        "6",
+        "--bench_fraction",
+        "0.25",
+        "--seed",
+        "7",
+        "--quiet",
+    ]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
-    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", str(free_port()),
-           "-m", "s2i_hf.dataset_builder", *mini_corpus, "--out", out, *common]
+    cmd = [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--multi_gpu",
+        "--num_processes",
+        "2",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        "--main_process_port",
+        str(free_port()),
+        "-m",
+        "s2i_hf.dataset_builder",
+        *mini_corpus,
+        "--out",
+        out,
+        *common,
+    ]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    cache_dir = next(os.path.join(r, "") for r, _, fs in os.walk(os.path.join(out, ".score_cache")) if "setup.json" in fs)
-    ranks = [json.load(open(os.path.join(cache_dir, f)))["rank"] for f in os.listdir(cache_dir) if f.endswith(".json") and f != "setup.json"]
+    cache_dir = next(
+        os.path.join(r, "") for r, _, fs in os.walk(os.path.join(out, ".score_cache")) if "setup.json" in fs
+    )
+    ranks = [
+        json.load(open(os.path.join(cache_dir, f)))["rank"]
+        for f in os.listdir(cache_dir)
+        if f.endswith(".json") and f != "setup.json"
+    ]
     assert len(ranks) == len(mini_corpus) and sorted(set(ranks)) == [0, 1]  # each video scored once, both ranks worked
     single = str(tmp_path / "single")
     build_with_card(mini_corpus, BuildArguments(out=single, seed=7, **FAST))
@@ -457,9 +618,14 @@ def test_library_build_without_a_card_writer_still_loads(tmp_path, mini_corpus, 
     build with the full dataset card writes."""
     out = str(tmp_path / "plain")
     ref_out, _ = built
-    build_dataset(mini_corpus, BuildArguments(out=out, seed=7, cache_dir=os.path.join(ref_out, ".score_cache"), **FAST))
+    build_dataset(
+        mini_corpus, BuildArguments(out=out, seed=7, cache_dir=os.path.join(ref_out, ".score_cache"), **FAST)
+    )
     readme = open(os.path.join(out, "README.md"), encoding="utf-8").read()
     assert "config_name: stage1" in readme and "level_distribution.png" not in readme
     assert not os.path.exists(os.path.join(out, "level_distribution.png"))
     for config in ("scores", "stage1", "stage2", "bench"):
-        assert load(out, config).remove_columns("video").to_list() == load(ref_out, config).remove_columns("video").to_list()
+        assert (
+            load(out, config).remove_columns("video").to_list()
+            == load(ref_out, config).remove_columns("video").to_list()
+        )

@@ -32,7 +32,12 @@ def test_every_artifact_exists(demo):
         assert os.path.exists(path), f"{what}: {path} is missing"
     for split in TABLE_SPLITS:  # the one per-video table that the four configs view
         assert glob.glob(os.path.join(out, "data", TABLE_DIR, f"{split}-*.parquet")), split
-    for name in ("stage1/config.json", "stage2/adapter_config.json", "merged/model.safetensors", "training_summary.json"):
+    for name in (
+        "stage1/config.json",
+        "stage2/adapter_config.json",
+        "merged/model.safetensors",
+        "training_summary.json",
+    ):
         assert os.path.isfile(os.path.join(out, "train", name)), name
     assert os.path.isfile(os.path.join(out, "leaderboard.png"))
     assert os.path.isfile(os.path.join(out, "publish", "dataset", "eval.yaml"))
@@ -51,8 +56,11 @@ def test_results_files_load_and_match_the_summary(demo):
         labels = list(csv.DictReader(fh))
     figures = summary["figures"]
     assert figures["clips"]["held_out"] == len(labels)
-    bench_questions = sum(len(q) for f in glob.glob(os.path.join(out, "data", TABLE_DIR, "bench-*.parquet"))
-                          for q in pq.read_table(f, columns=["questions"]).column("questions").to_pylist())
+    bench_questions = sum(
+        len(q)
+        for f in glob.glob(os.path.join(out, "data", TABLE_DIR, "bench-*.parquet"))
+        for q in pq.read_table(f, columns=["questions"]).column("questions").to_pylist()
+    )
     mos = {l["name"]: float(l["mos"]) for l in labels}
     for r in results:
         key = "tuned_model" if r.model_id.endswith("-s2i") else "base_model"
@@ -64,7 +72,11 @@ def test_results_files_load_and_match_the_summary(demo):
             assert set(preds) == set(mos)
             x = np.array([preds[n] for n in sorted(mos)])
             y = np.array([mos[n] for n in sorted(mos)])
-            assert r.metrics["srcc"] == pytest.approx(spearmanr(x, y)[0], abs=1e-4) == pytest.approx(fig["held_out_srcc"], abs=1e-4)
+            assert (
+                r.metrics["srcc"]
+                == pytest.approx(spearmanr(x, y)[0], abs=1e-4)
+                == pytest.approx(fig["held_out_srcc"], abs=1e-4)
+            )
             assert r.metrics["plcc_raw"] == pytest.approx(pearsonr(x, y)[0], abs=1e-4)  # before the logistic mapping
             assert r.metrics["plcc"] == pytest.approx(fig["held_out_plcc"])
             # the ladder figure: Spearman within each source's pristine clip + one family's variants, averaged
@@ -123,4 +135,3 @@ def test_refuses_a_folder_it_did_not_write(tmp_path):
     (foreign / "notes.txt").write_text("not a demo folder")
     with pytest.raises(FileExistsError, match="not written by `s2i demo`"):
         run_demo(DemoConfig(out=str(foreign), quick=True, quiet=True))
-

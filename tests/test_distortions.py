@@ -17,6 +17,7 @@ from s2i_hf.ffmpeg import FFmpegError, ffmpeg
 from s2i_hf.scoring import create_scorer, default_scorer_names
 from s2i_hf.video import load_clip, open_video, sample_video_paths
 
+
 MIN_RHO = -0.8  # Spearman of (strength rank, score)
 MIN_PRISTINE = 0.4  # the pristine clip is not poor or bad
 MIN_DROP = 0.15  # the strongest level moves the score this much
@@ -47,8 +48,20 @@ def prepare_sources(sample_clips: dict[str, str], out_dir: str, seconds: float =
         ["-ss", "3", "-i", sample_clips["bikes"], "-t", t, *NEAR_LOSSLESS, p("bikes")],
         ["-i", sample_clips["carphone_pristine"], "-t", t, *NEAR_LOSSLESS, p("carphone_pristine")],
         ["-f", "lavfi", "-i", "mandelbrot=size=320x240:rate=25", "-t", t, *NEAR_LOSSLESS, p("mandelbrot")],
-        ["-loop", "1", "-framerate", "25", "-i", still, "-t", t, "-vf", "crop=480:272:'20+t*50':0", *NEAR_LOSSLESS,
-         p("pan")],
+        [
+            "-loop",
+            "1",
+            "-framerate",
+            "25",
+            "-i",
+            still,
+            "-t",
+            t,
+            "-vf",
+            "crop=480:272:'20+t*50':0",
+            *NEAR_LOSSLESS,
+            p("pan"),
+        ],
     ]
     with ThreadPoolExecutor(2) as pool:
         list(pool.map(lambda a: ffmpeg(*a), jobs))
@@ -61,8 +74,10 @@ def encoded(tmp_path_factory):
     samples = {os.path.splitext(os.path.basename(p))[0]: p for p in sample_video_paths()}
     root = tmp_path_factory.mktemp("distort")
     sources = prepare_sources(samples, str(root / "sources"))
-    return {name: make_variants(path, str(root / name), source=name, families=list(FAMILIES), seed=i)
-            for i, (name, path) in enumerate(sources.items())}
+    return {
+        name: make_variants(path, str(root / name), source=name, families=list(FAMILIES), seed=i)
+        for i, (name, path) in enumerate(sources.items())
+    }
 
 
 @pytest.fixture(scope="module")

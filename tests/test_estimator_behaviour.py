@@ -14,10 +14,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy import ndimage
+from test_estimators import scene as _scene
 
 from s2i_hf.scoring import create_scorer
 from s2i_hf.video import Clip
-from test_estimators import scene as _scene
+
 
 H, W, T = 192, 256, 8  # small frames, one window of 8 frames
 YY, XX = np.mgrid[0:H, 0:W]
@@ -78,11 +79,15 @@ def test_focus_sharp_subject_on_defocused_background_bokeh_reads_in_focus():
     assert bokeh.score >= sharp.score - 0.15, (sharp, bokeh)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "tile_focus takes the 80th percentile of per-region sharpness with no notion of which region is the "
-    "subject: a back-focused shot (subject defocused, sharp background on 68 % of the frame) is carried by the "
-    "background regions and reads as well focused as a sharp one (score ~1.0, raw ~0.83 vs 0.87); only when "
-    "the defocused subject covers about half the frame does the score drop"))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "tile_focus takes the 80th percentile of per-region sharpness with no notion of which region is the "
+        "subject: a back-focused shot (subject defocused, sharp background on 68 % of the frame) is carried by the "
+        "background regions and reads as well focused as a sharp one (score ~1.0, raw ~0.83 vs 0.87); only when "
+        "the defocused subject covers about half the frame does the score drop"
+    ),
+)
 def test_focus_defocused_subject_on_sharp_background_reads_out_of_focus():
     # missed focus: the subject blurred, silhouette included (it bleeds over the background), background sharp
     alpha = _blur(SUBJECT.astype(float), 4.0)
@@ -104,7 +109,7 @@ MB_SPEED, MB_Y = 12, (H - 96) // 2
 
 def _object_frame(x: int) -> np.ndarray:
     f = MB_BG.copy()
-    f[MB_Y:MB_Y + MB_OBJ.shape[0], x:x + MB_OBJ.shape[1]] = MB_OBJ
+    f[MB_Y : MB_Y + MB_OBJ.shape[0], x : x + MB_OBJ.shape[1]] = MB_OBJ
     return f
 
 
@@ -136,10 +141,12 @@ def test_motion_blur_smeared_moving_object_reads_poor():
 
 def test_motion_blur_smeared_pan_reads_poor_and_a_still_shot_has_no_motion_blur():
     big = scene(h=H, w=W + 8 * MB_SPEED + MB_SPEED, seed=5, shapes=80)
-    crop = [big[:, MB_SPEED * t + s: MB_SPEED * t + s + W] for t in range(T) for s in range(MB_SPEED)]
+    crop = [big[:, MB_SPEED * t + s : MB_SPEED * t + s + W] for t in range(T) for s in range(MB_SPEED)]
     sharp = run("moving_region_motion_blur", np.stack(crop[::MB_SPEED]))
-    smeared = run("moving_region_motion_blur",
-                  np.stack([np.mean(crop[t * MB_SPEED:(t + 1) * MB_SPEED], axis=0) for t in range(T)]))
+    smeared = run(
+        "moving_region_motion_blur",
+        np.stack([np.mean(crop[t * MB_SPEED : (t + 1) * MB_SPEED], axis=0) for t in range(T)]),
+    )
     static = run("moving_region_motion_blur", still(big[:, :W]))
     assert sharp.score >= GOOD, sharp
     assert smeared.score < POOR, smeared
@@ -151,10 +158,11 @@ def test_motion_blur_smeared_pan_reads_poor_and_a_still_shot_has_no_motion_blur(
 # has SI = TI = 0 exactly; a detailed scene panning at 12 px per frame has both large; the same scene held still
 # has the same SI and TI = 0.
 
+
 def test_content_empty_frames_read_poor_and_a_detailed_moving_scene_reads_rich():
     rng = np.random.default_rng(20)
     big = scene(h=H, w=W + 8 * 12, seed=6, shapes=80)
-    pan = np.stack([big[:, 12 * t: 12 * t + W] for t in range(T)])
+    pan = np.stack([big[:, 12 * t : 12 * t + W] for t in range(T)])
     flat = run("siti_content", still(np.full((H, W), 128.0)))
     near_empty = run("siti_content", still(118 + 20 * XX / W) + rng.normal(0, 2, (T, H, W)))  # faint gradient + grain
     detailed_still = run("siti_content", still(pan[(T - 1) // 2]))  # the pan's middle frame held: same SI, TI = 0
@@ -162,8 +170,12 @@ def test_content_empty_frames_read_poor_and_a_detailed_moving_scene_reads_rich()
     assert flat.raw == pytest.approx(0.0, abs=1e-6)  # ln(1 + 0) + 0.5 ln(1 + 0)
     assert flat.score < 0.2 and near_empty.score < 0.2, (flat, near_empty)
     assert detailed_moving.score >= GOOD, detailed_moving
-    assert flat.raw <= near_empty.raw < detailed_still.raw < detailed_moving.raw, (flat, near_empty, detailed_still,
-                                                                                    detailed_moving)
+    assert flat.raw <= near_empty.raw < detailed_still.raw < detailed_moving.raw, (
+        flat,
+        near_empty,
+        detailed_still,
+        detailed_moving,
+    )
     assert detailed_moving.score > near_empty.score + 0.5
 
 

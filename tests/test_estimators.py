@@ -68,6 +68,7 @@ def grey_clip(frames: np.ndarray, window: int | None = None, fps: float = 25.0) 
 
 # --- registry and real clips ----------------------------------------------------------------------------
 
+
 def test_every_dimension_has_a_registered_default():
     names = default_scorer_names()
     assert set(names) == set(DIMENSION_IDS)
@@ -89,7 +90,17 @@ def test_scores_on_the_sample_clips_are_finite_and_in_range(sample_scores):
             assert 0.0 <= score <= 1.0, (clip, dim, score)
 
 
-DISTORTION_DIMS = ["sharpness", "focus", "noise", "motion_blur", "stability", "exposure", "compression", "fluency", "flicker"]
+DISTORTION_DIMS = [
+    "sharpness",
+    "focus",
+    "noise",
+    "motion_blur",
+    "stability",
+    "exposure",
+    "compression",
+    "fluency",
+    "flicker",
+]
 
 
 @pytest.mark.parametrize("clip", ["bigbuckbunny", "bikes", "carphone_pristine"])
@@ -100,12 +111,16 @@ def test_pristine_sample_clips_read_fair_or_better_on_distortions(sample_scores,
 
 def test_compressed_carphone_reads_worse_than_pristine(sample_scores):
     pristine, distorted = sample_scores["carphone_pristine"], sample_scores["carphone_distorted"]
-    assert distorted["compression"][0] < pristine["compression"][0] - 0.2, (distorted["compression"], pristine["compression"])
+    assert distorted["compression"][0] < pristine["compression"][0] - 0.2, (
+        distorted["compression"],
+        pristine["compression"],
+    )
     assert distorted["sharpness"][1] < pristine["sharpness"][1] - 0.03, (distorted["sharpness"], pristine["sharpness"])
     assert distorted["sharpness"][0] < pristine["sharpness"][0]
 
 
 # --- golden values on known inputs -----------------------------------------------------------------------
+
 
 def test_colourfulness_golden_values():
     assert colourfulness(np.full((32, 32, 3), 128.0)) == pytest.approx(0.0)

@@ -6,14 +6,15 @@ import json
 import os
 
 import pytest
+from conftest import ffmpeg, json_endpoint
 from scipy.stats import kendalltau, pearsonr, spearmanr
 
-from conftest import ffmpeg, json_endpoint
 from s2i_hf import DIMENSION_IDS
+from s2i_hf.artifacts import EvalRecord, load_results
 from s2i_hf.commands.eval import main
 from s2i_hf.eval_suite.judges import load_judge_prompts
-from s2i_hf.artifacts import EvalRecord, load_results
 from s2i_hf.testing import make_tiny_model
+
 
 MOS = [1.6, 2.9, 3.7, 4.4]
 
@@ -25,7 +26,19 @@ def konvid(tmp_path_factory, sample_clips):
     ids = []
     for i, name in enumerate(sorted(sample_clips)):
         fid = str(5000 + i)
-        ffmpeg("-i", sample_clips[name], "-t", "1", "-vf", "scale=96:64", "-pix_fmt", "yuv420p", "-c:v", "libx264", str(d / f"{fid}.mp4"))
+        ffmpeg(
+            "-i",
+            sample_clips[name],
+            "-t",
+            "1",
+            "-vf",
+            "scale=96:64",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:v",
+            "libx264",
+            str(d / f"{fid}.mp4"),
+        )
         ids.append(fid)
     (d / "5004.mp4").write_text("not a video\n" * 50)
     with open(d / "KoNViD_1k_attributes.csv", "w", newline="") as fh:
@@ -52,12 +65,23 @@ def bench(tmp_path_factory, konvid):
         rec = record_from_scores(f"vid{i}", {d: (0.1 + 0.3 * i + 0.04 * j) % 1 for j, d in enumerate(DIMENSION_IDS)})
         with open(os.path.join(konvid, f"{fid}.mp4"), "rb") as fh:
             data = fh.read()
-        items = [{k: item[k] for k in ("question", "reference", "question_type", "dimensions")}
-                 for item in bench_items(rec, 0, n=2)]
+        items = [
+            {k: item[k] for k in ("question", "reference", "question_type", "dimensions")}
+            for item in bench_items(rec, 0, n=2)
+        ]
         questions += [{"video_id": f"vid{i}", **item} for item in items]
-        videos.append({**{k: None for k in features}, "messages": [], "dimensions": [], "conversations": [],
-                       "video_id": f"vid{i}", "split": "bench",
-                       "video": {"bytes": data, "path": f"{fid}.mp4"}, "questions": items})
+        videos.append(
+            {
+                **dict.fromkeys(features),
+                "messages": [],
+                "dimensions": [],
+                "conversations": [],
+                "video_id": f"vid{i}",
+                "split": "bench",
+                "video": {"bytes": data, "path": f"{fid}.mp4"},
+                "questions": items,
+            }
+        )
     path = out / table_file("bench", 0, 1)
     os.makedirs(path.parent)
     datasets.Dataset.from_list(videos, features=features).to_parquet(str(path))
@@ -81,9 +105,28 @@ def test_eval_end_to_end(tmp_path, konvid, bench, judge_url, capsys):
     model = make_tiny_model("qwen2_5_vl", tmp_path / "tiny")
     out = tmp_path / "out"
     bench_dir, rows = bench
-    code = main(["--model", str(model), "--vqa", f"konvid_1k={konvid}", "--allow-missing", "--bench", bench_dir,
-                 "--judge", "judge-model", "--judge_url", judge_url, "--num-frames", "4", "--max_new_tokens", "8",
-                 "--out", str(out), "--quiet"])
+    code = main(
+        [
+            "--model",
+            str(model),
+            "--vqa",
+            f"konvid_1k={konvid}",
+            "--allow-missing",
+            "--bench",
+            bench_dir,
+            "--judge",
+            "judge-model",
+            "--judge_url",
+            judge_url,
+            "--num-frames",
+            "4",
+            "--max_new_tokens",
+            "8",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr()
     results = {r.dataset: r for r in load_results(str(out))}
@@ -91,7 +134,9 @@ def test_eval_end_to_end(tmp_path, konvid, bench, judge_url, capsys):
 
     vqa = EvalRecord.load(str(out / "results_tiny_konvid_1k_test.json"))
     assert vqa.task == "vqa" and vqa.n == 4 and vqa.model_id == str(model)
-    assert set(vqa.metrics) >= {"srcc", "plcc", "krcc", "rmse"} and all(-1 <= vqa.metrics[k] <= 1 for k in ("srcc", "plcc", "krcc"))
+    assert set(vqa.metrics) >= {"srcc", "plcc", "krcc", "rmse"} and all(
+        -1 <= vqa.metrics[k] <= 1 for k in ("srcc", "plcc", "krcc")
+    )
     s = vqa.settings
     assert s["num_frames"] == 4 and s["set"]["n_labels"] == 6 and s["set"]["missing"] == ["5999"]
     assert s["n_failed"] == 1 and s["failed"] == ["5004.mp4"]  # the broken file is left out, the rest scored
@@ -110,7 +155,10 @@ def test_eval_end_to_end(tmp_path, konvid, bench, judge_url, capsys):
     assert b.task == "s2i_bench" and b.n == len(rows) == 4
     # the judge answers 3 on CI/CU/DO and nothing readable on TU: TU is excluded, not 0
     assert b.metrics["ci"] == b.metrics["cu"] == b.metrics["do"] == 3.0 and "tu" not in b.metrics
-    assert b.judge["id"] == f"judge-model@{judge_url}/chat/completions" and b.judge["prompt_hash"] == load_judge_prompts().hash
+    assert (
+        b.judge["id"] == f"judge-model@{judge_url}/chat/completions"
+        and b.judge["prompt_hash"] == load_judge_prompts().hash
+    )
     assert b.judge["parse_failures"] == 4 and b.judge["parse_failure_rate"] == pytest.approx(0.25)
     assert "dimension_accuracy" in b.metrics and b.settings["dimension_n"] > 0
     with open(out / "answers_tiny_s2i_bench_test.jsonl") as fh:
@@ -123,7 +171,9 @@ def test_eval_end_to_end(tmp_path, konvid, bench, judge_url, capsys):
 
 
 def test_eval_refuses_an_incomplete_set_before_loading_the_model(tmp_path, konvid, capsys):
-    code = main(["--model", str(tmp_path / "no-model-here"), "--vqa", f"konvid_1k={konvid}", "--out", str(tmp_path / "o")])
+    code = main(
+        ["--model", str(tmp_path / "no-model-here"), "--vqa", f"konvid_1k={konvid}", "--out", str(tmp_path / "o")]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "KoNViD_1k_attributes.csv: 6 labelled videos, but KoNViD-1k has 1200" in err
     assert "are missing: 5999" in err and not os.path.exists(tmp_path / "o")
@@ -137,12 +187,41 @@ def test_eval_uses_the_frame_sampling_the_model_was_trained_with(tmp_path, konvi
     model = make_tiny_model("qwen2_5_vl", run / "merged")
     recorded = {"num_frames": 2, "fps": None, "max_pixels": 64 * 48, "max_frames": 64}
     (run / "training_summary.json").write_text(json.dumps({"frame_sampling": recorded, "stages": {}}))
-    assert main(["--model", str(model), "--vqa", f"konvid_1k={konvid}", "--allow-missing", "--out", str(tmp_path / "a"), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "--model",
+                str(model),
+                "--vqa",
+                f"konvid_1k={konvid}",
+                "--allow-missing",
+                "--out",
+                str(tmp_path / "a"),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     s = EvalRecord.load(str(tmp_path / "a" / "results_merged_konvid_1k_test.json")).settings
     assert {k: s[k] for k in recorded} == recorded
     # the command line wins over the record
-    assert main(["--model", str(model), "--vqa", f"konvid_1k={konvid}", "--allow-missing", "--num_frames", "3",
-                 "--out", str(tmp_path / "b"), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "--model",
+                str(model),
+                "--vqa",
+                f"konvid_1k={konvid}",
+                "--allow-missing",
+                "--num_frames",
+                "3",
+                "--out",
+                str(tmp_path / "b"),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     s = EvalRecord.load(str(tmp_path / "b" / "results_merged_konvid_1k_test.json")).settings
     assert s["num_frames"] == 3 and s["max_pixels"] is None
 
@@ -167,8 +246,10 @@ def test_tasks_are_data_and_run_through_the_library(tmp_path, konvid, bench):
     assert vqa_task.metric == "srcc_plcc" and set(vqa_task.outputs) == {"predictions", "scatter"}
     assert bench_task.criteria == ("ci", "cu", "do", "tu") and bench_task.max_new_tokens == 256
     assert load_judge_prompts(bench_task.judge_prompts).hash == load_judge_prompts().hash
-    assert artifact_filename("scatter", "org/m", "konvid_1k", ".png", adapter="a/b") == \
-        "scatter" + results_filename("org/m", "konvid_1k", adapter="a/b")[len("results"):-len(".json")] + ".png"
+    assert (
+        artifact_filename("scatter", "org/m", "konvid_1k", ".png", adapter="a/b")
+        == "scatter" + results_filename("org/m", "konvid_1k", adapter="a/b")[len("results") : -len(".json")] + ".png"
+    )
 
     with open(vqa_task.path) as fh:
         config = yaml.safe_load(fh)
@@ -185,9 +266,18 @@ def test_tasks_are_data_and_run_through_the_library(tmp_path, konvid, bench):
     model = make_tiny_model("qwen2_5_vl", tmp_path / "tiny")
     scorer = QualityScorer.from_pretrained(str(model), num_frames=4, batch_size=4)
     out, lines = tmp_path / "out", []
-    results = evaluate(scorer, model_id=str(model), output_dir=str(out), vqa_sets={"konvid_1k": konvid},
-                       allow_missing=True, vqa_task=str(mine), bench=str(tmp_path / "no-bench"),
-                       on_error="record", progress=False, log=lines.append)
+    results = evaluate(
+        scorer,
+        model_id=str(model),
+        output_dir=str(out),
+        vqa_sets={"konvid_1k": konvid},
+        allow_missing=True,
+        vqa_task=str(mine),
+        bench=str(tmp_path / "no-bench"),
+        on_error="record",
+        progress=False,
+        log=lines.append,
+    )
     assert [r.dataset for r in results] == ["konvid_1k"] and "bench" in results.errors
     (vqa,) = results
     assert vqa.to_dict() == load_results(str(out))[0].to_dict() and vqa.settings["task"] == "vqa_predictions_only"
@@ -196,8 +286,16 @@ def test_tasks_are_data_and_run_through_the_library(tmp_path, konvid, bench):
     assert any("error: 5004.mp4" in line for line in lines)
 
     bench_dir, rows = bench
-    results = evaluate(scorer, model_id=str(model), output_dir=str(out), bench=bench_dir, bench_limit=2,
-                       max_new_tokens=4, progress=False, log=None)
+    results = evaluate(
+        scorer,
+        model_id=str(model),
+        output_dir=str(out),
+        bench=bench_dir,
+        bench_limit=2,
+        max_new_tokens=4,
+        progress=False,
+        log=None,
+    )
     (b,) = results
     assert b.task == "s2i_bench" and b.n == 2 and b.judge is None and b.settings["max_new_tokens"] == 4
     with open(results.files["s2i_bench"]["answers"]) as fh:

@@ -8,11 +8,16 @@ from conftest import json_endpoint, tiny_text_lm
 
 from s2i_hf.generation import ContextTooLong, LocalLM, chat_client
 
+
 CORPUS = ["the noise of this video is poor and the overall quality is fair", "grade the answer from zero to five"] * 10
-TEMPLATE = ("{% for m in messages %}<{{ m['role'] }}> {{ m['content'] }}\n{% endfor %}"
-            "{% if add_generation_prompt %}<assistant>{% endif %}")
-NO_SYSTEM = ("{% for m in messages %}{% if m['role'] == 'system' %}{{ raise_exception('no system turn') }}{% endif %}"
-             "<{{ m['role'] }}> {{ m['content'] }}\n{% endfor %}{% if add_generation_prompt %}<assistant>{% endif %}")
+TEMPLATE = (
+    "{% for m in messages %}<{{ m['role'] }}> {{ m['content'] }}\n{% endfor %}"
+    "{% if add_generation_prompt %}<assistant>{% endif %}"
+)
+NO_SYSTEM = (
+    "{% for m in messages %}{% if m['role'] == 'system' %}{{ raise_exception('no system turn') }}{% endif %}"
+    "<{{ m['role'] }}> {{ m['content'] }}\n{% endfor %}{% if add_generation_prompt %}<assistant>{% endif %}"
+)
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Grade the noise."}]
 
 
@@ -41,7 +46,7 @@ def test_generation_decodes_only_new_tokens_greedy_or_seeded(lm_dir):
     enc = lm.encode(MESSAGES)
     with torch.no_grad():
         out = lm.model.generate(**enc, max_new_tokens=6, do_sample=False, pad_token_id=lm.tokenizer.eos_token_id)
-    want = lm.tokenizer.decode(out[0, enc["input_ids"].shape[1]:], skip_special_tokens=True).strip()
+    want = lm.tokenizer.decode(out[0, enc["input_ids"].shape[1] :], skip_special_tokens=True).strip()
     assert lm.generate(MESSAGES, max_new_tokens=6) == want
     a = lm.generate("Grade the noise.", max_new_tokens=8, temperature=1.0, seed=3)
     assert a == lm.generate("Grade the noise.", max_new_tokens=8, temperature=1.0, seed=3)

@@ -19,6 +19,7 @@ from s2i_hf.distortions import CALIBRATION_LADDERS, FAMILIES, make_variants
 from s2i_hf.real_content import ROLES, make_source_clip
 from s2i_hf.scoring import VideoScorer
 
+
 pytest.importorskip("sklearn")
 pytest.importorskip("pywt")
 
@@ -35,8 +36,9 @@ def scored(tmp_path_factory):
     out = {}
     for seed, name in enumerate(SOURCES):
         src = make_source_clip(name, str(work / f"{name}.mp4"), seconds=2.0)
-        variants = make_variants(src, str(work / name), source=name, families=LADDER_FAMILIES, seed=seed,
-                                 ladders=CALIBRATION_LADDERS)
+        variants = make_variants(
+            src, str(work / name), source=name, families=LADDER_FAMILIES, seed=seed, ladders=CALIBRATION_LADDERS
+        )
         out[name] = [(v.family, v.step, scorer.score(v.path), v.path) for v in variants]
     return out
 
@@ -79,6 +81,7 @@ def test_a_high_bitrate_re_encode_of_heavy_compression_still_reads_poor(scored, 
     """The severe CRF step (x264 CRF 51) re-encoded at CRF 16: the last encode's quantiser is low and reads
     "excellent" alone, but the damage it carries is still there, so the compression label stays poor or bad."""
     from conftest import ffmpeg
+
     from s2i_hf.scoring import create_scorer
     from s2i_hf.video import load_clip
 

@@ -10,12 +10,16 @@ import shutil
 
 import pyarrow.parquet as pq
 import pytest
+from conftest import build_with_card, ffmpeg
+from test_build import (
+    FAST,
+    MAXWELL_HEADER,
+    MAXWELL_MEANING,
+    _maxwell_row,
+)  # fast build settings; the release's columns
 
-from conftest import build_with_card
-from conftest import ffmpeg
 from s2i_hf.dataset_builder import BuildArguments, collect_candidates
 from s2i_hf.video import video_id_of
-from test_build import FAST, MAXWELL_HEADER, MAXWELL_MEANING, _maxwell_row  # fast build settings; the release's columns
 
 
 def _maxwell_csv(path, rows, names=None):
@@ -65,8 +69,12 @@ def config_videos(out) -> dict[str, set[tuple[str, str]]]:
     from datasets import Video
 
     present = read_json(os.path.join(out, "build_report.json"))["counts"]
-    return {config: {(r["video_id"], r["video"]["path"]) for r in load(out, config).cast_column("video", Video(decode=False))}
-            for config in present}
+    return {
+        config: {
+            (r["video_id"], r["video"]["path"]) for r in load(out, config).cast_column("video", Video(decode=False))
+        }
+        for config in present
+    }
 
 
 def assert_kept_out(out, paths):
@@ -98,6 +106,7 @@ def score_cache(tmp_path_factory, mini_corpus):
 
 # --- A1: --exclude lists ------------------------------------------------------------------------------------
 
+
 def _write_exclusion(kind: str, folder, paths) -> str:
     names = [os.path.basename(p) for p in paths]
     if kind == "name_list":  # one name per line; folders in a name and comment lines are allowed
@@ -113,17 +122,23 @@ def _write_exclusion(kind: str, folder, paths) -> str:
             w.writerow(["filename", "mos"])
             w.writerows([[f"testset/{n}", 3.0 + i] for i, n in enumerate(names)])
     else:  # a Maxwell-format labels CSV of a test set, with a name column
-        path = _maxwell_csv(folder / "other_test_labels.csv", [_maxwell_row(0.01 * i) for i in range(len(names))], names)
+        path = _maxwell_csv(
+            folder / "other_test_labels.csv", [_maxwell_row(0.01 * i) for i in range(len(names))], names
+        )
     return str(path)
 
 
-@pytest.mark.parametrize("kind,picked", [("name_list", (0, 3, 6)), ("labels_txt", (1, 4, 7)), ("mos_csv", (2, 5, 6)),
-                                         ("maxwell_csv", (0, 1, 2))])
+@pytest.mark.parametrize(
+    "kind,picked",
+    [("name_list", (0, 3, 6)), ("labels_txt", (1, 4, 7)), ("mos_csv", (2, 5, 6)), ("maxwell_csv", (0, 1, 2))],
+)
 def test_exclude_keeps_videos_out_of_every_config(tmp_path, mini_corpus, score_cache, kind, picked):
     test_set = [mini_corpus[i] for i in picked]
     exclude = _write_exclusion(kind, tmp_path, test_set)
     out = fresh_out(tmp_path)
-    result = build_with_card(mini_corpus, BuildArguments(out=out, exclude=[exclude], cache_dir=score_cache, seed=0, **FAST))
+    result = build_with_card(
+        mini_corpus, BuildArguments(out=out, exclude=[exclude], cache_dir=score_cache, seed=0, **FAST)
+    )
     rows = assert_kept_out(out, test_set)
     kept = [p for p in mini_corpus if p not in test_set]
     assert sorted({r[1] for r in rows}) == sorted(video_id_of(p) for p in kept)  # the rest are all there
@@ -132,9 +147,14 @@ def test_exclude_keeps_videos_out_of_every_config(tmp_path, mini_corpus, score_c
 
 
 def test_several_exclusion_files_add_up(tmp_path, mini_corpus, score_cache):
-    lists = [_write_exclusion("name_list", tmp_path, mini_corpus[:2]), _write_exclusion("mos_csv", tmp_path, mini_corpus[5:6])]
+    lists = [
+        _write_exclusion("name_list", tmp_path, mini_corpus[:2]),
+        _write_exclusion("mos_csv", tmp_path, mini_corpus[5:6]),
+    ]
     out = fresh_out(tmp_path)
-    result = build_with_card(mini_corpus, BuildArguments(out=out, exclude=lists, cache_dir=score_cache, seed=0, **FAST))
+    result = build_with_card(
+        mini_corpus, BuildArguments(out=out, exclude=lists, cache_dir=score_cache, seed=0, **FAST)
+    )
     assert_kept_out(out, mini_corpus[:2] + mini_corpus[5:6])
     assert_counted(out, result, excluded=3, rows=5)
 
@@ -149,13 +169,18 @@ def test_an_exclusion_csv_without_a_name_column_is_refused(tmp_path, mini_corpus
 def test_exclude_with_lsvq_style_names_without_extension(tmp_path, mini_corpus):
     test_set = mini_corpus[:2]
     manifest = tmp_path / "LSVQ_whole_test.csv"
-    manifest.write_text("name,mos\n" + "".join(f"yfcc-batch1/{os.path.splitext(os.path.basename(p))[0]},{50 + i}\n"
-                                               for i, p in enumerate(test_set)))
-    cands, _, excluded = collect_candidates(mini_corpus, BuildArguments(out=str(tmp_path / "o"), exclude=[str(manifest)]))
+    manifest.write_text(
+        "name,mos\n"
+        + "".join(f"yfcc-batch1/{os.path.splitext(os.path.basename(p))[0]},{50 + i}\n" for i, p in enumerate(test_set))
+    )
+    cands, _, excluded = collect_candidates(
+        mini_corpus, BuildArguments(out=str(tmp_path / "o"), exclude=[str(manifest)])
+    )
     assert excluded == 2 and not {c.video_id for c in cands} & {video_id_of(p) for p in test_set}
 
 
 # --- A2: Maxwell *val* labels ---------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def maxwell_labels(tmp_path_factory, mini_corpus):
@@ -171,8 +196,17 @@ def test_maxwell_val_is_kept_out_of_every_config_by_default(tmp_path, mini_corpu
     train, val, _ = maxwell_labels
     out = fresh_out(tmp_path)
     # the val videos are in the unlabeled pool too: they are kept out all the same
-    result = build_with_card(mini_corpus, BuildArguments(out=out, labeled=[train, val], video_dir=os.path.dirname(mini_corpus[0]),
-                                                       cache_dir=score_cache, seed=0, **FAST))
+    result = build_with_card(
+        mini_corpus,
+        BuildArguments(
+            out=out,
+            labeled=[train, val],
+            video_dir=os.path.dirname(mini_corpus[0]),
+            cache_dir=score_cache,
+            seed=0,
+            **FAST,
+        ),
+    )
     rows = assert_kept_out(out, mini_corpus[1:3])
     assert {r[0].split(os.sep)[-1].split("-")[0] for r in rows} == {"train", "bench"}
     assert_counted(out, result, excluded=2, rows=6)
@@ -185,8 +219,15 @@ def test_use_val_for_training_trains_on_val_with_its_labels(tmp_path, mini_corpu
 
     train, val, val_rows = maxwell_labels
     out = fresh_out(tmp_path)
-    args = BuildArguments(out=out, labeled=[train, val], use_val_for_training=True, video_dir=os.path.dirname(mini_corpus[0]),
-                          cache_dir=score_cache, seed=0, **{**FAST, "bench_size": 0})
+    args = BuildArguments(
+        out=out,
+        labeled=[train, val],
+        use_val_for_training=True,
+        video_dir=os.path.dirname(mini_corpus[0]),
+        cache_dir=score_cache,
+        seed=0,
+        **{**FAST, "bench_size": 0},
+    )
     result = build_with_card(mini_corpus, args)
     assert_counted(out, result, excluded=0, rows=8)
     scores = {r["video_id"]: r for r in load(out, "scores").remove_columns("video")}
@@ -196,8 +237,13 @@ def test_use_val_for_training_trains_on_val_with_its_labels(tmp_path, mini_corpu
     for row in load(out, "stage2").remove_columns("video"):
         for conv in row["conversations"]:
             if conv["task"] == "justification":
-                justifications[row["video_id"]] = "".join(b["text"] for m in conv["messages"] if m["role"] == "assistant"
-                                                          for b in m["content"] if b["type"] == "text")
+                justifications[row["video_id"]] = "".join(
+                    b["text"]
+                    for m in conv["messages"]
+                    if m["role"] == "assistant"
+                    for b in m["content"]
+                    if b["type"] == "text"
+                )
     for path, want in zip(mini_corpus[1:3], val_rows):
         vid = video_id_of(path)
         for config in ("scores", "stage1", "stage2"):
@@ -216,12 +262,15 @@ def test_a_renamed_copy_of_a_val_video_is_kept_out(tmp_path, mini_corpus, maxwel
     copy = tmp_path / "pool" / "renamed.mp4"
     copy.parent.mkdir()
     shutil.copy(mini_corpus[1], copy)
-    cands, _, excluded = collect_candidates([str(copy), *mini_corpus[3:]], BuildArguments(
-        out=str(tmp_path / "o"), labeled=[val], video_dir=os.path.dirname(mini_corpus[0])))
+    cands, _, excluded = collect_candidates(
+        [str(copy), *mini_corpus[3:]],
+        BuildArguments(out=str(tmp_path / "o"), labeled=[val], video_dir=os.path.dirname(mini_corpus[0])),
+    )
     assert video_id_of(mini_corpus[1]) not in {c.video_id for c in cands} and excluded == 1
 
 
 # --- A3: the README's Maxwell command with --exclude ---------------------------------------------------------
+
 
 def test_readme_maxwell_command_with_an_exclusion_list(tmp_path, mini_corpus, score_cache):
     """``s2i build videos/ --labeled MaxWell_train.csv MaxWell_val.csv --labeled_names train_labels.txt val_labels.txt
@@ -233,35 +282,75 @@ def test_readme_maxwell_command_with_an_exclusion_list(tmp_path, mini_corpus, sc
     videos.mkdir()
     maxwell.mkdir()
     pool = [str(shutil.copy(p, videos)) for p in mini_corpus[:4]]
-    clips = {"0001.mp4": mini_corpus[4], "0002.mp4": mini_corpus[5], "0003.mp4": mini_corpus[6], "0101.mp4": mini_corpus[7]}
+    clips = {
+        "0001.mp4": mini_corpus[4],
+        "0002.mp4": mini_corpus[5],
+        "0003.mp4": mini_corpus[6],
+        "0101.mp4": mini_corpus[7],
+    }
     for name, src in clips.items():
         shutil.copy(src, maxwell / name)
     train_rows = [_maxwell_row(0.02 * i) for i in range(3)]
     train_csv = _maxwell_csv(tmp_path / "MaxWell_train.csv", train_rows)
     val_csv = _maxwell_csv(tmp_path / "MaxWell_val.csv", [_maxwell_row(0.07)])
-    (tmp_path / "train_labels.txt").write_text("0001.mp4, -1, -1, 1.213\n0002.mp4, -1, -1, 0.873\n0003.mp4, -1, -1, 1.02\n")
+    (tmp_path / "train_labels.txt").write_text(
+        "0001.mp4, -1, -1, 1.213\n0002.mp4, -1, -1, 0.873\n0003.mp4, -1, -1, 1.02\n"
+    )
     (tmp_path / "val_labels.txt").write_text("0101.mp4, -1, -1, 0.5\n")
     # a test set that names a Maxwell training video and a pool video
     (tmp_path / "test_names.txt").write_text(f"0002.mp4\n{os.path.basename(pool[1])}\n")
     out = fresh_out(tmp_path)
-    code = main([str(videos), "--labeled", train_csv, val_csv, "--labeled_names", str(tmp_path / "train_labels.txt"),
-                 str(tmp_path / "val_labels.txt"), "--video_dir", str(maxwell), "--exclude", str(tmp_path / "test_names.txt"),
-                 "--out", out, "--cache_dir", score_cache, "--frames", "16", "--window", "4", "--bench_size", "6",
-                 "--bench_fraction", "0.25", "--seed", "0", "--quiet"])
+    code = main(
+        [
+            str(videos),
+            "--labeled",
+            train_csv,
+            val_csv,
+            "--labeled_names",
+            str(tmp_path / "train_labels.txt"),
+            str(tmp_path / "val_labels.txt"),
+            "--video_dir",
+            str(maxwell),
+            "--exclude",
+            str(tmp_path / "test_names.txt"),
+            "--out",
+            out,
+            "--cache_dir",
+            score_cache,
+            "--frames",
+            "16",
+            "--window",
+            "4",
+            "--bench_size",
+            "6",
+            "--bench_fraction",
+            "0.25",
+            "--seed",
+            "0",
+            "--quiet",
+        ]
+    )
     assert code == 0
     kept_out = [str(maxwell / "0002.mp4"), pool[1], str(maxwell / "0101.mp4")]
     rows = assert_kept_out(out, kept_out)
     report = read_json(os.path.join(out, "build_report.json"))
-    assert report["excluded"] == 2 and report["counts"]["scores"]["rows"] == 5  # 0002 and the pool video; val never entered
-    assert sorted({r[2] for r in rows}) == sorted(["0001.mp4", "0003.mp4"] + [os.path.basename(p) for p in pool if p != pool[1]])
+    assert (
+        report["excluded"] == 2 and report["counts"]["scores"]["rows"] == 5
+    )  # 0002 and the pool video; val never entered
+    assert sorted({r[2] for r in rows}) == sorted(
+        ["0001.mp4", "0003.mp4"] + [os.path.basename(p) for p in pool if p != pool[1]]
+    )
     labeled = {r["video_id"]: r for r in load(out, "scores").remove_columns("video") if r["source"] == "labeled"}
     assert set(labeled) == {video_id_of(maxwell / "0001.mp4"), video_id_of(maxwell / "0003.mp4")}
     for name, want in (("0001.mp4", train_rows[0]), ("0003.mp4", train_rows[2])):  # names pair with their rows
         r = labeled[video_id_of(maxwell / name)]
-        assert r["mos"] == pytest.approx(want["O"]) and r["scores"]["noise"] == pytest.approx((want["T-3"] + 1) / 2, abs=1e-6)
+        assert r["mos"] == pytest.approx(want["O"]) and r["scores"]["noise"] == pytest.approx(
+            (want["T-3"] + 1) / 2, abs=1e-6
+        )
 
 
 # --- B: s2i eval --adapter ------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def vqa_set(tmp_path_factory, sample_clips):
@@ -269,7 +358,19 @@ def vqa_set(tmp_path_factory, sample_clips):
     d = tmp_path_factory.mktemp("tinyvqa")
     rows = []
     for i, name in enumerate(sorted(sample_clips)[:4]):
-        ffmpeg("-i", sample_clips[name], "-t", "1", "-vf", "scale=96:64", "-pix_fmt", "yuv420p", "-c:v", "libx264", str(d / f"clip{i}.mp4"))
+        ffmpeg(
+            "-i",
+            sample_clips[name],
+            "-t",
+            "1",
+            "-vf",
+            "scale=96:64",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:v",
+            "libx264",
+            str(d / f"clip{i}.mp4"),
+        )
         rows.append([f"clip{i}.mp4", 1.5 + i])
     with open(d / "labels.csv", "w", newline="") as fh:
         w = csv.writer(fh)
@@ -284,16 +385,18 @@ def lora_models(tmp_path_factory):
     projector in modules_to_save) with non-zero lora_B and a perturbed projector copy, and the merged model."""
     import torch
     from peft import get_peft_model
-    from s2i_hf.trainers import S2IStage2Config, lora_config_for
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
     from s2i_hf.testing import make_tiny_model
+    from s2i_hf.trainers import S2IModelConfig, S2IStage2Config, lora_config_for
 
     d = tmp_path_factory.mktemp("lora")
     base = str(make_tiny_model("qwen2_5_vl", d / "base"))
     processor = AutoProcessor.from_pretrained(base)
     model = AutoModelForImageTextToText.from_pretrained(base)
-    config = lora_config_for(model, S2IStage2Config(output_dir=str(d / "unused"), lora_r=4, lora_alpha=8, lora_dropout=0.0))
+    config = lora_config_for(
+        model, S2IStage2Config(output_dir=str(d / "unused")), S2IModelConfig(lora_r=4, lora_alpha=8, lora_dropout=0.0)
+    )
     peft_model = get_peft_model(model, config)
     g = torch.Generator().manual_seed(0)
     with torch.no_grad():
@@ -317,8 +420,22 @@ def _eval(model, out, vqa_set, adapter=None):
     from s2i_hf.commands.eval import main
 
     folder, labels = vqa_set
-    argv = ["--model", model, *(["--adapter", adapter] if adapter else []), "--vqa", f"tiny={folder}",
-            "--vqa_labels", f"tiny={labels}", "--num_frames", "4", "--threads", "1", "--out", str(out), "--quiet"]
+    argv = [
+        "--model",
+        model,
+        *(["--adapter", adapter] if adapter else []),
+        "--vqa",
+        f"tiny={folder}",
+        "--vqa_labels",
+        f"tiny={labels}",
+        "--num_frames",
+        "4",
+        "--threads",
+        "1",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
     assert main(argv) == 0
 
 

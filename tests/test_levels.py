@@ -13,7 +13,13 @@ from s2i_hf.levels import DEFAULT_SCALE, LevelScale, expected_score, level_to_sc
 def test_catalogue_has_the_fourteen_dimensions():
     assert len(DIMENSIONS) == 14 and len(set(DIMENSION_IDS)) == 14
     assert set(GROUPS) == {"distortion", "aesthetic"}
-    assert [d.id for d in DIMENSIONS if d.group == "aesthetic"] == ["content", "composition", "color", "lighting", "trajectory"]
+    assert [d.id for d in DIMENSIONS if d.group == "aesthetic"] == [
+        "content",
+        "composition",
+        "color",
+        "lighting",
+        "trajectory",
+    ]
     # Maxwell feeds 13 of the 14; flicker is ours.
     assert sum(d.maxwell is not None for d in DIMENSIONS) == 13 and get_dimension("flicker").maxwell is None
     for d in DIMENSIONS:
@@ -26,7 +32,18 @@ def test_catalogue_has_the_fourteen_dimensions():
 def test_golden_cutoffs_and_levels():
     assert DEFAULT_SCALE.words == ("bad", "poor", "fair", "good", "excellent")
     assert DEFAULT_SCALE.cutoffs == (0.2, 0.4, 0.6, 0.8)
-    cases = {0.0: "bad", 0.199: "bad", 0.2: "poor", 0.39: "poor", 0.4: "fair", 0.5: "fair", 0.6: "good", 0.799: "good", 0.8: "excellent", 1.0: "excellent"}
+    cases = {
+        0.0: "bad",
+        0.199: "bad",
+        0.2: "poor",
+        0.39: "poor",
+        0.4: "fair",
+        0.5: "fair",
+        0.6: "good",
+        0.799: "good",
+        0.8: "excellent",
+        1.0: "excellent",
+    }
     for score, word in cases.items():
         assert score_to_level(score) == word, score
     for word in DEFAULT_SCALE.words:  # anchors sit inside their own bins
@@ -86,7 +103,7 @@ def test_invalid_scales_are_rejected():
 
 
 def test_aggregation_rule():
-    scores = {d: 0.9 for d in DIMENSION_IDS}
+    scores = dict.fromkeys(DIMENSION_IDS, 0.9)
     scores["noise"] = 0.1
     groups = AGGREGATION.group_scores(scores)
     n_dist = sum(d.group == "distortion" for d in DIMENSIONS)
@@ -97,4 +114,6 @@ def test_aggregation_rule():
     m, w = rule["min_weight"], rule["group_weights"]
     assert groups["distortion"] == pytest.approx((1 - m) * mean + m * 0.1)
     assert groups["aesthetic"] == pytest.approx(0.9)
-    assert AGGREGATION.overall_score(groups) == pytest.approx(w["distortion"] * groups["distortion"] + w["aesthetic"] * 0.9)
+    assert AGGREGATION.overall_score(groups) == pytest.approx(
+        w["distortion"] * groups["distortion"] + w["aesthetic"] * 0.9
+    )

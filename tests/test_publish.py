@@ -14,11 +14,12 @@ import subprocess
 
 import pytest
 import yaml
-from s2i_hf.artifacts import EvalRecord
 
+from s2i_hf.artifacts import EvalRecord
 from s2i_hf.cli import main as s2i
 from s2i_hf.data_layout import CONFIG_COLUMNS, CONFIG_SPLIT
 from s2i_hf.testing import HubServer
+
 
 TOKEN = "hf_s2iTestTokenThatMustNeverBePrinted"
 FAMILY = "qwen2_5_vl"
@@ -40,25 +41,62 @@ def hub(tmp_path_factory):
 def dataset_dir(tmp_path_factory, sample_clips):
     """A small built S2I folder (3 real clips, 1 s each)."""
     from conftest import build_with_card
+
     from s2i_hf.dataset_builder import BuildArguments
 
     clips = tmp_path_factory.mktemp("pub-clips")
     paths = []
     for name in ("bikes", "bigbuckbunny", "carphone_pristine", "carphone_distorted"):
         path = str(clips / f"{name}.mp4")
-        subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-i", sample_clips[name], "-t", "1", "-vf", "scale=160:-2",
-                        "-pix_fmt", "yuv420p", "-c:v", "libx264", "-preset", "veryfast", path], check=True)
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-y",
+                "-i",
+                sample_clips[name],
+                "-t",
+                "1",
+                "-vf",
+                "scale=160:-2",
+                "-pix_fmt",
+                "yuv420p",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "veryfast",
+                path,
+            ],
+            check=True,
+        )
         paths.append(path)
-    out = str(tmp_path_factory.mktemp("pub-build") / "s2i-pub")  # a base name of its own: datasets 5.2 caches local folders by base name
-    build_with_card(paths, BuildArguments(out=out, seed=3, frames=8, window=4, bench_size=2, bench_fraction=0.25, quiet=True))
+    out = str(
+        tmp_path_factory.mktemp("pub-build") / "s2i-pub"
+    )  # a base name of its own: datasets 5.2 caches local folders by base name
+    build_with_card(
+        paths, BuildArguments(out=out, seed=3, frames=8, window=4, bench_size=2, bench_fraction=0.25, quiet=True)
+    )
     return out
 
 
 def _summary_stage(rows, steps, lr, trainable, total, output_dir, **extra):
     losses = [[s, round(5.0 - 0.1 * s, 4)] for s in range(1, steps + 1)]
-    return {"rows": rows, "steps": steps, "epochs": 1.0, "train_loss": round(sum(l for _, l in losses) / steps, 4), "losses": losses,
-            "learning_rate": lr, "per_device_train_batch_size": 2, "gradient_accumulation_steps": 1,
-            "trainable_parameters": trainable, "total_parameters": total, "output_dir": output_dir, **extra}
+    return {
+        "rows": rows,
+        "steps": steps,
+        "epochs": 1.0,
+        "train_loss": round(sum(l for _, l in losses) / steps, 4),
+        "losses": losses,
+        "learning_rate": lr,
+        "per_device_train_batch_size": 2,
+        "gradient_accumulation_steps": 1,
+        "trainable_parameters": trainable,
+        "total_parameters": total,
+        "output_dir": output_dir,
+        **extra,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -98,13 +136,33 @@ def training_output(tmp_path_factory):
     sizes = {k: sum(p.numel() for p in v) for k, v in get_parameters(merged, FAMILY).items()}
     total = sum(sizes.values())
     summary = {
-        "base_model": base, "family": FAMILY, "data": "tester/s2i-data", "frame_sampling": {"num_frames": 8, "fps": None, "max_pixels": None},
+        "base_model": base,
+        "family": FAMILY,
+        "data": "tester/s2i-data",
+        "frame_sampling": {"num_frames": 8, "fps": None, "max_pixels": None},
         "stages": {
-            "stage1": _summary_stage(84, 20, 1e-4, {"vision": sizes["vision"], "projector": sizes["projector"], "language": 0, "lm_head": 0}, total, "stage1"),
-            "stage2": _summary_stage(96, 12, 2e-4, {"vision": 0, "projector": sizes["projector"], "language": lora_trainable, "lm_head": 0}, total + lora_trainable, "stage2", items=768,
-                                     lora={"r": 4, "alpha": 8, "dropout": 0.05, "target_modules": target}),
+            "stage1": _summary_stage(
+                84,
+                20,
+                1e-4,
+                {"vision": sizes["vision"], "projector": sizes["projector"], "language": 0, "lm_head": 0},
+                total,
+                "stage1",
+            ),
+            "stage2": _summary_stage(
+                96,
+                12,
+                2e-4,
+                {"vision": 0, "projector": sizes["projector"], "language": lora_trainable, "lm_head": 0},
+                total + lora_trainable,
+                "stage2",
+                items=768,
+                lora={"r": 4, "alpha": 8, "dropout": 0.05, "target_modules": target},
+            ),
         },
-        "outputs": {"stage1": "stage1", "stage2": "stage2", "merged": "merged"}, "package_version": "0.1.0.dev0", "timestamp": "2026-12-01T12:00:00+00:00",
+        "outputs": {"stage1": "stage1", "stage2": "stage2", "merged": "merged"},
+        "package_version": "0.1.0.dev0",
+        "timestamp": "2026-12-01T12:00:00+00:00",
     }
     (out / "training_summary.json").write_text(json.dumps(summary, indent=2))
     return str(out)
@@ -114,13 +172,43 @@ def training_output(tmp_path_factory):
 def results_files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("results")
     tuned = [
-        EvalRecord(model_id="tester/s2i-model", dataset="konvid_1k", task="vqa", n=1200, split="test",
-                   metrics={"srcc": 0.7312, "plcc": 0.7455, "krcc": 0.5401, "rmse": 0.4123}, settings={"num_frames": 8}),
-        EvalRecord(model_id="tester/s2i-model", dataset="s2i_bench", task="s2i_bench", n=2, split="test", dataset_hub_id="tester/s2i-data",
-                   metrics={"ci": 3.1, "cu": 2.5, "do": 2.25, "tu": 2.0}, judge={"id": "judge-x", "prompt_hash": "abc", "parse_failures": 0, "parse_failure_rate": 0.0}),
+        EvalRecord(
+            model_id="tester/s2i-model",
+            dataset="konvid_1k",
+            task="vqa",
+            n=1200,
+            split="test",
+            metrics={"srcc": 0.7312, "plcc": 0.7455, "krcc": 0.5401, "rmse": 0.4123},
+            settings={"num_frames": 8},
+        ),
+        EvalRecord(
+            model_id="tester/s2i-model",
+            dataset="s2i_bench",
+            task="s2i_bench",
+            n=2,
+            split="test",
+            dataset_hub_id="tester/s2i-data",
+            metrics={"ci": 3.1, "cu": 2.5, "do": 2.25, "tu": 2.0},
+            judge={"id": "judge-x", "prompt_hash": "abc", "parse_failures": 0, "parse_failure_rate": 0.0},
+        ),
     ]
-    baseline = [EvalRecord(model_id="org/base-model", dataset="konvid_1k", task="vqa", n=1200, metrics={"srcc": 0.392, "plcc": 0.394, "krcc": 0.27, "rmse": 0.61}),
-                EvalRecord(model_id="org/base-model", dataset="s2i_bench", task="s2i_bench", n=2, dataset_hub_id="tester/s2i-data", metrics={"ci": 1.5, "cu": 1.25, "do": 1.0, "tu": 1.1})]
+    baseline = [
+        EvalRecord(
+            model_id="org/base-model",
+            dataset="konvid_1k",
+            task="vqa",
+            n=1200,
+            metrics={"srcc": 0.392, "plcc": 0.394, "krcc": 0.27, "rmse": 0.61},
+        ),
+        EvalRecord(
+            model_id="org/base-model",
+            dataset="s2i_bench",
+            task="s2i_bench",
+            n=2,
+            dataset_hub_id="tester/s2i-data",
+            metrics={"ci": 1.5, "cu": 1.25, "do": 1.0, "tu": 1.1},
+        ),
+    ]
     (folder / "tuned").mkdir()
     (folder / "base").mkdir()
     return [r.save(str(folder / "tuned")) for r in tuned], [r.save(str(folder / "base")) for r in baseline]
@@ -135,7 +223,9 @@ def run(capsys, *argv):
 
 
 def listing(folder):
-    return {os.path.relpath(os.path.join(r, f), folder).replace(os.sep, "/") for r, _, fs in os.walk(folder) for f in fs}
+    return {
+        os.path.relpath(os.path.join(r, f), folder).replace(os.sep, "/") for r, _, fs in os.walk(folder) for f in fs
+    }
 
 
 def card_parts(text):
@@ -239,8 +329,17 @@ def test_push_model_merged_loads_and_card_matches_summary(hub, training_output, 
 
     run(capsys, "push", "model", training_output, "tester/s2i-model")
     files = hub.files("tester/s2i-model")
-    assert {"config.json", "model.safetensors", "processor_config.json", "training_summary.json", "training_loss.png", "README.md"} <= set(files)
-    assert not any(f.startswith("adapter") for f in files)  # merged + Stage I: the adapter needs Stage I weights, left out
+    assert {
+        "config.json",
+        "model.safetensors",
+        "processor_config.json",
+        "training_summary.json",
+        "training_loss.png",
+        "README.md",
+    } <= set(files)
+    assert not any(
+        f.startswith("adapter") for f in files
+    )  # merged + Stage I: the adapter needs Stage I weights, left out
     remote = AutoModelForImageTextToText.from_pretrained("tester/s2i-model")
     local = AutoModelForImageTextToText.from_pretrained(os.path.join(training_output, "merged"))
     assert (logits(remote) - logits(local)).abs().max().item() == 0.0
@@ -303,21 +402,48 @@ def test_stage2_only_output_pushes_the_adapter_on_a_hub_base(hub, training_outpu
 
     run(capsys, "push", "model", str(out), "tester/s2i-lora")
     files = hub.files("tester/s2i-lora")
-    assert {"adapter_config.json", "adapter_model.safetensors", "processor_config.json"} <= set(files) and "config.json" not in files
-    tuned = PeftModel.from_pretrained(AutoModelForImageTextToText.from_pretrained("tester/tiny-base"), "tester/s2i-lora")
+    assert {"adapter_config.json", "adapter_model.safetensors", "processor_config.json"} <= set(
+        files
+    ) and "config.json" not in files
+    tuned = PeftModel.from_pretrained(
+        AutoModelForImageTextToText.from_pretrained("tester/tiny-base"), "tester/s2i-lora"
+    )
     assert tuned.peft_config["default"].r == 4
     meta, body = card_parts(files["README.md"].decode())
     assert meta["base_model"] == "tester/tiny-base" and meta["library_name"] == "peft"
-    assert "Stage I (vision" not in body and "| Training videos | 96 |" in body and "| Training items (conversations) | 768 |" in body
+    assert (
+        "Stage I (vision" not in body
+        and "| Training videos | 96 |" in body
+        and "| Training items (conversations) | 768 |" in body
+    )
     assert 'QualityScorer.from_pretrained("tester/tiny-base", adapter="tester/s2i-lora", num_frames=8)' in body
 
 
 # --- a real `s2i train` output ---------------------------------------------------------------------------
 # Both stages of `s2i train` (two steps each) on a tiny model and the real clips of `dataset_dir`, then pushed and
 # loaded back: the published weights must be the run's own, tensor for tensor, and the card must state its figures.
-TRAIN_FLAGS = ("--num_frames", "2", "--per_device_train_batch_size", "2", "--stage1_max_steps", "2", "--stage2_max_steps", "2",
-               "--stage1_learning_rate", "1e-3", "--stage2_learning_rate", "1e-3", "--lora_r", "4", "--save_strategy", "no",
-               "--threads", "1", "--disable_tqdm", "true")
+TRAIN_FLAGS = (
+    "--num_frames",
+    "2",
+    "--per_device_train_batch_size",
+    "2",
+    "--stage1_max_steps",
+    "2",
+    "--stage2_max_steps",
+    "2",
+    "--stage1_learning_rate",
+    "1e-3",
+    "--stage2_learning_rate",
+    "1e-3",
+    "--lora_r",
+    "4",
+    "--save_strategy",
+    "no",
+    "--threads",
+    "1",
+    "--disable_tqdm",
+    "true",
+)
 
 
 def s2i_train(*argv):
@@ -439,11 +565,18 @@ def assert_card_states_the_summary(body, meta, summary, out):
     for cell, stage in zip(table["Trainable parameters"], (s1, s2)):
         for part, count in stage["trainable_parameters"].items():
             assert (f"{part} {count:,}" in cell) == bool(count), (part, count, cell)
-    assert f"Progressive tuning in 2 stages: Stage I trains the vision encoder and the projector on {s1['rows']:,} videos" in body
+    assert (
+        f"Progressive tuning in 2 stages: Stage I trains the vision encoder and the projector on {s1['rows']:,} videos"
+        in body
+    )
     # what Stage II trained in full besides the LoRA, as the summary records it
-    full = " and ".join(p for p, key in (("the vision encoder", "train_vision"), ("the projector", "train_projector")) if lora[key])
+    full = " and ".join(
+        p for p, key in (("the vision encoder", "train_vision"), ("the projector", "train_projector")) if lora[key]
+    )
     also = f" and trains {full} in full" if full else ""
-    assert f"Stage II tunes the language model with LoRA (r = {lora['r']}){also} on {s2['items']:,} justification" in body
+    assert (
+        f"Stage II tunes the language model with LoRA (r = {lora['r']}){also} on {s2['items']:,} justification" in body
+    )
     assert f"over {s2['rows']:,} videos" in body
     assert f"- Frames per video: num_frames = {summary['frame_sampling']['num_frames']}" in body
     assert f"- Trained: {summary['timestamp']}" in body
@@ -479,7 +612,9 @@ def test_real_training_output_pushes_merged_weights_and_a_card_of_its_summary(hu
     _, base = parameters("tester/tiny-vlm-base")
     assert_same_tensors(remote_params, merged, "pushed vs OUT/merged")
     names = vision_names(remote)
-    assert_same_tensors({n: remote_params[n] for n in names}, {n: stage1[n] for n in names}, "pushed vision vs Stage I")
+    assert_same_tensors(
+        {n: remote_params[n] for n in names}, {n: stage1[n] for n in names}, "pushed vision vs Stage I"
+    )
     assert any(not (remote_params[n] == base[n]).all() for n in names)  # ... which Stage I did train
     language = [n for n in remote_params if "language_model" in n and "q_proj.weight" in n]
     assert language and all(not (remote_params[n] == stage1[n]).all() for n in language)  # the LoRA is merged in
@@ -496,7 +631,10 @@ def test_real_training_output_pushes_merged_weights_and_a_card_of_its_summary(hu
     assert f"- Training data: [{summary['data']}](https://huggingface.co/datasets/{summary['data']})" in body
     assert_card_states_the_summary(body, meta, summary, real_run)
     assert "vision" not in card_table(body)["Trainable parameters"][1]  # Stage II left the encoder frozen
-    assert f'QualityScorer.from_pretrained("tester/real-merged", num_frames={summary["frame_sampling"]["num_frames"]})' in body
+    assert (
+        f'QualityScorer.from_pretrained("tester/real-merged", num_frames={summary["frame_sampling"]["num_frames"]})'
+        in body
+    )
 
 
 def test_real_training_adapter_push_loads_with_peft_as_the_merged_model(hub, real_run, capsys):
@@ -522,12 +660,14 @@ def test_real_training_adapter_push_loads_with_peft_as_the_merged_model(hub, rea
         local_config = json.load(fh)
     assert local_config["base_model_name_or_path"] == os.path.join(real_run, "stage1")  # a local path in the run ...
     assert config["base_model_name_or_path"] == "tester/real-adapter"  # ... the repo itself once published
-    assert {k: v for k, v in config.items() if k != "base_model_name_or_path"} == \
-        {k: v for k, v in local_config.items() if k != "base_model_name_or_path"}
+    assert {k: v for k, v in config.items() if k != "base_model_name_or_path"} == {
+        k: v for k, v in local_config.items() if k != "base_model_name_or_path"
+    }
 
     stage1 = AutoModelForImageTextToText.from_pretrained("tester/real-adapter").eval()
-    tuned = PeftModel.from_pretrained(AutoModelForImageTextToText.from_pretrained("tester/real-adapter"), "tester/real-adapter",
-                                      subfolder="adapter").eval()
+    tuned = PeftModel.from_pretrained(
+        AutoModelForImageTextToText.from_pretrained("tester/real-adapter"), "tester/real-adapter", subfolder="adapter"
+    ).eval()
     merged = AutoModelForImageTextToText.from_pretrained(os.path.join(real_run, "merged")).eval()
     assert tuned.peft_config["default"].r == training_summary(real_run)["stages"]["stage2"]["lora"]["r"]
     batch = real_batch(AutoProcessor.from_pretrained("tester/real-adapter"), "tester/s2i-train-data")
@@ -542,7 +682,9 @@ def test_real_training_adapter_push_loads_with_peft_as_the_merged_model(hub, rea
     assert_card_states_the_summary(body, meta, training_summary(real_run), real_run)
 
 
-def test_real_training_with_vision_trained_in_stage2_pushes_the_moved_vision_weights(hub, real_run_vision, tiny_base, dataset_dir, capsys):
+def test_real_training_with_vision_trained_in_stage2_pushes_the_moved_vision_weights(
+    hub, real_run_vision, tiny_base, dataset_dir, capsys
+):
     """`s2i train --train_vision` (local base and data): the summary and the card record the vision encoder as
     trained in Stage II, and the pushed vision weights are OUT/merged's, not Stage I's."""
     summary = training_summary(real_run_vision)
@@ -609,14 +751,21 @@ def test_push_results_writes_eval_results_and_model_index(hub, training_output, 
         for e in parse_eval_result_entries(yaml.safe_load(files[name])):
             got[(e.dataset_id, e.task_id)] = e.value
             assert e.date and "n=" in e.notes
-    assert got == {("tester/konvid-1k" if r.dataset == "konvid_1k" else "tester/s2i-data", m): v for r in results for m, v in r.metrics.items()}
+    assert got == {
+        ("tester/konvid-1k" if r.dataset == "konvid_1k" else "tester/s2i-data", m): v
+        for r in results
+        for m, v in r.metrics.items()
+    }
     assert {f"results/{os.path.basename(p)}" for p in tuned} <= set(files)
 
     meta, body = card_parts(files["README.md"].decode())
     assert _model_index_values(meta) == expected
     assert meta["model-index"][0]["name"] == "tester/s2i-model"
     assert "## Training" in body and "| Training videos |" in body  # the training part of the card is kept
-    assert "| s2i_bench | test |" not in body and "[s2i_bench](https://huggingface.co/datasets/tester/s2i-data) | test |" in body
+    assert (
+        "| s2i_bench | test |" not in body
+        and "[s2i_bench](https://huggingface.co/datasets/tester/s2i-data) | test |" in body
+    )
     assert "| 0.7312 | 0.7455 | 0.5401 | 0.4123 |" in body
 
     # a second push replaces the same metrics and keeps the others
@@ -633,7 +782,11 @@ def test_push_results_to_a_repo_without_card_and_dry_run(hub, results_files, cap
     dry = tmp_path / "dry"
     out = run(capsys, "push", "results", *tuned, "tester/results-only", "--dry-run", str(dry))
     assert ("model", "tester/results-only") not in hub.repos  # nothing uploaded
-    assert listing(dry) == {"README.md", ".eval_results/s2i_bench_test.yaml", *(f"results/{os.path.basename(p)}" for p in tuned)}
+    assert listing(dry) == {
+        "README.md",
+        ".eval_results/s2i_bench_test.yaml",
+        *(f"results/{os.path.basename(p)}" for p in tuned),
+    }
     assert "note: konvid_1k (test): no Hub dataset id" in out
     meta, body = card_parts((dry / "README.md").read_text())
     assert len(_model_index_values(meta)) == 8 and "# Evaluation results: tester/results-only" in body
@@ -647,7 +800,10 @@ def test_leaderboard_command(results_files, capsys, tmp_path):
     code = s2i(["leaderboard", *tuned, *base, "--out", str(out), "--eval_results", str(tmp_path / "entries")])
     assert code == 0
     text = out.read_text()
-    assert f"| tester/s2i-model | **{0.7312:.3f}** | **{0.7455:.3f}** | **3.100** | **2.500** | **2.250** | **2.000** |" in text
+    assert (
+        f"| tester/s2i-model | **{0.7312:.3f}** | **{0.7455:.3f}** | **3.100** | **2.500** | **2.250** | **2.000** |"
+        in text
+    )
     assert "| org/base-model | 0.392 | 0.394 | 1.500 | 1.250 | 1.000 | 1.100 |" in text
     assert os.path.getsize(tmp_path / "board" / "leaderboard.png") > 5000
     assert sorted(os.listdir(tmp_path / "entries")) == ["s2i_bench_test.yaml"]

@@ -4,11 +4,12 @@ scored exactly, probabilities are a distribution over the five levels."""
 import numpy as np
 import pytest
 import torch
-
 from conftest import ffmpeg
+
 from s2i_hf.eval_suite.qalign import QualityScorer
 from s2i_hf.testing import TINY_FAMILIES, make_tiny_model
 from s2i_hf.video import VideoError
+
 
 FAMILIES = list(TINY_FAMILIES)  # Q-Align scoring on every tiny family
 
@@ -67,7 +68,9 @@ def test_level_ids_with_a_space_are_single_tokens(tmp_path):
 def test_a_broken_video_is_recorded_and_the_rest_scored(tmp_path, videos, bad_videos):
     # two that cannot be decoded, and one that decodes but the Qwen processor refuses (aspect ratio > 200)
     wide = str(tmp_path / "wide.mp4")
-    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=3232x16:rate=25:duration=1", "-pix_fmt", "yuv420p", "-c:v", "libx264", wide)
+    ffmpeg(
+        "-f", "lavfi", "-i", "testsrc2=size=3232x16:rate=25:duration=1", "-pix_fmt", "yuv420p", "-c:v", "libx264", wide
+    )
     path = make_tiny_model("qwen2_5_vl", tmp_path / "q")
     scorer = QualityScorer.from_pretrained(str(path), num_frames=4, batch_size=2)
     mixed = [videos[0], bad_videos["truncated"], videos[1], bad_videos["zero_bytes"], wide, wide]
@@ -79,6 +82,8 @@ def test_a_broken_video_is_recorded_and_the_rest_scored(tmp_path, videos, bad_vi
     assert out[1].error.startswith("truncated.mp4: ") and out[3].error.startswith("zero.mp4: ")
     assert out[4].error.startswith("wide.mp4: ValueError") and "aspect ratio" in out[4].error
     assert np.isnan(out[1].score) and out[1].probs == {}
-    assert out[0].score == pytest.approx(alone[0].score, abs=1e-5) and out[2].score == pytest.approx(alone[1].score, abs=1e-5)
+    assert out[0].score == pytest.approx(alone[0].score, abs=1e-5) and out[2].score == pytest.approx(
+        alone[1].score, abs=1e-5
+    )
     with pytest.raises(ValueError, match="on_error"):
         scorer.score(videos[:1], on_error="skip")

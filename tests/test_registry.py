@@ -23,9 +23,9 @@ from s2i_hf.scoring import (
     load_scorer_plugins,
     register_scorer,
     register_scorer_prefix,
+    registry,
     scorer_entry,
 )
-from s2i_hf.scoring import registry
 
 
 @pytest.fixture(autouse=True)
@@ -33,7 +33,10 @@ def clean_registry():
     """Whatever a test registers or loads is forgotten afterwards (and its plugin modules unimported)."""
     registry._ensure_builtins()
     saved = (
-        dict(registry._REGISTRY), dict(registry._PREFIXES), set(registry._PLUGINS_LOADED), registry._PLUGINS_SCANNED
+        dict(registry._REGISTRY),
+        dict(registry._PREFIXES),
+        set(registry._PLUGINS_LOADED),
+        registry._PLUGINS_SCANNED,
     )
     modules = set(sys.modules)
     yield

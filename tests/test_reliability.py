@@ -34,20 +34,22 @@ import time
 
 import pyarrow.parquet as pq
 import pytest
+from conftest import ffmpeg, wait_for
 from datasets import load_dataset
 
-from conftest import ffmpeg, wait_for
 from s2i_hf import DIMENSION_IDS
 from s2i_hf.cli import main as cli_main
 from s2i_hf.data_layout import CONFIG_SPLIT, TABLE_DIR, TABLE_SPLITS
 from s2i_hf.scoring import read_rows
 from s2i_hf.video import video_id_of
 
+
 SCORE_ARGS = ["--frames", "8", "--window", "4", "--quiet"]
 BUILD_ARGS = [*SCORE_ARGS, "--seed", "11", "--bench_size", "3", "--bench_fraction", "0.2"]
 
 
 # --- the corpus --------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory, bad_videos):
@@ -64,13 +66,47 @@ def corpus(tmp_path_factory, bad_videos):
     good["reference"] = path("reference.mp4")
     ffmpeg(*src, *enc, "-pix_fmt", "yuv420p", good["reference"])
     good["odd_size"] = path("odd_161x97.mp4")
-    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=1", "-vf", "scale=161:97", *enc, "-pix_fmt", "yuv444p", good["odd_size"])
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=320x240:rate=25:duration=1",
+        "-vf",
+        "scale=161:97",
+        *enc,
+        "-pix_fmt",
+        "yuv444p",
+        good["odd_size"],
+    )
     good["tiny_16x16"] = path("tiny_16x16.mp4")
-    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=16x16:rate=25:duration=1", *enc, "-pix_fmt", "yuv420p", good["tiny_16x16"])
+    ffmpeg(
+        "-f", "lavfi", "-i", "testsrc2=size=16x16:rate=25:duration=1", *enc, "-pix_fmt", "yuv420p", good["tiny_16x16"]
+    )
     good["uhd_4k"] = path("uhd_3840x2160.mp4")  # three frames keep it fast
-    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=3840x2160:rate=25", "-frames:v", "3", *enc, "-pix_fmt", "yuv420p", good["uhd_4k"])
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=3840x2160:rate=25",
+        "-frames:v",
+        "3",
+        *enc,
+        "-pix_fmt",
+        "yuv420p",
+        good["uhd_4k"],
+    )
     good["grayscale"] = path("gray.mkv")
-    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:duration=1", "-c:v", "ffv1", "-pix_fmt", "gray", good["grayscale"])
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=160x120:rate=25:duration=1",
+        "-c:v",
+        "ffv1",
+        "-pix_fmt",
+        "gray",
+        good["grayscale"],
+    )
     good["rotated"] = path("rotated_90.mp4")
     upright = path("upright.tmp.mp4")
     ffmpeg("-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:duration=1", *enc, "-pix_fmt", "yuv420p", upright)
@@ -80,7 +116,14 @@ def corpus(tmp_path_factory, bad_videos):
         ffmpeg("-i", upright, "-c", "copy", "-metadata:s:v:0", "rotate=90", good["rotated"])
     os.remove(upright)
     good["variable_fps"] = path("vfr.mp4")  # 20 frames at 25 fps, then 30 at 10 fps
-    vfr = ["-vf", "setpts='if(lt(N,20),N/25/TB,(20/25+(N-20)/10)/TB)'", *enc, "-pix_fmt", "yuv420p", good["variable_fps"]]
+    vfr = [
+        "-vf",
+        "setpts='if(lt(N,20),N/25/TB,(20/25+(N-20)/10)/TB)'",
+        *enc,
+        "-pix_fmt",
+        "yuv420p",
+        good["variable_fps"],
+    ]
     try:  # FFmpeg >= 5.1
         ffmpeg(*src, "-fps_mode", "vfr", *vfr)
     except RuntimeError:
@@ -102,11 +145,19 @@ def corpus(tmp_path_factory, bad_videos):
     with open(bad["truncated_mid_gop"][0], "wb") as fh:  # the index (moov) is complete, half the frames are not
         fh.write(data[: len(data) // 2 + 7])
     bad["tiny_2x2"] = (path("tiny_2x2.mp4"), "2x2 pixels")
-    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=2x2:rate=25:duration=1", *enc, "-pix_fmt", "yuv420p", bad["tiny_2x2"][0])
+    ffmpeg(
+        "-f", "lavfi", "-i", "testsrc2=size=2x2:rate=25:duration=1", *enc, "-pix_fmt", "yuv420p", bad["tiny_2x2"][0]
+    )
     bad["zero_bytes_copy"] = (path("empty.mkv"), "empty")  # same content as bad_videos' zero.mp4
     open(bad["zero_bytes_copy"][0], "wb").close()
-    reasons = {"zero_bytes": "empty", "truncated": "not a decodable video", "random_bytes": "not a decodable video",
-               "text": "not a decodable video", "audio_only": "no video stream", "one_frame": "has 1 frame"}
+    reasons = {
+        "zero_bytes": "empty",
+        "truncated": "not a decodable video",
+        "random_bytes": "not a decodable video",
+        "text": "not a decodable video",
+        "audio_only": "no video stream",
+        "one_frame": "has 1 frame",
+    }
     for kind, reason in reasons.items():
         bad[kind] = (bad_videos[kind], reason)
 
@@ -115,7 +166,9 @@ def corpus(tmp_path_factory, bad_videos):
     csv_manifest = lists / "videos.csv"
     csv_manifest.write_text(f"path,mos\n{good['reference']},3.2\n{d / 'ghost.mp4'},2.0\n")
     jsonl_manifest = lists / "videos.jsonl"
-    jsonl_manifest.write_text(json.dumps({"path": good["odd_size"]}) + "\n" + json.dumps({"path": "gone/away.mp4"}) + "\n")
+    jsonl_manifest.write_text(
+        json.dumps({"path": good["odd_size"]}) + "\n" + json.dumps({"path": "gone/away.mp4"}) + "\n"
+    )
     bad["missing_in_csv"] = (str(d / "ghost.mp4"), f"listed in manifest {csv_manifest} does not exist")
     bad["missing_in_jsonl"] = (str(lists / "gone/away.mp4"), f"listed in manifest {jsonl_manifest} does not exist")
 
@@ -157,6 +210,7 @@ def check_scored(row):
 
 
 # --- s2i score ---------------------------------------------------------------------------------------
+
 
 def test_scores_do_not_depend_on_the_worker_count(corpus, tmp_path):
     """A damaged stream (a .ts cut mid-GOP) decodes differently with another FFmpeg thread count; scoring in
@@ -202,7 +256,9 @@ def test_malformed_manifests_are_reported_not_raised(tmp_path, corpus):
     (tmp_path / "rows.jsonl").write_text('1\n["a"]\n')
     (tmp_path / "binary.csv").write_bytes(os.urandom(2000) + b"\xff")
     (tmp_path / "nocolumn.tsv").write_text("a\tb\n1\t2\n")
-    found, problems = resolve_videos([str(tmp_path / n) for n in ("rows.jsonl", "binary.csv", "nocolumn.tsv")] + [corpus["good"]["reference"]])
+    found, problems = resolve_videos(
+        [str(tmp_path / n) for n in ("rows.jsonl", "binary.csv", "nocolumn.tsv")] + [corpus["good"]["reference"]]
+    )
     assert [r.path for r in found] == [corpus["good"]["reference"]]
     assert [p for p, _ in problems] == [str(tmp_path / n) for n in ("rows.jsonl", "binary.csv", "nocolumn.tsv")]
     assert all(reason.startswith("unreadable manifest") for _, reason in problems), problems
@@ -210,6 +266,7 @@ def test_malformed_manifests_are_reported_not_raised(tmp_path, corpus):
 
 
 # --- s2i build ---------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def built(corpus, tmp_path_factory):
@@ -253,11 +310,20 @@ def test_same_seed_twice_gives_identical_parquet_bytes(corpus, built, tmp_path, 
 
 def _run_build(argv):
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "s2i_hf", "build", *argv], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "s2i_hf", "build", *argv],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _cached_entries(cache_root):
-    return sum(len([f for f in fs if f.endswith(".json") and f != "setup.json" and not f.startswith(".tmp-")]) for _, _, fs in os.walk(cache_root))
+    return sum(
+        len([f for f in fs if f.endswith(".json") and f != "setup.json" and not f.startswith(".tmp-")])
+        for _, _, fs in os.walk(cache_root)
+    )
 
 
 def _children(pid):
@@ -307,7 +373,12 @@ def test_build_killed_while_scoring_in_a_worker_pool_resumes_exactly(corpus, bui
             if _alive(w):
                 os.kill(w, signal.SIGKILL)
     scored = _cached_entries(cache)
-    total = len({video_id_of(p) for p in [*corpus["good"].values(), *(p for p, _ in corpus["bad"].values() if os.path.exists(p))]})
+    total = len(
+        {
+            video_id_of(p)
+            for p in [*corpus["good"].values(), *(p for p, _ in corpus["bad"].values() if os.path.exists(p))]
+        }
+    )
     assert 2 <= scored < total, scored
     assert not os.path.exists(os.path.join(out, TABLE_DIR))
     assert cli_main(["build", *corpus["inputs"], "--out", out, *BUILD_ARGS]) == 0
@@ -324,11 +395,20 @@ def test_score_killed_with_two_workers_rescoring_only_what_is_missing(corpus, tm
     out = tmp_path / "scores.jsonl"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
     argv = ["score", *corpus["inputs"], "--out", str(out), *SCORE_ARGS]
-    proc = subprocess.Popen([sys.executable, "-m", "s2i_hf", *argv, "--workers", "2"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "s2i_hf", *argv, "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     workers = []
     try:
-        wait_for(lambda: out.exists() and sum(not r.get("error") for r in read_rows(out)) >= 2, proc, "two videos were scored")
+        wait_for(
+            lambda: out.exists() and sum(not r.get("error") for r in read_rows(out)) >= 2,
+            proc,
+            "two videos were scored",
+        )
         workers = _children(proc.pid)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -396,7 +476,9 @@ def test_build_killed_while_writing_parquet_resumes_exactly(corpus, built, tmp_p
     # the reference's score cache: this build goes straight to writing
     argv = [*corpus["inputs"], "--out", out, *BUILD_ARGS, "--cache_dir", os.path.join(built, ".score_cache")]
     proc = _run_build(argv)
-    wait_for(lambda: glob.glob(os.path.join(out, ".build-*", "prepared*")), proc, "the Parquet files were being written")
+    wait_for(
+        lambda: glob.glob(os.path.join(out, ".build-*", "prepared*")), proc, "the Parquet files were being written"
+    )
     proc.send_signal(signal.SIGKILL)
     assert proc.wait() == -signal.SIGKILL
     assert not os.path.exists(os.path.join(out, "build_report.json"))  # killed before the end...
@@ -473,8 +555,17 @@ _IMPORT_EVERYTHING = textwrap.dedent(
 
 def test_importing_every_module_opens_no_connection(tmp_path):
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_"))}  # not offline: a module that phones home would try
-    proc = subprocess.run([sys.executable, "-c", _IMPORT_EVERYTHING, os.path.join(root, "pyproject.toml")], capture_output=True, text=True, env=env, cwd=str(tmp_path), timeout=300)
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_"))
+    }  # not offline: a module that phones home would try
+    proc = subprocess.run(
+        [sys.executable, "-c", _IMPORT_EVERYTHING, os.path.join(root, "pyproject.toml")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=str(tmp_path),
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     assert len(report["modules"]) > 20 and "s2i_hf.dataset_builder.assemble" in report["modules"]

@@ -14,6 +14,7 @@ from s2i_hf.levels import DEFAULT_SCALE
 from s2i_hf.scoring import DimensionScores, VideoScorer, read_rows, register_scorer, score_videos
 from s2i_hf.video import Clip, SamplingConfig
 
+
 FAST = SamplingConfig(num_frames=16, window=4)
 
 
@@ -45,7 +46,13 @@ def test_good_and_bad_videos_in_one_run(tmp_path, sample_clips, bad_videos, scor
     by_path = {r["path"]: r for r in rows}
     for path in good:
         check_row(by_path[path])
-    reasons = {"zero_bytes": "empty", "truncated": "not a decodable video", "random_bytes": "not a decodable video", "audio_only": "no video stream", "one_frame": "1 frame"}
+    reasons = {
+        "zero_bytes": "empty",
+        "truncated": "not a decodable video",
+        "random_bytes": "not a decodable video",
+        "audio_only": "no video stream",
+        "one_frame": "1 frame",
+    }
     for kind, reason in reasons.items():
         err = by_path[bad_videos[kind]]["error"]
         assert bad_videos[kind] in err and reason in err, err
@@ -103,8 +110,24 @@ def test_cli_end_to_end(tmp_path, sample_clips, bad_videos):
     out = tmp_path / "cli.jsonl"
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     proc = subprocess.run(
-        [sys.executable, "-m", "s2i_hf", "score", sample_clips["carphone_pristine"], bad_videos["random_bytes"], "--out", str(out), "--frames", "16", "--window", "4", "--quiet"],
-        capture_output=True, text=True, env=env,
+        [
+            sys.executable,
+            "-m",
+            "s2i_hf",
+            "score",
+            sample_clips["carphone_pristine"],
+            bad_videos["random_bytes"],
+            "--out",
+            str(out),
+            "--frames",
+            "16",
+            "--window",
+            "4",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
     )
     assert proc.returncode == 0, proc.stderr
     rows = read_rows(out)
@@ -133,7 +156,26 @@ def test_cli_scorer_module_and_list(tmp_path, capsys, sample_clips):
     listing = capsys.readouterr().out
     assert "always_fair" in listing and "(default for sharpness)" in listing
     out = tmp_path / "m.jsonl"
-    assert cli_main(["score", sample_clips["carphone_pristine"], "--out", str(out), "--scorer_module", str(module), "--scorer", "content=always_fair", "--frames", "8", "--window", "4", "--quiet"]) == 0
+    assert (
+        cli_main(
+            [
+                "score",
+                sample_clips["carphone_pristine"],
+                "--out",
+                str(out),
+                "--scorer_module",
+                str(module),
+                "--scorer",
+                "content=always_fair",
+                "--frames",
+                "8",
+                "--window",
+                "4",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     row = read_rows(out)[0]
     assert row["scores"]["content"] == 0.5 and row["scorers"]["content"] == "always_fair@1"
 
@@ -159,5 +201,16 @@ def test_pyiqa_adapter_offline(tmp_path, sample_clips, capsys):
     with pytest.raises(ScorerError, match="niqe_modelparameters.mat.*--allow_download"):
         create_scorer("pyiqa:niqe")  # needs a parameter file that is not there: no download attempt
     with pytest.raises(SystemExit):
-        cli_main(["score", sample_clips["bikes"], "--out", str(tmp_path / "p.jsonl"), "--scorer", "sharpness=pyiqa:niqe", "--pyiqa_weights", str(tmp_path / "weights")])
+        cli_main(
+            [
+                "score",
+                sample_clips["bikes"],
+                "--out",
+                str(tmp_path / "p.jsonl"),
+                "--scorer",
+                "sharpness=pyiqa:niqe",
+                "--pyiqa_weights",
+                str(tmp_path / "weights"),
+            ]
+        )
     assert "niqe_modelparameters.mat" in capsys.readouterr().err

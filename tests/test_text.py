@@ -31,14 +31,23 @@ from s2i_hf.text import (
     yes_no_items,
 )
 
+
 DEFINITION = {d.id: d.definition for d in DIMENSIONS}
 
 
 def make_record(video_id: str, scores: dict, caption=None) -> dict:
     """A text record as the builder makes one: levels from DimensionScores.from_scores, extra keys ignored."""
     ds = DimensionScores.from_scores(scores)
-    return {"video_id": video_id, "scores": ds.scores, "levels": ds.levels, "group_levels": ds.group_levels,
-            "overall_score": ds.overall_score, "overall_level": ds.overall_level, "caption": caption, "split": "train"}
+    return {
+        "video_id": video_id,
+        "scores": ds.scores,
+        "levels": ds.levels,
+        "group_levels": ds.group_levels,
+        "overall_score": ds.overall_score,
+        "overall_level": ds.overall_level,
+        "caption": caption,
+        "split": "train",
+    }
 
 
 def random_record(i: int) -> dict:
@@ -78,6 +87,7 @@ def target_of(row, rec) -> str:
 
 # --- templates and records -----------------------------------------------------------------------------
 
+
 def test_templates_are_consistent():
     assert check_templates() == []
 
@@ -86,8 +96,11 @@ def test_record_from_scores_follows_the_scale_and_aggregation():
     for rec in RECORDS[:10]:
         again = record_from_scores(rec["video_id"], rec["scores"], caption=rec["caption"])
         assert again == {k: v for k, v in rec.items() if k != "split"}
-    rec = record_from_scores("v", {d: 0.5 for d in DIMENSION_IDS})
-    assert set(rec["levels"].values()) == {"fair"} and rec["group_levels"] == {"distortion": "fair", "aesthetic": "fair"}
+    rec = record_from_scores("v", dict.fromkeys(DIMENSION_IDS, 0.5))
+    assert set(rec["levels"].values()) == {"fair"} and rec["group_levels"] == {
+        "distortion": "fair",
+        "aesthetic": "fair",
+    }
     assert rec["overall_level"] == "fair" and abs(rec["overall_score"] - 0.5) < 1e-12
     for rec in RECORDS[:20]:
         assert all(rec["levels"][d] == DEFAULT_SCALE.level(rec["scores"][d]) for d in DIMENSION_IDS)
@@ -96,7 +109,7 @@ def test_record_from_scores_follows_the_scale_and_aggregation():
     with pytest.raises(ValueError, match="video 'x'.*flicker"):
         record_from_scores("x", {d: 0.5 for d in DIMENSION_IDS if d != "flicker"})
     with pytest.raises(ValueError, match=r"video 'x'.*\[0, 1\].*noise"):
-        record_from_scores("x", {**{d: 0.5 for d in DIMENSION_IDS}, "noise": 1.5})
+        record_from_scores("x", {**dict.fromkeys(DIMENSION_IDS, 0.5), "noise": 1.5})
 
 
 def test_bad_records_get_a_clear_error():
@@ -108,6 +121,7 @@ def test_bad_records_get_a_clear_error():
 
 
 # --- Stage I -------------------------------------------------------------------------------------------
+
 
 def test_stage1_answers_state_exactly_the_stored_level():
     for rec in RECORDS:
@@ -132,15 +146,20 @@ def test_stage1_answers_state_exactly_the_stored_level():
 
 # --- justification -------------------------------------------------------------------------------------
 
+
 def test_every_justification_states_every_stored_level():
     for i, rec in enumerate(RECORDS):
         text = justification(rec, seed=i)
         parsed = parse_ratings(text)
         assert parsed.ratings() == expected_ratings(rec), text
         assert parsed.unattributed == 0 and not parsed.off_scale and not parsed.conflicts()
-        assert re.search(rf"the overall quality of (this|the) video is {rec['overall_level']}\.$", text), text  # concludes
+        assert re.search(rf"the overall quality of (this|the) video is {rec['overall_level']}\.$", text), (
+            text
+        )  # concludes
         for g, phrase in (("distortion", "the distortion-related quality"), ("aesthetic", "the aesthetic quality")):
-            assert re.search(re.escape(phrase) + r"( of (this|the) video)? (is|comes out) " + rec["group_levels"][g], text), (g, text)
+            assert re.search(
+                re.escape(phrase) + r"( of (this|the) video)? (is|comes out) " + rec["group_levels"][g], text
+            ), (g, text)
         for d in DIMENSION_IDS:
             assert DEFINITION[d] in text
         assert "_" not in text
@@ -149,13 +168,16 @@ def test_every_justification_states_every_stored_level():
             assert rec["caption"].rstrip(".")[1:] in first  # opens with the content description
 
 
-@pytest.mark.parametrize("caption", [
-    "A room with poor lighting.",  # names an aspect with a level word of its own: quoted, never a rating
-    "The noise is good and the overall quality is bad",
-    "lighting poor The good sharpness",  # random-token captions of a tiny captioner
-    "A dog jumps!",
-    "Two  people\ntalk.",
-])
+@pytest.mark.parametrize(
+    "caption",
+    [
+        "A room with poor lighting.",  # names an aspect with a level word of its own: quoted, never a rating
+        "The noise is good and the overall quality is bad",
+        "lighting poor The good sharpness",  # random-token captions of a tiny captioner
+        "A dog jumps!",
+        "Two  people\ntalk.",
+    ],
+)
 def test_captions_enter_verbatim_and_never_rate(caption):
     for i, rec in enumerate(RECORDS[:12]):
         rec = dict(rec, caption=caption)
@@ -176,14 +198,24 @@ def test_captions_enter_verbatim_and_never_rate(caption):
 def test_justification_is_hierarchical():
     rec = RECORDS[3]
     text = justification(rec, 0)
-    pos = lambda phrase: text.index(phrase)
+
+    def pos(phrase):
+        return text.index(phrase)
+
     dist_dims = max(pos(DEFINITION[d]) for d in DIMENSION_IDS if d in ("sharpness", "noise", "flicker", "compression"))
-    assert dist_dims < pos("the distortion-related quality") < min(pos(DEFINITION[d]) for d in ("content", "color", "lighting"))
-    assert pos("the aesthetic quality") > max(pos(DEFINITION[d]) for d in ("content", "color", "lighting", "trajectory", "composition"))
+    assert (
+        dist_dims
+        < pos("the distortion-related quality")
+        < min(pos(DEFINITION[d]) for d in ("content", "color", "lighting"))
+    )
+    assert pos("the aesthetic quality") > max(
+        pos(DEFINITION[d]) for d in ("content", "color", "lighting", "trajectory", "composition")
+    )
     assert text.rindex("overall quality") > pos("the aesthetic quality")
 
 
 # --- Stage II ------------------------------------------------------------------------------------------
+
 
 def test_stage2_rows_are_truthful():
     for i, rec in enumerate(RECORDS):
@@ -214,7 +246,7 @@ def test_what_how_kinds_and_answers():
         if q.startswith("Which aspects"):
             level = next(w for w in LEVEL_WORDS if f" {w}?" in q)
             assert sorted(row["dimensions"]) == sorted(d for d in DIMENSION_IDS if truth[d] == level)
-            assert extract_ratings(a) == {d: level for d in row["dimensions"]}
+            assert extract_ratings(a) == dict.fromkeys(row["dimensions"], level)
 
 
 def _yes_no_truth(q: str, true_level: str) -> bool:
@@ -270,6 +302,7 @@ def test_bench_items_have_checkable_references():
 
 
 # --- determinism and format ----------------------------------------------------------------------------
+
 
 def _all_rows(rec, seed):
     return stage1_items(rec, seed) + stage2_items(rec, seed) + [{"bench": it} for it in bench_items(rec, seed, n=6)]
@@ -356,18 +389,36 @@ PARAPHRASE = (
 
 
 def test_golden_justification():
-    assert GOLDEN_RECORD["levels"]["compression"] == "bad" and GOLDEN_RECORD["group_levels"] == {"distortion": "poor", "aesthetic": "fair"}
+    assert GOLDEN_RECORD["levels"]["compression"] == "bad" and GOLDEN_RECORD["group_levels"] == {
+        "distortion": "poor",
+        "aesthetic": "fair",
+    }
     assert GOLDEN_RECORD["overall_level"] == "poor"
     assert justification(GOLDEN_RECORD, seed=0) == GOLDEN
 
 
 def test_extract_ratings_reads_common_phrasings():
     assert extract_ratings("The sharpness is good, while the focus is poor.") == {"sharpness": "good", "focus": "poor"}
-    assert extract_ratings("The video has excellent colors and bad lighting.") == {"color": "excellent", "lighting": "bad"}
-    assert extract_ratings("These aspects are fair: the noise; the exposure; and the flicker.") == {"noise": "fair", "exposure": "fair", "flicker": "fair"}
-    assert extract_ratings("With poor technical quality and good aesthetic quality, the overall quality is fair.") == {"distortion": "poor", "aesthetic": "good", "overall": "fair"}
+    assert extract_ratings("The video has excellent colors and bad lighting.") == {
+        "color": "excellent",
+        "lighting": "bad",
+    }
+    assert extract_ratings("These aspects are fair: the noise; the exposure; and the flicker.") == {
+        "noise": "fair",
+        "exposure": "fair",
+        "flicker": "fair",
+    }
+    assert extract_ratings("With poor technical quality and good aesthetic quality, the overall quality is fair.") == {
+        "distortion": "poor",
+        "aesthetic": "good",
+        "overall": "fair",
+    }
     assert extract_ratings("On the aesthetic side, the composition is good.") == {"composition": "good"}
-    assert extract_ratings("Overall, the video is good.") == {"overall": "good"} == extract_ratings("The video is good overall.")
+    assert (
+        extract_ratings("Overall, the video is good.")
+        == {"overall": "good"}
+        == extract_ratings("The video is good overall.")
+    )
     assert extract_ratings("Overall, the sharpness is good.") == {"sharpness": "good"}  # "overall" as a topic
     assert extract_ratings("Excellent sharpness, good focus.") == {"sharpness": "excellent", "focus": "good"}
     assert extract_ratings("The camera isn't good, but the noise is fair.") == {"noise": "fair"}
@@ -398,31 +449,50 @@ def _kinds(result):
 
 
 def test_verify_rejects_changed_levels():
-    assert _kinds(verify_rewrite(GOLDEN, PARAPHRASE.replace("The exposure is fair", "The exposure is good"))) == {"changed"}
-    assert "changed: exposure is fair in the original, good in the rewrite" in verify_rewrite(GOLDEN, PARAPHRASE.replace("The exposure is fair", "The exposure is good"))[1]
+    assert _kinds(verify_rewrite(GOLDEN, PARAPHRASE.replace("The exposure is fair", "The exposure is good"))) == {
+        "changed"
+    }
+    assert (
+        "changed: exposure is fair in the original, good in the rewrite"
+        in verify_rewrite(GOLDEN, PARAPHRASE.replace("The exposure is fair", "The exposure is good"))[1]
+    )
     swapped = GOLDEN.replace("grain and noise, the video is poor", "grain and noise, the video is fair")
     assert _kinds(verify_rewrite(GOLDEN, swapped)) == {"changed"}
-    assert _kinds(verify_rewrite(GOLDEN_RECORD, GOLDEN.replace("overall quality of this video is poor", "overall quality of this video is good"))) == {"changed"}
+    assert _kinds(
+        verify_rewrite(
+            GOLDEN_RECORD,
+            GOLDEN.replace("overall quality of this video is poor", "overall quality of this video is good"),
+        )
+    ) == {"changed"}
     # a changed level hidden behind a second statement of the same aspect
     assert _kinds(verify_rewrite(GOLDEN, PARAPHRASE + " Honestly, the exposure is poor.")) == {"conflicting"}
     # negated or off-scale statements do not keep a level
-    assert "unattributed" in _kinds(verify_rewrite(GOLDEN, PARAPHRASE.replace("The exposure is fair", "The exposure is not fair")))
-    assert "off-scale" in _kinds(verify_rewrite(GOLDEN, PARAPHRASE.replace("The exposure is fair", "The exposure is average")))
+    assert "unattributed" in _kinds(
+        verify_rewrite(GOLDEN, PARAPHRASE.replace("The exposure is fair", "The exposure is not fair"))
+    )
+    assert "off-scale" in _kinds(
+        verify_rewrite(GOLDEN, PARAPHRASE.replace("The exposure is fair", "The exposure is average"))
+    )
     # random records: change one level word at a random place
     for i, rec in enumerate(RECORDS[:30]):
         text = justification(rec, i)
         spots = list(re.finditer(r"\b(" + "|".join(LEVEL_WORDS) + r")\b", text))
         m = random.Random(i).choice(spots)
         other = next(w for w in LEVEL_WORDS if w != m.group(1))
-        assert not verify_rewrite(text, text[: m.start()] + other + text[m.end():])[0]
+        assert not verify_rewrite(text, text[: m.start()] + other + text[m.end() :])[0]
 
 
 def test_verify_rejects_dropped_dimensions():
     dropped = PARAPHRASE.replace("The exposure is fair. ", "")
     ok, reasons = verify_rewrite(GOLDEN, dropped)
     assert not ok and reasons == ["missing: the rating of exposure (fair) is not stated"]
-    no_color = GOLDEN.replace("In terms of how vivid and harmonious the colors are, the video is excellent, with no visible problems. ", "")
-    assert verify_rewrite(GOLDEN_RECORD, no_color) == (False, ["missing: the rating of color (excellent) is not stated"])
+    no_color = GOLDEN.replace(
+        "In terms of how vivid and harmonious the colors are, the video is excellent, with no visible problems. ", ""
+    )
+    assert verify_rewrite(GOLDEN_RECORD, no_color) == (
+        False,
+        ["missing: the rating of color (excellent) is not stated"],
+    )
     no_overall = GOLDEN.rsplit(". ", 1)[0] + "."
     assert _kinds(verify_rewrite(GOLDEN, no_overall)) == {"missing"}
     # one definition removed from a list sentence
@@ -449,7 +519,10 @@ def test_verify_rejects_garbage_and_additions():
     assert _kinds(verify_rewrite(GOLDEN, " ".join([PARAPHRASE] * 12))) == {"too long"}
     # an original that contradicts itself (e.g. through its caption) cannot be protected
     self_contradicting = "The video shows a room with poor lighting. " + GOLDEN.split(". ", 1)[1]
-    assert verify_rewrite(self_contradicting, self_contradicting) == (False, ["unverifiable: the original states conflicting levels for lighting (fair/poor)"])
+    assert verify_rewrite(self_contradicting, self_contradicting) == (
+        False,
+        ["unverifiable: the original states conflicting levels for lighting (fair/poor)"],
+    )
 
 
 def test_rewrite_prompt_lists_the_ratings_to_keep():
@@ -462,6 +535,7 @@ def test_rewrite_prompt_lists_the_ratings_to_keep():
 
 # --- throughput (printed, never asserted) --------------------------------------------------------------
 
+
 def test_generation_throughput_is_printed(capsys):
     records = RECORDS * 3
     for rec in records[:10]:  # warm-up
@@ -472,5 +546,7 @@ def test_generation_throughput_is_printed(capsys):
         n += len(stage1_items(rec, 0)) + len(stage2_items(rec, 0)) + len(bench_items(rec, 0, n=2))
     elapsed = time.perf_counter() - start
     with capsys.disabled():
-        print(f"\ntext generation: {n} rows from {len(records)} records in {elapsed:.3f} s = {n / elapsed:,.0f} rows/s on one core")
+        print(
+            f"\ntext generation: {n} rows from {len(records)} records in {elapsed:.3f} s = {n / elapsed:,.0f} rows/s on one core"
+        )
     assert n == len(records) * (14 + 8 + 2)

@@ -20,6 +20,7 @@ from s2i_hf.testing import (
     make_tiny_model,
 )
 
+
 LEVEL_WORDS = ("bad", "poor", "fair", "good", "excellent")
 QUESTION = "How is the sharpness of this video?"
 ANSWER = "The sharpness is good."
@@ -27,7 +28,12 @@ NUM_FRAMES = 8
 
 # processor class, tokenizer class, model class expected after AutoProcessor / AutoModelForImageTextToText
 EXPECTED_CLASSES = {
-    "qwen2_5_vl": ("Qwen2_5_VLProcessor", "Qwen2Tokenizer", "Qwen2VLVideoProcessor", "Qwen2_5_VLForConditionalGeneration"),
+    "qwen2_5_vl": (
+        "Qwen2_5_VLProcessor",
+        "Qwen2Tokenizer",
+        "Qwen2VLVideoProcessor",
+        "Qwen2_5_VLForConditionalGeneration",
+    ),
     "qwen3_vl": ("Qwen3VLProcessor", "Qwen2Tokenizer", "Qwen3VLVideoProcessor", "Qwen3VLForConditionalGeneration"),
     "llava_onevision": (
         "LlavaOnevisionProcessor",
@@ -47,7 +53,11 @@ EXPECTED_CLASSES = {
 
 # Named special tokens each family's processor reads off its tokenizer.
 NAMED_TOKENS = {
-    "qwen2_5_vl": {"image_token": "<|image_pad|>", "video_token": "<|video_pad|>", "vision_start_token": "<|vision_start|>"},
+    "qwen2_5_vl": {
+        "image_token": "<|image_pad|>",
+        "video_token": "<|video_pad|>",
+        "vision_start_token": "<|vision_start|>",
+    },
     "qwen3_vl": {"image_token": "<|image_pad|>", "video_token": "<|video_pad|>", "vision_end_token": "<|vision_end|>"},
     "llava_onevision": {"image_token": "<image>", "video_token": "<video>"},
     "llava_next_video": {"image_token": "<image>", "video_token": "<video>"},
@@ -149,7 +159,13 @@ def test_folder_loads_with_auto_classes_and_is_small(tiny):
     assert type(model).__name__ == model_cls
     assert model.config.model_type == FAMILY_INFO[family].model_type
     files = set(os.listdir(folder))
-    assert {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "chat_template.jinja"} <= files
+    assert {
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "chat_template.jinja",
+    } <= files
     assert os.path.getsize(os.path.join(folder, "model.safetensors")) < 5 * 2**20
     with open(os.path.join(folder, "config.json")) as fh:
         assert "auto_map" not in json.load(fh)  # no remote code anywhere

@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 
 import pytest
 import torch
+from conftest import ffmpeg, free_port, wait_for
 from safetensors.torch import load_file
 
 from s2i_hf.testing import FAMILY_INFO, TINY_FAMILIES, make_tiny_model
 from s2i_hf.trainers import (
     FrameSampling,
     ModelPartsError,
+    S2IModelConfig,
     S2IScriptArguments,
     S2IStage2Config,
     S2IStage2Trainer,
@@ -25,7 +28,6 @@ from s2i_hf.trainers import (
     stage_items,
 )
 
-from conftest import ffmpeg, free_port, wait_for
 
 FRAMES = 2
 TEXT_ROW = {
@@ -47,7 +49,21 @@ def s2i_data(tmp_path_factory, sample_clips) -> str:
     clips = []
     for name in ("bikes", "bigbuckbunny", "carphone_pristine", "carphone_distorted"):
         path = str(d / f"{name}.mp4")
-        ffmpeg("-i", sample_clips[name], "-t", "2", "-vf", "scale=128:-2", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-crf", "23", path)
+        ffmpeg(
+            "-i",
+            sample_clips[name],
+            "-t",
+            "2",
+            "-vf",
+            "scale=128:-2",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:v",
+            "libx264",
+            "-crf",
+            "23",
+            path,
+        )
         clips.append(path)
     out = str(d / "s2i-train-data")
     assert main(["build", *clips, "--out", out, "--bench_size", "2", "--frames", "8", "--quiet"]) == 0
@@ -187,10 +203,66 @@ def test_lora_targets_must_exist_in_language_model(tmp_path_factory, s2i_data):
     from transformers import AutoProcessor
 
     folder = model_folder(tmp_path_factory, "qwen2_5_vl")
-    cfg = S2IStage2Config(output_dir=str(tmp_path_factory.mktemp("x")), lora_target_modules="qkv", max_steps=1)
+    cfg = S2IStage2Config(output_dir=str(tmp_path_factory.mktemp("x")), max_steps=1)
     with pytest.raises(ValueError, match="no module named qkv inside the language model"):  # qkv is a vision name
-        S2IStage2Trainer(load(folder), cfg, stage_items(load_stage_data(s2i_data, "stage2"), "stage2"),
-                         AutoProcessor.from_pretrained(folder))
+        S2IStage2Trainer(
+            load(folder),
+            cfg,
+            stage_items(load_stage_data(s2i_data, "stage2"), "stage2"),
+            AutoProcessor.from_pretrained(folder),
+            model_args=S2IModelConfig(lora_target_modules=["qkv"]),
+        )
+
+
+def test_lora_options_are_trl_model_config(tmp_path_factory):
+    """`s2i train` takes the model and LoRA options of TRL's ModelConfig (`--model` spells --model_name_or_path);
+    Stage II's peft config is TRL's get_peft_config of them, its targets restricted to the language model."""
+    from trl import ModelConfig, TrlParser
+
+    from s2i_hf.trainers import lora_config_for
+
+    parser = TrlParser((S2IScriptArguments, S2ITrainConfig, S2IModelConfig))
+    folder = model_folder(tmp_path_factory, "qwen2_5_vl")
+    _, config, model_args = parser.parse_args_and_config(
+        [
+            "--model",
+            folder,
+            "--data",
+            "d",
+            "--output",
+            "o",
+            "--output_dir",
+            ".",
+            "--lora_r",
+            "4",
+            "--lora_alpha",
+            "8",
+            "--lora_target_modules",
+            "q_proj",
+            "v_proj",
+            "--use_rslora",
+            "true",
+            "--lora_modules_to_save",
+            "lm_head",
+        ]
+    )
+    assert isinstance(model_args, ModelConfig) and model_args.model_name_or_path == folder
+    model = load(folder)
+    parts = find_model_parts(model)
+    stage2 = config.stage_config(2, "unused")
+    peft_config = lora_config_for(model, stage2, model_args)
+    assert (peft_config.r, peft_config.lora_alpha, peft_config.use_rslora) == (4, 8, True)
+    adapted = [n for n, _ in model.named_modules() if re.fullmatch(peft_config.target_modules, n)]
+    assert adapted and all(n.startswith(parts.language_prefix + ".") for n in adapted)
+    assert {n.rsplit(".", 1)[-1] for n in adapted} == {"q_proj", "v_proj"}
+    saved = peft_config.modules_to_save
+    assert saved[-1] == "lm_head" and set(parts.names["projector"]) <= set(saved)
+    # one comma-separated string (a YAML file's spelling) names the same modules; a plain ModelConfig: the defaults
+    comma = lora_config_for(model, stage2, S2IModelConfig(lora_target_modules="q_proj,v_proj"))
+    assert comma.target_modules == peft_config.target_modules
+    assert "gate_proj" in lora_config_for(model, stage2, ModelConfig(use_peft=True)).target_modules
+    with pytest.raises(ValueError, match="use_peft"):
+        lora_config_for(model, stage2, ModelConfig())
 
 
 # ------------------------------------------------------------------------------------------------ both stages
@@ -214,16 +286,25 @@ def test_two_stage_curriculum(family, s2i_data, tmp_path_factory):
     base_dir = model_folder(tmp_path_factory, family)
     out = str(tmp_path_factory.mktemp(f"run-{family}"))
     config = S2ITrainConfig(
-        output_dir=out, num_frames=FRAMES, per_device_train_batch_size=2, stage1_max_steps=2, stage2_max_steps=2,
-        stage1_learning_rate=1e-3, stage2_learning_rate=1e-3, save_strategy="no", seed=0,
+        output_dir=out,
+        num_frames=FRAMES,
+        per_device_train_batch_size=2,
+        stage1_max_steps=2,
+        stage2_max_steps=2,
+        stage1_learning_rate=1e-3,
+        stage2_learning_rate=1e-3,
+        save_strategy="no",
+        seed=0,
     )
-    summary = run_training(S2IScriptArguments(model=base_dir, data=s2i_data, output=out), config)
+    summary = run_training(S2IScriptArguments(data=s2i_data, output=out), config, S2IModelConfig(base_dir))
 
     # --- Stage I: language model and output layer untouched; vision/projector weights with gradients changed
     base, stage1 = load(base_dir), load(os.path.join(out, "stage1"))
     parts = find_model_parts(base)
     processor = AutoProcessor.from_pretrained(base_dir)
-    receivers = _gradient_receivers(load(base_dir), processor, list(load_stage_data(s2i_data, "stage1").select(range(2))))
+    receivers = _gradient_receivers(
+        load(base_dir), processor, list(load_stage_data(s2i_data, "stage1").select(range(2)))
+    )
     after = dict(stage1.named_parameters())
     for part in ("language", "lm_head"):
         for name, p in parts.params[part]:
@@ -235,14 +316,20 @@ def test_two_stage_curriculum(family, s2i_data, tmp_path_factory):
     record = summary["stages"]["stage1"]
     assert record["trainable_parameters"]["language"] == 0 and record["trainable_parameters"]["lm_head"] == 0
     assert record["trainable_parameters"]["vision"] > 0 and record["trainable_parameters"]["projector"] > 0
-    assert record["steps"] == 2 and len(record["losses"]) == 2 and record["rows"] == len(load_stage_data(s2i_data, "stage1"))
+    assert (
+        record["steps"] == 2
+        and len(record["losses"]) == 2
+        and record["rows"] == len(load_stage_data(s2i_data, "stage1"))
+    )
 
     # --- Stage II: LoRA only inside the language model; projector saved with the adapter
     adapter = load_file(os.path.join(out, "stage2", "adapter_model.safetensors"))
     lora_keys = [k for k in adapter if "lora_" in k]
     assert lora_keys
     language = parts.language_prefix
-    assert all(k.startswith(f"base_model.model.{language}.") for k in lora_keys), [k for k in lora_keys if language not in k][:3]
+    assert all(k.startswith(f"base_model.model.{language}.") for k in lora_keys), [
+        k for k in lora_keys if language not in k
+    ][:3]
     projector_keys = [k for k in adapter if "lora_" not in k]
     assert projector_keys and all(any(p in k for p in parts.names["projector"]) for k in projector_keys)
     with open(os.path.join(out, "stage2", "adapter_config.json")) as fh:
@@ -256,9 +343,9 @@ def test_two_stage_curriculum(family, s2i_data, tmp_path_factory):
     adapted = PeftModel.from_pretrained(load(os.path.join(out, "stage1")), os.path.join(out, "stage2")).eval()
     merged = load(os.path.join(out, "merged"))
     assert type(merged).__name__ == type(base).__name__
-    batch = S2IVideoCollator(AutoProcessor.from_pretrained(os.path.join(out, "merged")), FrameSampling(num_frames=FRAMES))(
-        stage2_rows(s2i_data, 2)
-    )
+    batch = S2IVideoCollator(
+        AutoProcessor.from_pretrained(os.path.join(out, "merged")), FrameSampling(num_frames=FRAMES)
+    )(stage2_rows(s2i_data, 2))
     with torch.no_grad():
         a, m = adapted(**batch).logits, merged(**batch).logits
         s1 = stage1(**batch).logits
@@ -280,9 +367,17 @@ def test_stage2_can_train_the_vision_encoder(family, s2i_data, tmp_path_factory)
 
     base_dir = model_folder(tmp_path_factory, family)
     out = str(tmp_path_factory.mktemp(f"run-vision-{family}"))
-    config = S2ITrainConfig(output_dir=out, num_frames=FRAMES, per_device_train_batch_size=2, stage2_max_steps=2,
-                            stage2_learning_rate=1e-3, save_strategy="no", seed=0, train_vision=True)
-    summary = run_training(S2IScriptArguments(model=base_dir, data=s2i_data, output=out, stage="2"), config)
+    config = S2ITrainConfig(
+        output_dir=out,
+        num_frames=FRAMES,
+        per_device_train_batch_size=2,
+        stage2_max_steps=2,
+        stage2_learning_rate=1e-3,
+        save_strategy="no",
+        seed=0,
+        train_vision=True,
+    )
+    summary = run_training(S2IScriptArguments(data=s2i_data, output=out, stage="2"), config, S2IModelConfig(base_dir))
     record = summary["stages"]["stage2"]
     assert record["lora"]["train_vision"] is True
     assert record["trainable_parameters"]["vision"] > 0 and record["trainable_parameters"]["projector"] > 0
@@ -343,8 +438,28 @@ def test_cli_with_yaml_config_and_resume(s2i_data, tmp_path_factory):
     assert summary["stages"]["stage1"]["steps"] == 3
 
     # Stage II alone starts from OUT/stage1, with the YAML's LoRA rank
-    assert main(["train", "--model", base_dir, "--data", s2i_data, "--output", out, "--config", str(config),
-                 "--stage", "2", "--stage2_max_steps", "1", "--save_strategy", "no"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--model",
+                base_dir,
+                "--data",
+                s2i_data,
+                "--output",
+                out,
+                "--config",
+                str(config),
+                "--stage",
+                "2",
+                "--stage2_max_steps",
+                "1",
+                "--save_strategy",
+                "no",
+            ]
+        )
+        == 0
+    )
     summary = json.load(open(os.path.join(out, "training_summary.json")))
     assert summary["stages"]["stage2"]["starts_from"] == "stage1" and summary["stages"]["stage2"]["lora"]["r"] == 4
     assert os.path.isfile(os.path.join(out, "merged", "model.safetensors"))
@@ -373,17 +488,46 @@ def test_train_killed_in_each_stage_resumes_to_the_same_layout(s2i_data, tmp_pat
     base_dir = model_folder(tmp_path_factory, "qwen2_5_vl")
     out = tmp_path_factory.mktemp("killed-train") / "out"
     steps = 5
-    argv = ["train", "--model", base_dir, "--data", s2i_data, "--output", str(out), "--num_frames", "2",
-            "--per_device_train_batch_size", "2", "--save_steps", "1", "--save_total_limit", "2", "--lora_r", "4",
-            "--stage1_max_steps", str(steps), "--stage2_max_steps", str(steps), "--threads", "1"]
+    argv = [
+        "train",
+        "--model",
+        base_dir,
+        "--data",
+        s2i_data,
+        "--output",
+        str(out),
+        "--num_frames",
+        "2",
+        "--per_device_train_batch_size",
+        "2",
+        "--save_steps",
+        "1",
+        "--save_total_limit",
+        "2",
+        "--lora_r",
+        "4",
+        "--stage1_max_steps",
+        str(steps),
+        "--stage2_max_steps",
+        str(steps),
+        "--threads",
+        "1",
+    ]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
 
     def launch():
-        return subprocess.Popen([sys.executable, "-m", "s2i_hf", *argv], env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, text=True)
+        return subprocess.Popen(
+            [sys.executable, "-m", "s2i_hf", *argv],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
     def has_checkpoint(stage: int, step: int):
-        return lambda: os.path.isfile(out / "checkpoints" / f"stage{stage}" / f"checkpoint-{step}" / "trainer_state.json")
+        return lambda: os.path.isfile(
+            out / "checkpoints" / f"stage{stage}" / f"checkpoint-{step}" / "trainer_state.json"
+        )
 
     _kill_when(launch(), has_checkpoint(1, 2), "Stage I's second checkpoint")
     assert not (out / "stage1" / "config.json").exists()  # killed mid-Stage I
@@ -402,7 +546,12 @@ def test_train_killed_in_each_stage_resumes_to_the_same_layout(s2i_data, tmp_pat
         assert record["completed"] and record["steps"] == steps
         assert [s for s, _ in record["losses"]] == list(range(1, steps + 1)), record["losses"]
         assert all(math.isfinite(v) for _, v in record["losses"])
-    for name in ("stage1/config.json", "stage1/model.safetensors", "stage2/adapter_config.json", "merged/model.safetensors"):
+    for name in (
+        "stage1/config.json",
+        "stage1/model.safetensors",
+        "stage2/adapter_config.json",
+        "merged/model.safetensors",
+    ):
         assert (out / name).is_file(), name
     merged = load(str(out / "merged"))
     assert sum(p.numel() for p in merged.parameters()) > 0
@@ -414,8 +563,22 @@ def test_cli_trains_from_a_streamed_dataset(s2i_data, tmp_path_factory):
 
     base_dir = model_folder(tmp_path_factory, "qwen2_5_vl")
     out = str(tmp_path_factory.mktemp("stream-run") / "out")
-    args = ["train", "--model", base_dir, "--data", s2i_data, "--output", out, "--num_frames", "2",
-            "--per_device_train_batch_size", "2", "--save_strategy", "no", "--streaming"]
+    args = [
+        "train",
+        "--model",
+        base_dir,
+        "--data",
+        s2i_data,
+        "--output",
+        out,
+        "--num_frames",
+        "2",
+        "--per_device_train_batch_size",
+        "2",
+        "--save_strategy",
+        "no",
+        "--streaming",
+    ]
     with pytest.raises(ValueError, match="--streaming needs --max_steps"):
         main(args)
     assert main([*args, "--stage1_max_steps", "2", "--stage2_max_steps", "3"]) == 0
@@ -450,8 +613,14 @@ def test_training_loss_falls(s2i_data, tmp_path_factory):
     folder = model_folder(tmp_path_factory, "qwen2_5_vl")
     data = load_stage_data(s2i_data, "stage1")
     cfg = S2IStage2Config(
-        output_dir=str(tmp_path_factory.mktemp("learn")), num_frames=FRAMES, per_device_train_batch_size=4,
-        max_steps=30, learning_rate=1e-2, lr_scheduler_type="constant", save_strategy="no", seed=0,
+        output_dir=str(tmp_path_factory.mktemp("learn")),
+        num_frames=FRAMES,
+        per_device_train_batch_size=4,
+        max_steps=30,
+        learning_rate=1e-2,
+        lr_scheduler_type="constant",
+        save_strategy="no",
+        seed=0,
     )
     trainer = S2IStage2Trainer(load(folder), cfg, data, AutoProcessor.from_pretrained(folder))
     trainer.train()
@@ -471,11 +640,42 @@ def test_ddp_with_accelerate_launch(s2i_data, tmp_path_factory):
     base_dir = model_folder(tmp_path_factory, "llava_onevision")  # LLaVA: unused trainable image_newline under DDP
     out = str(tmp_path_factory.mktemp("ddp") / "out")
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
-    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
-           "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", str(free_port()),
-           "-m", "s2i_hf.trainers", "--model", base_dir, "--data", s2i_data, "--output", out, "--num_frames", "2",
-           "--per_device_train_batch_size", "1", "--stage1_max_steps", "1", "--stage2_max_steps", "1",
-           "--save_strategy", "no", "--disable_tqdm", "true"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--multi_gpu",
+        "--num_processes",
+        "2",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        "--main_process_port",
+        str(free_port()),
+        "-m",
+        "s2i_hf.trainers",
+        "--model",
+        base_dir,
+        "--data",
+        s2i_data,
+        "--output",
+        out,
+        "--num_frames",
+        "2",
+        "--per_device_train_batch_size",
+        "1",
+        "--stage1_max_steps",
+        "1",
+        "--stage2_max_steps",
+        "1",
+        "--save_strategy",
+        "no",
+        "--disable_tqdm",
+        "true",
+    ]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     summary = json.load(open(os.path.join(out, "training_summary.json")))

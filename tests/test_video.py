@@ -94,7 +94,9 @@ def test_resolve_dirs_globs_manifests(tmp_path, sample_clips):
     manifest.write_text("path,mos\nvideos/nested/bikes.mp4,3.1\nvideos/nested/gone.mp4,2.0\n")
     found, problems = resolve_videos([str(manifest), str(d / "bikes.mp4")])
     assert len(found) == 1  # listed twice, kept once
-    assert problems == [(str(tmp_path / "videos/nested/gone.mp4"), f"file listed in manifest {manifest} does not exist")]
+    assert problems == [
+        (str(tmp_path / "videos/nested/gone.mp4"), f"file listed in manifest {manifest} does not exist")
+    ]
 
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b\n1,2\n")

@@ -8,9 +8,10 @@ import shutil
 
 import numpy as np
 import pytest
-
 from conftest import ffmpeg
+
 from s2i_hf.eval_suite.vqa_sets import VQASetError, load_manifest, read_vqa_set, vqa_set_names
+
 
 MOS = [1.8, 3.4, 4.2]
 
@@ -18,7 +19,9 @@ MOS = [1.8, 3.4, 4.2]
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory):
     path = str(tmp_path_factory.mktemp("clip") / "clip.mp4")
-    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10:duration=0.5", "-pix_fmt", "yuv420p", "-c:v", "libx264", path)
+    ffmpeg(
+        "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10:duration=0.5", "-pix_fmt", "yuv420p", "-c:v", "libx264", path
+    )
     return path
 
 
@@ -88,7 +91,20 @@ def test_live_vqc_fastvqa_labels_txt(tmp_path, clip):
     assert vset.labels_kind == "labels_txt"
 
 
-LSVQ_COLUMNS = ["name", "p1", "p2", "p3", "height", "width", "mos_p1", "mos_p2", "mos_p3", "mos", "frame_number", "fn_last_frame"]
+LSVQ_COLUMNS = [
+    "name",
+    "p1",
+    "p2",
+    "p3",
+    "height",
+    "width",
+    "mos_p1",
+    "mos_p2",
+    "mos_p3",
+    "mos",
+    "frame_number",
+    "fn_last_frame",
+]
 
 
 def _lsvq_csv(path, names):
@@ -127,7 +143,24 @@ def test_maxwell_val_csv_with_name_list(tmp_path, clip):
     names = ["0001.mp4", "0002.mp4", "0003.mp4"]
     for n in names:
         _place(clip, tmp_path, n)
-    cols = ["O", "A-1", "A-2", "A-3", "A-4", "A-5", "A-all", "T-1", "T-2", "T-3", "T-4", "T-5", "T-6", "T-7", "T-8", "T-all"]
+    cols = [
+        "O",
+        "A-1",
+        "A-2",
+        "A-3",
+        "A-4",
+        "A-5",
+        "A-all",
+        "T-1",
+        "T-2",
+        "T-3",
+        "T-4",
+        "T-5",
+        "T-6",
+        "T-7",
+        "T-8",
+        "T-all",
+    ]
     with open(tmp_path / "MaxWell_val.csv", "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(cols)
@@ -165,7 +198,10 @@ def test_missing_and_extra_videos_are_named(tmp_path, clip):
         read_vqa_set("konvid_1k", str(tmp_path), expected=3)
     msg = str(err.value)
     assert "1 of 3 labelled videos of KoNViD-1k are missing: 333" in msg
-    assert "1 videos in the folder have no label in KoNViD_1k_attributes.csv: stray_video.mp4" in msg and "--allow-missing" in msg
+    assert (
+        "1 videos in the folder have no label in KoNViD_1k_attributes.csv: stray_video.mp4" in msg
+        and "--allow-missing" in msg
+    )
     vset = read_vqa_set("konvid_1k", str(tmp_path), expected=3, allow_missing=True)
     assert len(vset) == 2 and vset.missing == ["333"] and vset.extra == ["stray_video.mp4"]
     assert vset.mos == pytest.approx(MOS[:2])

@@ -4,5 +4,6 @@ import sys
 
 from s2i_hf.commands.train import main
 
+
 if __name__ == "__main__":
     sys.exit(main())

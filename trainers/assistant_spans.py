@@ -19,6 +19,7 @@ from __future__ import annotations
 import bisect
 from typing import Any, Callable, Sequence
 
+
 __all__ = ["LABEL_SOURCES", "UnsoundTemplateError", "assistant_char_spans", "check_template", "token_mask"]
 
 # which path made the assistant-only labels: recorded in training_summary.json and printed at the start of training
@@ -59,7 +60,9 @@ def _first_special_end(text: str, start: int, special_tokens: Sequence[str]) -> 
     return i + n
 
 
-def assistant_char_spans(render: Render, messages: list, special_tokens: Sequence[str]) -> tuple[str, list[tuple[int, int]]]:
+def assistant_char_spans(
+    render: Render, messages: list, special_tokens: Sequence[str]
+) -> tuple[str, list[tuple[int, int]]]:
     """The rendering of ``messages`` and the character span of each assistant turn in it.
 
     Raises :class:`UnsoundTemplateError` (its message says which turn and how) when the template is not
@@ -72,15 +75,20 @@ def assistant_char_spans(render: Render, messages: list, special_tokens: Sequenc
         prompt = render(messages[:k], True)
         through = render(messages[: k + 1], False)
         if prompt == render(messages[:k], False):
-            raise UnsoundTemplateError("it ignores add_generation_prompt, so the assistant header cannot be told "
-                                       "from the answer")
+            raise UnsoundTemplateError(
+                "it ignores add_generation_prompt, so the assistant header cannot be told from the answer"
+            )
         if not through.startswith(prompt):
-            raise UnsoundTemplateError(f"rendering assistant turn {k} changes the text before it (the generation "
-                                       "prompt is not a prefix of the conversation through that turn)")
+            raise UnsoundTemplateError(
+                f"rendering assistant turn {k} changes the text before it (the generation "
+                "prompt is not a prefix of the conversation through that turn)"
+            )
         if not full.startswith(through):
-            raise UnsoundTemplateError(f"turns after assistant turn {k} change how it is rendered (e.g. the template "
-                                       "rewrites past turns or drops their reasoning blocks)")
-        added = through[len(prompt):]
+            raise UnsoundTemplateError(
+                f"turns after assistant turn {k} change how it is rendered (e.g. the template "
+                "rewrites past turns or drops their reasoning blocks)"
+            )
+        added = through[len(prompt) :]
         answer = _text_of(message)
         at = added.find(answer) if answer else -1
         after = at + len(answer) if at >= 0 else 0
@@ -100,8 +108,11 @@ def check_template(render: Render, special_tokens: Sequence[str]) -> None:
         raise UnsoundTemplateError("some assistant turn renders no text")
 
 
-def token_mask(spans: Sequence[tuple[int, int]], offsets: Sequence[Sequence[int]],
-               replacements: Sequence[dict[str, Any]] | None = None) -> list[bool]:
+def token_mask(
+    spans: Sequence[tuple[int, int]],
+    offsets: Sequence[Sequence[int]],
+    replacements: Sequence[dict[str, Any]] | None = None,
+) -> list[bool]:
     """Which tokens overlap a character span of the rendered prompt.
 
     ``offsets``: each token's ``(start, end)`` in the text the processor tokenised (placeholders expanded);

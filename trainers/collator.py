@@ -21,7 +21,9 @@ from typing import Any, Sequence
 
 from s2i_hf.frames import FrameSampling, sample_frames
 from s2i_hf.video import VideoError
+
 from .assistant_spans import UnsoundTemplateError, assistant_char_spans, check_template, token_mask
+
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +33,9 @@ __all__ = ["S2IVideoCollator", "resolve_chat_template"]
 _TOKEN_KEYS = ("input_ids", "attention_mask", "mm_token_type_ids", "token_type_ids")
 
 
-def resolve_chat_template(processor, chat_template: str | None = None, model_name: str | None = None) -> tuple[str, str]:
+def resolve_chat_template(
+    processor, chat_template: str | None = None, model_name: str | None = None
+) -> tuple[str, str]:
     """The chat template to train with and how its assistant-only labels are made (a key of
     :data:`~.assistant_spans.LABEL_SOURCES`).
 
@@ -47,8 +51,10 @@ def resolve_chat_template(processor, chat_template: str | None = None, model_nam
     if isinstance(template, dict):
         template = template.get("default")
     if not template:
-        raise ValueError(f"{name} has no chat template: pass one with --chat_template_path (a .jinja file with "
-                         "{% generation %} markers)")
+        raise ValueError(
+            f"{name} has no chat template: pass one with --chat_template_path (a .jinja file with "
+            "{% generation %} markers)"
+        )
     if has_generation_markers(template):
         return template, "template_markers"
     if chat_template is None:
@@ -76,8 +82,9 @@ def _model_name(processor) -> str:
 
 def _renderer(processor, template: str):
     def render(messages: list, add_generation_prompt: bool) -> str:
-        return processor.apply_chat_template(messages, tokenize=False, add_generation_prompt=add_generation_prompt,
-                                             chat_template=template)
+        return processor.apply_chat_template(
+            messages, tokenize=False, add_generation_prompt=add_generation_prompt, chat_template=template
+        )
 
     return render
 
@@ -101,8 +108,15 @@ class S2IVideoCollator:
         model_name: named in errors (default: the processor's ``name_or_path``).
     """
 
-    def __init__(self, processor, sampling: FrameSampling | None = None, chat_template: str | None = None,
-                 video_column: str = "video", messages_column: str = "messages", model_name: str | None = None):
+    def __init__(
+        self,
+        processor,
+        sampling: FrameSampling | None = None,
+        chat_template: str | None = None,
+        video_column: str = "video",
+        messages_column: str = "messages",
+        model_name: str | None = None,
+    ):
         self.processor = processor
         self.sampling = sampling or FrameSampling()
         self.chat_template, self.label_source = resolve_chat_template(processor, chat_template, model_name)
@@ -120,12 +134,19 @@ class S2IVideoCollator:
         import torch
 
         messages = copy.deepcopy(row[self.messages_column])
-        video_blocks = [b for m in messages for b in (m["content"] if isinstance(m["content"], list) else []) if b.get("type") == "video"]
+        video_blocks = [
+            b
+            for m in messages
+            for b in (m["content"] if isinstance(m["content"], list) else [])
+            if b.get("type") == "video"
+        ]
         kwargs: dict[str, Any] = {}
         if video_blocks:
             video = row.get(self.video_column)
             if video is None:
-                raise ValueError(f"row {row.get('video_id', '?')}: the conversation has a video block but the row has no video")
+                raise ValueError(
+                    f"row {row.get('video_id', '?')}: the conversation has a video block but the row has no video"
+                )
             frames, metadata = sample_frames(video, self.sampling)
             for block in video_blocks:
                 block.clear()
@@ -135,8 +156,13 @@ class S2IVideoCollator:
             out, mask = self._render_derived(messages, kwargs)
         else:
             out = self.processor.apply_chat_template(
-                messages, tokenize=True, return_dict=True, return_tensors="pt", return_assistant_tokens_mask=True,
-                chat_template=self.chat_template, processor_kwargs=kwargs,
+                messages,
+                tokenize=True,
+                return_dict=True,
+                return_tensors="pt",
+                return_assistant_tokens_mask=True,
+                chat_template=self.chat_template,
+                processor_kwargs=kwargs,
             )
             mask = torch.as_tensor(out.pop("assistant_masks")).bool().reshape(out["input_ids"].shape)
         if not bool(mask.any()):
@@ -156,7 +182,11 @@ class S2IVideoCollator:
 
         _, spans = assistant_char_spans(_renderer(self.processor, self.chat_template), messages, self._special_tokens)
         out = self.processor.apply_chat_template(
-            messages, tokenize=True, return_dict=True, return_tensors="pt", chat_template=self.chat_template,
+            messages,
+            tokenize=True,
+            return_dict=True,
+            return_tensors="pt",
+            chat_template=self.chat_template,
             processor_kwargs={**kwargs, "return_offsets_mapping": True, "return_text_replacement_offsets": True},
         )
         out = dict(out)
@@ -199,9 +229,14 @@ class S2IVideoCollator:
                 for p in parts:
                     p.setdefault(key, torch.zeros_like(p["input_ids"]))
             value = pad_values.get(key, 0)
-            batch[key] = torch.cat([
-                torch.nn.functional.pad(torch.as_tensor(p[key]), (0, length - p["input_ids"].shape[1]), value=value) for p in parts
-            ])
+            batch[key] = torch.cat(
+                [
+                    torch.nn.functional.pad(
+                        torch.as_tensor(p[key]), (0, length - p["input_ids"].shape[1]), value=value
+                    )
+                    for p in parts
+                ]
+            )
         visual_keys = sorted({k for p in parts for k in p} - set(batch))
         for key in visual_keys:
             values = [p[key] for p in parts if key in p]

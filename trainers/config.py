@@ -2,10 +2,16 @@
 
 - :class:`S2IStage1Config`: Stage I alone (language model frozen, vision encoder + projector trained).
 - :class:`S2IStage2Config`: Stage II alone (LoRA on the language model, projector trainable).
-- :class:`S2ITrainConfig`: what ``s2i train`` parses: the settings both stages share, the LoRA settings and
-  per-stage learning rate / epochs / steps (``stage1_learning_rate`` ...); :meth:`S2ITrainConfig.stage_config`
-  turns it into the config of one stage.
-- :class:`S2IScriptArguments`: model, data, output folder and which stage(s) to run.
+- :class:`S2ITrainConfig`: what ``s2i train`` parses: the settings both stages share and per-stage learning
+  rate / epochs / steps (``stage1_learning_rate`` ...); :meth:`S2ITrainConfig.stage_config` turns it into the
+  config of one stage.
+- :class:`S2IModelConfig`: TRL's ``ModelConfig`` (model id, revision, dtype, attention, LoRA settings as TRL names
+  them: ``--lora_r``, ``--lora_target_modules`` ...) with the defaults of this curriculum: ``--model`` is accepted
+  for ``--model_name_or_path``, LoRA is on (Stage II) and targets the language model's attention and MLP
+  projections. Stage II's LoRA config is TRL's ``get_peft_config`` of it, restricted to the language model.
+- :class:`S2IScriptArguments`: data, output folder and which stage(s) to run.
+
+``TrlParser((S2IScriptArguments, S2ITrainConfig, S2IModelConfig))`` parses all three, as TRL's own scripts do.
 
 Defaults differ from ``SFTConfig`` where video training needs it: ``max_length=None`` (a cut through the video
 tokens breaks the forward), ``remove_unused_columns=False`` and ``skip_prepare_dataset`` (the collator needs the
@@ -19,11 +25,20 @@ import os
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from trl import SFTConfig
+from trl import ModelConfig, SFTConfig
 
 from s2i_hf.frames import FrameSampling
 
-__all__ = ["S2IScriptArguments", "S2IStage1Config", "S2IStage2Config", "S2ITrainConfig", "DEFAULT_LORA_TARGETS"]
+
+__all__ = [
+    "DEFAULT_LORA_TARGETS",
+    "S2IModelConfig",
+    "S2IScriptArguments",
+    "S2IStage1Config",
+    "S2IStage2Config",
+    "S2ITrainConfig",
+    "lora_target_names",
+]
 
 DEFAULT_LORA_TARGETS = "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj"
 
@@ -50,21 +65,35 @@ def _bf16_available() -> bool:
 class S2IStage1Config(SFTConfig):
     """Stage I: the language model frozen, the vision encoder and projector trained on ``stage1``."""
 
-    num_frames: int | None = field(default=8, metadata={"help": "Frames per video, spread evenly (exclusive with --fps)."})
+    num_frames: int | None = field(
+        default=8, metadata={"help": "Frames per video, spread evenly (exclusive with --fps)."}
+    )
     fps: float | None = field(default=None, metadata={"help": "Frames per second to sample instead of --num_frames."})
-    max_pixels: int | None = field(default=None, metadata={"help": "Cap on each frame's area in pixels (aspect kept)."})
+    max_pixels: int | None = field(
+        default=None, metadata={"help": "Cap on each frame's area in pixels (aspect kept)."}
+    )
     max_frames: int = field(default=64, metadata={"help": "Most frames per video when sampling by --fps."})
     learning_rate: float = field(default=2e-5, metadata={"help": "Initial AdamW learning rate."})
-    max_length: int | None = field(default=None, metadata={"help": "Token cap per row; None: never cut (video tokens)."})
+    max_length: int | None = field(
+        default=None, metadata={"help": "Token cap per row; None: never cut (video tokens)."}
+    )
     remove_unused_columns: bool = field(default=False, metadata={"help": "Keep messages/video for the collator."})
-    gradient_checkpointing: bool | None = field(default=None, metadata={"help": "Deprecated alias of --activation_checkpointing."})
-    activation_checkpointing: bool | None = field(default=False, metadata={"help": "Recompute activations to save memory."})
-    bf16: bool | None = field(default=None, metadata={"help": "bf16 mixed precision; default: on where the GPU supports it."})
+    gradient_checkpointing: bool | None = field(
+        default=None, metadata={"help": "Deprecated alias of --activation_checkpointing."}
+    )
+    activation_checkpointing: bool | None = field(
+        default=False, metadata={"help": "Recompute activations to save memory."}
+    )
+    bf16: bool | None = field(
+        default=None, metadata={"help": "bf16 mixed precision; default: on where the GPU supports it."}
+    )
     logging_steps: float = field(default=1, metadata={"help": "Log the loss every N steps."})
     ddp_find_unused_parameters: bool | None = field(
         default=True,
-        metadata={"help": "DDP: tolerate trainable parameters a video batch does not use (LLaVA's image_newline, "
-                          "vision layers after the feature layer)."},
+        metadata={
+            "help": "DDP: tolerate trainable parameters a video batch does not use (LLaVA's image_newline, "
+            "vision layers after the feature layer)."
+        },
     )
     dataset_kwargs: dict[str, Any] | str | None = field(
         default_factory=lambda: {"skip_prepare_dataset": True},
@@ -85,30 +114,25 @@ class S2IStage1Config(SFTConfig):
     @property
     def frame_sampling(self) -> FrameSampling:
         num_frames = None if self.fps is not None else self.num_frames
-        return FrameSampling(num_frames=num_frames, fps=self.fps, max_pixels=self.max_pixels, max_frames=self.max_frames)
+        return FrameSampling(
+            num_frames=num_frames, fps=self.fps, max_pixels=self.max_pixels, max_frames=self.max_frames
+        )
 
 
 @dataclass
 class S2IStage2Config(S2IStage1Config):
-    """Stage II: LoRA on the language model only (projector kept trainable) on ``stage2``."""
+    """Stage II: LoRA on the language model only (projector kept trainable) on ``stage2``. The LoRA settings are
+    TRL's (:class:`S2IModelConfig`'s ``lora_*`` fields); this config says what else trains beside them."""
 
     learning_rate: float = field(default=2e-4, metadata={"help": "Initial AdamW learning rate."})
-    lora_r: int = field(default=16, metadata={"help": "LoRA rank."})
-    lora_alpha: int = field(default=32, metadata={"help": "LoRA scaling alpha."})
-    lora_dropout: float = field(default=0.05, metadata={"help": "LoRA dropout."})
-    lora_target_modules: str = field(
-        default=DEFAULT_LORA_TARGETS,
-        metadata={"help": "Comma-separated module names inside the language model to adapt (never the vision tower)."},
-    )
     train_projector: bool = field(default=True, metadata={"help": "Keep the projector trainable in Stage II."})
     train_vision: bool = field(
         default=False,
-        metadata={"help": "Also train the vision encoder in full in Stage II (saved with the adapter). The paper keeps it as Stage I left it."},
+        metadata={
+            "help": "Also train the vision encoder in full in Stage II (saved with the adapter). "
+            "The paper keeps it as Stage I left it."
+        },
     )
-
-    @property
-    def lora_targets(self) -> list[str]:
-        return [t.strip() for t in self.lora_target_modules.split(",") if t.strip()]
 
 
 _STAGE_FIELDS = ("learning_rate", "num_train_epochs", "max_steps")
@@ -116,15 +140,21 @@ _STAGE_FIELDS = ("learning_rate", "num_train_epochs", "max_steps")
 
 @dataclass
 class S2ITrainConfig(S2IStage2Config):
-    """Both stages from one command: shared settings, LoRA settings and per-stage overrides.
+    """Both stages from one command: shared settings and per-stage overrides (LoRA: :class:`S2IModelConfig`).
 
     ``learning_rate`` / ``num_train_epochs`` / ``max_steps`` apply to both stages; ``stage1_*`` / ``stage2_*``
     override them for one stage. Left unset, the learning rates are the stages' defaults (2e-5 and 2e-4).
     """
 
-    learning_rate: float | None = field(default=None, metadata={"help": "Learning rate of both stages (default: per stage)."})
-    stage1_learning_rate: float | None = field(default=None, metadata={"help": "Stage I learning rate (default 2e-5)."})
-    stage2_learning_rate: float | None = field(default=None, metadata={"help": "Stage II learning rate (default 2e-4)."})
+    learning_rate: float | None = field(
+        default=None, metadata={"help": "Learning rate of both stages (default: per stage)."}
+    )
+    stage1_learning_rate: float | None = field(
+        default=None, metadata={"help": "Stage I learning rate (default 2e-5)."}
+    )
+    stage2_learning_rate: float | None = field(
+        default=None, metadata={"help": "Stage II learning rate (default 2e-4)."}
+    )
     stage1_num_train_epochs: float | None = field(default=None, metadata={"help": "Stage I epochs."})
     stage2_num_train_epochs: float | None = field(default=None, metadata={"help": "Stage II epochs."})
     stage1_max_steps: int | None = field(default=None, metadata={"help": "Stage I steps (overrides epochs)."})
@@ -144,7 +174,9 @@ class S2ITrainConfig(S2IStage2Config):
         names = {f.name for f in fields(cls) if f.init}
         values = {f.name: getattr(self, f.name) for f in fields(self) if f.init and f.name in names}
         default_lr = next(f.default for f in fields(cls) if f.name == "learning_rate")
-        values["learning_rate"] = _first(getattr(self, f"stage{stage}_learning_rate"), self._shared_learning_rate, default_lr)
+        values["learning_rate"] = _first(
+            getattr(self, f"stage{stage}_learning_rate"), self._shared_learning_rate, default_lr
+        )
         values["num_train_epochs"] = _first(getattr(self, f"stage{stage}_num_train_epochs"), self.num_train_epochs)
         values["max_steps"] = _first(getattr(self, f"stage{stage}_max_steps"), self.max_steps)
         values["output_dir"] = output_dir
@@ -160,36 +192,81 @@ def _first(*values):
 
 
 @dataclass
-class S2IScriptArguments:
-    """What ``s2i train`` trains, on what, where."""
+class S2IModelConfig(ModelConfig):
+    """TRL's ``ModelConfig`` with this curriculum's defaults (see module docs). The LoRA fields configure Stage II;
+    ``lora_target_modules`` are module names matched inside the language model only (space- or comma-separated)."""
 
-    model: str = field(default=None, metadata={"help": "Hub id or local folder of a video LMM (AutoModelForImageTextToText)."})
+    model_name_or_path: str | None = field(
+        default=None,
+        metadata={
+            "help": "Hub id or local folder of a video LMM (AutoModelForImageTextToText).",
+            "aliases": ["--model"],
+        },
+    )
+    use_peft: bool = field(default=True, metadata={"help": "Stage II trains LoRA adapters (it needs this on)."})
+    lora_target_modules: list[str] | None = field(
+        default_factory=lambda: DEFAULT_LORA_TARGETS.split(","),
+        metadata={"help": "Module names inside the language model to adapt with LoRA (never the vision tower)."},
+    )
+
+
+def lora_target_names(model_args: ModelConfig) -> list[str]:
+    """``lora_target_modules`` of ``model_args`` as a list of module names: TRL keeps one given name as a string,
+    a YAML file may give one comma-separated string; unset (a plain ``trl.ModelConfig``): the default targets."""
+    targets = model_args.lora_target_modules
+    if targets is None:
+        targets = DEFAULT_LORA_TARGETS
+    if isinstance(targets, str):
+        targets = [targets]
+    return [t.strip() for entry in targets for t in entry.split(",") if t.strip()]
+
+
+@dataclass
+class S2IScriptArguments:
+    """What ``s2i train`` trains on and where (the model: :class:`S2IModelConfig`)."""
+
     data: str = field(default=None, metadata={"help": "Folder written by `s2i build`, or a Hub dataset id."})
-    output: str = field(default=None, metadata={"help": "Output folder: stage1/, stage2/, merged/, training_summary.json."})
-    stage: str = field(default="both", metadata={"help": "Which stage(s) to run: 1, 2 or both.", "choices": ["1", "2", "both"]})
-    model_revision: str | None = field(default=None, metadata={"help": "Revision of a Hub model."})
+    output: str = field(
+        default=None, metadata={"help": "Output folder: stage1/, stage2/, merged/, training_summary.json."}
+    )
+    stage: str = field(
+        default="both", metadata={"help": "Which stage(s) to run: 1, 2 or both.", "choices": ["1", "2", "both"]}
+    )
     data_revision: str | None = field(default=None, metadata={"help": "Revision of a Hub dataset."})
     stage1_model: str | None = field(
-        default=None, metadata={"help": "With --stage 2: the Stage I model to start from (default: OUT/stage1 if it exists, else --model)."}
+        default=None,
+        metadata={
+            "help": "With --stage 2: the Stage I model to start from (default: OUT/stage1 if it exists, else --model)."
+        },
     )
-    resume: bool = field(default=True, metadata={"help": "Resume each stage from its last checkpoint under OUT/checkpoints."})
+    resume: bool = field(
+        default=True, metadata={"help": "Resume each stage from its last checkpoint under OUT/checkpoints."}
+    )
     merge: bool = field(default=True, metadata={"help": "Write OUT/merged (Stage II merged into the model)."})
     streaming: bool = field(
         default=False,
-        metadata={"help": "Stream --data (a folder or Hub id) instead of loading it: for data larger than the local "
-                          "disk. Needs --max_steps (or --stage1_max_steps / --stage2_max_steps)."},
+        metadata={
+            "help": "Stream --data (a folder or Hub id) instead of loading it: for data larger than the local "
+            "disk. Needs --max_steps (or --stage1_max_steps / --stage2_max_steps)."
+        },
     )
     shuffle_buffer: int = field(
         default=256,
-        metadata={"help": "With --streaming: items held in the shuffle buffer (memory ~ buffer x clip size; 0: the "
-                          "stream's own order)."},
+        metadata={
+            "help": "With --streaming: items held in the shuffle buffer (memory ~ buffer x clip size; 0: the "
+            "stream's own order)."
+        },
     )
     threads: int | None = field(
-        default=None, metadata={"help": "CPU threads for torch (default: torch's choice). On a small shared CPU machine 1 is often fastest."}
+        default=None,
+        metadata={
+            "help": "CPU threads for torch (default: torch's choice). "
+            "On a small shared CPU machine 1 is often fastest."
+        },
     )
 
     def __post_init__(self):
-        missing = [name for name in ("model", "data", "output") if not getattr(self, name)]
+        missing = [name for name in ("data", "output") if not getattr(self, name)]
         if missing:
             raise ValueError(f"s2i train needs {', '.join('--' + m for m in missing)}")
         self.stage = str(self.stage)

@@ -23,6 +23,7 @@ import os
 
 from s2i_hf.artifacts import load_config
 
+
 __all__ = ["load_stage_data", "stage_items", "ConversationLookup"]
 
 REQUIRED_COLUMNS = {"stage1": ("messages", "video"), "stage2": ("conversations", "video")}

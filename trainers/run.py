@@ -1,5 +1,6 @@
 """``run_training``: Stage I then Stage II (or one of them) from a model id and a data folder, with outputs that the
-model card and ``s2i push model`` read::
+model card and ``s2i push model`` read. Its three arguments are what ``s2i train`` parses, in TRL's order: the
+script arguments, the training config and the model config (model id, revision, dtype, attention, LoRA)::
 
     OUT/stage1/                 full Stage I model + processor
     OUT/stage2/                 the Stage II LoRA adapter (+ the projector, saved by peft) + processor
@@ -21,18 +22,25 @@ from typing import Any
 from s2i_hf.artifacts import SUMMARY_FILE, load_training_summary, save_training_summary
 
 from .assistant_spans import LABEL_SOURCES
-from .config import S2IScriptArguments, S2ITrainConfig
+from .config import S2IModelConfig, S2IScriptArguments, S2ITrainConfig, lora_target_names
 from .data import load_stage_data, stage_items
+
 
 __all__ = ["run_training"]
 
 logger = logging.getLogger(__name__)
 
 
-def _load_model(path: str, revision: str | None, trust_remote_code: bool):
+def _load_model(path: str, revision: str | None, trust_remote_code: bool, model_args: S2IModelConfig):
+    """The model at ``path`` loaded as ``model_args`` says (dtype, attention implementation), as TRL's scripts do."""
+    import torch
     from transformers import AutoModelForImageTextToText
 
-    return AutoModelForImageTextToText.from_pretrained(path, revision=revision, trust_remote_code=trust_remote_code)
+    dtype = model_args.dtype if model_args.dtype in ("auto", None) else getattr(torch, model_args.dtype)
+    kwargs = {"attn_implementation": model_args.attn_implementation} if model_args.attn_implementation else {}
+    return AutoModelForImageTextToText.from_pretrained(
+        path, revision=revision, trust_remote_code=trust_remote_code, dtype=dtype, **kwargs
+    )
 
 
 def _last_checkpoint(folder: str) -> str | None:
@@ -70,26 +78,35 @@ def _stage_record(trainer, result, data, items, cfg, output_dir: str, seconds: f
     }
 
 
-def run_training(args: S2IScriptArguments, config: S2ITrainConfig) -> dict[str, Any]:
-    """Run the requested stage(s); returns the training summary (also written to ``OUT/training_summary.json``)."""
+def run_training(args: S2IScriptArguments, config: S2ITrainConfig, model_args: S2IModelConfig) -> dict[str, Any]:
+    """Run the requested stage(s) of ``model_args.model_name_or_path``; returns the training summary (also written
+    to ``OUT/training_summary.json``)."""
     from transformers import AutoProcessor
 
     from s2i_hf import __version__
 
     from .stages import S2IStage1Trainer, S2IStage2Trainer
 
+    model_id, revision = model_args.model_name_or_path, model_args.model_revision
+    if not model_id:
+        raise ValueError("s2i train needs --model (--model_name_or_path): the video LMM to train")
+    if model_args.load_in_4bit or model_args.load_in_8bit:
+        raise ValueError(
+            "s2i train does not load quantized models (--load_in_4bit / --load_in_8bit): Stage I trains "
+            "the vision encoder in full and Stage II merges the adapter into the model"
+        )
     out = args.output
     os.makedirs(out, exist_ok=True)
     summary_path = os.path.join(out, SUMMARY_FILE)
     previous = load_training_summary(summary_path) if args.resume and os.path.isfile(summary_path) else None
-    if previous and (previous.get("base_model"), previous.get("data")) != (args.model, args.data):
+    if previous and (previous.get("base_model"), previous.get("data")) != (model_id, args.data):
         raise ValueError(
             f"{out} holds a run of {previous.get('base_model')} on {previous.get('data')}; use another --output "
-            f"for {args.model} on {args.data} (or --resume false to overwrite)"
+            f"for {model_id} on {args.data} (or --resume false to overwrite)"
         )
     sampling = config.frame_sampling
     summary: dict[str, Any] = previous or {
-        "base_model": args.model,
+        "base_model": model_id,
         "family": None,
         "data": args.data,
         "frame_sampling": sampling.to_dict(),
@@ -97,20 +114,24 @@ def run_training(args: S2IScriptArguments, config: S2ITrainConfig) -> dict[str, 
         "outputs": {},
     }
     if summary.get("frame_sampling") != sampling.to_dict():
-        raise ValueError(f"{out} was trained with frame sampling {summary.get('frame_sampling')}, not {sampling.to_dict()}")
+        raise ValueError(
+            f"{out} was trained with frame sampling {summary.get('frame_sampling')}, not {sampling.to_dict()}"
+        )
     summary["package_version"] = __version__
     trust = bool(config.trust_remote_code)
-    processor = AutoProcessor.from_pretrained(args.model, revision=args.model_revision, trust_remote_code=trust)
+    processor = AutoProcessor.from_pretrained(model_id, revision=revision, trust_remote_code=trust)
     model = None
     stage1_dir, stage2_dir = os.path.join(out, "stage1"), os.path.join(out, "stage2")
 
     def completed(stage: int, marker: str) -> bool:
         if summary["stages"].get(f"stage{stage}", {}).get("completed") and os.path.isfile(marker):
-            logger.warning("Stage %d is already complete in %s: skipped (delete that folder to train it again)", stage, out)
+            logger.warning(
+                "Stage %d is already complete in %s: skipped (delete that folder to train it again)", stage, out
+            )
             return True
         return False
 
-    def train_stage(stage: int, trainer_cls, model, output_dir: str):
+    def train_stage(stage: int, trainer_cls, model, output_dir: str, **trainer_kwargs):
         cfg = config.stage_config(stage, os.path.join(out, "checkpoints", f"stage{stage}"))
         if args.streaming and (cfg.max_steps is None or cfg.max_steps <= 0):
             raise ValueError(f"--streaming needs --max_steps (or --stage{stage}_max_steps): a stream has no length")
@@ -118,7 +139,7 @@ def run_training(args: S2IScriptArguments, config: S2ITrainConfig) -> dict[str, 
         items = stage_items(data, f"stage{stage}")
         if args.streaming and args.shuffle_buffer > 0:  # a map-style dataset is shuffled by the Trainer's sampler
             items = items.shuffle(seed=cfg.seed, buffer_size=args.shuffle_buffer)
-        trainer = trainer_cls(model, cfg, items, processor)
+        trainer = trainer_cls(model, cfg, items, processor, **trainer_kwargs)
         source = getattr(trainer.data_collator, "label_source", None)
         if source is not None and trainer.is_world_process_zero():
             print(f"Stage {stage}: assistant-only labels from {LABEL_SOURCES[source]}", flush=True)
@@ -132,7 +153,7 @@ def run_training(args: S2IScriptArguments, config: S2ITrainConfig) -> dict[str, 
         return trainer, _stage_record(trainer, result, data, items, cfg, output_dir, time.perf_counter() - start)
 
     if 1 in args.stages and not completed(1, os.path.join(stage1_dir, "config.json")):
-        model = _load_model(args.model, args.model_revision, trust)
+        model = _load_model(model_id, revision, trust, model_args)
         summary["family"] = model.config.model_type
         trainer, record = train_stage(1, S2IStage1Trainer, model, stage1_dir)
         if record is not None:
@@ -143,17 +164,21 @@ def run_training(args: S2IScriptArguments, config: S2ITrainConfig) -> dict[str, 
         del trainer
 
     if 2 in args.stages and not completed(2, os.path.join(stage2_dir, "adapter_config.json")):
-        start_from = args.stage1_model or (stage1_dir if os.path.isfile(os.path.join(stage1_dir, "config.json")) else args.model)
+        stage1_done = os.path.isfile(os.path.join(stage1_dir, "config.json"))
+        start_from = args.stage1_model or (stage1_dir if stage1_done else model_id)
         if model is None:
-            model = _load_model(start_from, args.model_revision if start_from == args.model else None, trust)
+            model = _load_model(start_from, revision if start_from == model_id else None, trust, model_args)
             summary["family"] = summary.get("family") or model.config.model_type
-        trainer, record = train_stage(2, S2IStage2Trainer, model, stage2_dir)
+        trainer, record = train_stage(2, S2IStage2Trainer, model, stage2_dir, model_args=model_args)
         if record is not None:
             cfg = trainer.args
             record["starts_from"] = "stage1" if start_from == stage1_dir else start_from
             record["lora"] = {
-                "r": cfg.lora_r, "alpha": cfg.lora_alpha, "dropout": cfg.lora_dropout,
-                "target_modules": cfg.lora_targets, "train_projector": cfg.train_projector,
+                "r": model_args.lora_r,
+                "alpha": model_args.lora_alpha,
+                "dropout": model_args.lora_dropout,
+                "target_modules": lora_target_names(model_args),
+                "train_projector": cfg.train_projector,
                 "train_vision": cfg.train_vision,
             }
             summary["stages"]["stage2"] = record

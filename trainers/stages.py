@@ -2,9 +2,10 @@
 
 - :class:`S2IStage1Trainer`: freezes everything, then unfreezes the vision encoder and the projector (the language
   model and the output layer stay frozen); trains on ``stage1`` rows.
-- :class:`S2IStage2Trainer`: LoRA on the language model only (targets restricted by a regex to modules under the
-  language model, since names like ``q_proj`` also exist in vision towers), the projector kept trainable through
-  peft's ``modules_to_save`` (the vision encoder too with ``train_vision``); trains on ``stage2`` rows. Give it the
+- :class:`S2IStage2Trainer`: LoRA on the language model only: TRL's ``get_peft_config`` of a ``ModelConfig``
+  (:class:`~.config.S2IModelConfig` by default), its targets restricted by a regex to modules under the language
+  model (names like ``q_proj`` also exist in vision towers), the projector kept trainable through peft's
+  ``modules_to_save`` (the vision encoder too with ``train_vision``); trains on ``stage2`` rows. Give it the
   Stage I model to follow the curriculum.
 
 Both build an :class:`~.collator.S2IVideoCollator` from their config's frame sampling (and ``chat_template_path``)
@@ -16,11 +17,13 @@ from __future__ import annotations
 import os
 import re
 
-from trl import SFTTrainer
+from trl import ModelConfig, SFTTrainer, get_peft_config
+
+from s2i_hf.model_parts import ModelParts, find_model_parts
 
 from .collator import S2IVideoCollator
-from .config import S2IStage1Config, S2IStage2Config
-from s2i_hf.model_parts import ModelParts, find_model_parts
+from .config import S2IModelConfig, S2IStage1Config, S2IStage2Config, lora_target_names
+
 
 __all__ = ["S2IStage1Trainer", "S2IStage2Trainer", "lora_config_for", "freeze_for_stage1"]
 
@@ -34,13 +37,19 @@ def freeze_for_stage1(model) -> ModelParts:
     return parts
 
 
-def lora_config_for(model, args: S2IStage2Config, parts: ModelParts | None = None):
-    """A peft ``LoraConfig`` whose targets match only inside the language model of ``model`` (``parts``: the
-    model's :func:`find_model_parts`, found here when not given)."""
-    from peft import LoraConfig
-
+def lora_config_for(
+    model, args: S2IStage2Config, model_args: ModelConfig | None = None, *, parts: ModelParts | None = None
+):
+    """Stage II's peft ``LoraConfig``: TRL's ``get_peft_config(model_args)`` (default: :class:`S2IModelConfig`'s
+    LoRA settings) with its target module names matched only inside the language model of ``model``, and the
+    projector (``args.train_projector``) / vision encoder (``args.train_vision``) added to ``modules_to_save``.
+    ``parts``: the model's :func:`find_model_parts`, found here when not given."""
+    model_args = S2IModelConfig() if model_args is None else model_args
+    peft_config = get_peft_config(model_args)
+    if peft_config is None:
+        raise ValueError("Stage II trains LoRA adapters: use_peft must be true (--use_peft true)")
     parts = parts or find_model_parts(model)
-    targets = args.lora_targets
+    targets = lora_target_names(model_args)
     if not targets:
         raise ValueError("lora_target_modules is empty: name the language-model modules to adapt (e.g. q_proj,v_proj)")
     regex = rf"^{re.escape(parts.language_prefix)}\.(?:.*\.)?(?:{'|'.join(re.escape(t) for t in targets)})$"
@@ -50,19 +59,16 @@ def lora_config_for(model, args: S2IStage2Config, parts: ModelParts | None = Non
             f"no module named {', '.join(targets)} inside the language model ({parts.language_prefix}) of "
             f"{type(model).__name__}: set --lora_target_modules to names that exist there"
         )
-    return LoraConfig(
-        r=args.lora_r,
-        lora_alpha=args.lora_alpha,
-        lora_dropout=args.lora_dropout,
-        target_modules=regex,
-        modules_to_save=_modules_to_save(model, args, parts) or None,
-        bias="none",
-    )
+    peft_config.target_modules = regex
+    extra = list(model_args.lora_modules_to_save or [])
+    peft_config.modules_to_save = _modules_to_save(model, args, parts) + [n for n in extra if n] or None
+    return peft_config
 
 
 def _modules_to_save(model, args: S2IStage2Config, parts: ModelParts) -> list[str]:
     """Modules trained in full next to the LoRA layers: the projector (``train_projector``) and the vision encoder
-    (``train_vision``). A projector inside the vision encoder (Qwen's ``visual.merger``) is trained with the encoder."""
+    (``train_vision``). A projector inside the vision encoder (Qwen's ``visual.merger``) is trained with the
+    encoder."""
     names = parts.projector_modules_to_save(model) if args.train_projector else []
     if args.train_vision:
         vision = parts.names["vision"]
@@ -77,8 +83,10 @@ def _template_file(args) -> str | None:
     if path is None:
         return None
     if not (os.path.isfile(path) and path.endswith((".jinja", ".j2"))):
-        raise ValueError(f"--chat_template_path {path}: give a .jinja (or .j2) file holding the chat template to train "
-                         "with, e.g. the model's template with {% generation %} markers around the assistant's answers")
+        raise ValueError(
+            f"--chat_template_path {path}: give a .jinja (or .j2) file holding the chat template to train "
+            "with, e.g. the model's template with {% generation %} markers around the assistant's answers"
+        )
     with open(path, encoding="utf-8") as fh:
         return fh.read()
 
@@ -88,11 +96,19 @@ class _S2ITrainer(SFTTrainer):
 
     def __init__(self, model, args, train_dataset, processing_class, data_collator=None, **kwargs):
         if data_collator is None:
-            data_collator = S2IVideoCollator(processing_class, args.frame_sampling, chat_template=_template_file(args),
-                                             model_name=getattr(model, "name_or_path", None))
+            data_collator = S2IVideoCollator(
+                processing_class,
+                args.frame_sampling,
+                chat_template=_template_file(args),
+                model_name=getattr(model, "name_or_path", None),
+            )
         super().__init__(
-            model=model, args=args, train_dataset=train_dataset, processing_class=processing_class,
-            data_collator=data_collator, **kwargs,
+            model=model,
+            args=args,
+            train_dataset=train_dataset,
+            processing_class=processing_class,
+            data_collator=data_collator,
+            **kwargs,
         )
 
     def trainable_parameters(self) -> dict[str, int]:
@@ -100,14 +116,20 @@ class _S2ITrainer(SFTTrainer):
         base = self.model.get_base_model() if hasattr(self.model, "get_base_model") else self.model
         counts = {"vision": 0, "projector": 0, "language": 0, "lm_head": 0}
         parts = self.model_parts
-        prefixes = sorted(((name, part) for part, names in parts.names.items() for name in names if name), key=lambda x: -len(x[0]))
+        prefixes = sorted(
+            ((name, part) for part, names in parts.names.items() for name in names if name), key=lambda x: -len(x[0])
+        )
         projector_extra = {n for n, _ in parts.params["projector"]}
         for name, p in base.named_parameters():
             if not p.requires_grad:
                 continue
             clean = name.replace(".modules_to_save.default", "").replace(".original_module", "")
-            part = "projector" if clean in projector_extra else next(
-                (part for prefix, part in prefixes if clean == prefix or clean.startswith(prefix + ".")), None
+            part = (
+                "projector"
+                if clean in projector_extra
+                else next(
+                    (part for prefix, part in prefixes if clean == prefix or clean.startswith(prefix + ".")), None
+                )
             )
             if part is None:
                 raise ValueError(f"trainable parameter {name} is outside the model's parts")
@@ -135,20 +157,38 @@ class S2IStage1Trainer(_S2ITrainer):
 class S2IStage2Trainer(_S2ITrainer):
     """Stage II: LoRA on the language model, projector trainable (see module docs)."""
 
-    def __init__(self, model, args: S2IStage2Config, train_dataset, processing_class, data_collator=None, **kwargs):
+    def __init__(
+        self,
+        model,
+        args: S2IStage2Config,
+        train_dataset,
+        processing_class,
+        data_collator=None,
+        model_args: ModelConfig | None = None,
+        **kwargs,
+    ):
+        """``model_args``: the LoRA settings (a TRL ``ModelConfig``; default :class:`S2IModelConfig`), made into
+        the peft config by :func:`lora_config_for`; a ``peft_config`` given instead is used as it is."""
         if not isinstance(args, S2IStage2Config):
             raise TypeError(f"S2IStage2Trainer needs an S2IStage2Config, got {type(args).__name__}")
         self.model_parts = find_model_parts(model)
         for p in model.parameters():
             p.requires_grad_(False)
-        kwargs["peft_config"] = kwargs.get("peft_config") or lora_config_for(model, args, self.model_parts)
+        if kwargs.get("peft_config") is None:
+            kwargs["peft_config"] = lora_config_for(model, args, model_args, parts=self.model_parts)
         super().__init__(model, args, train_dataset, processing_class, data_collator, **kwargs)
         self._check_lora_placement()
 
     def _check_lora_placement(self) -> None:
         prefix = self.model_parts.language_prefix + "."
         base = self.model.get_base_model()
-        lora = [name for name, module in base.named_modules() if hasattr(module, "lora_A") and len(getattr(module, "lora_A", {}))]
+        lora = [
+            name
+            for name, module in base.named_modules()
+            if hasattr(module, "lora_A") and len(getattr(module, "lora_A", {}))
+        ]
         outside = [name for name in lora if not name.startswith(prefix)]
         if not lora or outside:
-            raise RuntimeError(f"LoRA placement is wrong: {len(lora)} adapted modules, outside the language model: {outside[:5]}")
+            raise RuntimeError(
+                f"LoRA placement is wrong: {len(lora)} adapted modules, outside the language model: {outside[:5]}"
+            )

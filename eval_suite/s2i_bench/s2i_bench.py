@@ -15,10 +15,8 @@ import datasets
 import evaluate
 
 from s2i_hf.eval_suite.bench import rating_agreement
-from s2i_hf.eval_suite.judges import CRITERIA
-from s2i_hf.eval_suite.judges import Judge
-from s2i_hf.eval_suite.judges import judge_answers
-from s2i_hf.eval_suite.judges import make_judge
+from s2i_hf.eval_suite.judges import CRITERIA, Judge, judge_answers, make_judge
+
 
 _DESCRIPTION = __doc__
 
@@ -40,7 +38,9 @@ Returns:
     overall_coverage, overall_ordinal_error, overall_n, and n.
 Examples:
     >>> metric = evaluate.load("path/to/s2i_bench")
-    >>> metric.compute(predictions=["The overall quality is good."], references=["Overall, the quality is good."])["overall_accuracy"]
+    >>> metric.compute(
+    ...     predictions=["The overall quality is good."], references=["Overall, the quality is good."]
+    ... )["overall_accuracy"]
     1.0
 """
 
@@ -62,24 +62,41 @@ class S2iBench(evaluate.Metric):
             description=_DESCRIPTION,
             citation=_CITATION,
             inputs_description=_KWARGS_DESCRIPTION,
-            features=datasets.Features({"predictions": datasets.Value("string"), "references": datasets.Value("string")}),
+            features=datasets.Features(
+                {"predictions": datasets.Value("string"), "references": datasets.Value("string")}
+            ),
         )
 
-    def _compute(self, predictions, references, questions=None, judge=None, judge_url=None, prompts=None,
-                 criteria=None, progress=False, return_details=False):
+    def _compute(
+        self,
+        predictions,
+        references,
+        questions=None,
+        judge=None,
+        judge_url=None,
+        prompts=None,
+        criteria=None,
+        progress=False,
+        return_details=False,
+    ):
         predictions = ["" if p is None else str(p) for p in predictions]
         references = ["" if r is None else str(r) for r in references]
         out = {"n": len(predictions)}
         out.update(rating_agreement(predictions, references))
         if judge is None:
-            out.update({c: None for c in (criteria or CRITERIA)})
+            out.update(dict.fromkeys(criteria or CRITERIA))
             out["judge"] = None
             return out
         if questions is None or len(questions) != len(predictions):
-            raise ValueError(f"judging needs one question per prediction: got {0 if questions is None else len(questions)} questions for {len(predictions)} predictions")
+            raise ValueError(
+                f"judging needs one question per prediction: got {0 if questions is None else len(questions)} "
+                f"questions for {len(predictions)} predictions"
+            )
         if not isinstance(judge, Judge):
             judge = make_judge(str(judge), url=judge_url)
-        report = judge_answers(judge, list(questions), references, predictions, prompts=prompts, criteria=criteria, progress=progress)
+        report = judge_answers(
+            judge, list(questions), references, predictions, prompts=prompts, criteria=criteria, progress=progress
+        )
         out.update(report.means())
         out["judge"] = report.judge_record()
         if report.failure_examples:

@@ -9,8 +9,8 @@ no mapping.
 import datasets
 import evaluate
 import numpy as np
-from scipy import optimize
-from scipy import stats
+from scipy import optimize, stats
+
 
 _DESCRIPTION = __doc__
 
@@ -27,10 +27,13 @@ Examples:
     1.0
 """
 
-_CITATION = """@techreport{vqeg2003frtv2,
-  title = {Final Report from the Video Quality Experts Group on the Validation of Objective Models of Video Quality Assessment, Phase II},
-  institution = {VQEG}, year = {2003}
-}"""
+_CITATION = (
+    "@techreport{vqeg2003frtv2,\n"
+    "  title = {Final Report from the Video Quality Experts Group on the Validation of Objective Models of "
+    "Video Quality Assessment, Phase II},\n"
+    "  institution = {VQEG}, year = {2003}\n"
+    "}"
+)
 
 
 def logistic4(x, b1, b2, b3, b4):
@@ -65,7 +68,9 @@ class SrccPlcc(evaluate.Metric):
             description=_DESCRIPTION,
             citation=_CITATION,
             inputs_description=_KWARGS_DESCRIPTION,
-            features=datasets.Features({"predictions": datasets.Value("float64"), "references": datasets.Value("float64")}),
+            features=datasets.Features(
+                {"predictions": datasets.Value("float64"), "references": datasets.Value("float64")}
+            ),
         )
 
     def _compute(self, predictions, references, fit_logistic=True):

@@ -8,6 +8,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+
 __all__ = ["load_yaml", "read_yaml"]
 
 

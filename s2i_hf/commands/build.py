@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 
+
 __all__ = ["main"]
 
 
@@ -17,7 +18,9 @@ def build_parser():
 
     from ..dataset_builder.config import BuildArguments
 
-    parser = TrlParser([BuildArguments], prog="s2i build", description="Build Score2Instruct instruction data from videos.")
+    parser = TrlParser(
+        [BuildArguments], prog="s2i build", description="Build Score2Instruct instruction data from videos."
+    )
     parser.add_argument("videos", nargs="*", help="Unlabeled videos: files, folders, glob patterns or manifests.")
     return parser
 
@@ -33,18 +36,28 @@ def main(argv: list[str] | None = None) -> int:
     from ..dataset_builder import build_dataset
     from ..text.rewrite import make_captioner, make_rewriter
 
-    rewriter = make_rewriter(args.rewrite_model, max_new_tokens=args.rewrite_max_new_tokens, trust_remote_code=args.trust_remote_code) if args.rewrite_model else None
+    rewriter = (
+        make_rewriter(
+            args.rewrite_model, max_new_tokens=args.rewrite_max_new_tokens, trust_remote_code=args.trust_remote_code
+        )
+        if args.rewrite_model
+        else None
+    )
     captioner = make_captioner(args.captioner, trust_remote_code=args.trust_remote_code) if args.captioner else None
     try:
-        result = build_dataset(list(rest.videos), args, rewriter=rewriter, captioner=captioner,
-                               card_writer=write_dataset_card)
+        result = build_dataset(
+            list(rest.videos), args, rewriter=rewriter, captioner=captioner, card_writer=write_dataset_card
+        )
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         print(f"s2i build: error: {exc}", file=sys.stderr)
         return 2
     if result.out is None:  # a non-main rank: its share is in the cache
         return 0
-    parts = [f"{k} {v['rows']} videos" + (f" ({v['conversations']} conversations, {v['turns']} turns)" if "turns" in v else "")
-             for k, v in result.counts.items()]
+    parts = [
+        f"{k} {v['rows']} videos"
+        + (f" ({v['conversations']} conversations, {v['turns']} turns)" if "turns" in v else "")
+        for k, v in result.counts.items()
+    ]
     if result.bytes.get("input_videos"):
         parts.append(f"Parquet {result.bytes['parquet'] / result.bytes['input_videos']:.3f} x the input videos' bytes")
     print(f"built {args.out}: " + ", ".join(parts), file=sys.stderr)

@@ -13,38 +13,11 @@ Options come from :class:`EvalArguments` (command line, or a YAML file given wit
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+
+from ..eval_suite.config import EvalArguments
+
 
 __all__ = ["EvalArguments", "main"]
-
-
-@dataclass
-class EvalArguments:
-    model: str | None = field(default=None, metadata={"help": "Video LMM to evaluate: a Hub id or a local folder (base, Stage I, Stage II merged)."})
-    adapter: str | None = field(default=None, metadata={"help": "A PEFT adapter folder to apply to --model (Stage II LoRA)."})
-    vqa: list[str] = field(default_factory=list, metadata={"help": "VQA sets to score: NAME=DIR, NAME one of the standard sets or any name with --vqa_labels."})
-    vqa_labels: list[str] = field(default_factory=list, metadata={"help": "NAME=FILE: the label file of a VQA set (instead of finding the official one in its folder)."})
-    allow_missing: bool = field(default=False, metadata={"help": "Go on when videos are missing or extra, or the label count is not the release's; the counts are recorded."})
-    bench: str | None = field(default=None, metadata={"help": "S2I-Bench: a folder built by `s2i build` (its bench Parquet files) or a Hub dataset id with a 'bench' config."})
-    bench_split: str = field(default="test", metadata={"help": "Split of the bench config."})
-    bench_limit: int | None = field(default=None, metadata={"help": "Use only the first N bench questions (quick checks)."})
-    judge: str | None = field(default=None, metadata={"help": "Judge: a causal LM (Hub id or folder), or the model name served at --judge_url. Without it, only judge-free figures."})
-    judge_url: str | None = field(default=None, metadata={"help": "OpenAI-compatible endpoint of the judge (e.g. http://127.0.0.1:8000/v1)."})
-    judge_api_key_env: str | None = field(default=None, metadata={"help": "Environment variable holding the endpoint's key (default: S2I_JUDGE_API_KEY, then OPENAI_API_KEY)."})
-    judge_prompts: str | None = field(default=None, metadata={"help": "Judge prompts YAML (default: the shipped judge_prompts.yaml); its hash is recorded."})
-    judge_max_new_tokens: int | None = field(default=None, metadata={
-        "help": "Tokens the judge may generate per reply (default: the s2i_bench task's, 32)."})
-    max_new_tokens: int | None = field(default=None, metadata={
-        "help": "Tokens the evaluated model may generate per bench answer (default: the s2i_bench task's, 256)."})
-    num_frames: int | None = field(default=None, metadata={"help": "Frames sampled from each video (recorded with the results). Default: the sampling in the model's training_summary.json when there is one, else 8."})
-    fps: float | None = field(default=None, metadata={"help": "Sample this many frames per second instead of --num_frames."})
-    max_pixels: int | None = field(default=None, metadata={"help": "Cap on each frame's area (default: as in training when the model's training_summary.json says)."})
-    batch_size: int = field(default=4, metadata={"help": "Videos per forward pass when scoring."})
-    threads: int | None = field(default=None, metadata={"help": "CPU threads for torch (default: torch's choice; 1 is often fastest for small models on a shared machine)."})
-    limit: int | None = field(default=None, metadata={"help": "Score only the first N videos of each VQA set (quick checks; recorded)."})
-    trust_remote_code: bool = field(default=False, metadata={"help": "Allow model code from the Hub."})
-    out: str | None = field(default=None, metadata={"help": "Folder for results JSON files, plots, predictions and answers."})
-    quiet: bool = field(default=False, metadata={"help": "No progress bars."})
 
 
 def build_parser():
@@ -107,8 +80,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.bench and args.judge:
         try:
             judge = load_task("s2i_bench").make_judge(
-                args.judge, url=args.judge_url, api_key_env=args.judge_api_key_env,
-                max_new_tokens=args.judge_max_new_tokens, trust_remote_code=args.trust_remote_code)
+                args.judge,
+                url=args.judge_url,
+                api_key_env=args.judge_api_key_env,
+                max_new_tokens=args.judge_max_new_tokens,
+                trust_remote_code=args.trust_remote_code,
+            )
         except (JudgeError, ValueError) as exc:
             print(f"s2i eval: error: {exc}", file=sys.stderr)
             return 2
@@ -117,10 +94,23 @@ def main(argv: list[str] | None = None) -> int:
 
         torch.set_num_threads(args.threads)
     results = evaluate(
-        args.model, adapter=args.adapter, output_dir=args.out, vqa_sets=sets, limit=args.limit, bench=args.bench,
-        bench_split=args.bench_split, bench_limit=args.bench_limit, judge=judge, judge_prompts=args.judge_prompts,
-        max_new_tokens=args.max_new_tokens, num_frames=args.num_frames, fps=args.fps, max_pixels=args.max_pixels,
-        batch_size=args.batch_size, trust_remote_code=args.trust_remote_code, progress=not args.quiet,
+        args.model,
+        adapter=args.adapter,
+        output_dir=args.out,
+        vqa_sets=sets,
+        limit=args.limit,
+        bench=args.bench,
+        bench_split=args.bench_split,
+        bench_limit=args.bench_limit,
+        judge=judge,
+        judge_prompts=args.judge_prompts,
+        max_new_tokens=args.max_new_tokens,
+        num_frames=args.num_frames,
+        fps=args.fps,
+        max_pixels=args.max_pixels,
+        batch_size=args.batch_size,
+        trust_remote_code=args.trust_remote_code,
+        progress=not args.quiet,
         on_error="record",
     )
     for name, message in results.errors.items():

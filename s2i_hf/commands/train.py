@@ -4,9 +4,11 @@
     accelerate launch --multi_gpu --num_processes 4 -m s2i_hf.trainers --model ... --data ... --output ...
 
 Every ``SFTConfig`` option is accepted (``--per_device_train_batch_size``, ``--gradient_accumulation_steps``,
-``--save_steps`` ...) plus frame sampling (``--num_frames`` or ``--fps``, ``--max_pixels``), LoRA
-(``--lora_r`` ...) and per-stage ``--stage1_learning_rate`` / ``--stage2_max_steps`` ...; a YAML file given with
-``--config`` sets any of them (command-line flags win).
+``--save_steps`` ...) plus frame sampling (``--num_frames`` or ``--fps``, ``--max_pixels``), per-stage
+``--stage1_learning_rate`` / ``--stage2_max_steps`` ..., and every TRL ``ModelConfig`` option for the model and
+Stage II's LoRA (``--model_name_or_path``, which ``--model`` spells too, ``--model_revision``, ``--dtype``,
+``--attn_implementation``, ``--lora_r``, ``--lora_alpha``, ``--lora_dropout``, ``--lora_target_modules`` ...);
+a YAML file given with ``--config`` sets any of them (command-line flags win).
 """
 
 from __future__ import annotations
@@ -18,28 +20,36 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     from trl import TrlParser
 
-    from s2i_hf.trainers.config import S2IScriptArguments, S2ITrainConfig
     from s2i_hf.artifacts import SUMMARY_FILE
+    from s2i_hf.trainers.config import S2IModelConfig, S2IScriptArguments, S2ITrainConfig
     from s2i_hf.trainers.run import run_training
 
-    parser = TrlParser((S2IScriptArguments, S2ITrainConfig), prog="s2i train")
+    parser = TrlParser((S2IScriptArguments, S2ITrainConfig, S2IModelConfig), prog="s2i train")
     argv = list(sys.argv[1:] if argv is None else argv)
     if not any(a == "--output_dir" or a.startswith("--output_dir=") for a in argv):
         argv += ["--output_dir", "."]  # SFTConfig's own output_dir is unused: checkpoints go under --output
     try:
-        script_args, config = parser.parse_args_and_config(argv)
+        script_args, config, model_args = parser.parse_args_and_config(argv)
     except ValueError as err:
         parser.error(str(err))
+    if not model_args.model_name_or_path:
+        parser.error("s2i train needs --model (--model_name_or_path)")
     if script_args.threads:
         import torch
 
         torch.set_num_threads(script_args.threads)
-    summary = run_training(script_args, config)
+    summary = run_training(script_args, config, model_args)
     stages = summary.get("stages", {})
     for name, record in stages.items():
-        sizes = "streamed" if record.get("rows") is None else f"{record['rows']} videos, {record.get('items', record['rows'])} items"
-        print(f"{name}: {sizes}, {record['steps']} steps, final train loss {record['train_loss']:.4f}, "
-              f"trainable {json.dumps(record['trainable_parameters'])}, labels {record.get('assistant_labels')}")
+        sizes = (
+            "streamed"
+            if record.get("rows") is None
+            else f"{record['rows']} videos, {record.get('items', record['rows'])} items"
+        )
+        print(
+            f"{name}: {sizes}, {record['steps']} steps, final train loss {record['train_loss']:.4f}, "
+            f"trainable {json.dumps(record['trainable_parameters'])}, labels {record.get('assistant_labels')}"
+        )
     print(f"outputs in {script_args.output}: {', '.join(summary.get('outputs', {}).values())}, {SUMMARY_FILE}")
     return 0
 

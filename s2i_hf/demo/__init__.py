@@ -33,5 +33,16 @@ from .report import format_summary
 from .run import run_demo
 
 
-__all__ = ["DemoConfig", "HeldOutClip", "DEMO_SOURCES", "QUICK_SOURCES", "HELDOUT_SET", "MARKER", "OFFLINE_ENV",
-           "ladder_metrics", "make_clips", "run_demo", "format_summary"]
+__all__ = [
+    "DemoConfig",
+    "HeldOutClip",
+    "DEMO_SOURCES",
+    "QUICK_SOURCES",
+    "HELDOUT_SET",
+    "MARKER",
+    "OFFLINE_ENV",
+    "ladder_metrics",
+    "make_clips",
+    "run_demo",
+    "format_summary",
+]

@@ -30,9 +30,9 @@ class HeldOutClip:
         return 5.0 - self.severity
 
 
-def make_clips(cfg: DemoConfig, folder: str, progress: bool = True,
-               sources: Sequence[tuple[str, str, float, bool]] | None = None
-               ) -> tuple[list[str], list[HeldOutClip], str]:
+def make_clips(
+    cfg: DemoConfig, folder: str, progress: bool = True, sources: Sequence[tuple[str, str, float, bool]] | None = None
+) -> tuple[list[str], list[HeldOutClip], str]:
     """Cut the sources (default ``cfg.sources``: name, sample clip, start second, held out?) and encode their
     variants under ``folder``.
 
@@ -46,19 +46,39 @@ def make_clips(cfg: DemoConfig, folder: str, progress: bool = True,
 
     clips = {os.path.splitext(os.path.basename(p))[0]: p for p in sample_video_paths()}
     train, held = [], []
-    for name, clip, start, heldout in tqdm(sources or cfg.sources, desc="Generating distorted clips", unit="source",
-                                           disable=not progress):
+    for name, clip, start, heldout in tqdm(
+        sources or cfg.sources, desc="Generating distorted clips", unit="source", disable=not progress
+    ):
         if clip not in clips:
             raise FileNotFoundError(f"sample clip {clip!r} not found among {sorted(clips)}")
-        src = cut_source(clips[clip], os.path.join(folder, "sources", f"{name}.mp4"), start=start, seconds=cfg.seconds,
-                         width=cfg.width)
+        src = cut_source(
+            clips[clip],
+            os.path.join(folder, "sources", f"{name}.mp4"),
+            start=start,
+            seconds=cfg.seconds,
+            width=cfg.width,
+        )
         split = "heldout" if heldout else "train"
-        variants = make_variants(src, os.path.join(folder, split, name), source=name, families=cfg.families,
-                                 steps=cfg.steps, seed=cfg.seed, workers=cfg.workers)
+        variants = make_variants(
+            src,
+            os.path.join(folder, split, name),
+            source=name,
+            families=cfg.families,
+            steps=cfg.steps,
+            seed=cfg.seed,
+            workers=cfg.workers,
+        )
         for v in variants:
             if heldout:
-                held.append(HeldOutClip(os.path.relpath(v.path, os.path.join(folder, "heldout")).replace(os.sep, "/"),
-                                        name, v.family, v.severity, v.strength))
+                held.append(
+                    HeldOutClip(
+                        os.path.relpath(v.path, os.path.join(folder, "heldout")).replace(os.sep, "/"),
+                        name,
+                        v.family,
+                        v.severity,
+                        v.strength,
+                    )
+                )
             else:
                 train.append(v.path)
     labels = os.path.join(folder, "heldout_labels.csv")
@@ -66,6 +86,14 @@ def make_clips(cfg: DemoConfig, folder: str, progress: bool = True,
         w = csv.writer(fh)
         w.writerow(["name", "mos", "severity", "family", "source", "strength"])
         for c in held:
-            w.writerow([c.name, c.quality, c.severity, c.family or "pristine", c.source,
-                        "" if c.strength is None else f"{c.strength:.4g}"])
+            w.writerow(
+                [
+                    c.name,
+                    c.quality,
+                    c.severity,
+                    c.family or "pristine",
+                    c.source,
+                    "" if c.strength is None else f"{c.strength:.4g}",
+                ]
+            )
     return train, held, labels

@@ -21,55 +21,75 @@ def format_summary(summary: dict[str, Any]) -> str:
     fg = summary["figures"]
     lines = ["", "s2i demo: summary", "=" * 17, ""]
     c = fg.get("clips", {})
-    lines.append(f"Clips: {c.get('training')} training + {c.get('held_out')} held-out variants of "
-                 f"{c.get('sources')} short sources ({c.get('held_out_sources')} held out), "
-                 f"families {', '.join(c.get('families', []))} at {c.get('steps_per_family')} strengths")
+    lines.append(
+        f"Clips: {c.get('training')} training + {c.get('held_out')} held-out variants of "
+        f"{c.get('sources')} short sources ({c.get('held_out_sources')} held out), "
+        f"families {', '.join(c.get('families', []))} at {c.get('steps_per_family')} strengths"
+    )
     b = fg.get("build", {})
     if b:
-        rows = ", ".join(f"{k} {c['videos']} videos" + (f" / {c['turns']} turns" if "turns" in c else "")
-                         for k, c in b["counts"].items())
+        rows = ", ".join(
+            f"{k} {c['videos']} videos" + (f" / {c['turns']} turns" if "turns" in c else "")
+            for k, c in b["counts"].items()
+        )
         size = b.get("bytes") or {}
         if size.get("input_videos"):
             rows += f"; Parquet {size['parquet'] / size['input_videos']:.2f} x the clips' bytes"
-        lines.append(f"Data: {rows}; {b['bench_videos']} bench videos held out of stage1/stage2; overall levels "
-                     + ", ".join(f"{k} {v}" for k, v in b["overall_levels"].items()) + f"; {b['problems']} problems")
+        lines.append(
+            f"Data: {rows}; {b['bench_videos']} bench videos held out of stage1/stage2; overall levels "
+            + ", ".join(f"{k} {v}" for k, v in b["overall_levels"].items())
+            + f"; {b['problems']} problems"
+        )
     for name, s in fg.get("train", {}).items():
-        lines.append(f"Training {name}: {s['rows']} videos, {s.get('items') or s['rows']} items, {s['steps']} steps, "
-                     f"loss {_f(s['first_loss'])} -> {_f(s['last_loss'])} ({_f(s['seconds'], 1)} s)")
+        lines.append(
+            f"Training {name}: {s['rows']} videos, {s.get('items') or s['rows']} items, {s['steps']} steps, "
+            f"loss {_f(s['first_loss'])} -> {_f(s['last_loss'])} ({_f(s['seconds'], 1)} s)"
+        )
     ev = fg.get("eval", {})
     if ev:
         lines += ["", "Evaluation (held-out clips of known quality order; judge-free S2I-Bench on the bench):", ""]
-        head = (f"{'model':<8} {'SRCC':>6} {'PLCC':>6} {'ladder SRCC':>11} {'pairs ok':>8} {'bench overall acc':>17} "
-                f"{'bench dim acc':>13} {'dim err':>7}")
+        head = (
+            f"{'model':<8} {'SRCC':>6} {'PLCC':>6} {'ladder SRCC':>11} {'pairs ok':>8} {'bench overall acc':>17} "
+            f"{'bench dim acc':>13} {'dim err':>7}"
+        )
         lines.append(head)
         for key, label in (("base_model", "base"), ("tuned_model", "tuned")):
             e = ev.get(key)
             if not e:
                 continue
             bm = e["bench"]
-            lines.append(f"{label:<8} {_f(e['held_out_srcc']):>6} {_f(e['held_out_plcc']):>6} "
-                         f"{_f(e['ladder_srcc']):>11} {_f(e['pair_accuracy']):>8} "
-                         f"{_f(bm.get('overall_accuracy')):>17} {_f(bm.get('dimension_accuracy')):>13} "
-                         f"{_f(bm.get('dimension_ordinal_error')):>7}")
+            lines.append(
+                f"{label:<8} {_f(e['held_out_srcc']):>6} {_f(e['held_out_plcc']):>6} "
+                f"{_f(e['ladder_srcc']):>11} {_f(e['pair_accuracy']):>8} "
+                f"{_f(bm.get('overall_accuracy')):>17} {_f(bm.get('dimension_accuracy')):>13} "
+                f"{_f(bm.get('dimension_ordinal_error')):>7}"
+            )
         est = ev.get("estimators")
         if est:
-            lines.append(f"{'labels':<8} {'':>6} {'':>6} {_f(est['ladder_srcc']):>11} {_f(est['pair_accuracy']):>8}   "
-                         "<- the weight-free estimators' overall score that labelled the data")
+            lines.append(
+                f"{'labels':<8} {'':>6} {'':>6} {_f(est['ladder_srcc']):>11} {_f(est['pair_accuracy']):>8}   "
+                "<- the weight-free estimators' overall score that labelled the data"
+            )
         t = ev.get("tuned_model", {})
         if t.get("per_family_srcc"):
-            lines.append("tuned model, SRCC within ladders per family: "
-                         + ", ".join(f"{k} {_f(v, 2)}" for k, v in t["per_family_srcc"].items()))
-        lines.append(f"(SRCC/PLCC: Q-Align score vs known quality over all {t.get('held_out_n', '?')} held-out clips; "
-                     f"ladder SRCC: mean within each source x family ladder of {t.get('ladders', '?')}; "
-                     "bench: rating words in answers vs references)")
+            lines.append(
+                "tuned model, SRCC within ladders per family: "
+                + ", ".join(f"{k} {_f(v, 2)}" for k, v in t["per_family_srcc"].items())
+            )
+        lines.append(
+            f"(SRCC/PLCC: Q-Align score vs known quality over all {t.get('held_out_n', '?')} held-out clips; "
+            f"ladder SRCC: mean within each source x family ladder of {t.get('ladders', '?')}; "
+            "bench: rating words in answers vs references)"
+        )
     cards = fg.get("cards", {})
     if cards:
         bad = {k: v["placeholders"] for k, v in cards.items() if v["placeholders"]}
         lines.append("")
-        lines.append("Cards: " + ("no placeholders left" if not bad else f"placeholders found: {bad}")
-                     + "; staged files: "
-                     f"dataset {fg.get('publish', {}).get('dataset_files')}, "
-                     f"model {fg.get('publish', {}).get('model_files')}")
+        lines.append(
+            "Cards: " + ("no placeholders left" if not bad else f"placeholders found: {bad}") + "; staged files: "
+            f"dataset {fg.get('publish', {}).get('dataset_files')}, "
+            f"model {fg.get('publish', {}).get('model_files')}"
+        )
     secs = summary.get("seconds", {})
     lines.append("Time: " + ", ".join(f"{k} {v:.0f} s" for k, v in secs.items()))
     lines += ["", "Artifacts:"]

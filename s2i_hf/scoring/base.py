@@ -13,6 +13,7 @@ from typing import Callable
 from ..video import Clip
 from .calibration import Calibration
 
+
 __all__ = ["Scorer", "ScorerOutput", "CallableScorer", "ScorerError"]
 
 
@@ -64,7 +65,14 @@ class Scorer:
 class CallableScorer(Scorer):
     """Wraps a user callable ``clip -> float`` (already in [0, 1] unless a calibration is given)."""
 
-    def __init__(self, fn: Callable[[Clip], float], name: str, dimension: str | None = None, version: str = "1", calibration: Calibration | None = None):
+    def __init__(
+        self,
+        fn: Callable[[Clip], float],
+        name: str,
+        dimension: str | None = None,
+        version: str = "1",
+        calibration: Calibration | None = None,
+    ):
         super().__init__(calibration)
         self.fn = fn
         self.name = name

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+
 __all__ = ["Calibration", "calibration_from_dict"]
 
 

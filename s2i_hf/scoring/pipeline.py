@@ -16,6 +16,7 @@ from ..video import Clip, SamplingConfig, load_clip
 from .base import CallableScorer, Scorer, ScorerError
 from .registry import create_scorer, default_scorer_names
 
+
 __all__ = ["DimensionScores", "VideoScorer"]
 
 
@@ -46,7 +47,15 @@ class DimensionScores:
         }
 
     @classmethod
-    def from_scores(cls, scores: Mapping[str, float], *, scale: LevelScale = DEFAULT_SCALE, aggregation: Aggregation = AGGREGATION, raw: Mapping[str, float] | None = None, scorers: Mapping[str, str] | None = None) -> "DimensionScores":
+    def from_scores(
+        cls,
+        scores: Mapping[str, float],
+        *,
+        scale: LevelScale = DEFAULT_SCALE,
+        aggregation: Aggregation = AGGREGATION,
+        raw: Mapping[str, float] | None = None,
+        scorers: Mapping[str, str] | None = None,
+    ) -> "DimensionScores":
         """Levels, group scores and the overall score derived from dimension scores by the catalogue rule."""
         missing = [d for d in DIMENSION_IDS if d not in scores]
         if missing:
@@ -84,7 +93,14 @@ class VideoScorer:
             one may not (error concealment), so scores of damaged files are only repeatable at the same count.
     """
 
-    def __init__(self, scorers: Mapping[str, ScorerSpec] | None = None, sampling: SamplingConfig | None = None, scale: LevelScale = DEFAULT_SCALE, aggregation: Aggregation = AGGREGATION, num_threads: int = 1):
+    def __init__(
+        self,
+        scorers: Mapping[str, ScorerSpec] | None = None,
+        sampling: SamplingConfig | None = None,
+        scale: LevelScale = DEFAULT_SCALE,
+        aggregation: Aggregation = AGGREGATION,
+        num_threads: int = 1,
+    ):
         unknown = sorted(set(scorers or {}) - set(DIMENSION_IDS))
         if unknown:
             raise ValueError(f"unknown dimensions {unknown}; known: {', '.join(DIMENSION_IDS)}")
@@ -119,7 +135,10 @@ class VideoScorer:
             "calibrations": {d: asdict(s.calibration) for d, s in self.scorers.items()},
             "sampling": asdict(self.sampling),
             "scale": self.scale.to_dict(),
-            "aggregation": {"min_weight": self.aggregation.min_weight, "group_weights": dict(self.aggregation.group_weights)},
+            "aggregation": {
+                "min_weight": self.aggregation.min_weight,
+                "group_weights": dict(self.aggregation.group_weights),
+            },
         }
 
     def load(self, video) -> Clip:
@@ -134,12 +153,16 @@ class VideoScorer:
             except ScorerError:
                 raise
             except Exception as exc:
-                raise ScorerError(f"scorer {scorer.id} failed on dimension {dim}: {type(exc).__name__}: {exc}") from exc
+                raise ScorerError(
+                    f"scorer {scorer.id} failed on dimension {dim}: {type(exc).__name__}: {exc}"
+                ) from exc
             timings[dim] = time.perf_counter() - start
             if not 0.0 <= out.score <= 1.0:
                 raise ScorerError(f"scorer {scorer.id} gave {out.score} for {dim}, outside [0, 1]")
             scores[dim], raw[dim] = out.score, out.raw
-        result = DimensionScores.from_scores(scores, scale=self.scale, aggregation=self.aggregation, raw=raw, scorers=self.provenance)
+        result = DimensionScores.from_scores(
+            scores, scale=self.scale, aggregation=self.aggregation, raw=raw, scorers=self.provenance
+        )
         result.timings = timings
         return result
 

@@ -21,6 +21,7 @@ from .base import Scorer, ScorerError
 from .calibration import Calibration
 from .registry import register_scorer_prefix
 
+
 __all__ = ["PyiqaScorer", "configure_pyiqa", "PREFIX"]
 
 PREFIX = "pyiqa:"
@@ -90,7 +91,14 @@ class PyiqaScorer(Scorer):
 
     version = "1"
 
-    def __init__(self, metric: str, dimension: str | None = None, calibration: Calibration | None = None, device: str = "cpu", max_side: int | None = 512):
+    def __init__(
+        self,
+        metric: str,
+        dimension: str | None = None,
+        calibration: Calibration | None = None,
+        device: str = "cpu",
+        max_side: int | None = 512,
+    ):
         _guard_downloads()
         import pyiqa
 
@@ -108,7 +116,9 @@ class PyiqaScorer(Scorer):
             rng = _parse_range(getattr(self.metric, "score_range", None))
             if rng is None:
                 raise ScorerError(f"pyiqa metric {metric!r} declares no score range: give a calibration")
-            calibration = Calibration(kind="linear", low=rng[0], high=rng[1], higher_is_better=not self.metric.lower_better)
+            calibration = Calibration(
+                kind="linear", low=rng[0], high=rng[1], higher_is_better=not self.metric.lower_better
+            )
         super().__init__(calibration)
 
     def measure(self, clip: Clip) -> float:

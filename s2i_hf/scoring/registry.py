@@ -36,6 +36,7 @@ from ..dimensions import DIMENSION_IDS
 from .base import CallableScorer, Scorer
 from .calibration import Calibration, calibration_from_dict
 
+
 __all__ = [
     "ENTRY_POINT_GROUP",
     "ScorerEntry",
@@ -205,8 +206,10 @@ def register_scorer_prefix(
 
 
 def _ensure_builtins():
-    from . import estimators  # noqa: F401  (registers the weight-free defaults)
-    from . import pyiqa_adapter  # noqa: F401  (registers the pyiqa: prefix; pyiqa itself is imported on use)
+    from . import (
+        estimators,  # noqa: F401  (registers the weight-free defaults)
+        pyiqa_adapter,  # noqa: F401  (registers the pyiqa: prefix; pyiqa itself is imported on use)
+    )
 
 
 def _entry_point_key(ep) -> str:

@@ -21,6 +21,7 @@ from ..video import VideoError, VideoRef, resolve_videos, video_id_of
 from .base import ScorerError
 from .pipeline import VideoScorer
 
+
 __all__ = ["score_videos", "score_one", "iter_scores", "refs_from_dataset", "read_rows"]
 
 
@@ -97,6 +98,7 @@ def _pool_context():
 
 
 # --- output --------------------------------------------------------------------------------------
+
 
 def read_rows(path: str | os.PathLike) -> list[dict[str, Any]]:
     """Rows of a JSON Lines file; a torn last line (an interrupted write) is dropped."""
@@ -242,7 +244,12 @@ def iter_scores(scorer: VideoScorer, jobs: list[tuple[Any, VideoRef]], workers: 
             yield i, score_one(scorer, ref)
         return
     retry: list[tuple[int, VideoRef]] = []
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=_pool_context(), initializer=_init_worker, initargs=(scorer, threads, os.getpid())) as pool:
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(jobs)),
+        mp_context=_pool_context(),
+        initializer=_init_worker,
+        initargs=(scorer, threads, os.getpid()),
+    ) as pool:
         futures = {pool.submit(_work, ref): (i, ref) for i, ref in jobs}
         for fut in as_completed(futures):
             i, ref = futures[fut]
@@ -255,7 +262,12 @@ def iter_scores(scorer: VideoScorer, jobs: list[tuple[Any, VideoRef]], workers: 
     # A worker that dies (e.g. a decoder crash) breaks the whole pool: the videos it left unfinished are
     # retried one process each, so only the culprit gets an error row.
     for i, ref in sorted(retry, key=lambda job: job[0]):
-        with ProcessPoolExecutor(max_workers=1, mp_context=_pool_context(), initializer=_init_worker, initargs=(scorer, threads, os.getpid())) as pool:
+        with ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=_pool_context(),
+            initializer=_init_worker,
+            initargs=(scorer, threads, os.getpid()),
+        ) as pool:
             try:
                 yield i, pool.submit(_work, ref).result()
             except BrokenProcessPool:

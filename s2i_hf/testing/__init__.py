@@ -30,6 +30,7 @@ from .hub_server import HubServer
 from .models import DEFAULT_NUM_FRAMES, FRAME_SIZE, PATCH_SIZE, make_tiny_model
 from .tokenization import tiny_corpus
 
+
 __all__ = [
     "CHAT_TEMPLATES",
     "DEFAULT_NUM_FRAMES",

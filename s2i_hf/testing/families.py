@@ -14,6 +14,7 @@ from typing import Any, Mapping
 
 from ..model_parts import catalog_entry, find_model_parts, get_module, model_families
 
+
 __all__ = [
     "CHAT_TEMPLATES",
     "FAMILY_INFO",

@@ -44,12 +44,33 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+
 __all__ = ["HubServer"]
 
 _TYPES = {"models": "model", "datasets": "dataset", "spaces": "space"}
 _PREFIX = {"model": "", "dataset": "datasets/", "space": "spaces/"}
-_LFS_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".parquet", ".arrow", ".png", ".jpg", ".jpeg",
-                 ".mp4", ".npz", ".npy", ".h5", ".onnx", ".gguf", ".zip", ".tar", ".gz", ".model")
+_LFS_SUFFIXES = (
+    ".safetensors",
+    ".bin",
+    ".pt",
+    ".pth",
+    ".ckpt",
+    ".parquet",
+    ".arrow",
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".mp4",
+    ".npz",
+    ".npy",
+    ".h5",
+    ".onnx",
+    ".gguf",
+    ".zip",
+    ".tar",
+    ".gz",
+    ".model",
+)
 _GITATTRIBUTES = "".join(f"*{s} filter=lfs diff=lfs merge=lfs -text\n" for s in _LFS_SUFFIXES).encode()
 _PAGE_SIZE = 50
 
@@ -153,8 +174,26 @@ class HubServer:
         from huggingface_hub import hf_api
         from huggingface_hub.utils import _http
 
-        saved_env = {k: os.environ.get(k) for k in ("HF_ENDPOINT", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_XET", "HF_HUB_CACHE")}
-        os.environ.update({"HF_ENDPOINT": self.url, "HF_HUB_OFFLINE": "0", "HF_DATASETS_OFFLINE": "0", "TRANSFORMERS_OFFLINE": "0", "HF_HUB_DISABLE_XET": "1"})
+        saved_env = {
+            k: os.environ.get(k)
+            for k in (
+                "HF_ENDPOINT",
+                "HF_HUB_OFFLINE",
+                "HF_DATASETS_OFFLINE",
+                "TRANSFORMERS_OFFLINE",
+                "HF_HUB_DISABLE_XET",
+                "HF_HUB_CACHE",
+            )
+        }
+        os.environ.update(
+            {
+                "HF_ENDPOINT": self.url,
+                "HF_HUB_OFFLINE": "0",
+                "HF_DATASETS_OFFLINE": "0",
+                "TRANSFORMERS_OFFLINE": "0",
+                "HF_HUB_DISABLE_XET": "1",
+            }
+        )
         if cache_dir is not None:
             os.environ["HF_HUB_CACHE"] = cache_dir
         patches = [
@@ -225,7 +264,9 @@ class HubServer:
         return _File(sha256=sha, size=len(data), git_oid=_git_oid(data), lfs=lfs)
 
     def _commit(self, repo: _Repo, branch: str, files: dict[str, _File], title: str, parent: str | None) -> _Commit:
-        seed = f"{repo.repo_id}\0{branch}\0{title}\0{parent}\0{time.time_ns()}\0" + "".join(f"{p}:{f.git_oid}" for p, f in sorted(files.items()))
+        seed = f"{repo.repo_id}\0{branch}\0{title}\0{parent}\0{time.time_ns()}\0" + "".join(
+            f"{p}:{f.git_oid}" for p, f in sorted(files.items())
+        )
         oid = hashlib.sha1(seed.encode()).hexdigest()
         commit = _Commit(oid=oid, parent=parent, files=files, title=title, date=_now())
         repo.commits[oid] = commit
@@ -237,7 +278,9 @@ class HubServer:
             if (repo_type, repo_id) in self.repos:
                 raise _HubError(409, f"You already created this {repo_type} repo")
             repo = _Repo(repo_type=repo_type, repo_id=repo_id, private=private)
-            self._commit(repo, "main", {".gitattributes": self._store(_GITATTRIBUTES, lfs=False)}, "initial commit", None)
+            self._commit(
+                repo, "main", {".gitattributes": self._store(_GITATTRIBUTES, lfs=False)}, "initial commit", None
+            )
             self.repos[(repo_type, repo_id)] = repo
             return repo
 
@@ -298,11 +341,15 @@ class HubServer:
         for p, f in sorted(commit.files.items()):
             if not p.startswith(prefix):
                 continue
-            rest = p[len(prefix):].split("/")
+            rest = p[len(prefix) :].split("/")
             for depth in range(1, len(rest)):
                 folder = prefix + "/".join(rest[:depth])
                 if folder not in entries and (recursive or depth == 1):
-                    entries[folder] = {"type": "directory", "path": folder, "oid": hashlib.sha1(folder.encode() + commit.oid.encode()).hexdigest()}
+                    entries[folder] = {
+                        "type": "directory",
+                        "path": folder,
+                        "oid": hashlib.sha1(folder.encode() + commit.oid.encode()).hexdigest(),
+                    }
                 if not recursive:
                     break
             if recursive or len(rest) == 1:
@@ -321,7 +368,11 @@ class HubServer:
         for line in lines:
             key, value = line.get("key"), line.get("value", {})
             if key == "file":
-                data = base64.b64decode(value["content"]) if value.get("encoding") == "base64" else value["content"].encode()
+                data = (
+                    base64.b64decode(value["content"])
+                    if value.get("encoding") == "base64"
+                    else value["content"].encode()
+                )
                 files[value["path"]] = self._store(data, lfs=False)
             elif key == "lfsFile":
                 oid = value["oid"]
@@ -347,7 +398,12 @@ class HubServer:
             if branch not in repo.refs:
                 raise _HubError(400, f"Cannot commit to {branch}: not a branch")
         commit = self._commit(repo, branch, files, header.get("summary", ""), base.oid)
-        out = {"success": True, "commitOid": commit.oid, "commitUrl": f"{self._repo_url(repo)}/commit/{commit.oid}", "commitMessage": commit.title}
+        out = {
+            "success": True,
+            "commitOid": commit.oid,
+            "commitUrl": f"{self._repo_url(repo)}/commit/{commit.oid}",
+            "commitMessage": commit.title,
+        }
         if create_pr:
             out["pullRequestUrl"] = f"{self._repo_url(repo)}/discussions/{repo.prs}"
         return out
@@ -372,7 +428,9 @@ def _front_matter(text: str) -> dict | None:
 
 
 _API_REPO = re.compile(r"^/api/(models|datasets|spaces)/([^/]+/[^/]+)(?:/(.*))?$")
-_RESOLVE = re.compile(r"^/(?:(datasets|spaces)/)?([^/]+/[^/]+)/resolve/(refs%2F(?:pr|convert)%2F[^/]+|refs/(?:pr|convert)/[^/]+|[^/]+)/(.+)$")
+_RESOLVE = re.compile(
+    r"^/(?:(datasets|spaces)/)?([^/]+/[^/]+)/resolve/(refs%2F(?:pr|convert)%2F[^/]+|refs/(?:pr|convert)/[^/]+|[^/]+)/(.+)$"
+)
 _LFS_BATCH = re.compile(r"^/(?:(datasets|spaces)/)?([^/]+/[^/]+)\.git/info/lfs/objects/batch$")
 
 
@@ -400,7 +458,9 @@ def _make_handler(hub: HubServer):
             length = int(self.headers.get("Content-Length") or 0)
             return self.rfile.read(length) if length else b""
 
-        def _send(self, status: int, body: bytes = b"", headers: dict | None = None, content_type: str = "application/json"):
+        def _send(
+            self, status: int, body: bytes = b"", headers: dict | None = None, content_type: str = "application/json"
+        ):
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             for k, v in (headers or {}).items():
@@ -458,7 +518,15 @@ def _make_handler(hub: HubServer):
             if method == "GET" and path == "/api/whoami-v2":
                 if not self._authorized():
                     raise _HubError(401, "Invalid user token")
-                self._json({"type": "user", "name": hub.user, "fullname": hub.user, "orgs": [], "auth": {"type": "access_token", "accessToken": {"displayName": "test", "role": "write"}}})
+                self._json(
+                    {
+                        "type": "user",
+                        "name": hub.user,
+                        "fullname": hub.user,
+                        "orgs": [],
+                        "auth": {"type": "access_token", "accessToken": {"displayName": "test", "role": "write"}},
+                    }
+                )
                 return True
             if method == "GET" and path == "/api/agent-harnesses":
                 self._json({"standardEnvVars": [], "harnesses": {}})
@@ -469,7 +537,9 @@ def _make_handler(hub: HubServer):
                 repo_id = f"{body.get('organization') or hub.user}/{body['name']}"
                 repo_type = body.get("type") or "model"
                 try:
-                    repo = hub.create_repo(repo_type, repo_id, bool(body.get("private")) or body.get("visibility") == "private")
+                    repo = hub.create_repo(
+                        repo_type, repo_id, bool(body.get("private")) or body.get("visibility") == "private"
+                    )
                 except _HubError as err:
                     self._json({"error": err.message, "url": f"{hub.url}/{_PREFIX[repo_type]}{repo_id}"}, 409)
                     return True
@@ -507,10 +577,16 @@ def _make_handler(hub: HubServer):
                 for obj in body.get("objects", []):
                     item = {"oid": obj["oid"], "size": obj["size"], "authenticated": True}
                     if obj["oid"] not in hub.blobs:
-                        item["actions"] = {"upload": {"href": f"{hub.url}/lfs-upload/{obj['oid']}", "header": {}},
-                                           "verify": {"href": f"{hub.url}/lfs-verify", "header": {}}}
+                        item["actions"] = {
+                            "upload": {"href": f"{hub.url}/lfs-upload/{obj['oid']}", "header": {}},
+                            "verify": {"href": f"{hub.url}/lfs-verify", "header": {}},
+                        }
                     objects.append(item)
-                self._send(200, json.dumps({"transfer": "basic", "objects": objects}).encode(), content_type="application/vnd.git-lfs+json")
+                self._send(
+                    200,
+                    json.dumps({"transfer": "basic", "objects": objects}).encode(),
+                    content_type="application/vnd.git-lfs+json",
+                )
                 return True
             m = _API_REPO.match(path)
             if m:
@@ -525,17 +601,30 @@ def _make_handler(hub: HubServer):
             method = self.command
             repo = self._repo(kind, repo_id)
             if method == "GET" and (rest == "" or rest.startswith("revision/")):
-                revision = unquote(rest[len("revision/"):]) if rest else "main"
+                revision = unquote(rest[len("revision/") :]) if rest else "main"
                 self._json(hub._info(repo, revision))
                 return True
             if method == "GET" and rest == "refs":
-                branches = [{"name": n, "ref": f"refs/heads/{n}", "targetCommit": c} for n, c in repo.refs.items() if not n.startswith("refs/")]
-                prs = [{"name": n, "ref": n, "targetCommit": c} for n, c in repo.refs.items() if n.startswith("refs/pr/")]
-                self._json({"branches": branches, "converts": [], "tags": [], **({"pullRequests": prs} if "include_prs" in query else {})})
+                branches = [
+                    {"name": n, "ref": f"refs/heads/{n}", "targetCommit": c}
+                    for n, c in repo.refs.items()
+                    if not n.startswith("refs/")
+                ]
+                prs = [
+                    {"name": n, "ref": n, "targetCommit": c} for n, c in repo.refs.items() if n.startswith("refs/pr/")
+                ]
+                self._json(
+                    {
+                        "branches": branches,
+                        "converts": [],
+                        "tags": [],
+                        **({"pullRequests": prs} if "include_prs" in query else {}),
+                    }
+                )
                 return True
             if method == "POST" and rest.startswith("branch/"):
                 self._require_auth()
-                branch = unquote(rest[len("branch/"):])
+                branch = unquote(rest[len("branch/") :])
                 if branch in repo.refs:
                     raise _HubError(409, f"Reference refs/heads/{branch} already exists")
                 body = json.loads(self._body() or b"{}")
@@ -545,7 +634,11 @@ def _make_handler(hub: HubServer):
                 return True
             if method == "POST" and rest.startswith("preupload/"):
                 self._require_auth()
-                commit = hub._resolve(repo, rest[len("preupload/"):]) if "create_pr" not in query else hub._resolve(repo, "main")
+                commit = (
+                    hub._resolve(repo, rest[len("preupload/") :])
+                    if "create_pr" not in query
+                    else hub._resolve(repo, "main")
+                )
                 body = json.loads(self._body())
                 files = []
                 for f in body.get("files", []):
@@ -558,26 +651,28 @@ def _make_handler(hub: HubServer):
             if method == "POST" and rest.startswith("commit/"):
                 self._require_auth()
                 lines = [json.loads(line) for line in self._body().splitlines() if line.strip()]
-                self._json(hub._apply_commit(repo, rest[len("commit/"):], lines, create_pr="create_pr" in query))
+                self._json(hub._apply_commit(repo, rest[len("commit/") :], lines, create_pr="create_pr" in query))
                 return True
             if method == "GET" and rest.startswith("tree/"):
-                rev, _, sub = rest[len("tree/"):].partition("/")
+                rev, _, sub = rest[len("tree/") :].partition("/")
                 if unquote(rev).startswith("refs/") or rev in ("refs",):
-                    rev_parts = unquote(rest[len("tree/"):]).split("/")
+                    rev_parts = unquote(rest[len("tree/") :]).split("/")
                     rev, sub = "/".join(rev_parts[:3]), "/".join(rev_parts[3:])
                 commit = hub._resolve(repo, rev)
                 recursive = query.get("recursive", ["false"])[0].lower() in ("1", "true")
                 entries = hub._tree(commit, unquote(sub), recursive)
                 start = int(query.get("cursor", ["0"])[0])
-                page = entries[start: start + _PAGE_SIZE]
+                page = entries[start : start + _PAGE_SIZE]
                 headers = {"X-Repo-Commit": commit.oid}
                 if start + _PAGE_SIZE < len(entries):
                     params = "&".join(f"{k}={quote(v[0])}" for k, v in query.items() if k != "cursor")
-                    headers["Link"] = f'<{hub.url}{urlsplit(self.path).path}?{params}&cursor={start + _PAGE_SIZE}>; rel="next"'
+                    headers["Link"] = (
+                        f'<{hub.url}{urlsplit(self.path).path}?{params}&cursor={start + _PAGE_SIZE}>; rel="next"'
+                    )
                 self._json(page, headers=headers)
                 return True
             if method == "POST" and rest.startswith("paths-info/"):
-                commit = hub._resolve(repo, rest[len("paths-info/"):])
+                commit = hub._resolve(repo, rest[len("paths-info/") :])
                 form = parse_qs(self._body().decode())
                 out = []
                 for p in form.get("paths", []):
@@ -585,7 +680,13 @@ def _make_handler(hub: HubServer):
                     if p in commit.files:
                         out.append(commit.files[p].entry(p))
                     elif any(q.startswith(p + "/") for q in commit.files):
-                        out.append({"type": "directory", "path": p, "oid": hashlib.sha1(p.encode() + commit.oid.encode()).hexdigest()})
+                        out.append(
+                            {
+                                "type": "directory",
+                                "path": p,
+                                "oid": hashlib.sha1(p.encode() + commit.oid.encode()).hexdigest(),
+                            }
+                        )
                 self._json(out)
                 return True
             return False
@@ -611,7 +712,7 @@ def _make_handler(hub: HubServer):
                         self._send(416, b"", {"Content-Range": f"bytes */{len(data)}"})
                         return
                     end = min(end, len(data) - 1)
-                    body = data[start: end + 1]
+                    body = data[start : end + 1]
                     status = 206
                     headers["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
             headers["Content-Length"] = len(body)

@@ -16,6 +16,7 @@ from types import SimpleNamespace
 from .families import FAMILY_INFO, TINY_FAMILIES, TinyFamily
 from .tokenization import build_tiny_tokenizer
 
+
 __all__ = ["DEFAULT_NUM_FRAMES", "FRAME_SIZE", "PATCH_SIZE", "make_tiny_model"]
 
 _TEXT = {

@@ -19,6 +19,7 @@ import json
 
 from .families import FAMILY_INFO, TokenizerSpec
 
+
 __all__ = ["build_tiny_tokenizer", "tiny_corpus", "train_tiny_bpe"]
 
 _LEVEL_WORDS_ITU = ("bad", "poor", "fair", "good", "excellent")

@@ -28,6 +28,7 @@ from .verify import (
     verify_rewrite,
 )
 
+
 __all__ = [
     "TASKS",
     "ParsedRatings",

@@ -25,6 +25,7 @@ from ..catalog import load_yaml
 from ..dimensions import DIMENSION_IDS, DIMENSIONS, GROUPS, dimensions_in_group
 from ..levels import LEVEL_WORDS
 
+
 __all__ = [
     "Templates",
     "bucket_sentences",
@@ -111,21 +112,35 @@ def _build(raw: dict) -> Templates:
     impact = {lv: _tuple(raw["impact"][lv]) for lv in levels}
     single, single_lower = {}, {}
     for dim, lv in product(definition, levels):
-        out = tuple(t.format(**{"def": definition[dim], "Def": Definition[dim]}, level=lv, impact=imp) for t in raw["dimension_single"] for imp in impact[lv])
+        out = tuple(
+            t.format(**{"def": definition[dim], "Def": Definition[dim]}, level=lv, impact=imp)
+            for t in raw["dimension_single"]
+            for imp in impact[lv]
+        )
         single[(dim, lv)] = tuple(upper_first(s) for s in out)
         single_lower[(dim, lv)] = tuple(lower_first(s) for s in out)
     group_phrase = {g: str(raw["group_phrase"][g]) for g in GROUPS}
     reasons = {k: _tuple(v) for k, v in raw["group_reason"].items()}
+
     def per_group(tpls):
         return {
-            (g, lv, kind): tuple(upper_first(t.format(group=group_phrase[g], Group=upper_first(group_phrase[g]), level=lv, reason=r)) for t in tpls for r in rs)
-            for g in GROUPS for lv in levels for kind, rs in reasons.items()
+            (g, lv, kind): tuple(
+                upper_first(t.format(group=group_phrase[g], Group=upper_first(group_phrase[g]), level=lv, reason=r))
+                for t in tpls
+                for r in rs
+            )
+            for g in GROUPS
+            for lv in levels
+            for kind, rs in reasons.items()
         }
 
     group_statement = per_group(raw["group_statement"])
     group_summary = per_group(raw["group_summary"])
     q = raw["questions"]
-    fmt_d = lambda tpls, dim, **kw: tuple(upper_first(t.format(**{"def": definition[dim], "Def": Definition[dim]}, **kw)) for t in tpls)
+
+    def fmt_d(tpls, dim, **kw):
+        return tuple(upper_first(t.format(**{"def": definition[dim], "Def": Definition[dim]}, **kw)) for t in tpls)
+
     return Templates(
         raw=raw,
         definition=definition,
@@ -152,8 +167,17 @@ def _build(raw: dict) -> Templates:
         dim_how={dim: fmt_d(q["dimension_how"], dim) for dim in definition},
         overall_question=_tuple(q["overall_rating"]),
         overall_answer={lv: tuple(t.format(level=lv) for t in q["overall_answer"]) for lv in levels},
-        group_question={g: tuple(upper_first(t.format(group=group_phrase[g])) for t in q["group_rating"]) for g in GROUPS},
-        group_answer={(g, lv): tuple(upper_first(t.format(group=group_phrase[g], Group=upper_first(group_phrase[g]), level=lv)) for t in q["group_answer"]) for g in GROUPS for lv in levels},
+        group_question={
+            g: tuple(upper_first(t.format(group=group_phrase[g])) for t in q["group_rating"]) for g in GROUPS
+        },
+        group_answer={
+            (g, lv): tuple(
+                upper_first(t.format(group=group_phrase[g], Group=upper_first(group_phrase[g]), level=lv))
+                for t in q["group_answer"]
+            )
+            for g in GROUPS
+            for lv in levels
+        },
         list_pair=str(raw["list"]["pair"]),
         list_sep=str(raw["list"]["separator"]),
         list_last=str(raw["list"]["last"]),
@@ -165,7 +189,32 @@ def _build(raw: dict) -> Templates:
 def load_templates() -> Templates:
     """The packaged templates, parsed and pre-formatted once per process."""
     raw = load_yaml("templates.yaml")
-    missing = [k for k in ("caption", "intro", "group_intro", "dimension_single", "dimension_many", "impact", "connector", "polarity", "group_phrase", "group_statement", "group_summary", "group_reason", "overall_statement", "questions", "bench", "rewrite_prompt", "aliases", "verify", "list", "temporal_dimensions") if k not in raw]
+    missing = [
+        k
+        for k in (
+            "caption",
+            "intro",
+            "group_intro",
+            "dimension_single",
+            "dimension_many",
+            "impact",
+            "connector",
+            "polarity",
+            "group_phrase",
+            "group_statement",
+            "group_summary",
+            "group_reason",
+            "overall_statement",
+            "questions",
+            "bench",
+            "rewrite_prompt",
+            "aliases",
+            "verify",
+            "list",
+            "temporal_dimensions",
+        )
+        if k not in raw
+    ]
     if missing:
         raise ValueError(f"s2i_hf/catalog/templates.yaml lacks the sections {missing}")
     return _build(raw)
@@ -184,6 +233,7 @@ def join_definitions(dims: Sequence[str], t: Templates | None = None) -> str:
 
 # --- records -------------------------------------------------------------------------------------------
 
+
 def validate_record(record: Mapping) -> None:
     """Raise ``ValueError`` naming the video and the field when a record cannot be turned into text."""
     vid = record.get("video_id") if isinstance(record, Mapping) else None
@@ -194,7 +244,10 @@ def validate_record(record: Mapping) -> None:
         raise ValueError(f"video {vid!r}: 'levels' must map dimension ids to level words")
     bad = [d for d in DIMENSION_IDS if levels.get(d) not in _LEVELS]
     if bad:
-        raise ValueError(f"video {vid!r}: missing or unknown level for {bad} (levels are {', '.join(LEVEL_WORDS)}): " + ", ".join(f"{d}={levels.get(d)!r}" for d in bad))
+        raise ValueError(
+            f"video {vid!r}: missing or unknown level for {bad} (levels are {', '.join(LEVEL_WORDS)}): "
+            + ", ".join(f"{d}={levels.get(d)!r}" for d in bad)
+        )
     groups = record.get("group_levels")
     if not isinstance(groups, Mapping) or any(groups.get(g) not in _LEVELS for g in GROUPS):
         raise ValueError(f"video {vid!r}: 'group_levels' must give a level word for {list(GROUPS)}, got {groups!r}")
@@ -231,7 +284,9 @@ def content_sentence(caption: str, rng: random.Random, t: Templates | None = Non
     return sentence
 
 
-def dimension_sentence(dim: str, level: str, rng: random.Random, t: Templates | None = None, lower: bool = False) -> str:
+def dimension_sentence(
+    dim: str, level: str, rng: random.Random, t: Templates | None = None, lower: bool = False
+) -> str:
     """One dimension's impact at its level ("Regarding <definition>, the video is <level>, which ...")."""
     t = t or load_templates()
     return rng.choice((t.single_lower if lower else t.single)[(dim, level)])
@@ -245,7 +300,9 @@ def level_buckets(dims: Sequence[str], levels: Mapping[str, str]) -> dict[str, l
     return out
 
 
-def bucket_sentences(dims: Sequence[str], levels: Mapping[str, str], rng: random.Random, t: Templates | None = None) -> list[str]:
+def bucket_sentences(
+    dims: Sequence[str], levels: Mapping[str, str], rng: random.Random, t: Templates | None = None
+) -> list[str]:
     """The impact sentences of ``dims``: one sentence per level, strengths and weaknesses apart, ordered best
     first or worst first (seeded), with a connector where the polarity turns."""
     t = t or load_templates()
@@ -268,7 +325,9 @@ def bucket_sentences(dims: Sequence[str], levels: Mapping[str, str], rng: random
             sentence = rng.choice((t.single_lower if connector else t.single)[(members[0], level)])
         else:
             rng.shuffle(members)
-            sentence = rng.choice(t.many).format(defs=join_definitions(members, t), level=level, impact=rng.choice(t.impact[level]))
+            sentence = rng.choice(t.many).format(
+                defs=join_definitions(members, t), level=level, impact=rng.choice(t.impact[level])
+            )
             if connector:
                 sentence = lower_first(sentence)
         out.append(connector + sentence)
@@ -293,7 +352,9 @@ def group_reason_kind(group: str, record: Mapping, t: Templates | None = None) -
     return "other"
 
 
-def group_statement(group: str, record: Mapping, rng: random.Random, t: Templates | None = None, *, standalone: bool = False) -> str:
+def group_statement(
+    group: str, record: Mapping, rng: random.Random, t: Templates | None = None, *, standalone: bool = False
+) -> str:
     """The intermediate rating of a group, with the reason drawn from its dimensions' levels. ``standalone``:
     phrased to stand without the dimension sentences before it."""
     t = t or load_templates()
@@ -307,8 +368,10 @@ def overall_statement(record: Mapping, rng: random.Random, t: Templates | None =
     g = record["group_levels"]
     tpl = rng.choice(t.overall_statement)
     return tpl.format(
-        dist_group=t.group_phrase["distortion"], dist=g["distortion"],
-        aes_group=t.group_phrase["aesthetic"], aes=g["aesthetic"],
+        dist_group=t.group_phrase["distortion"],
+        dist=g["distortion"],
+        aes_group=t.group_phrase["aesthetic"],
+        aes=g["aesthetic"],
         level=record["overall_level"],
     )
 

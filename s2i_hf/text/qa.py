@@ -33,9 +33,17 @@ from .cot import (
     validate_record,
 )
 
+
 __all__ = [
-    "TASKS", "bench_items", "conversation", "record_from_scores", "stage1_conversation", "stage1_items", "stage2_items",
-    "what_how_items", "yes_no_items",
+    "TASKS",
+    "bench_items",
+    "conversation",
+    "record_from_scores",
+    "stage1_conversation",
+    "stage1_items",
+    "stage2_items",
+    "what_how_items",
+    "yes_no_items",
 ]
 
 TASKS = ("dimension_rating", "justification", "what_how", "yes_no")
@@ -65,6 +73,7 @@ def _ranked(record: Mapping, t: Templates) -> list[str]:
 
 # --- records -------------------------------------------------------------------------------------------
 
+
 def record_from_scores(video_id: str, scores: Mapping[str, float], *, caption: str | None = None, **kwargs) -> dict:
     """A text record ``{video_id, scores, levels, group_levels, overall_score, overall_level, caption}`` from
     the 14 dimension scores in [0, 1], through :meth:`s2i_hf.scoring.pipeline.DimensionScores.from_scores`
@@ -88,6 +97,7 @@ def record_from_scores(video_id: str, scores: Mapping[str, float], *, caption: s
 
 # --- Stage I -------------------------------------------------------------------------------------------
 
+
 def stage1_items(record: Mapping, seed=0, *, include_overall: bool = False, validate: bool = True) -> list[dict]:
     """One short "dimension -> rating" item per dimension, 14 in catalogue order, each ``dimensions == [id]``
     and an answer that names the dimension's definition and states its level. With ``include_overall`` one
@@ -98,9 +108,20 @@ def stage1_items(record: Mapping, seed=0, *, include_overall: bool = False, vali
     vid, levels = record["video_id"], record["levels"]
     rng = rng_for(seed, vid, "stage1")
     choice = rng.choice
-    rows = [_row(vid, "dimension_rating", choice(t.dim_question[d]), choice(t.dim_answer[(d, levels[d])]), (d,)) for d in DIMENSION_IDS]
+    rows = [
+        _row(vid, "dimension_rating", choice(t.dim_question[d]), choice(t.dim_answer[(d, levels[d])]), (d,))
+        for d in DIMENSION_IDS
+    ]
     if include_overall:
-        rows.append(_row(vid, "dimension_rating", choice(t.overall_question), choice(t.overall_answer[record["overall_level"]]), ()))
+        rows.append(
+            _row(
+                vid,
+                "dimension_rating",
+                choice(t.overall_question),
+                choice(t.overall_answer[record["overall_level"]]),
+                (),
+            )
+        )
     return rows
 
 
@@ -125,7 +146,10 @@ def stage1_conversation(record: Mapping, seed=0, *, include_overall: bool = True
 
 # --- Stage II: what / how ------------------------------------------------------------------------------
 
-def _what_how(kind: str, record: Mapping, rng: random.Random, t: Templates, used: set, ranked: list) -> tuple[str, str, tuple] | None:
+
+def _what_how(
+    kind: str, record: Mapping, rng: random.Random, t: Templates, used: set, ranked: list
+) -> tuple[str, str, tuple] | None:
     q = t.q
     levels = record["levels"]
     idx = t.level_index
@@ -137,7 +161,9 @@ def _what_how(kind: str, record: Mapping, rng: random.Random, t: Templates, used
     if kind in ("weakest", "strongest"):
         d = ranked[0] if kind == "weakest" else ranked[-1]
         lv = levels[d]
-        answer = rng.choice(q[kind + "_answer"]).format(**{"def": t.definition[d]}, level=lv, impact=rng.choice(t.impact[lv]))
+        answer = rng.choice(q[kind + "_answer"]).format(
+            **{"def": t.definition[d]}, level=lv, impact=rng.choice(t.impact[lv])
+        )
         return rng.choice(q[kind]), upper_first(answer), (d,)
     if kind == "which_level":
         present = sorted({levels[d] for d in _ALL_DIMS}, key=idx.__getitem__)
@@ -151,7 +177,9 @@ def _what_how(kind: str, record: Mapping, rng: random.Random, t: Templates, used
         b = rng.choice(others)
         hi, lo = (a, b) if idx[levels[a]] > idx[levels[b]] else (b, a)
         question = rng.choice(q["compare"]).format(def_a=t.definition[a], def_b=t.definition[b])
-        answer = rng.choice(q["compare_answer"]).format(def_hi=t.definition[hi], level_hi=levels[hi], def_lo=t.definition[lo], level_lo=levels[lo])
+        answer = rng.choice(q["compare_answer"]).format(
+            def_hi=t.definition[hi], level_hi=levels[hi], def_lo=t.definition[lo], level_lo=levels[lo]
+        )
         return upper_first(question), upper_first(answer), (a, b)
     if kind == "group_how":
         g = rng.choice(tuple(GROUPS))
@@ -160,17 +188,37 @@ def _what_how(kind: str, record: Mapping, rng: random.Random, t: Templates, used
         return upper_first(rng.choice(q["group_how"]).format(group=t.group_phrase[g])), answer, tuple(t.group_dims[g])
     if kind == "group_rating":
         g = rng.choice(tuple(GROUPS))
-        return rng.choice(t.group_question[g]), rng.choice(t.group_answer[(g, record["group_levels"][g])]), tuple(t.group_dims[g])
+        return (
+            rng.choice(t.group_question[g]),
+            rng.choice(t.group_answer[(g, record["group_levels"][g])]),
+            tuple(t.group_dims[g]),
+        )
     if kind == "overall_why":
         gl = record["group_levels"]
-        answer = rng.choice(q["overall_why_answer"]).format(dist_group=t.group_phrase["distortion"], dist=gl["distortion"], aes_group=t.group_phrase["aesthetic"], aes=gl["aesthetic"], level=record["overall_level"])
+        answer = rng.choice(q["overall_why_answer"]).format(
+            dist_group=t.group_phrase["distortion"],
+            dist=gl["distortion"],
+            aes_group=t.group_phrase["aesthetic"],
+            aes=gl["aesthetic"],
+            level=record["overall_level"],
+        )
         return rng.choice(q["overall_why"]), upper_first(answer), ()
     if kind == "overall_rating":
         return rng.choice(t.overall_question), rng.choice(t.overall_answer[record["overall_level"]]), ()
     raise ValueError(f"unknown what/how kind {kind!r}")
 
 
-_KINDS = ("dimension_how", "weakest", "strongest", "which_level", "compare", "group_how", "group_rating", "overall_why", "overall_rating")
+_KINDS = (
+    "dimension_how",
+    "weakest",
+    "strongest",
+    "which_level",
+    "compare",
+    "group_how",
+    "group_rating",
+    "overall_why",
+    "overall_rating",
+)
 
 
 def what_how_items(record: Mapping, seed=0, n: int = 3, *, validate: bool = True) -> list[dict]:
@@ -196,6 +244,7 @@ def what_how_items(record: Mapping, seed=0, n: int = 3, *, validate: bool = True
 
 
 # --- Stage II: yes / no --------------------------------------------------------------------------------
+
 
 def _asked_levels(relation: str, true: int, yes: bool) -> list[int]:
     """Levels that can be asked about under ``relation`` so that the truthful answer is ``yes``. "at least"
@@ -243,7 +292,9 @@ def yes_no_items(record: Mapping, seed=0, n: int = 4, *, validate: bool = True) 
             true, family, dims = record["levels"][target], q["yes_no"], (target,)
             statement = rng.choice(t.dim_answer[(target, true)])
             fields = {"def": t.definition[target]}
-        options = [(rel, lv) for rel in ("exact", "at_least", "at_most") for lv in [_asked_levels(rel, idx[true], yes)] if lv]
+        options = [
+            (rel, lv) for rel in ("exact", "at_least", "at_most") for lv in [_asked_levels(rel, idx[true], yes)] if lv
+        ]
         relation, asked = rng.choice(options)
         question = upper_first(rng.choice(family[relation]).format(level=LEVEL_WORDS[rng.choice(asked)], **fields))
         answer = rng.choice(q["yes" if yes else "no"]) + statement
@@ -253,7 +304,10 @@ def yes_no_items(record: Mapping, seed=0, n: int = 4, *, validate: bool = True) 
 
 # --- Stage II ------------------------------------------------------------------------------------------
 
-def stage2_items(record: Mapping, seed=0, n_what_how: int = 3, n_yes_no: int = 4, *, validate: bool = True) -> list[dict]:
+
+def stage2_items(
+    record: Mapping, seed=0, n_what_how: int = 3, n_yes_no: int = 4, *, validate: bool = True
+) -> list[dict]:
     """The justification row (``dimensions``: all 14), then ``n_what_how`` what/how rows and ``n_yes_no``
     balanced yes/no rows."""
     if validate:
@@ -261,13 +315,22 @@ def stage2_items(record: Mapping, seed=0, n_what_how: int = 3, n_yes_no: int = 4
     t = load_templates()
     vid = record["video_id"]
     rng = rng_for(seed, vid, "stage2")
-    rows = [_row(vid, "justification", rng.choice(t.q["justification"]), justification(record, seed, validate=False), _ALL_DIMS)]
+    rows = [
+        _row(
+            vid,
+            "justification",
+            rng.choice(t.q["justification"]),
+            justification(record, seed, validate=False),
+            _ALL_DIMS,
+        )
+    ]
     rows += what_how_items(record, seed, n_what_how, validate=False)
     rows += yes_no_items(record, seed, n_yes_no, validate=False)
     return rows
 
 
 # --- S2I-Bench -----------------------------------------------------------------------------------------
+
 
 def _bench_item(kind: str, arg, record: Mapping, seed, rng: random.Random, t: Templates, ranked: list) -> dict:
     b = t.raw["bench"]
@@ -279,9 +342,19 @@ def _bench_item(kind: str, arg, record: Mapping, seed, rng: random.Random, t: Te
         d = ranked[0] if kind == "weakest" else ranked[-1]
         lv = levels[d]
         g = next(g for g in GROUPS if d in t.group_dims[g])
-        first = upper_first(rng.choice(q[kind + "_answer"]).format(**{"def": t.definition[d]}, level=lv, impact=rng.choice(t.impact[lv])))
+        first = upper_first(
+            rng.choice(q[kind + "_answer"]).format(
+                **{"def": t.definition[d]}, level=lv, impact=rng.choice(t.impact[lv])
+            )
+        )
         question, dims = rng.choice(b[kind]), [d]
-        reference = " ".join([first, group_statement(g, record, rng, t, standalone=True), upper_first(overall_statement(record, rng, t))])
+        reference = " ".join(
+            [
+                first,
+                group_statement(g, record, rng, t, standalone=True),
+                upper_first(overall_statement(record, rng, t)),
+            ]
+        )
     elif kind == "group":
         dims = list(t.group_dims[arg])
         question = upper_first(rng.choice(b["group"]).format(group=t.group_phrase[arg]))
@@ -291,14 +364,22 @@ def _bench_item(kind: str, arg, record: Mapping, seed, rng: random.Random, t: Te
         question, reference = rng.choice(b["temporal"]), " ".join(bucket_sentences(dims, levels, rng, t))
     elif kind == "content":
         question, dims = rng.choice(b["content"]), []
-        reference = " ".join([content_sentence(record["caption"], rng, t), rng.choice(t.overall_answer[record["overall_level"]])])
+        reference = " ".join(
+            [content_sentence(record["caption"], rng, t), rng.choice(t.overall_answer[record["overall_level"]])]
+        )
     elif kind == "dimension":
         dims = [arg]
         question = upper_first(rng.choice(b["dimension"]).format(**{"def": t.definition[arg]}))
         reference = dimension_sentence(arg, levels[arg], rng, t)
     else:
         raise ValueError(f"unknown bench question type {kind!r}")
-    return {"video_id": record["video_id"], "question": question, "reference": reference, "question_type": kind, "dimensions": list(dims)}
+    return {
+        "video_id": record["video_id"],
+        "question": question,
+        "reference": reference,
+        "question_type": kind,
+        "dimensions": list(dims),
+    }
 
 
 def bench_items(record: Mapping, seed=0, n: int = 4, *, validate: bool = True) -> list[dict]:

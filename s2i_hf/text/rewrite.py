@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from ..generation import ContextTooLong, LocalLM
 
+
 __all__ = ["Rewriter", "make_rewriter", "make_captioner", "CAPTION_PROMPT"]
 
 CAPTION_PROMPT = "Describe the content of this video in one short sentence."
@@ -44,8 +45,9 @@ class Rewriter:
     def generate(self, prompt: str, seed: int) -> str | None:
         """The model's rewrite, or None when the prompt plus the token budget does not fit its context."""
         try:
-            return self.lm.generate(prompt, max_new_tokens=self.max_new_tokens, temperature=self.temperature,
-                                    seed=seed)
+            return self.lm.generate(
+                prompt, max_new_tokens=self.max_new_tokens, temperature=self.temperature, seed=seed
+            )
         except ContextTooLong:
             return None
 
@@ -53,7 +55,9 @@ class Rewriter:
         from .verify import build_rewrite_prompt, verify_rewrite
 
         self.stats["attempted"] += 1
-        candidate = self.generate(build_rewrite_prompt(text), _seed_of(self.model_id, record.get("video_id", ""), text))
+        candidate = self.generate(
+            build_rewrite_prompt(text), _seed_of(self.model_id, record.get("video_id", ""), text)
+        )
         if candidate is None:
             ok, reasons = False, ["too long: the prompt and the token budget exceed the model's context"]
         else:
@@ -68,14 +72,26 @@ class Rewriter:
         return text, False
 
 
-def make_rewriter(model_id: str, *, max_new_tokens: int = 256, temperature: float = 0.7,
-                  trust_remote_code: bool = False, device: str | None = None) -> Rewriter:
+def make_rewriter(
+    model_id: str,
+    *,
+    max_new_tokens: int = 256,
+    temperature: float = 0.7,
+    trust_remote_code: bool = False,
+    device: str | None = None,
+) -> Rewriter:
     lm = LocalLM.from_pretrained(model_id, trust_remote_code=trust_remote_code, device=device)
     return Rewriter(lm.model, lm.tokenizer, model_id=model_id, max_new_tokens=max_new_tokens, temperature=temperature)
 
 
-def make_captioner(model_id: str, *, num_frames: int = 8, max_new_tokens: int = 48, prompt: str = CAPTION_PROMPT,
-                   trust_remote_code: bool = False) -> Callable[[dict], str]:
+def make_captioner(
+    model_id: str,
+    *,
+    num_frames: int = 8,
+    max_new_tokens: int = 48,
+    prompt: str = CAPTION_PROMPT,
+    trust_remote_code: bool = False,
+) -> Callable[[dict], str]:
     """A callable ``record -> caption`` backed by a video LMM (Auto classes); it sees ``num_frames`` frames spread
     evenly over the video (:func:`s2i_hf.frames.sample_frames`, the frames models see in training and scoring)."""
     import torch
@@ -91,11 +107,12 @@ def make_captioner(model_id: str, *, num_frames: int = 8, max_new_tokens: int = 
         frames, metadata = sample_frames(record["video_path"], sampling)
         messages = [{"role": "user", "content": [{"type": "video"}, {"type": "text", "text": prompt}]}]
         text = processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-        inputs = processor(text=text, videos=[frames], video_metadata=[metadata], return_tensors="pt",
-                           do_sample_frames=False)
+        inputs = processor(
+            text=text, videos=[frames], video_metadata=[metadata], return_tensors="pt", do_sample_frames=False
+        )
         with torch.no_grad():
             out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False)
-        words = processor.batch_decode(out[:, inputs["input_ids"].shape[1]:], skip_special_tokens=True)[0].strip()
+        words = processor.batch_decode(out[:, inputs["input_ids"].shape[1] :], skip_special_tokens=True)[0].strip()
         return " ".join(words.split())
 
     return caption

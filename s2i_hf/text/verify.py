@@ -30,10 +30,20 @@ from ..dimensions import DIMENSION_IDS, DIMENSIONS, GROUPS
 from ..levels import LEVEL_WORDS
 from .cot import load_templates
 
-__all__ = ["TARGETS", "ParsedRatings", "build_rewrite_prompt", "expected_ratings", "extract_ratings", "parse_ratings", "target_phrase", "verify_rewrite"]
+
+__all__ = [
+    "TARGETS",
+    "ParsedRatings",
+    "build_rewrite_prompt",
+    "expected_ratings",
+    "extract_ratings",
+    "parse_ratings",
+    "target_phrase",
+    "verify_rewrite",
+]
 
 TARGETS: tuple[str, ...] = ("overall", *GROUPS, *DIMENSION_IDS)
-_RANK = {"overall": 2, **{g: 1 for g in GROUPS}, **{d: 0 for d in DIMENSION_IDS}}
+_RANK = {"overall": 2, **dict.fromkeys(GROUPS, 1), **dict.fromkeys(DIMENSION_IDS, 0)}
 _LEVEL_SET = frozenset(LEVEL_WORDS)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _SPACES = re.compile(r"[ \t\r\f\v]+")
@@ -67,7 +77,9 @@ def _vocab() -> _Vocab:
         if p in _LEVEL_SET or any(w in _LEVEL_SET for w in _WORD.findall(p)):
             raise ValueError(f"templates.yaml: the name {phrase!r} of {target!r} contains a level word")
         if phrase_target.get(p, target) != target:
-            raise ValueError(f"templates.yaml: the name {phrase!r} is given to both {phrase_target[p]!r} and {target!r}")
+            raise ValueError(
+                f"templates.yaml: the name {phrase!r} is given to both {phrase_target[p]!r} and {target!r}"
+            )
         phrase_target[p] = target
 
     aliases = raw["aliases"]
@@ -142,12 +154,12 @@ def _parse_sentence(s: str, vocab: _Vocab, out: ParsedRatings) -> None:
         nxt = level_at[k + 1] if k + 1 < len(level_at) else len(items)
         _, lst, len_, level = items[li]
         gap_start = items[li - 1][2] if li > 0 else 0
-        before = _WORD.findall(s, gap_start, lst)[-vocab.window:] if vocab.window > 0 else []
+        before = _WORD.findall(s, gap_start, lst)[-vocab.window :] if vocab.window > 0 else []
         negated = any(w in vocab.modifiers or w.endswith("n't") for w in before)
         targets = [j for j in range(prev + 1, li) if not claimed[j]]
         if not targets and li + 1 < nxt:
             first = li + 1
-            gap = s[len_:items[first][1]]
+            gap = s[len_ : items[first][1]]
             if gap.lstrip().startswith(":"):
                 targets = list(range(first, nxt))
             elif vocab.prenominal.fullmatch(gap):
@@ -196,7 +208,11 @@ def extract_ratings(text: str) -> dict[str, str]:
 
 def expected_ratings(record: Mapping) -> dict[str, str]:
     """What a full justification of ``record`` must state: every dimension, both groups, the overall level."""
-    return {**{d: record["levels"][d] for d in DIMENSION_IDS}, **{g: record["group_levels"][g] for g in GROUPS}, "overall": record["overall_level"]}
+    return {
+        **{d: record["levels"][d] for d in DIMENSION_IDS},
+        **{g: record["group_levels"][g] for g in GROUPS},
+        "overall": record["overall_level"],
+    }
 
 
 def target_phrase(target: str) -> str:
@@ -255,10 +271,16 @@ def verify_rewrite(original, rewritten: str) -> tuple[bool, list[str]]:
             reasons.append(f"changed: {target} is {level} in the original, {levels[0]} in the rewrite")
     for target in got.stated:
         if target not in expected:
-            reasons.append(f"added: the rewrite rates {target} ({'/'.join(sorted(set(got.stated[target])))}), which the original does not")
+            reasons.append(
+                f"added: the rewrite rates {target} ({'/'.join(sorted(set(got.stated[target])))}), "
+                "which the original does not"
+            )
     if got.unattributed > base_unattr:
         ex = f" (e.g. {got.unattributed_examples[0]!r})" if got.unattributed_examples else ""
-        reasons.append(f"unattributed: {got.unattributed - base_unattr} level word(s) not clearly attached to one rated aspect{ex}")
+        reasons.append(
+            f"unattributed: {got.unattributed - base_unattr} level word(s) "
+            f"not clearly attached to one rated aspect{ex}"
+        )
     extra = sorted(w for w, n in got.off_scale.items() if n > base_off.get(w, 0))
     if extra:
         reasons.append(f"off-scale: quality words outside the five levels: {', '.join(extra)}")
@@ -290,7 +312,10 @@ def check_templates() -> list[str]:
     def expect(text: str, want: dict, where: str):
         p = parse_ratings(text)
         if p.ratings() != want or p.unattributed or p.off_scale or p.conflicts():
-            problems.append(f"{where}: {text!r} reads as {p.ratings()} (unattributed {p.unattributed}, off-scale {dict(p.off_scale)}), expected {want}")
+            problems.append(
+                f"{where}: {text!r} reads as {p.ratings()} (unattributed {p.unattributed}, "
+                f"off-scale {dict(p.off_scale)}), expected {want}"
+            )
 
     for d in DIMENSIONS:
         found = {vocab.phrase_target[m.group(0)] for m in vocab.regex.finditer(d.definition.lower())}
@@ -312,13 +337,26 @@ def check_templates() -> list[str]:
         for s in sentences:
             expect(s, {"overall": lv}, f"overall_answer[{lv}]")
     for tpl, (a, b, c) in product(t.overall_statement, [("poor", "good", "fair"), ("excellent", "bad", "good")]):
-        s = tpl.format(dist_group=t.group_phrase["distortion"], dist=a, aes_group=t.group_phrase["aesthetic"], aes=b, level=c)
+        s = tpl.format(
+            dist_group=t.group_phrase["distortion"], dist=a, aes_group=t.group_phrase["aesthetic"], aes=b, level=c
+        )
         want = {"overall": c, **({"distortion": a, "aesthetic": b} if "{dist}" in tpl else {})}
         expect(s, want, "overall_statement")
     for tpl in t.many:
-        s = tpl.format(defs="; ".join(t.definition[d] for d in ("noise", "stability", "exposure")), level="poor", impact=t.impact["poor"][0])
+        s = tpl.format(
+            defs="; ".join(t.definition[d] for d in ("noise", "stability", "exposure")),
+            level="poor",
+            impact=t.impact["poor"][0],
+        )
         expect(s, {"noise": "poor", "stability": "poor", "exposure": "poor"}, "dimension_many")
-    plain = [*t.intro, *t.caption, *(s for v in t.group_intro.values() for s in v), *t.contrast, *t.cont, *(s for v in t.impact.values() for s in v)]
+    plain = [
+        *t.intro,
+        *t.caption,
+        *(s for v in t.group_intro.values() for s in v),
+        *t.contrast,
+        *t.cont,
+        *(s for v in t.impact.values() for s in v),
+    ]
     for s in plain:
         p = parse_ratings(s.format(caption="a dog"))
         if p.stated or p.unattributed or p.off_scale:

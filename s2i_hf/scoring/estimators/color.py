@@ -9,7 +9,18 @@ from ..registry import register_scorer
 from .common import cached, key_small_luma, key_small_rgb, small_stride
 from .noise import immerkaer_sigma, noise_sigma
 
-__all__ = ["colourfulness", "peak_chroma", "chroma_noise", "tone_stats", "exposure_penalty", "HaslerColorfulness", "PeakChromaColor", "TwoSidedExposure", "ContrastLighting"]
+
+__all__ = [
+    "colourfulness",
+    "peak_chroma",
+    "chroma_noise",
+    "tone_stats",
+    "exposure_penalty",
+    "HaslerColorfulness",
+    "PeakChromaColor",
+    "TwoSidedExposure",
+    "ContrastLighting",
+]
 
 
 def _opponent(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -46,6 +57,7 @@ def _percentiles(levels: np.ndarray, qs) -> np.ndarray:
 def tone_stats(clip) -> dict:
     """Luma statistics of the key frames (0-1 scale; median over key frames): 1st/99th percentiles, mean,
     standard deviation and the shares of clipped plateaus (cached)."""
+
     def build():
         rgb = key_small_rgb(clip)
         y = key_small_luma(clip) * np.float32(1.0 / 255.0)
@@ -104,15 +116,24 @@ def _content_tones(y: np.ndarray, noise: float) -> dict:
     content = blocks.std(axis=2) > max(CONTENT_STD, CONTENT_NOISE * noise)  # (K, 0) for frames under one block
     means, p5, p95, blown, crushed = [], [], [], [], []
     for i in range(k):
-        px = blocks[i, content[i]].ravel() if content[i].size and content[i].mean() >= CONTENT_MIN_SHARE else y[i].ravel()
+        px = (
+            blocks[i, content[i]].ravel()
+            if content[i].size and content[i].mean() >= CONTENT_MIN_SHARE
+            else y[i].ravel()
+        )
         lo, hi = np.percentile(px, [5, 95])
         means.append(px.mean())
         p5.append(lo)
         p95.append(hi)
         blown.append(np.mean(px >= CONTENT_CLIP_HIGH - CONTENT_NOISE * noise))
         crushed.append(np.mean(px <= CONTENT_CLIP_LOW + CONTENT_NOISE * noise))
-    return {"content_mean": float(np.median(means)), "content_p5": float(np.median(p5)), "content_p95": float(np.median(p95)),
-            "content_blown": float(np.median(blown)), "content_crushed": float(np.median(crushed))}
+    return {
+        "content_mean": float(np.median(means)),
+        "content_p5": float(np.median(p5)),
+        "content_p95": float(np.median(p95)),
+        "content_blown": float(np.median(blown)),
+        "content_crushed": float(np.median(crushed)),
+    }
 
 
 # Where well-exposed footage sits (0-1 luma): blacks reach below BLACK, whites above WHITE, the mean inside
@@ -147,11 +168,19 @@ def exposure_penalty(s: dict) -> tuple[float, float]:
     cm = s["content_mean"]
     bright = min(max((cm - CLIP_GATE_BRIGHT) / CLIP_GATE_SPAN, 0.0), 1.0)
     dark = min(max((CLIP_GATE_DARK - cm) / CLIP_GATE_SPAN, 0.0), 1.0)
-    over = (CLIP_WEIGHT * max(bright * max(0.0, s["blown"] - CLIP_FLOOR), s["content_blown"] - CLIP_FLOOR,
-                              s["colour_blown"] - CLIP_FLOOR) + 2.0 * whites_high * max(0.0, s["content_p5"] - BLACK)
-            + 2.0 * max(0.0, cm - MEAN_HIGH))
-    under = (CLIP_WEIGHT * max(dark * max(0.0, s["crushed"] - CLIP_FLOOR), s["content_crushed"] - CLIP_FLOOR) + 2.0 * blacks_low * max(0.0, WHITE - s["content_p95"])
-             + 2.0 * max(0.0, MEAN_LOW - cm))
+    over = (
+        CLIP_WEIGHT
+        * max(
+            bright * max(0.0, s["blown"] - CLIP_FLOOR), s["content_blown"] - CLIP_FLOOR, s["colour_blown"] - CLIP_FLOOR
+        )
+        + 2.0 * whites_high * max(0.0, s["content_p5"] - BLACK)
+        + 2.0 * max(0.0, cm - MEAN_HIGH)
+    )
+    under = (
+        CLIP_WEIGHT * max(dark * max(0.0, s["crushed"] - CLIP_FLOOR), s["content_crushed"] - CLIP_FLOOR)
+        + 2.0 * blacks_low * max(0.0, WHITE - s["content_p95"])
+        + 2.0 * max(0.0, MEAN_LOW - cm)
+    )
     return over, under
 
 

@@ -25,6 +25,7 @@ import math
 import numpy as np
 from scipy import fft as sfft
 
+
 __all__ = [
     "SMALL_SIDE",
     "small_stride",
@@ -104,9 +105,9 @@ def _tiles_of(clip, indices: np.ndarray) -> np.ndarray:
     for a, k in enumerate(indices):
         f = frames[k]
         for b, y in enumerate(ys):
-            row = f[y:y + TILE]
+            row = f[y : y + TILE]
             for c, x in enumerate(xs):
-                tiles[a, b, c] = row[:, x:x + TILE]
+                tiles[a, b, c] = row[:, x : x + TILE]
     return _luma(tiles.reshape(-1, TILE, TILE, 3))
 
 
@@ -118,6 +119,7 @@ def key_tiles(clip) -> np.ndarray:
 
 def tile_chunks(clip) -> list[slice]:
     """Slices of :func:`key_tiles` holding one key frame each (work frame by frame keeps temporaries small)."""
+
     def build():
         n = key_tiles(clip).shape[0]
         k = max(1, len(clip.key_indices))
@@ -134,6 +136,7 @@ def neighbour_indices(clip) -> np.ndarray:
     """For each key frame, the nearest frame of its window that is not a repeat of it: the next one, or later
     ones when the next repeats it (duplicated frames of a stutter would hide the motion), else the previous
     ones; the next frame when all of them repeat it (a still scene)."""
+
     def build():
         y = temporal_stack(clip)
         out = []
@@ -173,8 +176,11 @@ def key_small_rgb(clip) -> np.ndarray:
 
     Averaging (not striding) keeps grain and chroma noise from passing for colour, detail or visual weight in the
     measures that read this stack: an s x s average divides the noise's standard deviation by s."""
-    return cached(clip, "key_small_rgb", lambda: _box_reduce(clip.frames[np.asarray(clip.key_indices, dtype=np.int64)],
-                                                              small_stride(clip)))
+    return cached(
+        clip,
+        "key_small_rgb",
+        lambda: _box_reduce(clip.frames[np.asarray(clip.key_indices, dtype=np.int64)], small_stride(clip)),
+    )
 
 
 def key_small_luma(clip) -> np.ndarray:
@@ -197,7 +203,7 @@ def _box_reduce(frames: np.ndarray, s: int) -> np.ndarray:
     acc = np.zeros((frames.shape[0], h2, w2) + frames.shape[3:], dtype=np.float32)
     for dy in range(s):
         for dx in range(s):
-            acc += frames[:, dy:h2 * s:s, dx:w2 * s:s]
+            acc += frames[:, dy : h2 * s : s, dx : w2 * s : s]
     acc *= np.float32(1.0 / (s * s))
     return acc
 
@@ -223,6 +229,7 @@ def _smooth_len(n: int) -> int:
 def temporal_stack(clip) -> np.ndarray:
     """(T, h, w) float32 (0-255): :func:`small_stack` box-averaged by the whole factor that brings it nearest
     to MOTION_AREA pixels (about 96 x 72). Temporal measures (fluency, flicker, TI) and motion use it."""
+
     def build():
         y = small_stack(clip)
         t, h, w = y.shape
@@ -235,18 +242,20 @@ def temporal_stack(clip) -> np.ndarray:
 def motion_stack(clip) -> np.ndarray:
     """(T, h, w) float32 for phase correlation: :func:`temporal_stack` centre-cropped to at most MOTION_MAX
     and to FFT-friendly sizes."""
+
     def build():
         y = temporal_stack(clip)
         h, w = y.shape[1:]
         hh, ww = _smooth_len(min(h, MOTION_MAX[0])), _smooth_len(min(w, MOTION_MAX[1]))
         oy, ox = (h - hh) // 2, (w - ww) // 2
-        return np.ascontiguousarray(y[:, oy:oy + hh, ox:ox + ww])
+        return np.ascontiguousarray(y[:, oy : oy + hh, ox : ox + ww])
 
     return cached(clip, "motion_stack", build)
 
 
 def pair_index(clip) -> tuple[np.ndarray, np.ndarray]:
     """(first frame, window id) of every consecutive pair inside a window, as arrays."""
+
     def build():
         first, win = [], []
         for w, (a, b) in enumerate(clip.windows):
@@ -259,6 +268,7 @@ def pair_index(clip) -> tuple[np.ndarray, np.ndarray]:
 
 def window_slices(clip) -> list[slice]:
     """For each window, the slice of its pairs in the arrays indexed like :func:`pair_index`."""
+
     def build():
         out, k = [], 0
         for a, b in clip.windows:
@@ -277,7 +287,7 @@ def _diff_stats(clip) -> tuple[np.ndarray, np.ndarray]:
         for a, b in clip.windows:  # window by window: pairs never cross windows, temporaries stay small
             if b - a < 2:
                 continue
-            d = (y[a + 1:b] - y[a:b - 1]).reshape(b - a - 1, -1)
+            d = (y[a + 1 : b] - y[a : b - 1]).reshape(b - a - 1, -1)
             mean_abs.append(np.abs(d).mean(axis=1))
             std.append(d.std(axis=1))
         if not mean_abs:
@@ -303,6 +313,7 @@ def cut_pairs(clip) -> np.ndarray:
     pair far more than the clip's motion decorrelates the others. Temporal measures (stability, trajectory,
     flicker, fluency, motion blur, TI) measure within shots: they drop or split at these pairs.
     """
+
     def build():
         y = temporal_stack(clip)
         first, _ = pair_index(clip)
@@ -348,6 +359,7 @@ def global_motion(clip) -> tuple[np.ndarray, np.ndarray]:
     height of the correlation peak (near 1 for a clean translation, near 0 when nothing matches).
 
     Computed window by window (pairs never cross windows), which also keeps temporaries small."""
+
     def build():
         y = motion_stack(clip)
         t, h, w = y.shape
@@ -359,7 +371,7 @@ def global_motion(clip) -> tuple[np.ndarray, np.ndarray]:
             z = y[a:b] - y[a:b].mean(axis=(1, 2), keepdims=True)
             z *= hann
             spec = sfft.rfft2(z)
-            inv = np.sqrt(spec.real ** 2 + spec.imag ** 2)
+            inv = np.sqrt(spec.real**2 + spec.imag**2)
             inv += 1e-9
             np.reciprocal(inv, out=inv)
             spec.real *= inv  # whiten: keep the phase only

@@ -8,11 +8,21 @@ from ..base import Scorer
 from ..registry import register_scorer
 from .common import cached, key_tiles, tile_chunks
 
-__all__ = ["step_counts", "step_fractions", "grid_step_ratio", "GridStepCompression", "QuantiserCompression",
-           "BitstreamPixelCompression", "clip_quantiser"]
+
+__all__ = [
+    "step_counts",
+    "step_fractions",
+    "grid_step_ratio",
+    "GridStepCompression",
+    "QuantiserCompression",
+    "BitstreamPixelCompression",
+    "clip_quantiser",
+]
 
 
-def step_counts(y: np.ndarray, period: int = 8, min_step: float = 1.0, dominance: float = 2.0) -> tuple[np.ndarray, np.ndarray]:
+def step_counts(
+    y: np.ndarray, period: int = 8, min_step: float = 1.0, dominance: float = 2.0
+) -> tuple[np.ndarray, np.ndarray]:
     """(steps, positions) counted at each offset modulo ``period``, summed over both axes (see
     :func:`step_fractions`)."""
     y = np.asarray(y, dtype=np.float32)
@@ -27,7 +37,9 @@ def step_counts(y: np.ndarray, period: int = 8, min_step: float = 1.0, dominance
         mid = d[..., 1:-1]
         step = (mid >= min_step) & (mid > dominance * np.maximum(d[..., :-2], d[..., 2:]))
         pos = np.arange(1, n - 2) % period  # mid[..., j - 1] is the difference between pixels j and j + 1
-        counts += np.bincount(pos, weights=step.sum(axis=tuple(range(step.ndim - 1)), dtype=np.float64), minlength=period)
+        counts += np.bincount(
+            pos, weights=step.sum(axis=tuple(range(step.ndim - 1)), dtype=np.float64), minlength=period
+        )
         totals += np.bincount(pos, minlength=period) * (step.size // step.shape[-1])
     return counts, totals
 
@@ -53,7 +65,9 @@ def step_fractions(y: np.ndarray, period: int = 8, min_step: float = 1.0, domina
 GRID_MIN_STEP = 3.0
 
 
-def grid_step_ratio(y: np.ndarray, eps: float = 1e-3, chunks: list[slice] | None = None, min_step: float = GRID_MIN_STEP) -> float:
+def grid_step_ratio(
+    y: np.ndarray, eps: float = 1e-3, chunks: list[slice] | None = None, min_step: float = GRID_MIN_STEP
+) -> float:
     """Steps on 8-pixel block boundaries relative to steps on the 4-pixel offsets between them:
     (f[7] + eps) / (f[3] + eps) of :func:`step_fractions` (counted chunk by chunk of the stack when ``chunks``
     are given, which keeps temporaries small). About 1 without a coding grid (texture, noise and synthetic
@@ -95,7 +109,9 @@ class GridStepCompression(Scorer):
     version = "3"
 
     def measure(self, clip) -> float:
-        return cached(clip, "grid_step_log2", lambda: float(np.log2(grid_step_ratio(key_tiles(clip), chunks=tile_chunks(clip)))))
+        return cached(
+            clip, "grid_step_log2", lambda: float(np.log2(grid_step_ratio(key_tiles(clip), chunks=tile_chunks(clip))))
+        )
 
 
 def clip_quantiser(clip):
@@ -146,9 +162,9 @@ class BitstreamPixelCompression(Scorer):
       score is put on the QP scale through the inverse of this scorer's own logistic, so the pixel cue keeps the
       meaning its calibration gives it.
 
-    Raw: max(mean QP, QP-equivalent of the pixel cue - ``PIXEL_QP_OFFSET``), on H.264's 0-51 scale; without a readable quantiser
-    (a codec that exports none, frames in memory, a decoder object, no ffmpeg CLI) the pixel cue alone. The score
-    is then at most the quantiser's score. Lower is better.
+    Raw: max(mean QP, QP-equivalent of the pixel cue - ``PIXEL_QP_OFFSET``), on H.264's 0-51 scale; without a
+    readable quantiser (a codec that exports none, frames in memory, a decoder object, no ffmpeg CLI) the pixel cue
+    alone. The score is then at most the quantiser's score. Lower is better.
     """
 
     version = "2"

@@ -9,6 +9,7 @@ from ..registry import register_scorer
 from .common import cached, cut_pairs, frame_diff_std, key_small_luma, small_stride
 from .noise import noise_sigma
 
+
 __all__ = ["sobel_magnitude", "spatial_information", "temporal_information", "SitiContent", "ThirdsComposition"]
 
 
@@ -105,5 +106,7 @@ class ThirdsComposition(Scorer):
         tot = np.where(blank, 1.0, tot)
         cy = np.where(blank, 0.0, (cored.sum(axis=2) @ np.arange(h)) / tot / max(h - 1, 1))
         cx = np.where(blank, 0.0, (cored.sum(axis=1) @ np.arange(w)) / tot / max(w - 1, 1))
-        dist = np.min(np.hypot(cy[:, None] - _POWER_POINTS[None, :, 0], cx[:, None] - _POWER_POINTS[None, :, 1]), axis=1)
+        dist = np.min(
+            np.hypot(cy[:, None] - _POWER_POINTS[None, :, 0], cx[:, None] - _POWER_POINTS[None, :, 1]), axis=1
+        )
         return float(np.median(dist))

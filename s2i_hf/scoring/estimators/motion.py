@@ -7,11 +7,31 @@ from scipy import ndimage
 
 from ..base import Scorer
 from ..registry import register_scorer
-from .common import cached, cut_pairs, global_motion, key_tiles, motion_diagonal, neighbour_indices, neighbour_tiles, pair_index, region_grid, region_sums, window_slices
+from .common import (
+    cached,
+    cut_pairs,
+    global_motion,
+    key_tiles,
+    motion_diagonal,
+    neighbour_indices,
+    neighbour_tiles,
+    pair_index,
+    region_grid,
+    region_sums,
+    window_slices,
+)
 from .noise import noise_sigma
 from .spatial import _axis_maps, edge_blur_sums, edge_thresholds
 
-__all__ = ["window_motions", "shake_per_window", "clip_shake", "PhaseJitterStability", "PathSmoothnessTrajectory", "MovingRegionMotionBlur"]
+
+__all__ = [
+    "window_motions",
+    "shake_per_window",
+    "clip_shake",
+    "PhaseJitterStability",
+    "PathSmoothnessTrajectory",
+    "MovingRegionMotionBlur",
+]
 
 MIN_PEAK = 0.02  # phase-correlation peaks below this carry no usable translation
 MIN_SPEED = 0.25  # motion-stack pixels per frame: below this a direction is estimation noise
@@ -33,6 +53,7 @@ def window_motions(clip) -> list[np.ndarray]:
     """Per run of consecutive pairs within one shot (a window, or the parts of a window on either side of a scene
     cut, :func:`~.common.cut_pairs`), the frame-to-frame global motion (dy, dx) in motion-stack pixels; empty
     for a run where most correlation peaks are too weak to trust (no texture, heavy blur)."""
+
     def build():
         shifts, peak = global_motion(clip)
         cuts = cut_pairs(clip)
@@ -55,6 +76,7 @@ def shake_per_window(clip) -> np.ndarray:
     """Per window with >= 3 usable motions: the RMS deviation of the camera path (cumulative translation) from a
     straight, constant-speed path (linear-fit residual) combined with the RMS second difference of the path
     (jitter), in motion-stack pixels."""
+
     def build():
         vals = []
         for m in window_motions(clip):
@@ -65,9 +87,9 @@ def shake_per_window(clip) -> np.ndarray:
             tt = np.arange(n + 1, dtype=np.float64)
             tt -= tt.mean()
             centred = path - path.mean(axis=0)
-            slope = (tt[:, None] * centred).sum(axis=0) / (tt ** 2).sum()
+            slope = (tt[:, None] * centred).sum(axis=0) / (tt**2).sum()
             resid = centred - tt[:, None] * slope
-            r = np.sqrt(np.mean(np.sum(resid ** 2, axis=1)))
+            r = np.sqrt(np.mean(np.sum(resid**2, axis=1)))
             j = np.sqrt(np.mean(np.sum(np.diff(m, axis=0) ** 2, axis=1)))
             vals.append(float(np.hypot(r, j)))
         return np.asarray(vals)
@@ -152,8 +174,13 @@ def _key_pair_cuts(clip) -> np.ndarray:
     first, _ = pair_index(clip)
     cuts = cut_pairs(clip)
     cut_starts = {int(f) for f, c in zip(first, cuts) if c}
-    return np.asarray([any(f in cut_starts for f in range(min(int(k), int(n)), max(int(k), int(n))))
-                       for k, n in zip(clip.key_indices, neighbour_indices(clip))], dtype=bool)
+    return np.asarray(
+        [
+            any(f in cut_starts for f in range(min(int(k), int(n)), max(int(k), int(n))))
+            for k, n in zip(clip.key_indices, neighbour_indices(clip))
+        ],
+        dtype=bool,
+    )
 
 
 @register_scorer("moving_region_motion_blur", dimension="motion_blur")
@@ -198,7 +225,9 @@ class MovingRegionMotionBlur(Scorer):
 MOVE_SIGMAS, MOVE_MIN, MOVE_DILATE = 3.5, 4.0, 4
 
 
-def _moving_pixel_sums(clip, y0: np.ndarray, y1: np.ndarray, moving: np.ndarray, grid: int, sigma: float) -> np.ndarray:
+def _moving_pixel_sums(
+    clip, y0: np.ndarray, y1: np.ndarray, moving: np.ndarray, grid: int, sigma: float
+) -> np.ndarray:
     """Crete-Roffet sums (as :func:`~s2i_hf.scoring.estimators.spatial.edge_blur_sums`, same edge threshold and
     coring) over the pixels that moved, inside the moving regions only: a small moving object in a region of
     sharp static background is judged on itself, not diluted by the background."""
@@ -212,14 +241,14 @@ def _moving_pixel_sums(clip, y0: np.ndarray, y1: np.ndarray, moving: np.ndarray,
         mask = ndimage.maximum_filter(np.abs(y1[i] - y0[i]) > thr, size=2 * MOVE_DILATE + 1)
         keep = np.zeros((h, w), dtype=bool)  # the moving regions of this image
         for gy, gx in zip(*np.nonzero(regions[i])):
-            keep[gy * rh:(gy + 1) * rh, gx * rw:(gx + 1) * rw] = True
+            keep[gy * rh : (gy + 1) * rh, gx * rw : (gx + 1) * rw] = True
         mask &= keep
         for a, axis in enumerate((1, 2)):
-            df, v = _axis_maps(y0[i:i + 1], axis, tau, core)
+            df, v = _axis_maps(y0[i : i + 1], axis, tau, core)
             if df.size == 0:
                 continue
             n = h if axis == 1 else w
-            m = mask[4:n - 5, :] if axis == 1 else mask[:, 4:n - 5]  # map position j is the pixel pair (j+4, j+5)
+            m = mask[4 : n - 5, :] if axis == 1 else mask[:, 4 : n - 5]  # map position j is the pixel pair (j+4, j+5)
             out[a, 0] += float(df[0][m].sum())
             out[a, 1] += float(v[0][m].sum())
     return out

@@ -8,6 +8,7 @@ from ..base import Scorer
 from ..registry import register_scorer
 from .common import cached, key_tiles, tile_chunks
 
+
 __all__ = ["immerkaer_sigma", "noise_sigma", "ImmerkaerNoise"]
 
 

@@ -9,6 +9,7 @@ from ..registry import register_scorer
 from .common import cached, key_tiles, region_grid, region_sums, tile_chunks
 from .noise import noise_sigma
 
+
 __all__ = ["crete_roffet_blur", "edge_blur_sums", "region_sharpness", "CreteRoffetSharpness", "TileFocus"]
 
 
@@ -90,6 +91,7 @@ def edge_blur_sums(clip) -> np.ndarray:
     Re-blurring averages noise away, so this keeps the structure and drops the pixels where noise would pass
     for detail. Regions are the native-resolution tiles, or a 4 x 4 split of each key frame when the frames
     are small enough to be used whole."""
+
     def build():
         y = key_tiles(clip)
         tau, core = edge_thresholds(noise_sigma(clip))

@@ -8,6 +8,7 @@ from ..base import Scorer
 from ..registry import register_scorer
 from .common import cached, cut_pairs, frame_diffs, pair_index, temporal_stack, window_slices
 
+
 __all__ = ["repeat_flags", "timing_irregularity", "flicker_residual", "FrozenFrameFluency", "BlockMedianFlicker"]
 
 # A pair repeats its first frame when its mean absolute difference (0-255, small stack) is under
@@ -20,6 +21,7 @@ MIN_MOTION = 0.5
 
 def repeat_flags(clip) -> np.ndarray:
     """Boolean per consecutive pair: the second frame repeats the first (a duplicated or frozen frame)."""
+
     def build():
         d = frame_diffs(clip)
         if d.size == 0:
@@ -78,6 +80,7 @@ class FrozenFrameFluency(Scorer):
 
 def flicker_residual(clip, grid: int = 12, tiers: int = 3) -> float:
     """Median over windows of the RMS (over luminance tiers) of the detrended block-median log-luma change."""
+
     def build():
         y = temporal_stack(clip)
         t, h, w = y.shape
@@ -94,7 +97,7 @@ def flicker_residual(clip, grid: int = 12, tiers: int = 3) -> float:
         n = order.shape[1]
         cuts = np.linspace(0, n, tiers + 1).round().astype(int)
         sorted_delta = np.take_along_axis(delta, order, axis=1)
-        change = np.stack([np.median(sorted_delta[:, cuts[k]:cuts[k + 1]], axis=1) for k in range(tiers)], axis=1)
+        change = np.stack([np.median(sorted_delta[:, cuts[k] : cuts[k + 1]], axis=1) for k in range(tiers)], axis=1)
         cuts = cut_pairs(clip)
         vals = []
         for sl in window_slices(clip):
@@ -102,7 +105,7 @@ def flicker_residual(clip, grid: int = 12, tiers: int = 3) -> float:
             if c.shape[0] < 2:
                 continue
             resid = c - c.mean(axis=0, keepdims=True)  # a steady fade (linear trend in log-luma) is not flicker
-            vals.append(float(np.sqrt(np.mean(resid ** 2))))
+            vals.append(float(np.sqrt(np.mean(resid**2))))
         return float(np.median(vals)) if vals else 0.0
 
     return cached(clip, ("flicker", grid, tiers), build)
