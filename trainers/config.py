@@ -203,6 +203,13 @@ class S2IModelConfig(ModelConfig):
             "aliases": ["--model"],
         },
     )
+    dtype: str | None = field(
+        default="auto",
+        metadata={
+            "help": "dtype to load the model in; auto: the checkpoint's own (bf16 for most Hub video LMMs), as "
+            "transformers loads it. float32 doubles the weights' memory and the size of merged/."
+        },
+    )
     use_peft: bool = field(default=True, metadata={"help": "Stage II trains LoRA adapters (it needs this on)."})
     lora_target_modules: list[str] | None = field(
         default_factory=lambda: DEFAULT_LORA_TARGETS.split(","),
