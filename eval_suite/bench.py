@@ -51,13 +51,16 @@ def _materialize(video, video_id: str, cache_dir: str, where: str) -> str:
     raise ValueError(f"{where}: video {video_id!r} has no embedded bytes and its path {path!r} does not exist")
 
 
-def _rows_to_items(rows: list[dict], cache_dir: str, where: str, first_index: int = 0) -> list[BenchItem]:
+def _rows_to_items(rows, cache_dir: str, where: str, limit: int | None = None) -> list[BenchItem]:
     """Bench items of per-video rows (``video`` + a ``questions`` list, as ``s2i build`` writes them) or of
     one-question rows (``video, question, reference, ...``, as an external bench file may hold them).
 
-    Each video's bytes are written to a file once, however many questions it has."""
+    Each video's bytes are written to a file once, however many questions it has. Rows are read until ``limit``
+    questions are collected (all rows without a limit)."""
     items = []
-    for i, row in enumerate(rows, start=first_index):
+    for i, row in enumerate(rows):
+        if limit and len(items) >= limit:
+            break
         if "questions" in row:
             questions = row["questions"] or []
         elif "question" in row and "reference" in row:
@@ -108,11 +111,7 @@ def load_bench(
         raise ValueError(
             f"{source}: not a local folder, and loading the Hub dataset's bench config failed ({err})"
         ) from None
-    items = []
-    for i, row in enumerate(ds):
-        items += _rows_to_items([row], cache_dir, source, first_index=i)
-        if limit and len(items) >= limit:
-            break
+    items = _rows_to_items(ds, cache_dir, source, limit)
     if not local:
         return items[:limit] if limit else items, {"source": source, "hub_id": source, "files": []}
     files = config_table_files(source, "bench") if os.path.isdir(source) else [source]
