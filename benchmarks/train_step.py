@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,37 +25,15 @@ for _var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
 
 def build_data(folder: str, seconds: float = 3.0) -> str:
     from s2i_hf.cli import main
+    from s2i_hf.distortions import encode_clip
     from s2i_hf.video import sample_video_paths
 
-    clips = []
-    for path in sample_video_paths():
-        out = os.path.join(folder, os.path.basename(path))
-        subprocess.run(
-            [
-                "ffmpeg",
-                "-hide_banner",
-                "-loglevel",
-                "error",
-                "-y",
-                "-i",
-                path,
-                "-t",
-                str(seconds),
-                "-vf",
-                "scale=320:-2",
-                "-pix_fmt",
-                "yuv420p",
-                "-c:v",
-                "libx264",
-                "-crf",
-                "20",
-                out,
-            ],
-            check=True,
-        )
-        clips.append(out)
+    clips = [
+        encode_clip(path, os.path.join(folder, os.path.basename(path)), seconds=seconds, vf="scale=320:-2", crf=20)
+        for path in sample_video_paths()
+    ]
     data = os.path.join(folder, "bench-train-data")
-    main(["build", *clips, "--out", data, "--bench_size", "0", "--frames", "8", "--quiet"])
+    main(["build", *clips, "--output_dir", data, "--bench_size", "0", "--frames", "8", "--quiet"])
     return data
 
 

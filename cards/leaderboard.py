@@ -252,38 +252,27 @@ def comparison_table(results, metrics: Sequence[str] | None = None, digits: int 
 
 
 def plot_comparison(results, path: str, metrics: Sequence[str] | None = None) -> str:
-    """Grouped bars (one group per column of :func:`comparison_table`, one bar per model) into ``path``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """Grouped bars (one group per column of :func:`comparison_table`, one bar per model) into ``path``: a panel
+    for quality scoring and one for S2I-Bench, drawn by :func:`s2i_hf.plots.plot_comparison`."""
+    from s2i_hf import plots
 
     results = _as_results(results)
     models, cols, grid = _grid(results, metrics)
-    panels = [
-        (t, [c for c in cols if any(r.task == t and (r.dataset, r.split) == c[:2] for r in results)])
-        for t in ("vqa", "s2i_bench")
-    ]
-    panels = [(t, c) for t, c in panels if c]
-    fig, axes = plt.subplots(1, len(panels), figsize=(max(5.0, 1.3 * len(cols) + 2), 4), squeeze=False)
-    width = 0.8 / max(1, len(models))
-    for ax, (task, pcols) in zip(axes[0], panels):
-        for i, model in enumerate(models):
-            xs = [j + (i - (len(models) - 1) / 2) * width for j in range(len(pcols))]
-            ys = [grid.get((model, c), float("nan")) for c in pcols]
-            ax.bar(xs, ys, width=width, label=model)
-        ax.set_xticks(range(len(pcols)))
-        ax.set_xticklabels([f"{d}\n{METRIC_LABELS.get(m, m).split(' (')[0]}" for d, _, m in pcols], fontsize=8)
-        ax.set_title(TASK_NAMES.get(task, task), fontsize=10)
-        ax.set_ylabel("judge score (0-5)" if task == "s2i_bench" else "correlation with MOS")
-        if task == "s2i_bench":
-            ax.set_ylim(0, 5)
-        ax.grid(axis="y", alpha=0.3)
-    axes[0][0].legend(fontsize=8, loc="best")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    panels = []
+    for task in ("vqa", "s2i_bench"):
+        pcols = [c for c in cols if any(r.task == task and (r.dataset, r.split) == c[:2] for r in results)]
+        if not pcols:
+            continue
+        panels.append(
+            {
+                "title": TASK_NAMES.get(task, task),
+                "ylabel": "judge score (0-5)" if task == "s2i_bench" else "correlation with MOS",
+                "ylim": (0, 5) if task == "s2i_bench" else None,
+                "labels": [f"{d}\n{METRIC_LABELS.get(m, m).split(' (')[0]}" for d, _, m in pcols],
+                "values": {model: [grid.get((model, c), float("nan")) for c in pcols] for model in models},
+            }
+        )
+    return plots.plot_comparison(panels, models, path)
 
 
 def write_leaderboard(

@@ -25,8 +25,9 @@ __all__ = [
     "EVAL_START",
     "LOSS_PLOT",
     "Layout",
+    "STAGES",
+    "STAGE_TITLES",
     "evaluation_markdown",
-    "plot_training_loss",
     "render_model_card",
     "update_card_results",
 ]
@@ -35,7 +36,7 @@ EVAL_START = "<!-- s2i:evaluation:start -->"
 EVAL_END = "<!-- s2i:evaluation:end -->"
 LOSS_PLOT = "training_loss.png"
 STAGES = ("stage1", "stage2")
-_STAGE_TITLES = {"stage1": "Stage I (vision + projector)", "stage2": "Stage II (LoRA on the language model)"}
+STAGE_TITLES = {"stage1": "Stage I (vision + projector)", "stage2": "Stage II (LoRA on the language model)"}
 
 
 class Layout(dict):
@@ -103,14 +104,6 @@ def _stage_rows(stages: dict[str, dict]) -> list[dict]:
             ("LoRA target modules", lambda s: _lora_text(s, "target_modules")),
         ]
     return [{"label": label, "cells": [fn(s) for s in stages.values()]} for label, fn in spec]
-
-
-def plot_training_loss(summary: dict, path: str) -> str | None:
-    """Loss against step, one line per stage that logged losses (:func:`s2i_hf.plots.plot_training_loss` with the
-    card's stage titles); ``None`` when none did."""
-    from s2i_hf.plots import plot_training_loss as plot
-
-    return plot({"stages": _stages(summary)}, path, titles=_STAGE_TITLES)
 
 
 def evaluation_markdown(hub_eval_results: Sequence) -> str:
@@ -261,7 +254,7 @@ def render_model_card(
             frame_sampling=_sampling_text(summary.get("frame_sampling") or {}),
             layout_text=_layout_text(layout),
             trained_at=summary.get("timestamp") or "unknown",
-            stages=[{"name": n, "title": _STAGE_TITLES[n]} for n in stages],
+            stages=[{"name": n, "title": STAGE_TITLES[n]} for n in stages],
             stages_summary=_stages_summary(stages),
             stage_rows=_stage_rows(stages),
             loss_plot=loss_plot,

@@ -33,16 +33,19 @@ from dataclasses import dataclass, field
 from s2i_hf.artifacts import SUMMARY_FILE, EvalRecord, is_hub_id, is_repo_id, iter_results, load_training_summary
 from s2i_hf.data_layout import table_files
 
-from .model_card import (
-    LOSS_PLOT,
-    Layout,
-    plot_training_loss,
-    render_model_card,
-    update_card_results,
-)
+from .model_card import LOSS_PLOT, STAGE_TITLES, STAGES, Layout, render_model_card, update_card_results
 
 
-__all__ = ["PushResult", "push_dataset", "push_model", "push_results", "stage_dataset", "stage_model", "stage_results"]
+__all__ = [
+    "PushOptions",
+    "PushResult",
+    "push_dataset",
+    "push_model",
+    "push_results",
+    "stage_dataset",
+    "stage_model",
+    "stage_results",
+]
 
 WEIGHTS = ("auto", "merged", "adapter")
 ADAPTER_SUBFOLDER = "adapter"
@@ -75,6 +78,21 @@ class PushResult:
 
         prefix = {"dataset": "datasets/", "space": "spaces/"}.get(self.repo_type, "")
         return f"{constants.ENDPOINT}/{prefix}{self.repo_id}"
+
+
+@dataclass(frozen=True)
+class PushOptions:
+    """Where and how a push goes, the same for :func:`push_dataset`, :func:`push_model` and :func:`push_results`
+    (their keyword arguments): ``private`` (a new repo), ``revision`` (a branch, created from main if missing),
+    ``create_pr`` (a pull request against main), ``dry_run`` (stage into this folder, upload nothing), ``token``
+    (default: huggingface_hub's), ``commit_message`` (default: one per kind of push)."""
+
+    private: bool = False
+    revision: str | None = None
+    create_pr: bool = False
+    dry_run: str | None = None
+    token: str | None = None
+    commit_message: str | None = None
 
 
 # --- staging helpers ------------------------------------------------------------------------------------
@@ -263,7 +281,10 @@ def stage_model(
         _copy_saved(have["stage2"], sub)
         _set_adapter_base(sub, adapter_base)
     _place(os.path.join(train_dir, SUMMARY_FILE), os.path.join(staging, SUMMARY_FILE))
-    loss_plot = LOSS_PLOT if plot_training_loss(summary, os.path.join(staging, LOSS_PLOT)) else None
+    from s2i_hf.plots import plot_training_loss
+
+    loss_path = os.path.join(staging, LOSS_PLOT)
+    loss_plot = LOSS_PLOT if plot_training_loss(summary, loss_path, stages=STAGES, titles=STAGE_TITLES) else None
     results = list(iter_results(results))
     if results:
         _stage_results_files(results, staging, benchmarks, repo_id)
@@ -330,20 +351,13 @@ def _api(token: str | None):
 
 
 def _upload(
-    staging: str,
-    repo_id: str,
-    repo_type: str,
-    *,
-    private: bool,
-    revision: str | None,
-    create_pr: bool,
-    commit_message: str,
-    token: str | None,
+    staging: str, repo_id: str, repo_type: str, options: PushOptions, commit_message: str
 ) -> tuple[str, str | None]:
+    revision, create_pr = options.revision, options.create_pr
     if create_pr and revision not in (None, "main"):
         raise ValueError("--create-pr opens a pull request against main: do not combine it with --revision")
-    api = _api(token)
-    api.create_repo(repo_id, repo_type=repo_type, private=private, exist_ok=True)
+    api = _api(options.token)
+    api.create_repo(repo_id, repo_type=repo_type, private=options.private, exist_ok=True)
     if revision not in (None, "main") and not create_pr:
         api.create_branch(repo_id, branch=revision, repo_type=repo_type, exist_ok=True)
     info = api.upload_folder(
@@ -357,64 +371,36 @@ def _upload(
     return info.commit_url, info.pr_url
 
 
-def _push(
-    repo_id: str,
-    repo_type: str,
-    stage,
-    *,
-    private: bool,
-    revision: str | None,
-    create_pr: bool,
-    dry_run: str | None,
-    token: str | None,
-    commit_message: str,
-) -> PushResult:
+def _push(repo_id: str, repo_type: str, stage, default_message: str, options: PushOptions) -> PushResult:
+    """Stage with ``stage(staging)`` -> ``(files, notes)``, then upload (unless ``options.dry_run``)."""
     _check_repo_id(repo_id)
-    staging, temporary = _prepare_staging(dry_run)
+    staging, temporary = _prepare_staging(options.dry_run)
     try:
         files, notes = stage(staging)
-        result = PushResult(repo_id=repo_id, repo_type=repo_type, files=files, dry_run_dir=dry_run, notes=notes)
-        if dry_run is None:
-            result.commit_url, result.pr_url = _upload(
-                staging,
-                repo_id,
-                repo_type,
-                private=private,
-                revision=revision,
-                create_pr=create_pr,
-                commit_message=commit_message,
-                token=token,
-            )
+        result = PushResult(
+            repo_id=repo_id, repo_type=repo_type, files=files, dry_run_dir=options.dry_run, notes=notes
+        )
+        if options.dry_run is None:
+            message = options.commit_message or default_message
+            result.commit_url, result.pr_url = _upload(staging, repo_id, repo_type, options, message)
         return result
     finally:
         if temporary:
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def push_dataset(
-    folder: str,
-    repo_id: str,
-    *,
-    private: bool = False,
-    revision: str | None = None,
-    create_pr: bool = False,
-    dry_run: str | None = None,
-    token: str | None = None,
-    commit_message: str | None = None,
-) -> PushResult:
-    """Publish a built S2I folder as the dataset repo ``repo_id`` (``load_dataset(repo_id, "stage1")`` then works)."""
+def push_dataset(folder: str, repo_id: str, **options) -> PushResult:
+    """Publish a built S2I folder as the dataset repo ``repo_id`` (``load_dataset(repo_id, "stage1")`` then works).
+    ``options``: :class:`PushOptions`."""
+    opts = PushOptions(**options)
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"{folder}: no such folder")
     return _push(
         repo_id,
         "dataset",
         lambda staging: (stage_dataset(folder, repo_id, staging), []),
-        private=private,
-        revision=revision,
-        create_pr=create_pr,
-        dry_run=dry_run,
-        token=token,
-        commit_message=commit_message or "Upload S2I dataset with s2i-hf",
+        "Upload S2I dataset with s2i-hf",
+        opts,
     )
 
 
@@ -425,14 +411,11 @@ def push_model(
     weights: str = "auto",
     results: Sequence = (),
     benchmarks: dict[str, str] | None = None,
-    private: bool = False,
-    revision: str | None = None,
-    create_pr: bool = False,
-    dry_run: str | None = None,
-    token: str | None = None,
-    commit_message: str | None = None,
+    **options,
 ) -> PushResult:
-    """Publish a training output folder as the model repo ``repo_id`` (layout: see the module docstring)."""
+    """Publish a training output folder as the model repo ``repo_id`` (layout: see the module docstring).
+    ``options``: :class:`PushOptions`."""
+    opts = PushOptions(**options)
     if not os.path.isdir(train_dir):
         raise FileNotFoundError(f"{train_dir}: no such folder")
 
@@ -450,17 +433,7 @@ def push_model(
         ]
         return files, notes
 
-    return _push(
-        repo_id,
-        "model",
-        stage,
-        private=private,
-        revision=revision,
-        create_pr=create_pr,
-        dry_run=dry_run,
-        token=token,
-        commit_message=commit_message or "Upload S2I-tuned model with s2i-hf",
-    )
+    return _push(repo_id, "model", stage, "Upload S2I-tuned model with s2i-hf", opts)
 
 
 def _published_card(repo_id: str, revision: str | None, token: str | None) -> tuple[str | None, str | None]:
@@ -486,35 +459,17 @@ def _published_card(repo_id: str, revision: str | None, token: str | None) -> tu
 
 
 def push_results(
-    results: Sequence,
-    repo_id: str,
-    *,
-    benchmarks: dict[str, str] | None = None,
-    private: bool = False,
-    revision: str | None = None,
-    create_pr: bool = False,
-    dry_run: str | None = None,
-    token: str | None = None,
-    commit_message: str | None = None,
+    results: Sequence, repo_id: str, *, benchmarks: dict[str, str] | None = None, **options
 ) -> PushResult:
     """Add results files to the model repo ``repo_id``: ``.eval_results`` entries, the files themselves and the card's
-    model-index/evaluation table (merged into the published card)."""
+    model-index/evaluation table (merged into the published card). ``options``: :class:`PushOptions`."""
+    opts = PushOptions(**options)
     if not results:
         raise ValueError("no results files given")
 
     def stage(staging):
-        card_text, note = _published_card(repo_id, None if create_pr else revision, token)
+        card_text, note = _published_card(repo_id, None if opts.create_pr else opts.revision, opts.token)
         files, notes = stage_results(results, repo_id, staging, card_text=card_text, benchmarks=benchmarks)
         return files, ([note] if note else []) + notes
 
-    return _push(
-        repo_id,
-        "model",
-        stage,
-        private=private,
-        revision=revision,
-        create_pr=create_pr,
-        dry_run=dry_run,
-        token=token,
-        commit_message=commit_message or "Add evaluation results with s2i-hf",
-    )
+    return _push(repo_id, "model", stage, "Add evaluation results with s2i-hf", opts)

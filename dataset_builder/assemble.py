@@ -24,11 +24,12 @@ from tqdm.auto import tqdm
 
 from s2i_hf.artifacts import save_build_report
 from s2i_hf.data_layout import CONFIG_NAMES, SCORE_COLUMNS, TABLE_DIR, TABLE_SPLITS, card_config_entries, table_file
+from s2i_hf.frames import FrameSampling
 from s2i_hf.label_files import ExclusionList, LabeledVideo, read_maxwell_labels, read_mos_manifest
 from s2i_hf.scoring import DimensionScores, VideoScorer
 from s2i_hf.scoring.runner import iter_scores
 from s2i_hf.text import bench_items, stage1_conversation, stage2_items
-from s2i_hf.video import SamplingConfig, VideoRef, resolve_videos, video_id_of, write_video_file
+from s2i_hf.video import VideoRef, resolve_videos, video_id_of, write_video_file
 
 from .balance import balanced_sample, disagreement_filter
 from .builder import S2IBuilder, plan_path
@@ -198,7 +199,7 @@ def _light_scorer(scorer: VideoScorer) -> VideoScorer:
     """The balancing proxy: the same scorers on 8 frames at most 256 px (decoding dominates the cost)."""
     return VideoScorer(
         scorers=scorer.scorers,
-        sampling=SamplingConfig(num_frames=8, window=4, max_side=256),
+        sampling=FrameSampling.windows(num_frames=8, window=4, max_side=256),
         scale=scorer.scale,
         aggregation=scorer.aggregation,
     )
@@ -270,18 +271,21 @@ def build_dataset(
     :func:`s2i_hf.cards.dataset_card.write_dataset_card` (the full dataset card). Without one the README holds
     only what ``load_dataset`` needs (:func:`write_layout_card`)."""
 
-    if args.out is None:
-        raise ValueError("BuildArguments.out is required")
+    out = args.output_dir
+    if out is None:
+        raise ValueError("BuildArguments.output_dir is required")
     state = state or distributed_state()
     progress = not args.quiet
     scorer = scorer or VideoScorer(
-        sampling=SamplingConfig(num_frames=args.frames, window=args.window, fps=args.fps, max_side=args.max_side)
+        sampling=FrameSampling.windows(
+            num_frames=args.frames, window=args.window, fps=args.fps, max_side=args.max_side
+        )
     )
-    cache_root = args.cache_dir or os.path.join(args.out, ".score_cache")
+    cache_root = args.cache_dir or os.path.join(out, ".score_cache")
     cache = ScoreCache(cache_root, scorer.setup())
 
-    cands, problems, excluded = collect_candidates(videos, args, staging_dir=os.path.join(args.out, ".videos"))
-    result = BuildResult(out=args.out, problems=problems, excluded=excluded)
+    cands, problems, excluded = collect_candidates(videos, args, staging_dir=os.path.join(out, ".videos"))
+    result = BuildResult(out=out, problems=problems, excluded=excluded)
 
     if args.balance_size is not None:
         unl = [c for c in cands if c.source == "unlabeled"]
@@ -309,8 +313,8 @@ def build_dataset(
         result.out = None
         return result
 
-    for stale in (d for d in os.listdir(args.out) if d.startswith(".build-")) if os.path.isdir(args.out) else ():
-        shutil.rmtree(os.path.join(args.out, stale), ignore_errors=True)  # left by a killed build
+    for stale in (d for d in os.listdir(out) if d.startswith(".build-")) if os.path.isdir(out) else ():
+        shutil.rmtree(os.path.join(out, stale), ignore_errors=True)  # left by a killed build
     records = []
     for c in cands:
         row = cache.get(c.video_id)
@@ -348,8 +352,8 @@ def build_dataset(
 
     rewrite_stats = {"attempted": 0, "accepted": 0, "rejected": 0}
     per_bench = math.ceil(args.bench_size / len(bench_ids)) if bench_ids else 0
-    os.makedirs(args.out, exist_ok=True)
-    work = tempfile.mkdtemp(prefix=".build-", dir=args.out)
+    os.makedirs(out, exist_ok=True)
+    work = tempfile.mkdtemp(prefix=".build-", dir=out)
     try:
         plan = PlanWriter(os.path.join(work, "plan"))
         for r in tqdm(records, desc="Writing instructions", unit="video", disable=not progress):
@@ -362,13 +366,13 @@ def build_dataset(
         result.records = records
         result.counts, result.task_counts = plan.counts_per_config(), plan.task_counts()
         write_dataset(
-            plan.dir, args.out, work, present=plan.present(), max_shard_size=args.max_shard_size, progress=progress
+            plan.dir, out, work, present=plan.present(), max_shard_size=args.max_shard_size, progress=progress
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    result.bytes = _byte_counts(args.out, records)
-    (card_writer or write_layout_card)(args.out, result, args, scorer)
-    save_build_report(args.out, result.to_dict())
+    result.bytes = _byte_counts(out, records)
+    (card_writer or write_layout_card)(out, result, args, scorer)
+    save_build_report(out, result.to_dict())
     return result
 
 

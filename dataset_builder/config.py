@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from s2i_hf.options import take_alias
+
 
 __all__ = ["BuildArguments"]
 
 
 @dataclass
 class BuildArguments:
-    out: str | None = field(
-        default=None, metadata={"help": "Output folder: Parquet configs + README (load_dataset(OUT, 'stage1'))."}
+    output_dir: str | None = field(
+        default=None,
+        metadata={"help": "Output folder: Parquet configs + README (load_dataset(OUTPUT_DIR, 'stage1'))."},
     )
     labeled: list[str] = field(
         default_factory=list,
@@ -68,7 +71,7 @@ class BuildArguments:
     workers: int = field(default=1, metadata={"help": "Scoring processes (per rank under accelerate launch)."})
     cache_dir: str | None = field(
         default=None,
-        metadata={"help": "Score cache folder (default OUT/.score_cache); share it across ranks and nodes."},
+        metadata={"help": "Score cache folder (default OUTPUT_DIR/.score_cache); share it across ranks and nodes."},
     )
     rewrite_model: str | None = field(
         default=None,
@@ -85,3 +88,7 @@ class BuildArguments:
     )
     max_shard_size: str = field(default="500MB", metadata={"help": "Largest Parquet shard."})
     quiet: bool = field(default=False, metadata={"help": "No progress bars."})
+    out: str | None = field(default=None, metadata={"help": "Deprecated spelling of --output_dir."})
+
+    def __post_init__(self):
+        take_alias(self, "out")

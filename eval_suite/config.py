@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from s2i_hf.options import take_alias
+
 
 __all__ = ["EvalArguments"]
 
@@ -104,7 +106,11 @@ class EvalArguments:
         default=None, metadata={"help": "Score only the first N videos of each VQA set (quick checks; recorded)."}
     )
     trust_remote_code: bool = field(default=False, metadata={"help": "Allow model code from the Hub."})
-    out: str | None = field(
+    output_dir: str | None = field(
         default=None, metadata={"help": "Folder for results JSON files, plots, predictions and answers."}
     )
     quiet: bool = field(default=False, metadata={"help": "No progress bars."})
+    out: str | None = field(default=None, metadata={"help": "Deprecated spelling of --output_dir."})
+
+    def __post_init__(self):
+        take_alias(self, "out")

@@ -4,8 +4,8 @@ The recipes are data (``catalog/distortions.yaml``): per family the dimension it
 from mildest to strongest and an ffmpeg filter template. :func:`make_variants` encodes a pristine copy of a source
 clip and each family's ladder (jittered per clip by a seeded share, kept in order), so within a family's ladder
 the quality order is known: pristine > step 0 > step 1 > ... :func:`cut_source` makes a short, small source
-from a longer clip. ffmpeg (Debian's ``ffmpeg`` package) must be on the ``PATH``; it runs through
-:func:`s2i_hf.ffmpeg.ffmpeg`.
+from a longer clip through :func:`encode_clip`, the one re-encoder of a clip or a cut of it (the benchmarks' too).
+ffmpeg (Debian's ``ffmpeg`` package) must be on the ``PATH``; it runs through :func:`s2i_hf.ffmpeg.ffmpeg`.
 
 This is the only implementation of the recipes: ``s2i demo``, the benchmarks and the estimator validation tests
 (``tests/test_distortions.py``: every family of the catalogue lowers its dimension on real and generated clips)
@@ -41,6 +41,7 @@ __all__ = [
     "NEAR_LOSSLESS",
     "Variant",
     "cut_source",
+    "encode_clip",
     "ffmpeg",
     "filter_for",
     "make_variants",
@@ -165,11 +166,29 @@ def probe_duration(path: str) -> float:
     return float(ffprobe("-show_entries", "format=duration", "-of", "csv=p=0", path))
 
 
+def encode_clip(
+    src: str,
+    out: str,
+    *,
+    start: float | None = None,
+    seconds: float | None = None,
+    vf: str | None = None,
+    crf: int | None = None,
+) -> str:
+    """Re-encode ``src`` into ``out`` without audio: from ``start`` seconds (default: the beginning), ``seconds``
+    long (default: to the end), through the ffmpeg filter ``vf``; H.264 4:2:0 at ``crf``, or near-lossless
+    (:data:`NEAR_LOSSLESS`) without one. Returns ``out``."""
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    args = (["-ss", f"{start}"] if start is not None else []) + ["-i", src]
+    args += (["-t", f"{seconds}"] if seconds is not None else []) + (["-vf", vf] if vf else [])
+    encode = NEAR_LOSSLESS if crf is None else ["-c:v", "libx264", "-crf", str(crf), "-pix_fmt", "yuv420p"]
+    ffmpeg(*args, "-an", *encode, out)
+    return out
+
+
 def cut_source(src: str, out: str, *, start: float = 0.0, seconds: float = 2.0, width: int = 160) -> str:
     """A near-lossless ``seconds``-long cut of ``src`` from ``start``, scaled to ``width`` pixels wide (even sizes)."""
-    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    ffmpeg("-ss", f"{start}", "-i", src, "-t", f"{seconds}", "-vf", f"scale={width}:-2", "-an", *NEAR_LOSSLESS, out)
-    return out
+    return encode_clip(src, out, start=start, seconds=seconds, vf=f"scale={width}:-2")
 
 
 @dataclass
@@ -194,14 +213,15 @@ def make_variants(
     *,
     source: str | None = None,
     families: Sequence[str] | None = None,
-    steps: Sequence[int] | None = None,
+    steps: Sequence[int] | Mapping[str, Sequence[int]] | None = None,
     seed: int = 0,
     workers: int = 2,
     ladders: Mapping[str, Sequence[float]] | None = None,
 ) -> list[Variant]:
     """Encode a pristine copy of ``src`` and each family's jittered ladder into ``out_dir``.
 
-    ``steps`` picks ladder steps (default all); ``ladders`` replaces some families' ladders (e.g.
+    ``steps`` picks ladder steps (default all), for every family or per family (a mapping; a family it leaves out
+    gets every step); ``ladders`` replaces some families' ladders (e.g.
     :data:`CALIBRATION_LADDERS`). Files are named ``pristine.mp4`` and ``<family>_<step>.mp4``;
     existing files are kept (a rerun only encodes what is missing). Returns the pristine variant first.
     """
@@ -217,7 +237,8 @@ def make_variants(
     for family in families or DEMO_FAMILIES:
         fam = FAMILIES[family]
         for i, s in enumerate(strengths(family, seed, (ladders or {}).get(family))):
-            if steps is not None and i not in steps:
+            picked = steps.get(family) if isinstance(steps, Mapping) else steps
+            if picked is not None and i not in picked:
                 continue
             path = os.path.join(out_dir, f"{family}_{i}.mp4")
             variants.append(Variant(path, source, family, i, s))

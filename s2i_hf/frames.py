@@ -1,20 +1,25 @@
-"""Frame sampling for model inputs: the same frames in training and in Q-Align scoring, whatever the processor.
+"""Frame sampling: which frames of a video are decoded, for the models and for the scorers; one config for both.
 
-:class:`FrameSampling` is a recorded setting (``num_frames`` *or* ``fps``, and an optional pixel budget per
-frame); :func:`sample_frames` decodes a video (a path, bytes, or a ``datasets`` Video value with ``decode=False``)
-with torchcodec, through the decode path of :mod:`s2i_hf.video`, and returns ``(frames, metadata)``: a
-``(T, C, H, W)`` uint8 tensor and the ``transformers.video_utils.VideoMetadata`` keys processors use to
-time-stamp the frames. Processors then get ``do_sample_frames=False``, so no saved processor default can change
-what the model sees.
+:class:`FrameSampling` is a recorded setting with two modes:
+
+- *single frames* (``window=1``, for model inputs): ``num_frames`` *or* ``fps``, and an optional pixel budget per
+  frame. :func:`sample_frames` decodes a video (a path, bytes, or a ``datasets`` Video value with
+  ``decode=False``) with torchcodec, through the decode path of :mod:`s2i_hf.video`, and returns
+  ``(frames, metadata)``: a ``(T, C, H, W)`` uint8 tensor and the ``transformers.video_utils.VideoMetadata`` keys
+  processors use to time-stamp the frames. Processors then get ``do_sample_frames=False``, so no saved processor
+  default can change what the model sees. The same frames serve training and Q-Align scoring.
+- *windows* (``window >= 2``, for the quality scorers; :meth:`FrameSampling.windows` has their defaults): runs of
+  ``window`` consecutive frames spread over the video, which :func:`s2i_hf.video.load_clip` turns into a
+  :class:`~s2i_hf.video.Clip` (spatial scorers look at one frame per window, temporal scorers at neighbours).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
-from .video import VideoError, decode_frames, open_video
+import numpy as np
 
 
 __all__ = ["FrameSampling", "sample_frames"]
@@ -22,39 +27,91 @@ __all__ = ["FrameSampling", "sample_frames"]
 
 @dataclass(frozen=True)
 class FrameSampling:
-    """``num_frames`` frames spread evenly over the video, or ``fps`` frames per second (at most ``max_frames``);
-    ``max_pixels`` caps each frame's area (aspect ratio kept), ``None`` keeps the decoded size."""
+    """Which frames of a video are decoded.
+
+    Single frames (``window=1``): ``num_frames`` frames spread evenly over the video, or ``fps`` frames per second
+    (at most ``max_frames``); exactly one of the two.
+
+    Windows (``window >= 2``): ``num_frames // window`` runs of ``window`` consecutive frames spread uniformly over
+    the video, or, with ``fps``, one run starting every ``1 / fps`` seconds (``num_frames`` then caps the total).
+
+    ``max_pixels`` caps each frame's area after decoding (aspect ratio kept; single frames only), ``max_side``
+    resizes at decode time so that the longer side is at most this; ``None`` keeps the decoded size.
+    """
 
     num_frames: int | None = 8
     fps: float | None = None
     max_pixels: int | None = None
     max_frames: int = 64
+    window: int = 1
+    max_side: int | None = None
 
     def __post_init__(self):
-        if (self.num_frames is None) == (self.fps is None):
+        if self.window < 1:
+            raise ValueError(f"window must be at least 1 frame, got {self.window}")
+        if self.window == 1 and (self.num_frames is None) == (self.fps is None):
             raise ValueError(
                 f"give exactly one of num_frames and fps (got num_frames={self.num_frames}, fps={self.fps})"
             )
+        if self.window > 1 and self.num_frames is None:
+            raise ValueError(f"windows of {self.window} frames need num_frames (the most frames decoded)")
         if self.num_frames is not None and self.num_frames < 1:
             raise ValueError(f"num_frames must be >= 1, got {self.num_frames}")
+        if self.num_frames is not None and self.num_frames < self.window:
+            raise ValueError(f"num_frames ({self.num_frames}) must be at least window ({self.window})")
         if self.fps is not None and self.fps <= 0:
             raise ValueError(f"fps must be > 0, got {self.fps}")
         if self.max_pixels is not None and self.max_pixels < 64:
             raise ValueError(f"max_pixels must be >= 64, got {self.max_pixels}")
+        if self.max_pixels is not None and self.window > 1:
+            raise ValueError("max_pixels applies to single frames (window 1); windows are resized with max_side")
+        if self.max_side is not None and self.max_side < 16:
+            raise ValueError(f"max_side must be at least 16 pixels, got {self.max_side}")
+
+    @classmethod
+    def windows(
+        cls, num_frames: int = 48, window: int = 8, fps: float | None = None, max_side: int | None = None
+    ) -> "FrameSampling":
+        """Windows for the quality scorers, with their defaults: 48 frames as 6 windows of 8 consecutive frames."""
+        if window < 2:
+            raise ValueError(f"window must be at least 2 consecutive frames, got {window}")
+        return cls(num_frames=num_frames, fps=fps, window=window, max_side=max_side)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The setting as recorded: single frames ``num_frames, fps, max_pixels, max_frames``; windows ``num_frames,
+        fps, window, max_side``; a field of the other mode only when it is set."""
+        if self.window == 1:
+            d = {"num_frames": self.num_frames, "fps": self.fps, "max_pixels": self.max_pixels}
+            d["max_frames"] = self.max_frames
+            return {**d, "max_side": self.max_side} if self.max_side is not None else d
+        return {"num_frames": self.num_frames, "fps": self.fps, "window": self.window, "max_side": self.max_side}
 
     def indices(self, total: int, average_fps: float) -> list[int]:
-        """Frame indices for a video of ``total`` frames at ``average_fps``."""
+        """Frame indices for a video of ``total`` frames at ``average_fps`` (windows: every window's frames)."""
         if total < 1:
             return []
+        if self.window > 1:
+            window = min(self.window, total)
+            return [s + k for s in self.window_starts(total, average_fps) for k in range(window)]
         if self.num_frames is not None:
             n = self.num_frames
         else:
             n = max(1, min(self.max_frames, int(math.floor(total / max(average_fps, 1e-6) * self.fps))))
         # centres of n equal segments: evenly spread, never both ends twice
         return [min(total - 1, int((i + 0.5) * total / n)) for i in range(n)]
+
+    def window_starts(self, total_frames: int, average_fps: float) -> list[int]:
+        """First frame index of each window, for a stream of ``total_frames`` frames."""
+        window = min(self.window, total_frames)
+        last_start = total_frames - window
+        max_windows = max(1, self.num_frames // window)
+        if self.fps is not None and average_fps > 0:
+            step = max(1, int(round(average_fps / self.fps)))
+            starts = list(range(0, last_start + 1, step))[:max_windows]
+        else:
+            count = min(max_windows, last_start + 1)
+            starts = np.linspace(0, last_start, count).round().astype(int).tolist() if count > 1 else [last_start // 2]
+        return sorted(set(starts))
 
 
 def sample_frames(video, sampling: FrameSampling) -> tuple["Any", dict[str, Any]]:
@@ -66,13 +123,16 @@ def sample_frames(video, sampling: FrameSampling) -> tuple["Any", dict[str, Any]
     """
     import torch
 
+    from .video import VideoError, decode_frames, open_video
+
     opened = open_video(video)
     total, fps = opened.num_frames, opened.fps
     idx = sampling.indices(total, fps)
     if not idx:
         raise VideoError(opened.name, "no video frames")
-    frames, _ = decode_frames(opened, idx)
-    if sampling.num_frames is not None and len(idx) < sampling.num_frames:  # pragma: no cover - indices() fills n
+    frames, _ = decode_frames(opened, idx, sampling.max_side)
+    single = sampling.window == 1  # windows are never padded: load_clip keeps what the video has
+    if single and sampling.num_frames is not None and len(idx) < sampling.num_frames:  # pragma: no cover - filled
         frames = torch.cat([frames, frames[-1:].expand(sampling.num_frames - len(idx), -1, -1, -1)])
     height, width = int(frames.shape[-2]), int(frames.shape[-1])
     if sampling.max_pixels is not None and height * width > sampling.max_pixels:

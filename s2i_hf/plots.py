@@ -4,7 +4,8 @@ needed), imported only when a plot is drawn.
 * :func:`plot_prediction_scatter`: predicted score against MOS on a VQA set, with the 4-parameter logistic fit
   (``s2i eval``);
 * :func:`plot_training_loss`: training loss against step, the stages in sequence (the model card);
-* :func:`plot_level_distribution`: videos per level word for each quality dimension (the dataset card).
+* :func:`plot_level_distribution`: videos per level word for each quality dimension (the dataset card);
+* :func:`plot_comparison`: grouped bars, one group per metric column and one bar per model (the leaderboard).
 
 Each writes a PNG to ``path`` and returns the path.
 """
@@ -15,7 +16,7 @@ import os
 from collections.abc import Mapping, Sequence
 
 
-__all__ = ["plot_level_distribution", "plot_prediction_scatter", "plot_training_loss"]
+__all__ = ["plot_comparison", "plot_level_distribution", "plot_prediction_scatter", "plot_training_loss"]
 
 LEVEL_COLOURS = ("#b2182b", "#ef8a62", "#f7f7f7", "#67a9cf", "#2166ac")  # bad .. excellent
 
@@ -72,14 +73,22 @@ def plot_prediction_scatter(
     return path
 
 
-def plot_training_loss(summary: Mapping, path: str, titles: Mapping[str, str] | None = None) -> str | None:
+def plot_training_loss(
+    summary: Mapping,
+    path: str,
+    *,
+    stages: Sequence[str] | None = None,
+    titles: Mapping[str, str] | None = None,
+) -> str | None:
     """Loss against optimizer step from a training summary (:mod:`s2i_hf.artifacts`: ``summary["stages"][name]
     ["losses"]`` as ``[step, loss]`` pairs), one line per stage that logged losses, each stage's steps counted on
-    from the previous one; ``titles`` names the lines (default: the stage names). ``None`` when no stage logged."""
+    from the previous one. ``stages`` picks the stages and their order (default: all, in the summary's order);
+    ``titles`` names the lines (default: the stage names). ``None`` when no stage logged."""
+    recorded = (summary or {}).get("stages") or {}
     stages = {
-        name: stage
-        for name, stage in ((summary or {}).get("stages") or {}).items()
-        if isinstance(stage, Mapping) and stage.get("losses")
+        name: recorded[name]
+        for name in (recorded if stages is None else stages)
+        if isinstance(recorded.get(name), Mapping) and recorded[name].get("losses")
     }
     if not stages:
         return None
@@ -125,6 +134,34 @@ def plot_level_distribution(records: Sequence[Mapping], path: str, words: Sequen
     ax.set_xlabel("videos")
     ax.set_title("Level distribution per quality dimension")
     ax.legend(ncol=len(words), loc="upper center", bbox_to_anchor=(0.5, -0.1), frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_comparison(panels: Sequence[Mapping], models: Sequence[str], path: str) -> str:
+    """Grouped bars in panels side by side, one bar per model in each group, the legend on the first panel.
+
+    Each panel is a mapping: ``title``, ``ylabel``, ``labels`` (one x tick label per group), ``values`` (model ->
+    one value per group; NaN or absent: no bar) and optionally ``ylim`` (``(low, high)``)."""
+    plt = _pyplot()
+    groups = sum(len(p["labels"]) for p in panels)
+    fig, axes = plt.subplots(1, len(panels), figsize=(max(5.0, 1.3 * groups + 2), 4), squeeze=False)
+    width = 0.8 / max(1, len(models))
+    for ax, panel in zip(axes[0], panels):
+        n = len(panel["labels"])
+        for i, model in enumerate(models):
+            xs = [j + (i - (len(models) - 1) / 2) * width for j in range(n)]
+            ax.bar(xs, panel["values"].get(model, [float("nan")] * n), width=width, label=model)
+        ax.set_xticks(range(n))
+        ax.set_xticklabels(panel["labels"], fontsize=8)
+        ax.set_title(panel["title"], fontsize=10)
+        ax.set_ylabel(panel["ylabel"])
+        if panel.get("ylim"):
+            ax.set_ylim(*panel["ylim"])
+        ax.grid(axis="y", alpha=0.3)
+    axes[0][0].legend(fontsize=8, loc="best")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -23,10 +23,10 @@ from functools import lru_cache
 import numpy as np
 
 from .catalog import read_yaml
-from .distortions import ffmpeg
+from .distortions import ffmpeg, probe
 
 
-__all__ = ["ContentSource", "SOURCES", "ROLES", "make_source_clip", "source_names"]
+__all__ = ["ContentSource", "SOURCES", "ROLES", "View", "make_source_clip", "source_names"]
 
 _CATALOG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "catalog", "real_content.yaml")
 
@@ -126,11 +126,38 @@ def _set_in_scene(img: np.ndarray, scene: dict) -> np.ndarray:
     raise ValueError(f"unknown scene {scene!r}; use backdrop or sky")
 
 
-def make_source_clip(name: str, out: str, seconds: float = 3.0, size: tuple[int, int] | None = None) -> str:
+@dataclass(frozen=True)
+class View:
+    """A part of a source seen as a scene of its own: the window ``1/zoom`` of the source's width and height
+    centred at (``cx``, ``cy``) (shares of the width and height), mirrored left-right with ``mirror``. ``View()`` is
+    the whole source. Windows of one photograph or clip multiply the scenes a small corpus holds."""
+
+    zoom: float = 1.0
+    cx: float = 0.5
+    cy: float = 0.5
+    mirror: bool = False
+
+    def window(self, w: int, h: int) -> tuple[int, int, int, int]:
+        """(x0, y0, width, height) of the window inside a ``w`` x ``h`` source (even sizes, inside the source)."""
+        cw, ch = max(2, int(w / self.zoom) // 2 * 2), max(2, int(h / self.zoom) // 2 * 2)
+        x0 = int(round(min(max(self.cx * w - cw / 2, 0), w - cw)))
+        y0 = int(round(min(max(self.cy * h - ch / 2, 0), h - ch)))
+        return x0, y0, cw, ch
+
+
+def make_source_clip(
+    name: str,
+    out: str,
+    seconds: float = 3.0,
+    size: tuple[int, int] | None = None,
+    start: float | None = None,
+    view: View | None = None,
+) -> str:
     """Encode source ``name`` as a ``seconds``-long clip of ``size`` (w, h; default the catalogue's) at ``out``.
 
     Existing files are kept. Photos pan left to right at one pixel per frame; clips are scaled to cover the frame
-    and centre-cropped.
+    and centre-cropped, from the catalogue's ``start`` second or ``start``. ``view`` takes a window of the source
+    first (:class:`View`).
     """
     if os.path.isfile(out):
         return out
@@ -141,8 +168,11 @@ def make_source_clip(name: str, out: str, seconds: float = 3.0, size: tuple[int,
     os.makedirs(os.path.dirname(os.path.abspath(out)) or ".", exist_ok=True)
     tmp = out + ".tmp.mp4"
     frames = int(round(min(seconds, src.seconds or seconds) * fps))
+    view = view or View()
     if src.kind == "photo":
         img = _read_image(src)
+        x0, y0, cw, ch = view.window(img.shape[1], img.shape[0])
+        img = np.ascontiguousarray(img[y0 : y0 + ch, x0 : x0 + cw][:, :: -1 if view.mirror else 1])
         ih, iw = img.shape[:2]
         scale = max((w + frames + 2) / iw, h / ih)
         sw, sh = int(np.ceil(iw * scale / 2) * 2), int(np.ceil(ih * scale / 2) * 2)
@@ -159,9 +189,15 @@ def make_source_clip(name: str, out: str, seconds: float = 3.0, size: tuple[int,
         finally:
             os.remove(still)
     else:
+        pre = ""
+        if view != View():
+            x0, y0, cw, ch = view.window(*probe(src.path())[:2])
+            pre = f"crop={cw}:{ch}:{x0}:{y0}," + ("hflip," if view.mirror else "")
         vf = (
-            f"scale={w}:{h}:force_original_aspect_ratio=increase:flags=lanczos,crop={w}:{h},fps={fps:g},format=yuv420p"
+            f"{pre}scale={w}:{h}:force_original_aspect_ratio=increase:flags=lanczos,crop={w}:{h},fps={fps:g},"
+            "format=yuv420p"
         )
-        ffmpeg("-ss", f"{src.start}", "-i", src.path(), "-frames:v", str(frames), "-vf", vf, "-an", *encode, tmp)
+        t0 = src.start if start is None else start
+        ffmpeg("-ss", f"{t0}", "-i", src.path(), "-frames:v", str(frames), "-vf", vf, "-an", *encode, tmp)
     os.replace(tmp, out)
     return out

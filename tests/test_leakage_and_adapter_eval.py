@@ -137,7 +137,7 @@ def test_exclude_keeps_videos_out_of_every_config(tmp_path, mini_corpus, score_c
     exclude = _write_exclusion(kind, tmp_path, test_set)
     out = fresh_out(tmp_path)
     result = build_with_card(
-        mini_corpus, BuildArguments(out=out, exclude=[exclude], cache_dir=score_cache, seed=0, **FAST)
+        mini_corpus, BuildArguments(output_dir=out, exclude=[exclude], cache_dir=score_cache, seed=0, **FAST)
     )
     rows = assert_kept_out(out, test_set)
     kept = [p for p in mini_corpus if p not in test_set]
@@ -153,7 +153,7 @@ def test_several_exclusion_files_add_up(tmp_path, mini_corpus, score_cache):
     ]
     out = fresh_out(tmp_path)
     result = build_with_card(
-        mini_corpus, BuildArguments(out=out, exclude=lists, cache_dir=score_cache, seed=0, **FAST)
+        mini_corpus, BuildArguments(output_dir=out, exclude=lists, cache_dir=score_cache, seed=0, **FAST)
     )
     assert_kept_out(out, mini_corpus[:2] + mini_corpus[5:6])
     assert_counted(out, result, excluded=3, rows=5)
@@ -163,7 +163,7 @@ def test_an_exclusion_csv_without_a_name_column_is_refused(tmp_path, mini_corpus
     bad = tmp_path / "KoNViD_1k_attributes.csv"  # KoNViD names its videos by flickr_id: not a name column
     bad.write_text("flickr_id,MOS\n5000,3.1\n")
     with pytest.raises(ValueError, match="KoNViD_1k_attributes.csv: an exclusion CSV needs a name column"):
-        build_with_card(mini_corpus[:2], BuildArguments(out=str(tmp_path / "o"), exclude=[str(bad)], **FAST))
+        build_with_card(mini_corpus[:2], BuildArguments(output_dir=str(tmp_path / "o"), exclude=[str(bad)], **FAST))
 
 
 def test_exclude_with_lsvq_style_names_without_extension(tmp_path, mini_corpus):
@@ -174,7 +174,7 @@ def test_exclude_with_lsvq_style_names_without_extension(tmp_path, mini_corpus):
         + "".join(f"yfcc-batch1/{os.path.splitext(os.path.basename(p))[0]},{50 + i}\n" for i, p in enumerate(test_set))
     )
     cands, _, excluded = collect_candidates(
-        mini_corpus, BuildArguments(out=str(tmp_path / "o"), exclude=[str(manifest)])
+        mini_corpus, BuildArguments(output_dir=str(tmp_path / "o"), exclude=[str(manifest)])
     )
     assert excluded == 2 and not {c.video_id for c in cands} & {video_id_of(p) for p in test_set}
 
@@ -199,7 +199,7 @@ def test_maxwell_val_is_kept_out_of_every_config_by_default(tmp_path, mini_corpu
     result = build_with_card(
         mini_corpus,
         BuildArguments(
-            out=out,
+            output_dir=out,
             labeled=[train, val],
             video_dir=os.path.dirname(mini_corpus[0]),
             cache_dir=score_cache,
@@ -220,7 +220,7 @@ def test_use_val_for_training_trains_on_val_with_its_labels(tmp_path, mini_corpu
     train, val, val_rows = maxwell_labels
     out = fresh_out(tmp_path)
     args = BuildArguments(
-        out=out,
+        output_dir=out,
         labeled=[train, val],
         use_val_for_training=True,
         video_dir=os.path.dirname(mini_corpus[0]),
@@ -264,7 +264,7 @@ def test_a_renamed_copy_of_a_val_video_is_kept_out(tmp_path, mini_corpus, maxwel
     shutil.copy(mini_corpus[1], copy)
     cands, _, excluded = collect_candidates(
         [str(copy), *mini_corpus[3:]],
-        BuildArguments(out=str(tmp_path / "o"), labeled=[val], video_dir=os.path.dirname(mini_corpus[0])),
+        BuildArguments(output_dir=str(tmp_path / "o"), labeled=[val], video_dir=os.path.dirname(mini_corpus[0])),
     )
     assert video_id_of(mini_corpus[1]) not in {c.video_id for c in cands} and excluded == 1
 
@@ -274,7 +274,7 @@ def test_a_renamed_copy_of_a_val_video_is_kept_out(tmp_path, mini_corpus, maxwel
 
 def test_readme_maxwell_command_with_an_exclusion_list(tmp_path, mini_corpus, score_cache):
     """``s2i build videos/ --labeled MaxWell_train.csv MaxWell_val.csv --labeled_names train_labels.txt val_labels.txt
-    --video_dir maxwell/ --exclude test_names.txt --out s2i``: release-format labels (no name column, names in
+    --video_dir maxwell/ --exclude test_names.txt --output_dir s2i``: release-format labels (no name column, names in
     ``0001.mp4, -1, -1, 1.213`` lines); excluded names and val never train, the other labels do."""
     from s2i_hf.commands.build import main
 
@@ -313,7 +313,7 @@ def test_readme_maxwell_command_with_an_exclusion_list(tmp_path, mini_corpus, sc
             str(maxwell),
             "--exclude",
             str(tmp_path / "test_names.txt"),
-            "--out",
+            "--output_dir",
             out,
             "--cache_dir",
             score_cache,
@@ -432,7 +432,7 @@ def _eval(model, out, vqa_set, adapter=None):
         "4",
         "--threads",
         "1",
-        "--out",
+        "--output_dir",
         str(out),
         "--quiet",
     ]

@@ -76,7 +76,8 @@ def dataset_dir(tmp_path_factory, sample_clips):
         tmp_path_factory.mktemp("pub-build") / "s2i-pub"
     )  # a base name of its own: datasets 5.2 caches local folders by base name
     build_with_card(
-        paths, BuildArguments(out=out, seed=3, frames=8, window=4, bench_size=2, bench_fraction=0.25, quiet=True)
+        paths,
+        BuildArguments(output_dir=out, seed=3, frames=8, window=4, bench_size=2, bench_fraction=0.25, quiet=True),
     )
     return out
 
@@ -473,7 +474,7 @@ def real_run(hub, tiny_base, dataset_dir, tmp_path_factory):
     HfApi().upload_folder(repo_id="tester/tiny-vlm-base", folder_path=tiny_base)
     assert s2i(["push", "dataset", dataset_dir, "tester/s2i-train-data"]) == 0
     out = str(tmp_path_factory.mktemp("real-run") / "out")
-    s2i_train("--model", "tester/tiny-vlm-base", "--data", "tester/s2i-train-data", "--output", out)
+    s2i_train("--model", "tester/tiny-vlm-base", "--data", "tester/s2i-train-data", "--output_dir", out)
     return out
 
 
@@ -481,7 +482,7 @@ def real_run(hub, tiny_base, dataset_dir, tmp_path_factory):
 def real_run_vision(tiny_base, dataset_dir, tmp_path_factory):
     """The same run from the local base and data folder, with the vision encoder trained in Stage II too."""
     out = str(tmp_path_factory.mktemp("real-run-vision") / "out")
-    s2i_train("--model", tiny_base, "--data", dataset_dir, "--output", out, "--train_vision")
+    s2i_train("--model", tiny_base, "--data", dataset_dir, "--output_dir", out, "--train_vision")
     return out
 
 
@@ -797,7 +798,9 @@ def test_push_results_to_a_repo_without_card_and_dry_run(hub, results_files, cap
 def test_leaderboard_command(results_files, capsys, tmp_path):
     tuned, base = results_files
     out = tmp_path / "board" / "leaderboard.md"
-    code = s2i(["leaderboard", *tuned, *base, "--out", str(out), "--eval_results", str(tmp_path / "entries")])
+    code = s2i(
+        ["leaderboard", *tuned, *base, "--output_dir", str(out.parent), "--eval_results", str(tmp_path / "entries")]
+    )
     assert code == 0
     text = out.read_text()
     assert (

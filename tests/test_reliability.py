@@ -218,15 +218,15 @@ def test_scores_do_not_depend_on_the_worker_count(corpus, tmp_path):
     videos = [corpus["good"]["truncated_ts"], corpus["good"]["truncated_mkv"], corpus["good"]["reference"]]
     rows = {}
     for workers in ("1", "2"):
-        out = tmp_path / f"w{workers}.jsonl"
-        assert cli_main(["score", *videos, "--out", str(out), *SCORE_ARGS, "--workers", workers]) == 0
+        out = tmp_path / f"w{workers}" / "scores.jsonl"
+        assert cli_main(["score", *videos, "--output_dir", str(out.parent), *SCORE_ARGS, "--workers", workers]) == 0
         rows[workers] = {r["path"]: (r["scores"], r["overall_score"]) for r in read_rows(out)}
     assert len(rows["1"]) == 3 and rows["1"] == rows["2"]
 
 
 def test_score_reports_every_bad_file_and_keeps_every_good_one(corpus, tmp_path, capsys):
     out = tmp_path / "scores.jsonl"
-    assert cli_main(["score", *corpus["inputs"], "--out", str(out), *SCORE_ARGS]) == 0
+    assert cli_main(["score", *corpus["inputs"], "--output_dir", str(tmp_path), *SCORE_ARGS]) == 0
     err = capsys.readouterr().err
     assert "Traceback" not in err
     rows = read_rows(out)
@@ -272,7 +272,7 @@ def test_malformed_manifests_are_reported_not_raised(tmp_path, corpus):
 def built(corpus, tmp_path_factory):
     """The uninterrupted reference build of the whole corpus (CLI, in this process)."""
     out = str(tmp_path_factory.mktemp("built") / "s2i-reliability")  # a base name of its own (datasets caches by it)
-    assert cli_main(["build", *corpus["inputs"], "--out", out, *BUILD_ARGS]) == 0
+    assert cli_main(["build", *corpus["inputs"], "--output_dir", out, *BUILD_ARGS]) == 0
     return out
 
 
@@ -302,7 +302,7 @@ def test_build_reports_every_bad_file_and_keeps_every_good_one(corpus, built):
 
 def test_same_seed_twice_gives_identical_parquet_bytes(corpus, built, tmp_path, capsys):
     again = str(tmp_path / "again")  # its own score cache: scoring is deterministic too
-    assert cli_main(["build", *corpus["inputs"], "--out", again, *BUILD_ARGS]) == 0
+    assert cli_main(["build", *corpus["inputs"], "--output_dir", again, *BUILD_ARGS]) == 0
     assert "Generating" not in capsys.readouterr().err  # --quiet silences datasets' progress bars as well
     assert_same_parquet(built, again)
     assert problems_of(again) == problems_of(built)  # the reasons too
@@ -356,7 +356,7 @@ def test_build_killed_while_scoring_in_a_worker_pool_resumes_exactly(corpus, bui
     """
     out = str(tmp_path / "killed")
     cache = os.path.join(out, ".score_cache")
-    proc = _run_build([*corpus["inputs"], "--out", out, *BUILD_ARGS, "--workers", "2"])
+    proc = _run_build([*corpus["inputs"], "--output_dir", out, *BUILD_ARGS, "--workers", "2"])
     workers = []
     try:
         wait_for(lambda: _cached_entries(cache) >= 2, proc, "two videos were scored")
@@ -381,7 +381,7 @@ def test_build_killed_while_scoring_in_a_worker_pool_resumes_exactly(corpus, bui
     )
     assert 2 <= scored < total, scored
     assert not os.path.exists(os.path.join(out, TABLE_DIR))
-    assert cli_main(["build", *corpus["inputs"], "--out", out, *BUILD_ARGS]) == 0
+    assert cli_main(["build", *corpus["inputs"], "--output_dir", out, *BUILD_ARGS]) == 0
     assert_same_parquet(built, out)
     assert _cached_entries(cache) == total  # nothing scored twice under another name, nothing lost
     # the same reasons, although FFmpeg ran with other thread counts in the pool's workers
@@ -394,7 +394,7 @@ def test_score_killed_with_two_workers_rescoring_only_what_is_missing(corpus, tm
     only the videos that are missing, and the result has every input's row, like an uninterrupted run."""
     out = tmp_path / "scores.jsonl"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
-    argv = ["score", *corpus["inputs"], "--out", str(out), *SCORE_ARGS]
+    argv = ["score", *corpus["inputs"], "--output_dir", str(tmp_path), *SCORE_ARGS]
     proc = subprocess.Popen(
         [sys.executable, "-m", "s2i_hf", *argv, "--workers", "2"],
         env=env,
@@ -421,8 +421,8 @@ def test_score_killed_with_two_workers_rescoring_only_what_is_missing(corpus, tm
             if _alive(w):
                 os.kill(w, signal.SIGKILL)
     before = read_rows(out)
-    reference = tmp_path / "reference.jsonl"
-    assert cli_main(["score", *corpus["inputs"], "--out", str(reference), *SCORE_ARGS]) == 0
+    reference = tmp_path / "reference" / "scores.jsonl"
+    assert cli_main(["score", *corpus["inputs"], "--output_dir", str(reference.parent), *SCORE_ARGS]) == 0
     expected = {r["path"]: r for r in read_rows(reference)}
     assert sum(not r.get("error") for r in before) >= 2 and len(before) < len(expected), len(before)
     # mark what the killed run finished: a re-run that scored these again would drop the marks
@@ -452,14 +452,14 @@ def _exit_on_victim(clip):
 def test_a_worker_dying_on_one_video_records_it_and_scores_the_rest(corpus, tmp_path):
     """The BrokenProcessPool path: a worker killed mid-video breaks the pool; only that video gets an error row
     (naming it and the crash), every other video in the pool is scored."""
+    from s2i_hf.frames import FrameSampling
     from s2i_hf.scoring import VideoScorer, score_videos
-    from s2i_hf.video import SamplingConfig
 
     good = [corpus["good"][k] for k in ("reference", "odd_size", "grayscale")]
     victim = str(tmp_path / "victim.mp4")
     with open(corpus["good"]["reference"], "rb") as src, open(victim, "wb") as dst:
         dst.write(src.read())
-    scorer = VideoScorer(scorers={"exposure": _exit_on_victim}, sampling=SamplingConfig(num_frames=8, window=4))
+    scorer = VideoScorer(scorers={"exposure": _exit_on_victim}, sampling=FrameSampling.windows(num_frames=8, window=4))
     rows = score_videos([good[0], victim, *good[1:]], tmp_path / "s.jsonl", scorer=scorer, workers=2, progress=False)
     by_path = {r["path"]: r for r in rows}
     assert set(by_path) == {*good, victim}
@@ -474,7 +474,7 @@ def test_build_killed_while_writing_parquet_resumes_exactly(corpus, built, tmp_p
     """SIGKILL while datasets writes the Parquet table: the table is absent or whole, and the re-run repairs it."""
     out = str(tmp_path / "killed")
     # the reference's score cache: this build goes straight to writing
-    argv = [*corpus["inputs"], "--out", out, *BUILD_ARGS, "--cache_dir", os.path.join(built, ".score_cache")]
+    argv = [*corpus["inputs"], "--output_dir", out, *BUILD_ARGS, "--cache_dir", os.path.join(built, ".score_cache")]
     proc = _run_build(argv)
     wait_for(
         lambda: glob.glob(os.path.join(out, ".build-*", "prepared*")), proc, "the Parquet files were being written"

@@ -10,12 +10,13 @@ import pytest
 
 from s2i_hf import DIMENSION_IDS
 from s2i_hf.cli import main as cli_main
+from s2i_hf.frames import FrameSampling
 from s2i_hf.levels import DEFAULT_SCALE
 from s2i_hf.scoring import DimensionScores, VideoScorer, read_rows, register_scorer, score_videos
-from s2i_hf.video import Clip, SamplingConfig
+from s2i_hf.video import Clip
 
 
-FAST = SamplingConfig(num_frames=16, window=4)
+FAST = FrameSampling.windows(num_frames=16, window=4)
 
 
 def check_row(row):
@@ -107,7 +108,7 @@ def test_score_from_a_datasets_video_column(sample_clips, scorer):
 
 
 def test_cli_end_to_end(tmp_path, sample_clips, bad_videos):
-    out = tmp_path / "cli.jsonl"
+    out = tmp_path / "scores.jsonl"
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     proc = subprocess.run(
         [
@@ -117,8 +118,8 @@ def test_cli_end_to_end(tmp_path, sample_clips, bad_videos):
             "score",
             sample_clips["carphone_pristine"],
             bad_videos["random_bytes"],
-            "--out",
-            str(out),
+            "--output_dir",
+            str(tmp_path),
             "--frames",
             "16",
             "--window",
@@ -138,10 +139,10 @@ def test_cli_end_to_end(tmp_path, sample_clips, bad_videos):
 
 def test_cli_errors_are_clear(tmp_path, capsys):
     with pytest.raises(SystemExit):
-        cli_main(["score", "--out", str(tmp_path / "x.jsonl")])
+        cli_main(["score", "--output_dir", str(tmp_path)])
     assert "--samples" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        cli_main(["score", "--samples", "--out", str(tmp_path / "x.jsonl"), "--scorer", "blur=foo"])
+        cli_main(["score", "--samples", "--output_dir", str(tmp_path), "--scorer", "blur=foo"])
     assert "unknown dimension 'blur'" in capsys.readouterr().err
     assert cli_main(["nonsense"]) == 2
 
@@ -155,14 +156,14 @@ def test_cli_scorer_module_and_list(tmp_path, capsys, sample_clips):
     assert cli_main(["score", "--scorer_module", str(module), "--list_scorers"]) == 0
     listing = capsys.readouterr().out
     assert "always_fair" in listing and "(default for sharpness)" in listing
-    out = tmp_path / "m.jsonl"
+    out = tmp_path / "scores.jsonl"
     assert (
         cli_main(
             [
                 "score",
                 sample_clips["carphone_pristine"],
-                "--out",
-                str(out),
+                "--output_dir",
+                str(tmp_path),
                 "--scorer_module",
                 str(module),
                 "--scorer",
@@ -190,7 +191,7 @@ def test_pyiqa_adapter_offline(tmp_path, sample_clips, capsys):
 
     configure_pyiqa(weights_dir=str(tmp_path / "weights"), allow_download=False)
     piqe = create_scorer("pyiqa:piqe", dimension="noise")  # a metric with no weights
-    clip = VideoScorer(sampling=SamplingConfig(num_frames=8, window=4)).load(sample_clips["carphone_pristine"])
+    clip = VideoScorer(sampling=FrameSampling.windows(num_frames=8, window=4)).load(sample_clips["carphone_pristine"])
     out = piqe(clip)
     assert 0.0 <= out.score <= 1.0 and 0 < out.raw < 100
     # PIQE is lower-is-better: heavy grain raises the raw value and must lower the score (the flip)
@@ -205,8 +206,8 @@ def test_pyiqa_adapter_offline(tmp_path, sample_clips, capsys):
             [
                 "score",
                 sample_clips["bikes"],
-                "--out",
-                str(tmp_path / "p.jsonl"),
+                "--output_dir",
+                str(tmp_path),
                 "--scorer",
                 "sharpness=pyiqa:niqe",
                 "--pyiqa_weights",

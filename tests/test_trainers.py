@@ -9,7 +9,7 @@ import re
 
 import pytest
 import torch
-from conftest import ffmpeg, free_port, wait_for
+from conftest import accelerate_launch, ffmpeg, wait_for
 from safetensors.torch import load_file
 
 from s2i_hf.testing import FAMILY_INFO, TINY_FAMILIES, make_tiny_model
@@ -40,6 +40,15 @@ TEXT_ROW = {
 }
 
 
+def train_flags(base_dir: str, data: str, out, *extra: str, batch: int | None = None) -> list[str]:
+    """The flags of an `s2i train` run here: the model, the data and the output folder; with ``batch``, 2 frames per
+    video and ``batch`` rows per device step; then ``extra``."""
+    flags = ["--model", base_dir, "--data", data, "--output_dir", str(out)]
+    if batch is not None:
+        flags += ["--num_frames", "2", "--per_device_train_batch_size", str(batch)]
+    return [*flags, *extra]
+
+
 @pytest.fixture(scope="module")
 def s2i_data(tmp_path_factory, sample_clips) -> str:
     """stage1/stage2 configs built by `s2i build` from four 2 s real clips (one video held out for the bench)."""
@@ -66,7 +75,7 @@ def s2i_data(tmp_path_factory, sample_clips) -> str:
         )
         clips.append(path)
     out = str(d / "s2i-train-data")
-    assert main(["build", *clips, "--out", out, "--bench_size", "2", "--frames", "8", "--quiet"]) == 0
+    assert main(["build", *clips, "--output_dir", out, "--bench_size", "2", "--frames", "8", "--quiet"]) == 0
     return out
 
 
@@ -229,10 +238,8 @@ def test_lora_options_are_trl_model_config(tmp_path_factory):
             folder,
             "--data",
             "d",
-            "--output",
-            "o",
             "--output_dir",
-            ".",
+            "o",
             "--lora_r",
             "4",
             "--lora_alpha",
@@ -296,7 +303,7 @@ def test_two_stage_curriculum(family, s2i_data, tmp_path_factory):
         save_strategy="no",
         seed=0,
     )
-    summary = run_training(S2IScriptArguments(data=s2i_data, output=out), config, S2IModelConfig(base_dir))
+    summary = run_training(S2IScriptArguments(data=s2i_data), config, S2IModelConfig(base_dir))
 
     # --- Stage I: language model and output layer untouched; vision/projector weights with gradients changed
     base, stage1 = load(base_dir), load(os.path.join(out, "stage1"))
@@ -377,7 +384,7 @@ def test_stage2_can_train_the_vision_encoder(family, s2i_data, tmp_path_factory)
         seed=0,
         train_vision=True,
     )
-    summary = run_training(S2IScriptArguments(data=s2i_data, output=out, stage="2"), config, S2IModelConfig(base_dir))
+    summary = run_training(S2IScriptArguments(data=s2i_data, stage="2"), config, S2IModelConfig(base_dir))
     record = summary["stages"]["stage2"]
     assert record["lora"]["train_vision"] is True
     assert record["trainable_parameters"]["vision"] > 0 and record["trainable_parameters"]["projector"] > 0
@@ -411,7 +418,7 @@ def test_cli_with_yaml_config_and_resume(s2i_data, tmp_path_factory):
     out = str(tmp_path_factory.mktemp("cli-run") / "out")
     config = tmp_path_factory.mktemp("cfg") / "train.yaml"
     config.write_text("num_frames: 2\nper_device_train_batch_size: 2\nsave_steps: 1\nstage1_max_steps: 2\nlora_r: 4\n")
-    args = ["train", "--model", base_dir, "--data", s2i_data, "--output", out, "--config", str(config), "--stage", "1"]
+    args = ["train", *train_flags(base_dir, s2i_data, out, "--config", str(config), "--stage", "1")]
     threads = torch.get_num_threads()
     try:
         assert main([*args, "--threads", "1"]) == 0
@@ -438,33 +445,13 @@ def test_cli_with_yaml_config_and_resume(s2i_data, tmp_path_factory):
     assert summary["stages"]["stage1"]["steps"] == 3
 
     # Stage II alone starts from OUT/stage1, with the YAML's LoRA rank
-    assert (
-        main(
-            [
-                "train",
-                "--model",
-                base_dir,
-                "--data",
-                s2i_data,
-                "--output",
-                out,
-                "--config",
-                str(config),
-                "--stage",
-                "2",
-                "--stage2_max_steps",
-                "1",
-                "--save_strategy",
-                "no",
-            ]
-        )
-        == 0
-    )
+    stage2 = ("--stage", "2", "--stage2_max_steps", "1", "--save_strategy", "no")
+    assert main(["train", *train_flags(base_dir, s2i_data, out, "--config", str(config), *stage2)]) == 0
     summary = json.load(open(os.path.join(out, "training_summary.json")))
     assert summary["stages"]["stage2"]["starts_from"] == "stage1" and summary["stages"]["stage2"]["lora"]["r"] == 4
     assert os.path.isfile(os.path.join(out, "merged", "model.safetensors"))
     # completed stages are not run again
-    assert main(["train", "--model", base_dir, "--data", s2i_data, "--output", out, "--config", str(config)]) == 0
+    assert main(["train", *train_flags(base_dir, s2i_data, out, "--config", str(config))]) == 0
     assert json.load(open(os.path.join(out, "training_summary.json")))["stages"] == summary["stages"]
 
 
@@ -490,16 +477,7 @@ def test_train_killed_in_each_stage_resumes_to_the_same_layout(s2i_data, tmp_pat
     steps = 5
     argv = [
         "train",
-        "--model",
-        base_dir,
-        "--data",
-        s2i_data,
-        "--output",
-        str(out),
-        "--num_frames",
-        "2",
-        "--per_device_train_batch_size",
-        "2",
+        *train_flags(base_dir, s2i_data, out, batch=2),
         "--save_steps",
         "1",
         "--save_total_limit",
@@ -563,22 +541,7 @@ def test_cli_trains_from_a_streamed_dataset(s2i_data, tmp_path_factory):
 
     base_dir = model_folder(tmp_path_factory, "qwen2_5_vl")
     out = str(tmp_path_factory.mktemp("stream-run") / "out")
-    args = [
-        "train",
-        "--model",
-        base_dir,
-        "--data",
-        s2i_data,
-        "--output",
-        out,
-        "--num_frames",
-        "2",
-        "--per_device_train_batch_size",
-        "2",
-        "--save_strategy",
-        "no",
-        "--streaming",
-    ]
+    args = ["train", *train_flags(base_dir, s2i_data, out, "--save_strategy", "no", "--streaming", batch=2)]
     with pytest.raises(ValueError, match="--streaming needs --max_steps"):
         main(args)
     assert main([*args, "--stage1_max_steps", "2", "--stage2_max_steps", "3"]) == 0
@@ -597,7 +560,7 @@ def test_cli_errors_are_clear(tmp_path, capsys):
         main(["train", "--model", "x"])
     assert "--data" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        main(["train", "--model", "x", "--data", "d", "--output", str(tmp_path), "--threads", "0"])
+        main(["train", *train_flags("x", "d", tmp_path, "--threads", "0")])
     assert "--threads must be >= 1" in capsys.readouterr().err
     with pytest.raises(FileNotFoundError, match="no stage1 data"):
         load_stage_data(str(tmp_path), "stage1")
@@ -635,38 +598,13 @@ def test_training_loss_falls(s2i_data, tmp_path_factory):
 def test_ddp_with_accelerate_launch(s2i_data, tmp_path_factory):
     """`accelerate launch -m s2i_hf.trainers` with two processes: one DDP group (gloo on a CPU-only machine)."""
     import subprocess
-    import sys
 
     base_dir = model_folder(tmp_path_factory, "llava_onevision")  # LLaVA: unused trainable image_newline under DDP
     out = str(tmp_path_factory.mktemp("ddp") / "out")
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
-    cmd = [
-        sys.executable,
-        "-m",
-        "accelerate.commands.launch",
-        "--multi_gpu",
-        "--num_processes",
-        "2",
-        "--num_machines",
-        "1",
-        "--mixed_precision",
-        "no",
-        "--dynamo_backend",
-        "no",
-        "--main_process_port",
-        str(free_port()),
-        "-m",
+    cmd = accelerate_launch(
         "s2i_hf.trainers",
-        "--model",
-        base_dir,
-        "--data",
-        s2i_data,
-        "--output",
-        out,
-        "--num_frames",
-        "2",
-        "--per_device_train_batch_size",
-        "1",
+        *train_flags(base_dir, s2i_data, out, batch=1),
         "--stage1_max_steps",
         "1",
         "--stage2_max_steps",
@@ -675,7 +613,7 @@ def test_ddp_with_accelerate_launch(s2i_data, tmp_path_factory):
         "no",
         "--disable_tqdm",
         "true",
-    ]
+    )
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     summary = json.load(open(os.path.join(out, "training_summary.json")))

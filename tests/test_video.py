@@ -3,11 +3,12 @@ import os
 import numpy as np
 import pytest
 
-from s2i_hf.video import SamplingConfig, VideoError, VideoRef, load_clip, resolve_videos, video_id_of
+from s2i_hf.frames import FrameSampling
+from s2i_hf.video import VideoError, VideoRef, load_clip, resolve_videos, video_id_of
 
 
 def test_load_sample_clip_windows_and_metadata(sample_clips):
-    clip = load_clip(sample_clips["bikes"], SamplingConfig(num_frames=24, window=6))
+    clip = load_clip(sample_clips["bikes"], FrameSampling.windows(num_frames=24, window=6))
     assert clip.frames.shape == (24, 272, 640, 3) and clip.frames.dtype == np.uint8
     assert (clip.width, clip.height, clip.num_frames) == (640, 272, 250)
     assert clip.fps == pytest.approx(25.0) and clip.duration == pytest.approx(10.0)
@@ -23,7 +24,9 @@ def test_load_sample_clip_windows_and_metadata(sample_clips):
 
 
 def test_fps_sampling_and_resize(sample_clips):
-    clip = load_clip(sample_clips["bigbuckbunny"], SamplingConfig(num_frames=16, window=4, fps=1.0, max_side=320))
+    clip = load_clip(
+        sample_clips["bigbuckbunny"], FrameSampling.windows(num_frames=16, window=4, fps=1.0, max_side=320)
+    )
     assert clip.frames.shape[1:] == (180, 320, 3)
     starts = clip.indices[[a for a, _ in clip.windows]]
     assert list(starts) == [0, 25, 50, 75]  # one window per second at 25 fps, capped by num_frames
@@ -63,7 +66,7 @@ def test_missing_file_and_bytes_input(sample_clips):
         load_clip("/no/such/video.mp4")
     with open(sample_clips["carphone_pristine"], "rb") as fh:
         data = fh.read()
-    clip = load_clip(VideoRef(name="in-memory", data=data), SamplingConfig(num_frames=8, window=4))
+    clip = load_clip(VideoRef(name="in-memory", data=data), FrameSampling.windows(num_frames=8, window=4))
     assert clip.source == "in-memory" and clip.frames.shape == (8, 144, 176, 3)
     assert video_id_of(VideoRef(name="x", data=data)) == video_id_of(sample_clips["carphone_pristine"])
     assert len(video_id_of(data)) == 16
@@ -74,7 +77,7 @@ def test_datasets_video_value(sample_clips):
 
     ds = Dataset.from_dict({"video": [sample_clips["carphone_pristine"]]}).cast_column("video", Video())
     decoder = ds[0]["video"]  # a torchcodec VideoDecoder
-    clip = load_clip(decoder, SamplingConfig(num_frames=8, window=4, max_side=88))
+    clip = load_clip(decoder, FrameSampling.windows(num_frames=8, window=4, max_side=88))
     assert clip.frames.shape == (8, 72, 88, 3)
 
 
@@ -106,11 +109,27 @@ def test_resolve_dirs_globs_manifests(tmp_path, sample_clips):
 
 def test_sampling_config_validation():
     with pytest.raises(ValueError, match="window"):
-        SamplingConfig(window=1)
+        FrameSampling.windows(window=1)
     with pytest.raises(ValueError, match="num_frames"):
-        SamplingConfig(num_frames=4, window=8)
+        FrameSampling.windows(num_frames=4, window=8)
     with pytest.raises(ValueError, match="fps"):
-        SamplingConfig(fps=0)
+        FrameSampling.windows(fps=0)
+
+
+def test_one_sampling_config_for_scorers_and_models():
+    """FrameSampling serves both samplers; the scorers' old SamplingConfig still works, deprecated, and records the
+    same setting (score caches and cards keep their keys)."""
+    from s2i_hf.video import SamplingConfig
+
+    with pytest.warns(DeprecationWarning, match="FrameSampling.windows"):
+        old = SamplingConfig(num_frames=16, window=4)
+    assert old == FrameSampling.windows(num_frames=16, window=4) == FrameSampling(num_frames=16, window=4)
+    assert old.to_dict() == {"num_frames": 16, "fps": None, "window": 4, "max_side": None}
+    assert FrameSampling().to_dict() == {"num_frames": 8, "fps": None, "max_pixels": None, "max_frames": 64}
+    with pytest.raises(ValueError, match="window must be >= 2"):
+        load_clip(b"not read", FrameSampling(num_frames=8))
+    with pytest.raises(ValueError, match="max_pixels"):
+        FrameSampling(num_frames=8, window=4, max_pixels=4096)
 
 
 def test_both_samplers_share_one_decode_path(sample_clips, bad_videos):
@@ -119,10 +138,10 @@ def test_both_samplers_share_one_decode_path(sample_clips, bad_videos):
     import torch
     from torchcodec.decoders import VideoDecoder
 
-    from s2i_hf.frames import FrameSampling, sample_frames
+    from s2i_hf.frames import sample_frames
 
     path = sample_clips["carphone_pristine"]  # 120 frames of 176x144: all of them in one window
-    clip = load_clip(path, SamplingConfig(num_frames=120, window=120))
+    clip = load_clip(path, FrameSampling.windows(num_frames=120, window=120))
     assert clip.indices.tolist() == list(range(120))
     frames, md = sample_frames(path, FrameSampling(num_frames=8))
     assert frames.shape == (8, 3, 144, 176) and md["total_num_frames"] == clip.num_frames and md["fps"] == clip.fps

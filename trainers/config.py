@@ -9,7 +9,8 @@
   them: ``--lora_r``, ``--lora_target_modules`` ...) with the defaults of this curriculum: ``--model`` is accepted
   for ``--model_name_or_path``, LoRA is on (Stage II) and targets the language model's attention and MLP
   projections. Stage II's LoRA config is TRL's ``get_peft_config`` of it, restricted to the language model.
-- :class:`S2IScriptArguments`: data, output folder and which stage(s) to run.
+- :class:`S2IScriptArguments`: data and which stage(s) to run (the output folder is the training config's
+  ``output_dir``).
 
 ``TrlParser((S2IScriptArguments, S2ITrainConfig, S2IModelConfig))`` parses all three, as TRL's own scripts do.
 
@@ -146,6 +147,13 @@ class S2ITrainConfig(S2IStage2Config):
     override them for one stage. Left unset, the learning rates are the stages' defaults (2e-5 and 2e-4).
     """
 
+    output_dir: str | None = field(
+        default=None,
+        metadata={
+            "help": "Output folder: stage1/, stage2/, merged/, training_summary.json; Trainer checkpoints in "
+            "OUTPUT_DIR/checkpoints/stage{1,2}/."
+        },
+    )
     learning_rate: float | None = field(
         default=None, metadata={"help": "Learning rate of both stages (default: per stage)."}
     )
@@ -164,7 +172,10 @@ class S2ITrainConfig(S2IStage2Config):
         lr = self.learning_rate
         self.learning_rate = 0.0 if lr is None else lr  # TrainingArguments wants a number; stage_config decides
         self._shared_learning_rate = lr
+        output_dir = self.output_dir
         super().__post_init__()
+        # no "trainer_output" default: s2i train's output folder is this one; each stage's config gets its own
+        self.output_dir = None if output_dir is None else self.output_dir
 
     def stage_config(self, stage: int, output_dir: str) -> S2IStage1Config:
         """The config of one stage, its checkpoints under ``output_dir``."""
@@ -233,8 +244,12 @@ class S2IScriptArguments:
     """What ``s2i train`` trains on and where (the model: :class:`S2IModelConfig`)."""
 
     data: str = field(default=None, metadata={"help": "Folder written by `s2i build`, or a Hub dataset id."})
-    output: str = field(
-        default=None, metadata={"help": "Output folder: stage1/, stage2/, merged/, training_summary.json."}
+    output: str | None = field(
+        default=None,
+        metadata={
+            "help": "Deprecated spelling of --output_dir. (In Python: the output folder; default: the training "
+            "config's output_dir.)"
+        },
     )
     stage: str = field(
         default="both", metadata={"help": "Which stage(s) to run: 1, 2 or both.", "choices": ["1", "2", "both"]}
@@ -273,13 +288,13 @@ class S2IScriptArguments:
     )
 
     def __post_init__(self):
-        missing = [name for name in ("data", "output") if not getattr(self, name)]
-        if missing:
-            raise ValueError(f"s2i train needs {', '.join('--' + m for m in missing)}")
+        if not self.data:
+            raise ValueError("s2i train needs --data")
         self.stage = str(self.stage)
         if self.stage not in ("1", "2", "both"):
             raise ValueError(f"--stage must be 1, 2 or both, got {self.stage!r}")
-        self.output = os.path.abspath(self.output)
+        if self.output:
+            self.output = os.path.abspath(self.output)
         if self.threads is not None and self.threads < 1:
             raise ValueError(f"--threads must be >= 1, got {self.threads}")
         if self.shuffle_buffer < 0:

@@ -80,7 +80,8 @@ def _stage_record(trainer, result, data, items, cfg, output_dir: str, seconds: f
 
 def run_training(args: S2IScriptArguments, config: S2ITrainConfig, model_args: S2IModelConfig) -> dict[str, Any]:
     """Run the requested stage(s) of ``model_args.model_name_or_path``; returns the training summary (also written
-    to ``OUT/training_summary.json``)."""
+    to ``OUT/training_summary.json``). ``OUT`` is ``config.output_dir`` (``args.output``, when set, wins: the
+    deprecated spelling); each stage's checkpoints go to ``OUT/checkpoints/stage{1,2}/``."""
     from transformers import AutoProcessor
 
     from s2i_hf import __version__
@@ -95,13 +96,15 @@ def run_training(args: S2IScriptArguments, config: S2ITrainConfig, model_args: S
             "s2i train does not load quantized models (--load_in_4bit / --load_in_8bit): Stage I trains "
             "the vision encoder in full and Stage II merges the adapter into the model"
         )
-    out = args.output
+    if not (args.output or config.output_dir):
+        raise ValueError("s2i train needs --output_dir: the output folder")
+    out = os.path.abspath(args.output or config.output_dir)
     os.makedirs(out, exist_ok=True)
     summary_path = os.path.join(out, SUMMARY_FILE)
     previous = load_training_summary(summary_path) if args.resume and os.path.isfile(summary_path) else None
     if previous and (previous.get("base_model"), previous.get("data")) != (model_id, args.data):
         raise ValueError(
-            f"{out} holds a run of {previous.get('base_model')} on {previous.get('data')}; use another --output "
+            f"{out} holds a run of {previous.get('base_model')} on {previous.get('data')}; use another --output_dir "
             f"for {model_id} on {args.data} (or --resume false to overwrite)"
         )
     sampling = config.frame_sampling

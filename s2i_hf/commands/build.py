@@ -1,13 +1,16 @@
-"""``s2i build VIDEOS... --out DIR``: build the S2I instruction data (``load_dataset(DIR, "stage1")``).
+"""``s2i build VIDEOS... --output_dir DIR``: build the S2I instruction data (``load_dataset(DIR, "stage1")``).
 
 Scores are cached per video, so an interrupted build resumes. Across processes/GPUs/nodes:
-``accelerate launch [--multi_gpu] --num_processes N -m s2i_hf.dataset_builder VIDEOS... --out DIR``
-(each rank scores its share into the shared cache; rank 0 writes the dataset).
+``accelerate launch [--multi_gpu] --num_processes N -m s2i_hf.dataset_builder VIDEOS... --output_dir DIR``
+(each rank scores its share into the shared cache; rank 0 writes the dataset). ``--out DIR`` is the deprecated
+spelling of ``--output_dir DIR``.
 """
 
 from __future__ import annotations
 
 import sys
+
+from ..options import warn_aliases
 
 
 __all__ = ["main"]
@@ -27,9 +30,13 @@ def build_parser():
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args, rest = parser.parse_args_and_config(argv)
-    if args.out is None:
-        parser.error("--out DIR is required")
+    try:
+        args, rest = parser.parse_args_and_config(argv)
+    except ValueError as err:  # e.g. --out and --output_dir disagree
+        parser.error(str(err))
+    warn_aliases("s2i build", args)
+    if args.output_dir is None:
+        parser.error("--output_dir DIR is required")
     if not rest.videos and not args.labeled and not args.mos:
         parser.error("give videos (files, folders, globs, manifests), --labeled label CSVs or --mos manifests")
     from ..cards.dataset_card import write_dataset_card
@@ -60,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if result.bytes.get("input_videos"):
         parts.append(f"Parquet {result.bytes['parquet'] / result.bytes['input_videos']:.3f} x the input videos' bytes")
-    print(f"built {args.out}: " + ", ".join(parts), file=sys.stderr)
+    print(f"built {args.output_dir}: " + ", ".join(parts), file=sys.stderr)
     if result.rewrite.get("attempted"):
         r = result.rewrite
         print(f"rewrites: {r['accepted']} accepted, {r['rejected']} rejected of {r['attempted']}", file=sys.stderr)

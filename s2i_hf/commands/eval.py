@@ -1,4 +1,4 @@
-"""``s2i eval --model M [--vqa NAME=DIR ...] [--bench DIR_OR_HUB_ID] [--judge ...] --out DIR``.
+"""``s2i eval --model M [--vqa NAME=DIR ...] [--bench DIR_OR_HUB_ID] [--judge ...] --output_dir DIR``.
 
 Scores standard VQA sets with Q-Align-style scoring (SRCC/PLCC/KRCC/RMSE against MOS) and answers S2I-Bench
 questions (judged on CI/CU/DO/TU, plus judge-free rating agreement). Writes one results JSON per (model,
@@ -7,7 +7,7 @@ set, the per-video predictions and the bench answers, and prints a table.
 
 Options come from :class:`EvalArguments` (command line, or a YAML file given with ``--config``); the work is
 :func:`s2i_hf.eval_suite.tasks.evaluate` (the tasks ``vqa`` and ``s2i_bench``, described in
-``eval_suite/tasks/*.yaml``).
+``eval_suite/tasks/*.yaml``). ``--out DIR`` is the deprecated spelling of ``--output_dir DIR``.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import sys
 
 from ..eval_suite.config import EvalArguments
+from ..options import warn_aliases
 
 
 __all__ = ["EvalArguments", "main"]
@@ -41,11 +42,15 @@ def _pairs(items: list[str], option: str) -> dict[str, str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    (args,) = parser.parse_args_and_config(argv)
+    try:
+        (args,) = parser.parse_args_and_config(argv)
+    except ValueError as err:  # e.g. --out and --output_dir disagree
+        parser.error(str(err))
+    warn_aliases("s2i eval", args)
     if not args.model:
         parser.error("--model is required (a Hub id or a local folder)")
-    if not args.out:
-        parser.error("--out DIR is required")
+    if not args.output_dir:
+        parser.error("--output_dir DIR is required")
     if not args.vqa and not args.bench:
         parser.error("nothing to evaluate: give --vqa NAME=DIR (one or more) and/or --bench DIR_OR_HUB_ID")
     if args.threads is not None and args.threads < 1:
@@ -96,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     results = evaluate(
         args.model,
         adapter=args.adapter,
-        output_dir=args.out,
+        output_dir=args.output_dir,
         vqa_sets=sets,
         limit=args.limit,
         bench=args.bench,

@@ -1,7 +1,9 @@
-"""``s2i leaderboard RESULTS... --out FILE.md``: compare results files across models.
+"""``s2i leaderboard RESULTS... --output_dir DIR``: compare results files across models.
 
-Writes a Markdown table (one row per model, one column per dataset and metric, best in bold) and a bar plot
-beside it (``FILE.png``); with ``--eval_results DIR`` also the ``.eval_results/*.yaml`` entries of the results.
+Writes a Markdown table (one row per model, one column per dataset and metric, best in bold) to
+``DIR/leaderboard.md`` and a bar plot beside it (``DIR/leaderboard.png``); with ``--eval_results DIR`` also the
+``.eval_results/*.yaml`` entries of the results. ``--out FILE.md``, the deprecated spelling, still names the
+Markdown file itself (the plot then goes to ``FILE.png``).
 """
 
 from __future__ import annotations
@@ -11,13 +13,16 @@ import sys
 from dataclasses import dataclass, field
 
 
-__all__ = ["LeaderboardArguments", "main"]
+__all__ = ["LEADERBOARD_FILE", "LeaderboardArguments", "main"]
+
+LEADERBOARD_FILE = "leaderboard.md"
 
 
 @dataclass
 class LeaderboardArguments:
-    out: str | None = field(
-        default=None, metadata={"help": "Markdown file to write (the plot goes beside it as .png)."}
+    output_dir: str | None = field(
+        default=None,
+        metadata={"help": f"Folder to write {LEADERBOARD_FILE} into (the plot goes beside it as .png)."},
     )
     metrics: list[str] = field(
         default_factory=list,
@@ -35,6 +40,9 @@ class LeaderboardArguments:
         metadata={
             "help": "NAME=org/dataset: the Hub dataset of results on NAME (for --eval_results; space-separated)."
         },
+    )
+    out: str | None = field(
+        default=None, metadata={"help": "Deprecated: the Markdown file itself (use --output_dir DIR)."}
     )
 
 
@@ -55,8 +63,12 @@ def main(argv: list[str] | None = None) -> int:
     args, rest = parser.parse_args_and_config(argv)
     if not rest.results:
         parser.error("give results files (or folders holding results_*.json)")
-    if args.out is None:
-        parser.error("--out FILE.md is required")
+    from ..options import output_file
+
+    try:
+        out = output_file("s2i leaderboard", args.output_dir, args.out, LEADERBOARD_FILE)
+    except ValueError as err:
+        parser.error(str(err))
     from ..artifacts import load_results
     from ..cards.leaderboard import eval_results_files, write_leaderboard
 
@@ -64,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         results = load_results(rest.results)
         if not results:
             raise ValueError("no results files found in " + ", ".join(rest.results))
-        md, png = write_leaderboard(results, args.out, metrics=args.metrics or None, plot=not args.no_plot)
+        md, png = write_leaderboard(results, out, metrics=args.metrics or None, plot=not args.no_plot)
         print(f"{len(results)} results -> {md}" + (f" (+ {png})" if png else ""))
         if args.eval_results:
             benchmarks = dict(item.split("=", 1) for item in args.benchmark if "=" in item)

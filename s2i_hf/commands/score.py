@@ -1,6 +1,7 @@
-"""``s2i score VIDEO... --out FILE.jsonl``: score videos on the 14 quality dimensions.
+"""``s2i score VIDEO... --output_dir DIR``: score videos on the 14 quality dimensions into ``DIR/scores.jsonl``.
 
-Options come from :class:`ScoreArguments` (command line, or a YAML file given with ``--config``).
+Options come from :class:`ScoreArguments` (command line, or a YAML file given with ``--config``). ``--out FILE``, the
+deprecated spelling, still writes the JSON Lines file ``FILE`` itself.
 """
 
 from __future__ import annotations
@@ -10,13 +11,16 @@ import sys
 from dataclasses import dataclass, field
 
 
-__all__ = ["ScoreArguments", "main"]
+__all__ = ["SCORES_FILE", "ScoreArguments", "main"]
+
+SCORES_FILE = "scores.jsonl"
 
 
 @dataclass
 class ScoreArguments:
-    out: str | None = field(
-        default=None, metadata={"help": "JSON Lines file to write (one row per video); re-runs resume it."}
+    output_dir: str | None = field(
+        default=None,
+        metadata={"help": f"Folder to write {SCORES_FILE} into (one row per video); re-runs resume it."},
     )
     samples: bool = field(
         default=False,
@@ -51,26 +55,15 @@ class ScoreArguments:
     )
     allow_download: bool = field(default=False, metadata={"help": "Let pyiqa:* scorers download missing weights."})
     no_resume: bool = field(
-        default=False, metadata={"help": "Score every video again even if --out already has its row."}
+        default=False, metadata={"help": f"Score every video again even if {SCORES_FILE} already has its row."}
     )
     list_scorers: bool = field(
         default=False, metadata={"help": "Print the registered scorers and the default of each dimension, then exit."}
     )
     quiet: bool = field(default=False, metadata={"help": "No progress bar."})
-
-
-def _parse_overrides(items: list[str]) -> dict[str, str]:
-    from ..dimensions import DIMENSION_IDS
-
-    out = {}
-    for item in items:
-        dim, sep, name = item.partition("=")
-        if not sep or not name:
-            raise ValueError(f"--scorer expects DIM=NAME, got {item!r}")
-        if dim not in DIMENSION_IDS:
-            raise ValueError(f"--scorer {item!r}: unknown dimension {dim!r}; known: {', '.join(DIMENSION_IDS)}")
-        out[dim] = name
-    return out
+    out: str | None = field(
+        default=None, metadata={"help": "Deprecated: the JSON Lines file itself (use --output_dir DIR)."}
+    )
 
 
 def build_parser():
@@ -90,20 +83,17 @@ def build_parser():
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, rest = parser.parse_args_and_config(argv)
-    from ..scoring import ScorerError, VideoScorer, default_scorer_names, list_scorers, score_videos
+    from ..frames import FrameSampling
+    from ..options import output_file
+    from ..scoring import ScorerError, VideoScorer, score_videos
     from ..scoring.pyiqa_adapter import configure_pyiqa
-    from ..scoring.registry import list_scorer_prefixes, load_scorer_plugins
-    from ..video import SamplingConfig, sample_video_paths
+    from ..scoring.registry import describe_scorers, load_scorer_plugins, parse_scorer_overrides
+    from ..video import sample_video_paths
 
     for spec in args.scorer_module:
         load_scorer_plugins(spec)
     if args.list_scorers:
-        defaults = default_scorer_names()
-        for name in list_scorers():
-            dims = [d for d, n in defaults.items() if n == name]
-            print(f"{name}{'  (default for ' + ', '.join(dims) + ')' if dims else ''}")
-        for prefix in list_scorer_prefixes():
-            print(f"{prefix}<name>  (any name under this prefix)")
+        print("\n".join(describe_scorers()))
         return 0
     videos = list(rest.videos)
     if args.samples:
@@ -112,19 +102,23 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(
             "give videos to score (files, folders, globs, manifests), or --samples for the bundled sample clips"
         )
-    if args.out is None:
-        parser.error("--out FILE.jsonl is required")
+    try:
+        out = output_file("s2i score", args.output_dir, args.out, SCORES_FILE)
+    except ValueError as err:
+        parser.error(str(err))
     configure_pyiqa(weights_dir=args.pyiqa_weights, allow_download=args.allow_download)
     try:
-        sampling = SamplingConfig(num_frames=args.frames, window=args.window, fps=args.fps, max_side=args.max_side)
-        scorer = VideoScorer(scorers=_parse_overrides(args.scorer), sampling=sampling)
+        sampling = FrameSampling.windows(
+            num_frames=args.frames, window=args.window, fps=args.fps, max_side=args.max_side
+        )
+        scorer = VideoScorer(scorers=parse_scorer_overrides(args.scorer), sampling=sampling)
     except (ValueError, KeyError, ScorerError) as exc:
         parser.error(str(exc).strip('"'))
     rows = score_videos(
-        videos, args.out, scorer=scorer, workers=args.workers, resume=not args.no_resume, progress=not args.quiet
+        videos, out, scorer=scorer, workers=args.workers, resume=not args.no_resume, progress=not args.quiet
     )
     failed = [r for r in rows if r.get("error")]
-    print(f"scored {len(rows) - len(failed)} of {len(rows)} videos -> {args.out}", file=sys.stderr)
+    print(f"scored {len(rows) - len(failed)} of {len(rows)} videos -> {out}", file=sys.stderr)
     for row in failed:
         print(f"  error: {row['error']}", file=sys.stderr)
     _print_table(rows)

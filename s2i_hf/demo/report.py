@@ -16,6 +16,44 @@ def _f(v, digits: int = 3) -> str:
     return str(v)
 
 
+def _reading(ev: dict[str, Any]) -> list[str]:
+    """What the held-out figures mean, in words: the gain over the untrained model, the distance to the labels'
+    own ceiling, and whether the tuned model's scores vary with the video at all."""
+    base, tuned, est = ev.get("base_model") or {}, ev.get("tuned_model") or {}, ev.get("estimators") or {}
+    if tuned.get("ladder_srcc") is None:
+        return []
+    out = ["", "What this means:"]
+    t = tuned["ladder_srcc"]
+    if base.get("ladder_srcc") is not None:
+        out.append(
+            f"- On scenes it never saw, the tuned model orders each ladder (pristine > mild > ... > severe) with a "
+            f"Spearman correlation of {t:.2f}; the untrained model, whose random features also react to some "
+            f"distortions, scores {base['ladder_srcc']:.2f}: training changed it by {t - base['ladder_srcc']:+.2f}."
+        )
+    if est.get("ladder_srcc") is not None:
+        share = t / max(est["ladder_srcc"], 1e-9)
+        out.append(
+            f"- The labels it learned from (the estimators' overall score) order the same ladders at "
+            f"{est['ladder_srcc']:.2f}: that is the ceiling; the tuned model reaches {share:.0%} of it"
+            " (1.0 is perfect order, 0 no relation, negative the reverse)."
+        )
+    std = tuned.get("prediction_std")
+    if std is not None:
+        verdict = (
+            "nearly constant: the model gives every video about the same rating, so its order is mostly noise"
+            if std < 0.01
+            else "they vary with the video"
+        )
+        out.append(
+            f"- The tuned model's held-out scores span {tuned['prediction_min']:.3f}-{tuned['prediction_max']:.3f} "
+            f"(std {std:.3f}): {verdict}."
+        )
+    acc = (tuned.get("bench") or {}).get("overall_accuracy")
+    if acc is not None:
+        out.append(f"- Bench: {acc:.0%} of the tuned model's open answers state the reference's overall rating word.")
+    return out
+
+
 def format_summary(summary: dict[str, Any]) -> str:
     """The figures and artifact locations of a demo run, as text."""
     fg = summary["figures"]
@@ -81,6 +119,7 @@ def format_summary(summary: dict[str, Any]) -> str:
             f"ladder SRCC: mean within each source x family ladder of {t.get('ladders', '?')}; "
             "bench: rating words in answers vs references)"
         )
+        lines += _reading(ev)
     cards = fg.get("cards", {})
     if cards:
         bad = {k: v["placeholders"] for k, v in cards.items() if v["placeholders"]}

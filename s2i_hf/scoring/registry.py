@@ -47,6 +47,8 @@ __all__ = [
     "scorer_entry",
     "list_scorers",
     "list_scorer_prefixes",
+    "describe_scorers",
+    "parse_scorer_overrides",
     "default_scorer_names",
     "scorer_calibration",
     "load_scorer_plugins",
@@ -371,3 +373,26 @@ def list_scorer_prefixes() -> list[str]:
     """The registered name prefixes, e.g. ``['pyiqa:']``."""
     _ensure_loaded()
     return sorted(_PREFIXES)
+
+
+def describe_scorers() -> list[str]:
+    """One line per registered scorer (with the dimensions it is the default for) and per name prefix."""
+    defaults = default_scorer_names()
+    lines = []
+    for name in list_scorers():
+        dims = [d for d, n in defaults.items() if n == name]
+        lines.append(f"{name}{'  (default for ' + ', '.join(dims) + ')' if dims else ''}")
+    return lines + [f"{prefix}<name>  (any name under this prefix)" for prefix in list_scorer_prefixes()]
+
+
+def parse_scorer_overrides(items: list[str]) -> dict[str, str]:
+    """``["DIM=NAME", ...]`` (``s2i score --scorer``) as ``{dimension: scorer name}``; a clear error otherwise."""
+    out = {}
+    for item in items:
+        dim, sep, name = item.partition("=")
+        if not sep or not name:
+            raise ValueError(f"--scorer expects DIM=NAME, got {item!r}")
+        if dim not in DIMENSION_IDS:
+            raise ValueError(f"--scorer {item!r}: unknown dimension {dim!r}; known: {', '.join(DIMENSION_IDS)}")
+        out[dim] = name
+    return out
