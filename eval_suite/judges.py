@@ -24,8 +24,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-import yaml
-
+from s2i_hf.catalog import read_yaml
 from s2i_hf.generation import ContextTooLong, LocalLM, chat_client
 
 
@@ -104,13 +103,9 @@ def prompts_hash(raw: dict) -> str:
 def load_judge_prompts(path: str | None = None) -> JudgePrompts:
     """Read and check a judge prompts file (the shipped ``judge_prompts.yaml`` by default)."""
     path = path or DEFAULT_PROMPTS
-    try:
-        with open(path, encoding="utf-8") as fh:
-            raw = yaml.safe_load(fh)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{path}: judge prompts file not found") from None
-    except yaml.YAMLError as err:
-        raise ValueError(f"{path}: not valid YAML ({err})") from None
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{path}: judge prompts file not found")
+    raw = read_yaml(path)
     if not isinstance(raw, dict) or not isinstance(raw.get("user"), str) or not isinstance(raw.get("criteria"), dict):
         raise ValueError(f"{path}: judge prompts need a 'user' template and a 'criteria' mapping")
     missing = [c for c in CRITERIA if c not in raw["criteria"]]

@@ -17,8 +17,8 @@ from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
-import yaml
 
+from s2i_hf.catalog import load_yaml
 from s2i_hf.dimensions import get_dimension
 from s2i_hf.levels import DEFAULT_SCALE, LevelScale
 
@@ -34,8 +34,7 @@ def _failed(video, exc: BaseException) -> "QualityScore":
 
 @lru_cache(maxsize=None)
 def _prompts() -> dict:
-    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "prompts.yaml"), encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+    return load_yaml("prompts.yaml", package="s2i_hf.eval_suite")
 
 
 @dataclass

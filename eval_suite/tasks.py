@@ -26,9 +26,8 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
-import yaml
-
 from s2i_hf.artifacts import SUMMARY_FILE, EvalRecord, artifact_filename, load_training_summary
+from s2i_hf.catalog import read_yaml
 
 
 __all__ = [
@@ -451,11 +450,7 @@ def task_names() -> list[str]:
 
 
 def _read_task_file(path: str) -> dict:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            config = yaml.safe_load(fh)
-    except yaml.YAMLError as err:
-        raise ValueError(f"{path}: not valid YAML ({err})") from None
+    config = read_yaml(path)
     if not isinstance(config, dict):
         raise ValueError(f"{path}: a task file holds a mapping")
     return config

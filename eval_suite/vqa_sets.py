@@ -21,8 +21,7 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import yaml
-
+from s2i_hf.catalog import read_yaml
 from s2i_hf.label_files import NAME_COLUMNS, LabeledVideo, read_maxwell_labels
 from s2i_hf.video import VIDEO_EXTENSIONS
 
@@ -49,8 +48,7 @@ class VQASetError(ValueError):
 
 @lru_cache(maxsize=None)
 def load_manifest() -> dict:
-    with open(_MANIFEST, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+    return read_yaml(_MANIFEST)
 
 
 def vqa_set_names() -> list[str]:
