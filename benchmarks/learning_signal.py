@@ -19,7 +19,8 @@ clips are measured before and after training (``s2i train``), and the script pri
 
     python benchmarks/learning_signal.py [--out DIR] [--stage2_data overall|stage2|stage2-multiturn|stage1+overall|stage2+overall]
         [--stage1_steps 0] [--stage2_steps 300] [--stage2_lr 2e-3] [--train_vision] [--num_frames 2] [--max_edge 64]
-        [--segments --seconds 1] [--families ...]
+        [--segments --seconds 1] [--families ...] [--views 3] [--stage1_dimensions none] [--train_lm_head]
+        [--label_smoothing 0.1] [--weight_decay 0.1] [--scheduler cosine] [--render_cache_mb 1024] [--run_dir DIR]
 
 Clips, scores and the build are cached in ``--out`` (default /tmp/s2i-learning-signal) and reused by later runs with
 the same clip settings; the model and training are redone each run. Target: ladder SRCC after >= 0.6, before ~0.
@@ -101,6 +102,21 @@ def parse_args(argv=None):
         "'stage2-multiturn' each video's stage2 conversations joined into one multi-turn conversation "
         "(the alternative to the builder's separate items: later answers can copy earlier turns)",
     )
+    ap.add_argument(
+        "--stage1_dimensions",
+        nargs="*",
+        default=["all"],
+        help="dimensions of the stage1 conversations (s2i build --stage1_dimensions): all, none (the overall "
+        "rating alone) or ids",
+    )
+    ap.add_argument("--train_lm_head", action="store_true", help="train the output layer in both stages")
+    ap.add_argument("--label_smoothing", type=float, default=0.0, help="label smoothing of the answer tokens")
+    ap.add_argument("--weight_decay", type=float, default=0.0)
+    ap.add_argument("--scheduler", default="constant", help="learning-rate schedule (lr_scheduler_type)")
+    ap.add_argument(
+        "--render_cache_mb", type=float, default=1024, help="rendered rows kept in memory across epochs (0: off)"
+    )
+    ap.add_argument("--run_dir", default=None, help="model and training folder (default OUT/run; redone each run)")
     ap.add_argument("--no_teacher", action="store_true", help="skip scoring the held-out clips with the estimators")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest for the tiny model)")
     ap.add_argument("--json", default=None, help="also write the figures to this JSON file")
@@ -241,10 +257,22 @@ def prepare(args) -> dict:
     times["clips"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    data = os.path.join(out, f"data-{os.path.basename(clip_dir)}")
+    dims = getattr(args, "stage1_dimensions", ["all"])
+    data = os.path.join(
+        out, f"data-{os.path.basename(clip_dir)}" + ("" if dims == ["all"] else "-s1" + "-".join(dims))
+    )
     built = build_dataset(
         train_clips,
-        BuildArguments(output_dir=data, seed=args.seed, bench_size=24, frames=16, window=4, workers=2, quiet=True),
+        BuildArguments(
+            output_dir=data,
+            seed=args.seed,
+            bench_size=24,
+            frames=16,
+            window=4,
+            workers=2,
+            stage1_dimensions=dims,
+            quiet=True,
+        ),
     )
     bench_ids = {r["video_id"] for r in built.records if r["split"] == "bench"}
     fit_clips = [c for c in fit_clips if video_id_of(os.path.join(train_root, c.name)) not in bench_ids]
@@ -300,7 +328,7 @@ def main(argv=None) -> int:
         times["teacher scoring"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    run_dir = os.path.join(out, "run")
+    run_dir = os.path.abspath(args.run_dir) if args.run_dir else os.path.join(out, "run")
     shutil.rmtree(run_dir, ignore_errors=True)
     base = make_tiny_model(args.model_family, os.path.join(run_dir, "base"), seed=args.seed)
     if args.max_edge != 64:
@@ -311,7 +339,9 @@ def main(argv=None) -> int:
     times["model + scoring before"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    stage = "both" if args.stage1_steps > 0 else "2"
+    if args.stage1_steps <= 0 and args.stage2_steps <= 0:
+        raise SystemExit("nothing to train: give --stage1_steps and/or --stage2_steps")
+    stage = "both" if args.stage1_steps > 0 and args.stage2_steps > 0 else ("1" if args.stage1_steps > 0 else "2")
     config = S2ITrainConfig(
         output_dir=os.path.join(run_dir, "train"),
         num_frames=args.num_frames,
@@ -321,7 +351,11 @@ def main(argv=None) -> int:
         stage1_learning_rate=args.stage1_lr,
         stage2_learning_rate=args.stage2_lr,
         train_vision=args.train_vision,
-        lr_scheduler_type="constant",
+        train_lm_head=args.train_lm_head,
+        label_smoothing_factor=args.label_smoothing,
+        weight_decay=args.weight_decay,
+        render_cache_mb=args.render_cache_mb,
+        lr_scheduler_type=args.scheduler,
         save_strategy="no",
         seed=args.seed,
         report_to="none",
@@ -337,7 +371,7 @@ def main(argv=None) -> int:
     times["training"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    tuned = os.path.join(run_dir, "train", "merged")
+    tuned = os.path.join(run_dir, "train", "stage1" if stage == "1" else "merged")
     after = figures(held, qalign(tuned, held, held_root, args.num_frames))
     after_fit = figures(fit_clips, qalign(tuned, fit_clips, train_root, args.num_frames))
     times["scoring after"] = time.perf_counter() - t

@@ -417,7 +417,9 @@ def train_row(r: dict, args, rewriter=None, rewrite_stats: dict | None = None) -
     row.update(
         {
             k: v
-            for k, v in stage1_conversation(r, args.seed, include_overall=args.stage1_overall).items()
+            for k, v in stage1_conversation(
+                r, args.seed, include_overall=args.stage1_overall, dimensions=args.stage1_dimension_ids
+            ).items()
             if k != "video_id"
         }
     )

@@ -55,6 +55,13 @@ class BuildArguments:
             "help": "Add an overall-rating turn to each stage1 conversation (what Q-Align overall scoring asks)."
         },
     )
+    stage1_dimensions: list[str] = field(
+        default_factory=lambda: ["all"],
+        metadata={
+            "help": "Dimensions asked in each stage1 conversation: 'all' (the 14), 'none' (with --stage1_overall: "
+            "the overall rating alone, a short row), or dimension ids."
+        },
+    )
     balance_size: int | None = field(
         default=None,
         metadata={"help": "Quality-balance the unlabeled pool down to this many videos (default: keep all)."},
@@ -92,3 +99,26 @@ class BuildArguments:
 
     def __post_init__(self):
         take_alias(self, "out")
+        self.stage1_dimension_ids  # validates --stage1_dimensions
+
+    @property
+    def stage1_dimension_ids(self) -> list[str] | None:
+        """The dimensions of the stage1 conversations (``None``: all 14)."""
+        from s2i_hf.dimensions import DIMENSION_IDS
+
+        names = [n for item in self.stage1_dimensions for n in str(item).replace(",", " ").split()]
+        if names in ([], ["all"]):
+            return None
+        if names == ["none"]:
+            chosen = []
+        else:
+            unknown = [n for n in names if n not in DIMENSION_IDS]
+            if unknown:
+                raise ValueError(
+                    f"--stage1_dimensions: unknown {', '.join(unknown)}; use all, none or ids of: "
+                    + ", ".join(DIMENSION_IDS)
+                )
+            chosen = [d for d in DIMENSION_IDS if d in names]
+        if not chosen and not self.stage1_overall:
+            raise ValueError("--stage1_dimensions none needs --stage1_overall: a stage1 conversation needs a turn")
+        return chosen

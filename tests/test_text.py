@@ -144,6 +144,35 @@ def test_stage1_answers_state_exactly_the_stored_level():
             assert extract_ratings(answer(row))[dim] == rec["levels"][dim]
 
 
+def test_stage1_items_of_chosen_dimensions_keep_their_phrasing():
+    """``dimensions`` keeps only the named dimensions (catalogue order), each phrased as in the full set; an
+    overall-only conversation is one turn; unknown names and an empty conversation are refused."""
+    from s2i_hf.dataset_builder.config import BuildArguments
+    from s2i_hf.text import stage1_conversation
+
+    rec = RECORDS[0]
+    full = {tuple(r["dimensions"]): r["messages"] for r in stage1_items(rec, seed=3, include_overall=True)}
+    some = stage1_items(rec, seed=3, include_overall=True, dimensions=["noise", "sharpness"])
+    assert [r["dimensions"] for r in some] == [["sharpness"], ["noise"], []]
+    assert all(r["messages"] == full[tuple(r["dimensions"])] for r in some)
+    only = stage1_conversation(rec, seed=3, include_overall=True, dimensions=[])
+    assert only["dimensions"] == ["overall"] and len(only["messages"]) == 2
+    assert answer({"messages": only["messages"]}) == answer({"messages": full[()]})
+    with pytest.raises(ValueError, match="unknown dimension"):
+        stage1_items(rec, dimensions=["sharpnes"])
+    with pytest.raises(ValueError, match="at least one turn"):
+        stage1_conversation(rec, include_overall=False, dimensions=[])
+    assert BuildArguments(stage1_dimensions=["noise,sharpness"]).stage1_dimension_ids == ["sharpness", "noise"]
+    assert (
+        BuildArguments().stage1_dimension_ids is None
+        and BuildArguments(stage1_dimensions=["none"]).stage1_dimension_ids == []
+    )
+    with pytest.raises(ValueError, match="needs --stage1_overall"):
+        BuildArguments(stage1_dimensions=["none"], stage1_overall=False)
+    with pytest.raises(ValueError, match="unknown sharpnes"):
+        BuildArguments(stage1_dimensions=["sharpnes"])
+
+
 # --- justification -------------------------------------------------------------------------------------
 
 

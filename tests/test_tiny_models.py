@@ -366,3 +366,25 @@ def test_generates_after_the_generation_prompt(tiny, sample_clips):
         generated = model.generate(**out, max_new_tokens=3, do_sample=False)
     assert generated.shape[0] == 1 and out["input_ids"].shape[1] < generated.shape[1] <= out["input_ids"].shape[1] + 3
     assert torch.equal(generated[0, : out["input_ids"].shape[1]], out["input_ids"][0])
+
+
+@pytest.mark.parametrize("family", ["qwen2_5_vl", "qwen3_vl"])
+def test_pixel_budget_sets_how_many_patches_a_frame_gives(family, tmp_path):
+    """``make_tiny_model(max_pixels=...)``: a 480 x 272 frame is resized to at most that many pixels (aspect kept,
+    sides multiples of the patch x merge size), so 4x the budget gives ~4x the patches; other families refuse."""
+    import numpy as np
+    from transformers import AutoProcessor
+
+    frame = np.zeros((272, 480, 3), dtype=np.uint8)
+    patches = {}
+    for budget in (64 * 64, 128 * 128):
+        processor = AutoProcessor.from_pretrained(make_tiny_model(family, tmp_path / str(budget), max_pixels=budget))
+        grid = processor.image_processor(images=[frame], return_tensors="pt")["image_grid_thw"][0]
+        patch = processor.image_processor.patch_size
+        h, w = int(grid[1]) * patch, int(grid[2]) * patch
+        assert h * w <= budget and h * w >= 0.5 * budget, (budget, h, w)
+        assert abs(w / h - 480 / 272) < 0.35
+        patches[budget] = int(grid.prod())
+    assert 3 <= patches[128 * 128] / patches[64 * 64] <= 5
+    with pytest.raises(ValueError, match="by area"):
+        make_tiny_model("smolvlm", tmp_path / "smol", max_pixels=128 * 128)

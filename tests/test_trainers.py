@@ -79,6 +79,22 @@ def s2i_data(tmp_path_factory, sample_clips) -> str:
     return out
 
 
+def two_short_stages(out: str, **extra) -> S2ITrainConfig:
+    """Both stages, 2 steps each of 2 rows at lr 1e-3, no checkpoints."""
+    return S2ITrainConfig(
+        output_dir=out,
+        num_frames=FRAMES,
+        per_device_train_batch_size=2,
+        stage1_max_steps=2,
+        stage2_max_steps=2,
+        stage1_learning_rate=1e-3,
+        stage2_learning_rate=1e-3,
+        save_strategy="no",
+        seed=0,
+        **extra,
+    )
+
+
 def stage2_rows(data: str, n: int) -> list[dict]:
     """The first ``n`` Stage II training items (one conversation each, over its video's clip)."""
     return list(stage_items(load_stage_data(data, "stage2"), "stage2").select(range(n)))
@@ -189,6 +205,49 @@ def test_bad_video_in_a_row_is_named(s2i_data, tmp_path_factory, caplog):
     assert batch["input_ids"].shape[0] == 1 and "broken.mp4" in caplog.text
 
 
+def test_render_cache_serves_later_epochs_without_decoding(s2i_data, tmp_path_factory, monkeypatch):
+    """With ``cache_mb`` a row seen again is not decoded again, its batch is the same as without the cache, a
+    batch the model changes in place does not reach the cache, and the budget bounds what is kept."""
+    from transformers import AutoProcessor
+
+    import s2i_hf.trainers.collator as collator_module
+
+    processor = AutoProcessor.from_pretrained(model_folder(tmp_path_factory, "qwen2_5_vl"))
+    rows = stage2_rows(s2i_data, 3)
+    sampling = FrameSampling(num_frames=FRAMES)
+    plain = S2IVideoCollator(processor, sampling)(rows)
+
+    decoded = []
+    real_sample_frames = collator_module.sample_frames
+
+    def counting(video, how):
+        decoded.append(video)
+        return real_sample_frames(video, how)
+
+    monkeypatch.setattr(collator_module, "sample_frames", counting)
+    cached = S2IVideoCollator(processor, sampling, cache_mb=64)
+    first = cached(rows)
+    assert len(decoded) == 3
+    for value in first.values():
+        if isinstance(value, torch.Tensor):
+            value.zero_()  # what a model could do to its inputs
+    cached(list(reversed(rows)))
+    assert len(decoded) == 3  # the second epoch came from the cache
+    second = cached(rows)
+    assert len(decoded) == 3 and plain.keys() == second.keys()
+    for key, value in plain.items():
+        assert torch.equal(torch.as_tensor(value), torch.as_tensor(second[key])), key
+
+    # a budget of about one row keeps one row: asking again for an evicted row decodes it again
+    one_row = cached.cache.nbytes / 3 / 2**20
+    small = S2IVideoCollator(processor, sampling, cache_mb=one_row * 1.5)
+    small(rows)
+    assert len(small.cache) == 1 and small.cache.nbytes <= small.cache.max_bytes
+    before = len(decoded)
+    small(rows[:1])
+    assert len(decoded) == before + 1
+
+
 # ------------------------------------------------------------------------------------------------ model parts
 
 
@@ -292,17 +351,7 @@ def test_two_stage_curriculum(family, s2i_data, tmp_path_factory):
 
     base_dir = model_folder(tmp_path_factory, family)
     out = str(tmp_path_factory.mktemp(f"run-{family}"))
-    config = S2ITrainConfig(
-        output_dir=out,
-        num_frames=FRAMES,
-        per_device_train_batch_size=2,
-        stage1_max_steps=2,
-        stage2_max_steps=2,
-        stage1_learning_rate=1e-3,
-        stage2_learning_rate=1e-3,
-        save_strategy="no",
-        seed=0,
-    )
+    config = two_short_stages(out)
     summary = run_training(S2IScriptArguments(data=s2i_data), config, S2IModelConfig(base_dir))
 
     # --- Stage I: language model and output layer untouched; vision/projector weights with gradients changed
@@ -406,6 +455,61 @@ def test_stage2_can_train_the_vision_encoder(family, s2i_data, tmp_path_factory)
     )
     with torch.no_grad():
         assert torch.allclose(adapted(**batch).logits, merged(**batch).logits, atol=1e-4)
+
+
+def test_train_lm_head_trains_the_output_layer_in_both_stages(s2i_data, tmp_path_factory):
+    """``train_lm_head``: Stage I trains the output layer beside the vision encoder (the language model still
+    frozen); Stage II saves it with the adapter, and the merged model carries it."""
+    base_dir = model_folder(tmp_path_factory, "qwen2_5_vl")
+    out = str(tmp_path_factory.mktemp("run-lm-head"))
+    config = two_short_stages(out, train_lm_head=True)
+    summary = run_training(S2IScriptArguments(data=s2i_data), config, S2IModelConfig(base_dir))
+    base, stage1, merged = load(base_dir), load(os.path.join(out, "stage1")), load(os.path.join(out, "merged"))
+    parts = find_model_parts(base)
+    before, after1, after2 = (dict(m.named_parameters()) for m in (base, stage1, merged))
+    (head,) = [n for n, _ in parts.params["lm_head"]]
+    assert not torch.equal(before[head], after1[head]), "Stage I left the output layer as it was"
+    assert all(torch.equal(p, after1[n]) for n, p in parts.params["language"]), "Stage I changed the language model"
+    assert not torch.equal(after1[head], after2[head]), "Stage II left the output layer as Stage I did"
+    adapter = load_file(os.path.join(out, "stage2", "adapter_model.safetensors"))
+    assert any("lm_head" in k for k in adapter)
+    for stage in ("stage1", "stage2"):
+        assert summary["stages"][stage]["trainable_parameters"]["lm_head"] == base.get_parameter(head).numel()
+
+
+def test_label_smoothing_is_computed_over_the_answer_tokens(s2i_data, tmp_path_factory, recwarn):
+    """``label_smoothing_factor``: the trainer's loss is (1 - e) * NLL + e * the mean over the vocabulary of
+    -log p at every answer token (computed here from the logits by hand), without TRL's deprecated path."""
+    from transformers import AutoProcessor
+
+    from s2i_hf.trainers import S2IStage1Config, S2IStage1Trainer
+
+    base_dir = model_folder(tmp_path_factory, "qwen2_5_vl")
+    processor = AutoProcessor.from_pretrained(base_dir)
+    rows = list(load_stage_data(s2i_data, "stage1").select(range(2)))
+    batch = S2IVideoCollator(processor, FrameSampling(num_frames=FRAMES))(rows)
+    eps = 0.2
+    model = load(base_dir)
+    trainer = S2IStage1Trainer(
+        model,
+        S2IStage1Config(
+            output_dir=str(tmp_path_factory.mktemp("smooth")), num_frames=FRAMES, label_smoothing_factor=eps
+        ),
+        load_stage_data(s2i_data, "stage1"),
+        processor,
+    )
+    assert trainer.args.label_smoothing_factor == eps
+    assert not [w for w in recwarn if "label_smoothing_factor" in str(w.message)]
+    with torch.no_grad():
+        loss = float(trainer.compute_loss(model, dict(batch)))
+        logits = model(**{k: v for k, v in batch.items() if k != "labels"}).logits[:, :-1].double()
+    target = batch["labels"][:, 1:]
+    keep = target != -100
+    logp = logits - logits.exp().sum(-1, keepdim=True).log()
+    nll = -logp[keep].gather(-1, target[keep][:, None]).squeeze(-1)
+    expected = float(((1 - eps) * nll + eps * (-logp[keep].mean(-1))).mean())
+    assert loss == pytest.approx(expected, rel=1e-4)
+    assert float(nll.mean()) != pytest.approx(expected, rel=1e-3)  # smoothing changed the figure
 
 
 # ------------------------------------------------------------------------------------------------ CLI, resume

@@ -23,6 +23,7 @@ from s2i_hf.frames import FrameSampling, sample_frames
 from s2i_hf.video import VideoError
 
 from .assistant_spans import UnsoundTemplateError, assistant_char_spans, check_template, token_mask
+from .render_cache import RenderCache
 
 
 logger = logging.getLogger(__name__)
@@ -106,6 +107,8 @@ class S2IVideoCollator:
             for how the assistant tokens are found (``label_source`` says which way was taken).
         video_column / messages_column: column names of the rows.
         model_name: named in errors (default: the processor's ``name_or_path``).
+        cache_mb: keep up to this many MB of rendered rows in memory (:class:`~.render_cache.RenderCache`), so that
+            a row seen again (the next epoch) is not decoded again; 0: render every time.
     """
 
     def __init__(
@@ -116,8 +119,10 @@ class S2IVideoCollator:
         video_column: str = "video",
         messages_column: str = "messages",
         model_name: str | None = None,
+        cache_mb: float = 0.0,
     ):
         self.processor = processor
+        self.cache = RenderCache(cache_mb)
         self.sampling = sampling or FrameSampling()
         self.chat_template, self.label_source = resolve_chat_template(processor, chat_template, model_name)
         self._special_tokens = _special_tokens(processor) if self.label_source == "derived_spans" else []
@@ -199,11 +204,13 @@ class S2IVideoCollator:
     # --- a batch ------------------------------------------------------------------------------------------
     def __call__(self, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         """A batch of ``rows``. A row whose video cannot be decoded is left out with a warning naming it (a
-        corrupt file must not end a long run); a batch with no usable row raises the first row's error."""
+        corrupt file must not end a long run); a batch with no usable row raises the first row's error. Rows are
+        taken from the render cache where it holds them."""
         parts, errors = [], []
         for row in rows:
             try:
-                parts.append(self.render(row))
+                key = self.cache.key(row, self.messages_column, self.sampling)
+                parts.append(self.cache.get_or_render(key, lambda: self.render(row)))
             except VideoError as err:
                 errors.append(err)
                 logger.warning("skipping row %s: %s", row.get("video_id", "?"), err)

@@ -74,7 +74,22 @@ class S2IStage1Config(SFTConfig):
         default=None, metadata={"help": "Cap on each frame's area in pixels (aspect kept)."}
     )
     max_frames: int = field(default=64, metadata={"help": "Most frames per video when sampling by --fps."})
+    render_cache_mb: float = field(
+        default=0.0,
+        metadata={
+            "help": "Keep up to this many MB of rendered rows (decoded frames through the processor, tokens) in "
+            "memory per data-loading process, so later epochs do not decode the videos again; 0: off."
+        },
+    )
     learning_rate: float = field(default=2e-5, metadata={"help": "Initial AdamW learning rate."})
+    train_lm_head: bool = field(
+        default=False,
+        metadata={
+            "help": "Also train the output layer (lm_head) in full, in Stage I beside the vision encoder and in "
+            "Stage II beside the LoRA layers. A pretrained model already writes the rating words; a language model "
+            "built from scratch (the demo's tiny model) cannot learn to with its output layer frozen."
+        },
+    )
     max_length: int | None = field(
         default=None, metadata={"help": "Token cap per row; None: never cut (video tokens)."}
     )

@@ -1,11 +1,12 @@
 """The two curriculum stages as ``SFTTrainer`` subclasses.
 
 - :class:`S2IStage1Trainer`: freezes everything, then unfreezes the vision encoder and the projector (the language
-  model and the output layer stay frozen); trains on ``stage1`` rows.
+  model stays frozen, and the output layer unless ``train_lm_head``); trains on ``stage1`` rows.
 - :class:`S2IStage2Trainer`: LoRA on the language model only: TRL's ``get_peft_config`` of a ``ModelConfig``
   (:class:`~.config.S2IModelConfig` by default), its targets restricted by a regex to modules under the language
   model (names like ``q_proj`` also exist in vision towers), the projector kept trainable through peft's
-  ``modules_to_save`` (the vision encoder too with ``train_vision``); trains on ``stage2`` rows. Give it the
+  ``modules_to_save`` (the vision encoder too with ``train_vision``, the output layer with ``train_lm_head``);
+  trains on ``stage2`` rows. Give it the
   Stage I model to follow the curriculum.
 
 Both build an :class:`~.collator.S2IVideoCollator` from their config's frame sampling (and ``chat_template_path``)
@@ -28,12 +29,13 @@ from .config import S2IModelConfig, S2IStage1Config, S2IStage2Config, lora_targe
 __all__ = ["S2IStage1Trainer", "S2IStage2Trainer", "lora_config_for", "freeze_for_stage1"]
 
 
-def freeze_for_stage1(model) -> ModelParts:
-    """Language model and output layer frozen; vision encoder and projector trainable. Returns the parts."""
+def freeze_for_stage1(model, train_lm_head: bool = False) -> ModelParts:
+    """Language model frozen, and the output layer unless ``train_lm_head``; vision encoder and projector
+    trainable. Returns the parts."""
     parts = find_model_parts(model)
     for p in model.parameters():
         p.requires_grad_(False)
-    parts.set_trainable({"vision": True, "projector": True})
+    parts.set_trainable({"vision": True, "projector": True, "lm_head": train_lm_head})
     return parts
 
 
@@ -66,13 +68,15 @@ def lora_config_for(
 
 
 def _modules_to_save(model, args: S2IStage2Config, parts: ModelParts) -> list[str]:
-    """Modules trained in full next to the LoRA layers: the projector (``train_projector``) and the vision encoder
-    (``train_vision``). A projector inside the vision encoder (Qwen's ``visual.merger``) is trained with the
-    encoder."""
+    """Modules trained in full next to the LoRA layers: the projector (``train_projector``), the vision encoder
+    (``train_vision``) and the output layer (``train_lm_head``). A projector inside the vision encoder (Qwen's
+    ``visual.merger``) is trained with the encoder."""
     names = parts.projector_modules_to_save(model) if args.train_projector else []
     if args.train_vision:
         vision = parts.names["vision"]
         names = vision + [n for n in names if not any(n == v or n.startswith(v + ".") for v in vision)]
+    if args.train_lm_head:
+        names += [n for n in parts.names["lm_head"] if n not in names]
     return names
 
 
@@ -95,12 +99,17 @@ class _S2ITrainer(SFTTrainer):
     """Shared by both stages: the video collator and a record of the parts and parameter counts."""
 
     def __init__(self, model, args, train_dataset, processing_class, data_collator=None, **kwargs):
+        # label smoothing over the answer tokens is computed here (compute_loss), from the one forward pass; TRL's
+        # own path for it is deprecated and runs a second forward pass per step, so it is kept out of TRL's sight
+        self.label_smoothing = float(args.label_smoothing_factor or 0.0)
+        args.label_smoothing_factor = 0.0
         if data_collator is None:
             data_collator = S2IVideoCollator(
                 processing_class,
                 args.frame_sampling,
                 chat_template=_template_file(args),
                 model_name=getattr(model, "name_or_path", None),
+                cache_mb=args.render_cache_mb,
             )
         super().__init__(
             model=model,
@@ -110,6 +119,35 @@ class _S2ITrainer(SFTTrainer):
             data_collator=data_collator,
             **kwargs,
         )
+        args.label_smoothing_factor = self.label_smoothing  # the saved arguments say what was trained with
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        """TRL's loss, or with ``label_smoothing_factor`` the label-smoothed cross-entropy of the answer tokens
+        (normalised as the Trainer expects: by ``num_items_in_batch`` where the model takes loss kwargs)."""
+        if not self.label_smoothing:
+            return super().compute_loss(
+                model, inputs, return_outputs=return_outputs, num_items_in_batch=num_items_in_batch
+            )
+        import torch
+
+        labels = inputs["labels"]
+        outputs = model(**{k: v for k, v in inputs.items() if k != "labels"})
+        logits = outputs.logits[:, :-1].float()
+        target = labels[:, 1:].to(logits.device)
+        loss = torch.nn.functional.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]),
+            target.reshape(-1),
+            ignore_index=-100,
+            label_smoothing=self.label_smoothing,
+            reduction="sum",
+        )
+        if num_items_in_batch is not None and self.model_accepts_loss_kwargs:
+            loss = loss / num_items_in_batch
+            if self.args.average_tokens_across_devices:
+                loss = loss * self.accelerator.num_processes
+        else:
+            loss = loss / (target != -100).sum().clamp(min=1)
+        return (loss, outputs) if return_outputs else loss
 
     def trainable_parameters(self) -> dict[str, int]:
         """Trainable parameter counts per part (vision / projector / language / lm_head), LoRA counted in language."""
@@ -150,7 +188,7 @@ class S2IStage1Trainer(_S2ITrainer):
             raise TypeError(f"S2IStage1Trainer needs an S2IStage1Config, got {type(args).__name__}")
         if kwargs.get("peft_config") is not None:
             raise ValueError("Stage I trains the vision encoder and projector in full: no peft_config")
-        self.model_parts = freeze_for_stage1(model)
+        self.model_parts = freeze_for_stage1(model, args.train_lm_head)
         super().__init__(model, args, train_dataset, processing_class, data_collator, **kwargs)
 
 

@@ -80,11 +80,11 @@ class DemoConfig:
             "`calibration`, at its ladders; quick: blur noise darken)."
         },
     )
-    views: int = field(
-        default=0,
+    views: int | None = field(
+        default=None,
         metadata={
             "help": "More training scenes: this many zoomed, mirrored windows of each training source "
-            "(s2i_hf.real_content.View), each with --view_steps random strengths per family."
+            "(s2i_hf.real_content.View), each with --view_steps random strengths per family (default 3; quick 0)."
         },
     )
     view_steps: int = field(default=2, metadata={"help": "Ladder steps per family in a window's clips (of 4)."})
@@ -97,25 +97,58 @@ class DemoConfig:
     num_frames: int = field(
         default=2, metadata={"help": "Frames per video the model sees in training and evaluation."}
     )
-    stage1_steps: int | None = field(default=None, metadata={"help": "Stage I optimizer steps (default 40; quick 2)."})
+    max_pixels: int = field(
+        default=128 * 128,
+        metadata={
+            "help": "The tiny model's pixel budget per frame (its processor resizes each frame to at most this "
+            "many pixels; the tiny default 64 x 64 hides most blur and grain of a 480-pixel clip)."
+        },
+    )
+    stage1_dimensions: list[str] = field(
+        default_factory=lambda: ["none"],
+        metadata={
+            "help": "Dimensions asked in the stage1 conversations (s2i build --stage1_dimensions); the default, "
+            "the overall rating alone, keeps a Stage I step short (a 15-turn row costs ~15x more)."
+        },
+    )
+    stage1_steps: int | None = field(
+        default=None, metadata={"help": "Stage I optimizer steps (default 1500; quick 2)."}
+    )
     stage2_steps: int | None = field(
         default=None, metadata={"help": "Stage II optimizer steps (default 150; quick 2)."}
     )
     stage1_learning_rate: float = field(
-        default=2e-3, metadata={"help": "Stage I learning rate (vision encoder + projector)."}
+        default=2e-3, metadata={"help": "Stage I learning rate (vision encoder + projector + output layer)."}
     )
     stage2_learning_rate: float = field(
-        default=2e-3,
+        default=2e-4,
         metadata={
-            "help": "Stage II learning rate (LoRA + projector; 1e-2 blows the projector up and the tiny model then "
-            "ignores the video)."
+            "help": "Stage II learning rate (LoRA + projector + output layer). At 2e-3 the justifications of "
+            "stage2 wash out what Stage I learned (the tuned model's scores stop varying between videos)."
         },
+    )
+    train_lm_head: bool = field(
+        default=True,
+        metadata={
+            "help": "Train the output layer in both stages: the tiny language model is random and cannot write "
+            "the rating words with a frozen one (a pretrained model can)."
+        },
+    )
+    label_smoothing: float = field(
+        default=0.1,
+        metadata={"help": "Label smoothing of the answer tokens (keeps the tiny model from memorising scenes)."},
+    )
+    weight_decay: float = field(default=0.1, metadata={"help": "AdamW weight decay."})
+    lr_scheduler_type: str = field(default="cosine", metadata={"help": "Learning-rate schedule of both stages."})
+    render_cache_mb: float = field(
+        default=1024,
+        metadata={"help": "Rendered training rows kept in memory, so later epochs do not decode the clips again."},
     )
     train_vision: bool = field(
         default=False,
         metadata={"help": "Stage II also trains the vision encoder in full, beside the LoRA layers and projector."},
     )
-    batch_size: int = field(default=4, metadata={"help": "Rows per training step."})
+    batch_size: int = field(default=8, metadata={"help": "Rows per training step."})
     bench_size: int | None = field(default=None, metadata={"help": "S2I-Bench questions (default 24; quick 4)."})
     max_new_tokens: int | None = field(
         default=None, metadata={"help": "Tokens per bench answer (default 48; quick 8)."}
@@ -148,13 +181,14 @@ class DemoConfig:
             "seconds": 1.0,
             "families": ["blur", "noise", "darken"] if q else list(CALIBRATION_FAMILIES),
             "steps": [0, 3] if q else [0, 1, 2, 3],
-            "stage1_steps": 2 if q else 40,
+            "views": 0 if q else 3,
+            "stage1_steps": 2 if q else 1500,
             "stage2_steps": 2 if q else 150,
             "bench_size": 4 if q else 24,
             "max_new_tokens": 8 if q else 48,
         }
         for k, v in defaults.items():
-            if values[k] in (None, []):
+            if values[k] is None or values[k] == []:
                 values[k] = v
         return DemoConfig(**values)
 

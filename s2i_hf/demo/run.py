@@ -145,6 +145,7 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
             frames=16,
             window=4,
             workers=cfg.workers,
+            stage1_dimensions=cfg.stage1_dimensions,
             quiet=not progress,
         )
         built = build_dataset(train_clips, build_args, card_writer=write_dataset_card)
@@ -165,7 +166,7 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
         steps.start("model", f"3/7 building a tiny {cfg.model_family} model offline")
         from ..testing import make_tiny_model
 
-        make_tiny_model(cfg.model_family, paths["base_model"], seed=cfg.seed)
+        make_tiny_model(cfg.model_family, paths["base_model"], seed=cfg.seed, max_pixels=cfg.max_pixels)
         steps.done()
 
         # 4. Stage I + Stage II
@@ -183,7 +184,11 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
             stage1_learning_rate=cfg.stage1_learning_rate,
             stage2_learning_rate=cfg.stage2_learning_rate,
             train_vision=cfg.train_vision,
-            lr_scheduler_type="constant",
+            train_lm_head=cfg.train_lm_head,
+            label_smoothing_factor=cfg.label_smoothing,
+            weight_decay=cfg.weight_decay,
+            render_cache_mb=cfg.render_cache_mb,
+            lr_scheduler_type=cfg.lr_scheduler_type,
             warmup_steps=0,
             save_strategy="no",
             seed=cfg.seed,

@@ -301,7 +301,34 @@ _BUILDERS = {
 }
 
 
-def make_tiny_model(family: str, path: str | os.PathLike, *, seed: int = 0) -> str:
+# families whose processors read size["longest_edge"] as an area in pixels (the others: as a side length)
+_AREA_BUDGET = ("qwen2_5_vl", "qwen3_vl")
+
+
+def _set_pixel_budget(processor, family: str, max_pixels: int) -> None:
+    """Scale the per-frame pixel budget of a Qwen-style processor (``size["longest_edge"]``, per frame for images,
+    per clip for Qwen3-VL's video processor) from the tiny default of 64 x 64 to ``max_pixels``."""
+    if family not in _AREA_BUDGET:
+        raise ValueError(
+            f"max_pixels is for the tiny families whose processor budgets pixels by area "
+            f"({', '.join(_AREA_BUDGET)}), not {family}"
+        )
+    if max_pixels < 16 * 16:
+        raise ValueError(f"max_pixels must be at least 256 (16 x 16), got {max_pixels}")
+    found = False
+    for name in ("image_processor", "video_processor"):
+        sub = getattr(processor, name, None)
+        size = getattr(sub, "size", None)
+        longest = size.get("longest_edge") if hasattr(size, "get") else getattr(size, "longest_edge", None)
+        if longest is None:
+            continue
+        sub.size = {**dict(size), "longest_edge": int(longest * max_pixels / (64 * 64))}
+        found = True
+    if not found:
+        raise ValueError(f"the tiny {family} processor has no per-frame pixel budget to set (max_pixels)")
+
+
+def make_tiny_model(family: str, path: str | os.PathLike, *, seed: int = 0, max_pixels: int | None = None) -> str:
     """Build a tiny random video LMM of ``family`` (one of :data:`TINY_FAMILIES`) into the folder ``path``.
 
     The folder holds ``config.json``, ``generation_config.json``, ``model.safetensors`` (< 1 MB), the tokenizer
@@ -309,6 +336,10 @@ def make_tiny_model(family: str, path: str | os.PathLike, *, seed: int = 0) -> s
     ``AutoProcessor.from_pretrained(path)`` and ``AutoModelForImageTextToText.from_pretrained(path)``. Works
     offline and never uses remote code; the same ``seed`` gives byte-identical files (the tokenizer does not
     depend on the seed). Returns ``path`` as a string.
+
+    ``max_pixels``: the processor's pixel budget per frame (default 64 x 64 = 4096: frames of ~80 x 48), for the
+    families whose processors have one (Qwen's ``size["longest_edge"]``); more pixels let the model see finer
+    damage (blur, grain, compression) at the cost of more visual tokens.
     """
     if family not in _BUILDERS:
         raise ValueError(f"unknown tiny model family {family!r}; choose one of {', '.join(TINY_FAMILIES)}")
@@ -322,6 +353,8 @@ def make_tiny_model(family: str, path: str | os.PathLike, *, seed: int = 0) -> s
     ids = _ids(tokenizer, info)
     config, processor = _BUILDERS[family](classes, info, tokenizer, ids)
     processor.chat_template = template
+    if max_pixels is not None:
+        _set_pixel_budget(processor, family, int(max_pixels))
 
     with torch.random.fork_rng(devices=[]):  # leave the caller's RNG alone
         torch.manual_seed(seed)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numbers
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from ..dimensions import DIMENSION_IDS, GROUPS
 from ..levels import LEVEL_WORDS
@@ -98,10 +98,18 @@ def record_from_scores(video_id: str, scores: Mapping[str, float], *, caption: s
 # --- Stage I -------------------------------------------------------------------------------------------
 
 
-def stage1_items(record: Mapping, seed=0, *, include_overall: bool = False, validate: bool = True) -> list[dict]:
-    """One short "dimension -> rating" item per dimension, 14 in catalogue order, each ``dimensions == [id]``
-    and an answer that names the dimension's definition and states its level. With ``include_overall`` one
-    overall rating item (``dimensions`` empty) follows. Task ``dimension_rating``."""
+def stage1_items(
+    record: Mapping,
+    seed=0,
+    *,
+    include_overall: bool = False,
+    dimensions: Sequence[str] | None = None,
+    validate: bool = True,
+) -> list[dict]:
+    """One short "dimension -> rating" item per dimension, 14 in catalogue order (or those of ``dimensions``), each
+    ``dimensions == [id]`` and an answer that names the dimension's definition and states its level. With
+    ``include_overall`` one overall rating item (``dimensions`` empty) follows. Task ``dimension_rating``. A
+    dimension's phrasing does not depend on which others are asked."""
     if validate:
         validate_record(record)
     t = load_templates()
@@ -112,6 +120,11 @@ def stage1_items(record: Mapping, seed=0, *, include_overall: bool = False, vali
         _row(vid, "dimension_rating", choice(t.dim_question[d]), choice(t.dim_answer[(d, levels[d])]), (d,))
         for d in DIMENSION_IDS
     ]
+    if dimensions is not None:
+        unknown = sorted(set(dimensions) - set(DIMENSION_IDS))
+        if unknown:
+            raise ValueError(f"unknown dimension(s) {', '.join(unknown)}; known: {', '.join(DIMENSION_IDS)}")
+        rows = [row for row, d in zip(rows, DIMENSION_IDS) if d in set(dimensions)]
     if include_overall:
         rows.append(
             _row(
@@ -125,7 +138,14 @@ def stage1_items(record: Mapping, seed=0, *, include_overall: bool = False, vali
     return rows
 
 
-def stage1_conversation(record: Mapping, seed=0, *, include_overall: bool = True, validate: bool = True) -> dict:
+def stage1_conversation(
+    record: Mapping,
+    seed=0,
+    *,
+    include_overall: bool = True,
+    dimensions: Sequence[str] | None = None,
+    validate: bool = True,
+) -> dict:
     """The Stage I items of :func:`stage1_items` as the turns of ONE multi-turn conversation, in an order shuffled
     per video by ``seed``: the video block sits in the first user turn only, so a model sees the clip once and
     learns every rating from that one pass. Returns ``{video_id, messages, task: "dimension_rating",
@@ -133,7 +153,9 @@ def stage1_conversation(record: Mapping, seed=0, *, include_overall: bool = True
     rating)."""
     from ..data_layout import OVERALL
 
-    items = stage1_items(record, seed, include_overall=include_overall, validate=validate)
+    items = stage1_items(record, seed, include_overall=include_overall, dimensions=dimensions, validate=validate)
+    if not items:
+        raise ValueError("a stage1 conversation needs at least one turn: name a dimension or include the overall one")
     rng_for(seed, record["video_id"], "stage1-order").shuffle(items)
     messages: list[dict] = []
     for i, item in enumerate(items):
