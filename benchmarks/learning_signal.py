@@ -173,22 +173,6 @@ def derived_data(data: str, mode: str, seed: int, folder: str) -> str:
     return folder
 
 
-def set_max_edge(model_dir: str, edge: int) -> None:
-    """Raise (or lower) the Qwen processors' pixel budget per frame to edge x edge."""
-    path = os.path.join(model_dir, "processor_config.json")
-    with open(path, encoding="utf-8") as fh:
-        cfg = json.load(fh)
-    for key in ("image_processor", "video_processor"):
-        size = (cfg.get(key) or {}).get("size")
-        if not isinstance(size, dict) or "longest_edge" not in size:
-            raise ValueError(
-                f"--max_edge works with Qwen-style processors (size.longest_edge); {model_dir} has {size}"
-            )
-        size["longest_edge"] = edge * edge
-    with open(path, "w", encoding="utf-8") as fh:
-        json.dump(cfg, fh, indent=2)
-
-
 def clip_info(path: str, root: str):
     from s2i_hf.demo import HeldOutClip
 
@@ -330,9 +314,12 @@ def main(argv=None) -> int:
     t = time.perf_counter()
     run_dir = os.path.abspath(args.run_dir) if args.run_dir else os.path.join(out, "run")
     shutil.rmtree(run_dir, ignore_errors=True)
-    base = make_tiny_model(args.model_family, os.path.join(run_dir, "base"), seed=args.seed)
-    if args.max_edge != 64:
-        set_max_edge(base, args.max_edge)
+    base = make_tiny_model(
+        args.model_family,
+        os.path.join(run_dir, "base"),
+        seed=args.seed,
+        max_pixels=None if args.max_edge == 64 else args.max_edge**2,
+    )
     train_data = derived_data(data, args.stage2_data, args.seed, os.path.join(run_dir, "data"))
     before = figures(held, qalign(base, held, held_root, args.num_frames))
     before_fit = figures(fit_clips, qalign(base, fit_clips, train_root, args.num_frames))

@@ -26,7 +26,7 @@ import os
 import sys
 import time
 
-from learning_signal import add_clip_args, figures, prepare, set_max_edge
+from learning_signal import add_clip_args, figures, prepare
 
 
 def parse_args(argv=None):
@@ -74,8 +74,12 @@ def main(argv=None) -> int:
         targets = targets[:, :1]
 
     t0 = time.perf_counter()
-    base = make_tiny_model("qwen2_5_vl", os.path.join(os.path.abspath(args.out), "probe-base"), seed=args.seed)
-    set_max_edge(base, args.max_edge)
+    base = make_tiny_model(
+        "qwen2_5_vl",
+        os.path.join(os.path.abspath(args.out), "probe-base"),
+        seed=args.seed,
+        max_pixels=args.max_edge**2,
+    )
     processor = AutoProcessor.from_pretrained(base).video_processor
     sampling = FrameSampling(num_frames=args.num_frames)
 

@@ -209,7 +209,8 @@ class S2IVideoCollator:
         parts, errors = [], []
         for row in rows:
             try:
-                key = self.cache.key(row, self.messages_column, self.sampling)
+                # no key (a JSON dump of the messages) is made for a cache that is off
+                key = self.cache.key(row, self.messages_column, self.sampling) if self.cache.enabled else None
                 parts.append(self.cache.get_or_render(key, lambda: self.render(row)))
             except VideoError as err:
                 errors.append(err)

@@ -41,6 +41,10 @@ class RenderCache:
     def __len__(self) -> int:
         return len(self._items)
 
+    @property
+    def enabled(self) -> bool:
+        return self.max_bytes > 0
+
     @staticmethod
     def key(row: Mapping[str, Any], messages_column: str, sampling) -> str | None:
         """The row's cache key, or ``None`` when it has no ``video_id`` to be known by."""
@@ -53,7 +57,7 @@ class RenderCache:
     def get_or_render(self, key: str | None, render: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         """The cached render for ``key``, or ``render()`` (stored while it fits the budget). Callers get a shallow
         copy, so adding keys to it leaves the cached entry as it was."""
-        if key is None or self.max_bytes <= 0:
+        if key is None or not self.enabled:
             return render()
         if key in self._items:
             self._items.move_to_end(key)

@@ -6,8 +6,7 @@
   (:class:`~.config.S2IModelConfig` by default), its targets restricted by a regex to modules under the language
   model (names like ``q_proj`` also exist in vision towers), the projector kept trainable through peft's
   ``modules_to_save`` (the vision encoder too with ``train_vision``, the output layer with ``train_lm_head``);
-  trains on ``stage2`` rows. Give it the
-  Stage I model to follow the curriculum.
+  trains on ``stage2`` rows. Give it the Stage I model to follow the curriculum.
 
 Both build an :class:`~.collator.S2IVideoCollator` from their config's frame sampling (and ``chat_template_path``)
 unless given a collator.

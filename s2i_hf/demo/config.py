@@ -134,7 +134,7 @@ class DemoConfig:
             "the rating words with a frozen one (a pretrained model can)."
         },
     )
-    label_smoothing: float = field(
+    label_smoothing_factor: float = field(
         default=0.1,
         metadata={"help": "Label smoothing of the answer tokens (keeps the tiny model from memorising scenes)."},
     )
@@ -188,7 +188,7 @@ class DemoConfig:
             "max_new_tokens": 8 if q else 48,
         }
         for k, v in defaults.items():
-            if values[k] is None or values[k] == []:
+            if values[k] in (None, []):
                 values[k] = v
         return DemoConfig(**values)
 

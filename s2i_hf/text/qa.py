@@ -124,7 +124,8 @@ def stage1_items(
         unknown = sorted(set(dimensions) - set(DIMENSION_IDS))
         if unknown:
             raise ValueError(f"unknown dimension(s) {', '.join(unknown)}; known: {', '.join(DIMENSION_IDS)}")
-        rows = [row for row, d in zip(rows, DIMENSION_IDS) if d in set(dimensions)]
+        wanted = set(dimensions)
+        rows = [row for row, d in zip(rows, DIMENSION_IDS) if d in wanted]
     if include_overall:
         rows.append(
             _row(
