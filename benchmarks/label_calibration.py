@@ -38,7 +38,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from s2i_hf.dimensions import DIMENSIONS
-from s2i_hf.distortions import CALIBRATION_FAMILIES, CALIBRATION_LADDERS, FAMILIES, make_variants
+from s2i_hf.distortions import CALIBRATION_FAMILIES, CALIBRATION_LADDERS, CODEC_FAMILIES, FAMILIES, make_variants
 from s2i_hf.ffmpeg import ffmpeg
 from s2i_hf.real_content import ROLES, SOURCES, make_source_clip
 
@@ -56,8 +56,13 @@ GOALS = {
 }
 
 
+# the ladder checks read the calibration families; the codec ladders (x264, x265, VP9, AV1 at graded CRF) fit and
+# check the compression estimator's rate cue against VMAF (VP9's and AV1's highest CRF is not severe damage)
+DEFAULT_FAMILIES = list(dict.fromkeys(CALIBRATION_FAMILIES + CODEC_FAMILIES))
+
+
 def families_for(source: str, families=None) -> list[str]:
-    fams = list(families or CALIBRATION_FAMILIES)
+    fams = list(families or DEFAULT_FAMILIES)
     if SOURCES[source].grey:  # a greyscale source has no colour to take away
         fams = [f for f in fams if FAMILIES[f].dimension != "color"]
     return fams
@@ -137,8 +142,11 @@ def attach_full_reference(corpus: dict, work_dir: str, workers: int = 2) -> None
 
 
 def score_corpus(corpus: dict) -> dict:
-    """Adds ``scores``/``overall`` to every variant; returns the timing totals."""
+    """Adds ``scores``/``overall`` to every variant, and what the rate cue reads (codec, bits per pixel, SI, TI,
+    the quantiser where the codec exports one); returns the timing totals."""
+    from s2i_hf.bitstream import read_quantiser, read_rate
     from s2i_hf.scoring import VideoScorer
+    from s2i_hf.scoring.estimators.content import spatial_information, temporal_information
 
     scorer = VideoScorer()
     decode = score = 0.0
@@ -151,6 +159,10 @@ def score_corpus(corpus: dict) -> dict:
             t2 = time.perf_counter()
             decode, score = decode + t1 - t0, score + t2 - t1
             v["scores"], v["raw"], v["overall"] = result.scores, result.raw, result.overall_score
+            rate, q = read_rate(v["path"]), read_quantiser(v["path"])
+            v["codec"], v["bpp"] = rate.codec, rate.bits_per_pixel
+            v["si"], v["ti"] = spatial_information(clip), temporal_information(clip)
+            v["qp"] = q.mean if q is not None else None
     return {"decode_s": decode, "score_s": score, "ratio": (decode + score) / max(decode, 1e-9)}
 
 
@@ -182,6 +194,7 @@ def ladder_rows(corpus: dict) -> list[dict]:
                     "family": family,
                     "target": target,
                     "role": next((r for r, names in ROLES.items() if source in names), "-"),
+                    "checked": family in CALIBRATION_FAMILIES,
                     "target_pristine": pristine["scores"][target],
                     "target_severe": severe["scores"][target],
                     "off_dim": off,
@@ -280,6 +293,163 @@ def fit_calibrations(corpus: dict) -> dict:
     return out
 
 
+def _role(source: str) -> str:
+    return next((r for r, names in ROLES.items() if source in names), "-")
+
+
+def codec_points(corpus: dict, families=CODEC_FAMILIES) -> list[dict]:
+    """Every variant of a codec ladder (pristine copies left out: they are near-lossless x264) with its source's
+    role and its VMAF."""
+    return [
+        dict(v, source=source, role=_role(source))
+        for source, variants in corpus.items()
+        for v in variants
+        if v["family"] in families and v.get("vmaf") is not None
+    ]
+
+
+def _rmse(a, b) -> float:
+    return float(np.sqrt(np.mean((np.asarray(a) - np.asarray(b)) ** 2))) if len(a) else float("nan")
+
+
+def codec_report(corpus: dict) -> dict:
+    """Per codec ladder family and role: RMSE and SRCC of the compression score against VMAF / 100, and the
+    score at the strongest step (the severity the level word claims)."""
+    out = {}
+    pts = codec_points(corpus)
+    if not pts:
+        return out
+    print("\ncompression against VMAF / 100 on the codec ladders (rate cue where the codec exports no quantiser):")
+    for family in dict.fromkeys(p["family"] for p in pts):
+        for role in ("fit", "heldout"):
+            sel = [p for p in pts if p["family"] == family and p["role"] == role]
+            if not sel:
+                continue
+            score, anchor = [p["scores"]["compression"] for p in sel], [p["vmaf"] / 100 for p in sel]
+            severe = [p for p in sel if p["step"] == max(q["step"] for q in sel)]
+            entry = {
+                "n": len(sel),
+                "rmse": _rmse(score, anchor),
+                "srcc": _srcc(score, anchor),
+                "severe_score": float(np.mean([p["scores"]["compression"] for p in severe])),
+                "severe_vmaf": float(np.mean([p["vmaf"] for p in severe])),
+            }
+            out.setdefault(family, {})[role] = entry
+            print(
+                f"  {family:5} {role:8} n={entry['n']:3} RMSE {entry['rmse']:.3f} SRCC {entry['srcc']:+.3f}; strongest "
+                f"step: score {entry['severe_score']:.2f} at VMAF {entry['severe_vmaf']:.0f}"
+            )
+    return out
+
+
+def fit_rate_model(corpus: dict) -> dict:
+    """The rate cue's fit (``rate_model`` of catalog/estimators.yaml): the coefficients by least squares on the
+    x264 CRF ladder clips of the fit sources (the exported QP as target), then each other codec's efficiency (its
+    share of H.264's bits for the same quality) against VMAF / 100 on its own ladders of the fit sources. RMSE
+    on the held-out sources is printed beside the fit's."""
+    from scipy.optimize import minimize_scalar
+
+    from s2i_hf.scoring import create_scorer
+    from s2i_hf.scoring.estimators.compression import rate_qp
+
+    calibration = create_scorer("rate_compression").calibration
+    pts = codec_points(corpus)
+    x264 = [p for p in pts if p["codec"] == "h264" and p["qp"] is not None]
+    fit = [p for p in x264 if p["role"] == "fit"]
+    if len(fit) < 6:
+        print("fit rate_model: too few x264 ladder clips on the fit sources")
+        return {}
+    design = lambda sel: np.array(  # noqa: E731
+        [[1.0, np.log2(p["bpp"]), np.log2(1 + p["si"]), np.log2(1 + p["ti"])] for p in sel]
+    )
+    coef, *_ = np.linalg.lstsq(design(fit), np.array([p["qp"] for p in fit]), rcond=None)
+    model = {
+        "coefficients": dict(zip(["intercept", "log2_bpp", "log2_si", "log2_ti"], map(float, coef))),
+        "codec_efficiency": {"h264": 1.0},
+    }
+    qp_rmse = {
+        role: _rmse(design(sel) @ coef, [p["qp"] for p in sel])
+        for role in ("fit", "heldout")
+        if (sel := [p for p in x264 if p["role"] == role])
+    }
+
+    def scores(sel, codec, eff):
+        m = dict(model, codec_efficiency={codec: eff})
+        return [calibration(rate_qp(p["bpp"], p["si"], p["ti"], codec, m)) for p in sel]
+
+    rmse = {}
+    for codec in dict.fromkeys(p["codec"] for p in pts):
+        sel = {role: [p for p in pts if p["codec"] == codec and p["role"] == role] for role in ("fit", "heldout")}
+        anchor = {role: [p["vmaf"] / 100 for p in sel[role]] for role in sel}
+        if codec != "h264":
+            if not sel["fit"]:
+                continue
+            res = minimize_scalar(
+                lambda e: _rmse(scores(sel["fit"], codec, 2.0**e), anchor["fit"]), bounds=(-3, 2), method="bounded"
+            )
+            model["codec_efficiency"][codec] = float(2.0**res.x)
+        eff = model["codec_efficiency"][codec]
+        rmse[codec] = {role: _rmse(scores(sel[role], codec, eff), anchor[role]) for role in sel if sel[role]}
+    print(
+        "fit rate_model: QP = "
+        + " ".join(f"{k} {v:+.3f}" for k, v in model["coefficients"].items())
+        + f" (x264 QP RMSE fit {qp_rmse.get('fit', float('nan')):.2f}, held out {qp_rmse.get('heldout', float('nan')):.2f})"
+    )
+    for codec, r in rmse.items():
+        print(
+            f"  {codec:5} efficiency {model['codec_efficiency'][codec]:.3f}: rate-cue score RMSE against VMAF / 100 "
+            f"fit {r.get('fit', float('nan')):.3f}, held out {r.get('heldout', float('nan')):.3f}"
+        )
+    return dict(model, qp_rmse=qp_rmse, vmaf_rmse=rmse)
+
+
+def fit_quantiser_maps(corpus: dict) -> dict:
+    """``quantiser_maps`` of catalog/estimators.yaml: for each codec other than H.264 whose decoder exports a
+    quantiser, offset + factor x the reported value least-squares fitted so the calibrated score follows VMAF / 100
+    on the codec's ladders of the fit sources; RMSE on the held-out sources beside the catalogue's map."""
+    from scipy.optimize import least_squares
+
+    from s2i_hf.scoring import create_scorer
+    from s2i_hf.scoring.estimators.compression import quantiser_qp
+
+    calibration = create_scorer("quantiser_compression").calibration
+    pts = [p for p in codec_points(corpus) if p["qp"] is not None and p["codec"] != "h264"]
+    out = {}
+    for codec in dict.fromkeys(p["codec"] for p in pts):
+        sel = {role: [p for p in pts if p["codec"] == codec and p["role"] == role] for role in ("fit", "heldout")}
+        if len(sel["fit"]) < 4:
+            continue
+
+        def scores(ps, m):
+            return np.array([calibration(m[0] + m[1] * p["qp"]) for p in ps])
+
+        anchor = {role: [p["vmaf"] / 100 for p in sel[role]] for role in sel}
+        res = least_squares(lambda m: scores(sel["fit"], m) - anchor["fit"], [0.0, 1.0])
+        current = {
+            role: _rmse([calibration(quantiser_qp(_quantiser(codec, p["qp"]))) for p in sel[role]], anchor[role])
+            for role in sel
+        }
+        out[codec] = {
+            "offset": float(res.x[0]),
+            "factor": float(res.x[1]),
+            "rmse_fit": _rmse(scores(sel["fit"], res.x), anchor["fit"]),
+            "rmse_heldout": _rmse(scores(sel["heldout"], res.x), anchor["heldout"]),
+            "rmse_catalogue": current,
+        }
+        print(
+            f"fit quantiser_maps {codec}: offset {res.x[0]:.3f} factor {res.x[1]:.3f}, score RMSE against VMAF / 100 "
+            f"fit {out[codec]['rmse_fit']:.3f}, held out {out[codec]['rmse_heldout']:.3f} (catalogue's map: "
+            f"{current['fit']:.3f} / {current.get('heldout', float('nan')):.3f})"
+        )
+    return out
+
+
+def _quantiser(codec: str, mean: float):
+    from s2i_hf.bitstream import Quantiser
+
+    return Quantiser(codec=codec, mean=mean, inter_mean=mean, frames=1)
+
+
 def report(rows: list[dict], corpus: dict, timing: dict | None) -> dict:
     summary = {}
     print(
@@ -287,15 +457,16 @@ def report(rows: list[dict], corpus: dict, timing: dict | None) -> dict:
         f"overall drop srcc"
     )
     for r in rows:
-        flag = lambda ok: " " if ok else "!"  # noqa: E731
+        # a codec ladder that is not a calibration family stops short of severe damage: only its gains are checked
+        flag = lambda ok, always=False: " " if ok or not (r["checked"] or always) else "!"  # noqa: E731
         print(
             f"{r['source']:13} {r['family']:10} {r['target']:11} {r['target_pristine']:.2f}{flag(r['target_pristine'] >= GOALS['pristine'])} "
-            f"{r['target_severe']:.2f}{flag(r['target_severe'] <= GOALS['severe'])}  {r['off_dim']:>16} {r['off_gain']:+.2f}{flag(r['off_gain'] <= GOALS['gain'])} "
+            f"{r['target_severe']:.2f}{flag(r['target_severe'] <= GOALS['severe'])}  {r['off_dim']:>16} {r['off_gain']:+.2f}{flag(r['off_gain'] <= GOALS['gain'], True)} "
             f"{r['aes_dim']:>15} {r['aes_gain']:+.2f}  {r['overall'][0]:.2f}->{r['overall'][-1]:.2f} "
             f"{r['overall_drop']:+.2f}{flag(r['overall_drop'] >= GOALS['drop'])} {r['overall_srcc']:+.2f}"
         )
     for role in ["fit", "heldout"]:
-        sel = [r for r in rows if r["role"] == role]
+        sel = [r for r in rows if r["role"] == role and r["checked"]]
         if not sel:
             continue
         fam_srcc = {
@@ -350,7 +521,9 @@ def main(argv=None) -> int:
     ap.add_argument("--work_dir", default="/tmp/s2i-label-calibration")
     ap.add_argument("--sources", default=None, help="comma-separated source names (default: all)")
     ap.add_argument("--role", choices=["fit", "heldout"], default=None, help="only the sources of this role")
-    ap.add_argument("--families", default=None, help="comma-separated calibration families (default: all nine)")
+    ap.add_argument(
+        "--families", default=None, help="comma-separated families (default: the calibration and codec families)"
+    )
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--json", default=None, help="write every variant's scores and the summary here")
     ap.add_argument("--fit", action="store_true", help="also fit the anchored calibrations (FITS) and print them")
@@ -367,8 +540,11 @@ def main(argv=None) -> int:
     timing = score_corpus(corpus)
     rows = ladder_rows(corpus)
     summary = report(rows, corpus, timing)
+    summary["codecs"] = codec_report(corpus)
     if args.fit:
         summary["fits"] = fit_calibrations(corpus)
+        summary["fits"]["rate_model"] = fit_rate_model(corpus)
+        summary["fits"]["quantiser_maps"] = fit_quantiser_maps(corpus)
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"corpus": corpus, "ladders": rows, "summary": summary}, fh, indent=1)

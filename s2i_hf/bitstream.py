@@ -1,4 +1,5 @@
-"""What a video's bitstream says about its compression: the quantiser the encoder chose, read from the decoder.
+"""What a video's bitstream says about its compression: the quantiser the encoder chose, read from the decoder,
+and the bits it spent per pixel, read from the container.
 
 FFmpeg's H.264, VP9 and MPEG-2 decoders export each frame's *video encoding parameters* (``export_side_data=
 venc_params``: the frame's base quantiser and each block's delta). The quantiser is the encoder's own record of
@@ -11,6 +12,10 @@ The parameters are read in-process with PyAV (``av``, which bundles FFmpeg's lib
 ``max_frames`` frames (about 1 ms per 480 x 272 frame). When PyAV is missing, the codec exports no quantiser, or
 the video is only reachable through a decoder object, :func:`read_quantiser` returns None and the caller falls back
 to pixel cues.
+
+HEVC and AV1 decoders export no quantiser. For them :func:`read_rate` reads the packet sizes (demuxing only, no
+decoding: microseconds per frame): bits per pixel per frame, which the compression estimator reads against the
+content's complexity (ITU-T P.910 SI/TI) and the codec's efficiency (``catalog/estimators.yaml``, ``rate_model``).
 """
 
 from __future__ import annotations
@@ -22,12 +27,15 @@ from dataclasses import dataclass
 import numpy as np
 
 
-__all__ = ["Quantiser", "read_quantiser", "QP_SCALES"]
+__all__ = ["Quantiser", "Rate", "read_quantiser", "read_rate", "QP_SCALES"]
 
 # AVVideoEncParamsType -> (name, quantiser range top, factor to the H.264 0-51 QP scale).
 # VP9's base q_index runs 0-255; MPEG-2's quantiser_scale 1-31 (a rough map: both are ~linear in step size where
 # H.264's QP is logarithmic, so only the ends of those scales line up; the calibration was fitted on H.264).
 QP_SCALES = {0: ("vp9", 255, 51.0 / 255.0), 1: ("h264", 51, 1.0), 2: ("mpeg2", 31, 51.0 / 31.0)}
+
+# FFmpeg's codecs whose decoders export the parameters (the others, e.g. HEVC and AV1, are not decoded for it)
+_EXPORTING = frozenset({"h264", "vp9", "mpeg2video"})
 
 # struct AVVideoEncParams (libavutil/video_enc_params.h): unsigned nb_blocks; size_t blocks_offset;
 # size_t block_size; enum type; int32 qp; int32 delta_qp[4][2]. struct AVVideoBlockParams: int src_x, src_y, w, h;
@@ -74,6 +82,8 @@ def read_quantiser(source, max_frames: int = 24) -> Quantiser | None:
             if not container.streams.video:
                 return None
             stream = container.streams.video[0]
+            if stream.codec_context.codec.canonical_name not in _EXPORTING:
+                return None  # nothing to read: do not decode
             stream.codec_context.options = {"export_side_data": "venc_params"}
             stream.thread_type = "NONE"
             for n, frame in enumerate(container.decode(stream)):
@@ -95,4 +105,60 @@ def read_quantiser(source, max_frames: int = 24) -> Quantiser | None:
     scale = lambda qs: float(np.mean(np.clip(qs, 0, top))) * factor  # noqa: E731
     return Quantiser(
         codec=name, mean=scale(values), inter_mean=scale(inter) if inter else scale(values), frames=len(values)
+    )
+
+
+# The window the rate is read over: the first seconds, key frame included, as in the clips the rate model was fitted
+# on (3-s clips that start with their only key frame). A fixed window keeps the key frame's share of the bits the
+# same for a 3-s clip and a 10-min video.
+RATE_WINDOW_S = 3.0
+
+
+@dataclass(frozen=True)
+class Rate:
+    """What the encoder spent: ``bits_per_pixel`` = 8 x the mean size of the video packets read / (width x height),
+    over the first ``frames`` packets (:data:`RATE_WINDOW_S` seconds); ``codec`` is FFmpeg's codec name (``h264``,
+    ``hevc``, ``av1``, ``vp9``...)."""
+
+    codec: str
+    bits_per_pixel: float
+    frames: int
+    width: int
+    height: int
+
+
+def read_rate(source, seconds: float = RATE_WINDOW_S) -> Rate | None:
+    """The bits per pixel of ``source`` (a path or the file's bytes) over its first ``seconds`` of video packets (as
+    many packets as frames at the stream's average rate, 25 fps when it has none), read by demuxing alone
+    (:class:`Rate`). None when PyAV is missing, the file cannot be demuxed or holds no video packet."""
+    if not isinstance(source, (str, bytes)):
+        return None
+    try:
+        import av
+    except ImportError:
+        return None
+    sizes = []
+    try:
+        with av.open(source if isinstance(source, str) else io.BytesIO(source)) as container:
+            if not container.streams.video:
+                return None
+            stream = container.streams.video[0]
+            ctx = stream.codec_context
+            codec, width, height = ctx.codec.canonical_name, int(ctx.width or 0), int(ctx.height or 0)
+            max_packets = max(1, int(round(seconds * float(stream.average_rate or 25))))
+            for packet in container.demux(stream):
+                if packet.size:  # the demuxer's final flush packet is empty
+                    sizes.append(packet.size)
+                    if len(sizes) >= max_packets:
+                        break
+    except (av.FFmpegError, OSError, ValueError):
+        return None
+    if not sizes or width <= 0 or height <= 0:
+        return None
+    return Rate(
+        codec=codec,
+        bits_per_pixel=8.0 * float(np.mean(sizes)) / (width * height),
+        frames=len(sizes),
+        width=width,
+        height=height,
     )

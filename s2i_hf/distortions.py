@@ -38,10 +38,12 @@ __all__ = [
     "DEMO_FAMILIES",
     "CALIBRATION_FAMILIES",
     "CALIBRATION_LADDERS",
+    "CODEC_FAMILIES",
     "NEAR_LOSSLESS",
     "Variant",
     "cut_source",
     "encode_clip",
+    "encoder_options",
     "ffmpeg",
     "filter_for",
     "make_variants",
@@ -62,6 +64,8 @@ class Family:
     ladder: tuple[float, ...]
     filter: str | None = None
     crf: bool = False
+    encoder: tuple[str, ...] = ()
+    max_crf: int = 51
     integer: bool = False
     decreasing: bool = False
     params: dict = field(default_factory=dict)
@@ -72,18 +76,25 @@ def _catalog() -> dict:
     raw = load_yaml("distortions.yaml")
     families = {}
     for name, spec in raw["families"].items():
+        crf = bool(spec.get("crf", False))
         fam = Family(
             name=name,
             dimension=spec["dimension"],
             ladder=tuple(float(v) for v in spec["ladder"]),
             filter=spec.get("filter"),
-            crf=bool(spec.get("crf", False)),
+            crf=crf,
+            encoder=tuple(spec.get("encoder") or (raw["crf_encoder"] if crf else ())),
+            max_crf=int(spec.get("max_crf", 51)),
             integer=bool(spec.get("integer", False)),
             decreasing=bool(spec.get("decreasing", False)),
             params={k: (float(lo), float(hi)) for k, (lo, hi) in (spec.get("params") or {}).items()},
         )
         if fam.crf == (fam.filter is not None):
             raise ValueError(f"{_CATALOG}: family {name!r} needs exactly one of 'filter' and 'crf: true'")
+        if fam.crf and not any("{s}" in a for a in fam.encoder):
+            raise ValueError(f"{_CATALOG}: family {name!r}: its encoder options {list(fam.encoder)} never use {{s}}")
+        if spec.get("encoder") and not fam.crf:
+            raise ValueError(f"{_CATALOG}: family {name!r} has an encoder but no 'crf: true'")
         if fam.dimension not in DIMENSION_IDS:
             raise ValueError(
                 f"{_CATALOG}: family {name!r} degrades {fam.dimension!r}, not one of {list(DIMENSION_IDS)}"
@@ -98,7 +109,7 @@ def _catalog() -> dict:
     if unknown:
         raise ValueError(f"{_CATALOG}: demo_families names unknown families {unknown}")
     calibration = raw.get("calibration") or {}
-    unknown = [f for f in calibration.get("families", []) if f not in families]
+    unknown = [f for key in ("families", "codec_families") for f in calibration.get(key, []) if f not in families]
     if unknown:
         raise ValueError(f"{_CATALOG}: calibration names unknown families {unknown}")
     ladders = {f: tuple(float(v) for v in lad) for f, lad in (calibration.get("ladders") or {}).items()}
@@ -108,6 +119,7 @@ def _catalog() -> dict:
         "jitter": float(raw.get("jitter", 0.0)),
         "demo_families": tuple(raw.get("demo_families", families)),
         "calibration_families": tuple(calibration.get("families", ())),
+        "codec_families": tuple(calibration.get("codec_families", ())),
         "calibration_ladders": ladders,
     }
 
@@ -117,6 +129,7 @@ NEAR_LOSSLESS: list[str] = _catalog()["near_lossless"]
 DEMO_FAMILIES: tuple[str, ...] = _catalog()["demo_families"]
 CALIBRATION_FAMILIES: tuple[str, ...] = _catalog()["calibration_families"]
 CALIBRATION_LADDERS: dict[str, tuple[float, ...]] = _catalog()["calibration_ladders"]
+CODEC_FAMILIES: tuple[str, ...] = _catalog()["codec_families"]
 
 
 def strengths(family: str, seed: int = 0, ladder: Sequence[float] | None = None) -> list[float]:
@@ -128,7 +141,7 @@ def strengths(family: str, seed: int = 0, ladder: Sequence[float] | None = None)
     base = tuple(float(v) for v in ladder) if ladder is not None else fam.ladder
     vals = [b * rng.uniform(1 - jitter, 1 + jitter) for b in base]
     if fam.integer:
-        vals = [float(min(51, max(1, int(round(v))))) for v in vals]
+        vals = [float(min(fam.max_crf, max(1, int(round(v))))) for v in vals]
     vals = sorted(vals, reverse=fam.decreasing)
     if len(set(vals)) != len(vals):  # rounding collided: the plain ladder
         vals = list(base)
@@ -233,7 +246,7 @@ def make_variants(
         os.replace(pristine + ".tmp.mp4", pristine)
     w, h, fps = probe(pristine)
     variants = [Variant(pristine, source, None, -1, None)]
-    todo = []  # (path, filter or None, crf or None)
+    todo = []  # (path, filter or None, encoder options or None)
     for family in families or DEMO_FAMILIES:
         fam = FAMILIES[family]
         for i, s in enumerate(strengths(family, seed, (ladders or {}).get(family))):
@@ -247,7 +260,7 @@ def make_variants(
                     (
                         path,
                         None if fam.crf else filter_for(family, s, w=w, h=h, fps=fps, seed=seed),
-                        int(s) if fam.crf else None,
+                        encoder_options(family, s) if fam.crf else None,
                     )
                 )
     # one ffmpeg process per chunk of variants: the pristine copy is decoded once and split into every recipe
@@ -257,20 +270,21 @@ def make_variants(
     return variants
 
 
-def _encode_many(src: str, jobs: list[tuple[str, str | None, int | None]]) -> None:
-    """Encode each (path, filter, crf) of ``jobs`` from ``src`` in one ffmpeg run (written atomically)."""
+def encoder_options(family: str, s: float) -> list[str]:
+    """The ffmpeg output options that encode a CRF family at strength ``s`` (its ``encoder``, or x264's)."""
+    return [a.replace("{s}", str(int(s))) for a in FAMILIES[family].encoder]
+
+
+def _encode_many(src: str, jobs: list[tuple[str, str | None, list[str] | None]]) -> None:
+    """Encode each (path, filter, encoder options) of ``jobs`` from ``src`` in one ffmpeg run (written atomically;
+    near-lossless x264 without options)."""
     branches = [f"[b{i}]" for i in range(len(jobs))]
     graph = [f"[0:v]split={len(jobs)}{''.join(branches)}" if len(jobs) > 1 else "[0:v]null[b0]"]
     args: list[str] = ["-i", src]
     outputs: list[str] = []
-    for i, (path, vf, crf) in enumerate(jobs):
+    for i, (path, vf, encode) in enumerate(jobs):
         graph.append(f"[b{i}]{vf or 'null'}[o{i}]")
-        encode = (
-            ["-c:v", "libx264", "-crf", str(crf), "-preset", "veryfast", "-pix_fmt", "yuv420p"]
-            if crf is not None
-            else NEAR_LOSSLESS
-        )
-        outputs += ["-map", f"[o{i}]", "-an", *encode, path + ".tmp.mp4"]
+        outputs += ["-map", f"[o{i}]", "-an", *(encode or NEAR_LOSSLESS), path + ".tmp.mp4"]
     ffmpeg(*args, "-filter_complex", ";".join(graph), *outputs)
     for path, _, _ in jobs:
         os.replace(path + ".tmp.mp4", path)

@@ -172,14 +172,14 @@ class DemoConfig:
 
     def resolved(self) -> "DemoConfig":
         """A copy with the defaults of the chosen mode filled in."""
-        from ..distortions import CALIBRATION_FAMILIES
+        from ..distortions import DEMO_FAMILIES
 
         q = self.quick
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         defaults = {
             "width": 240 if q else 480,
             "seconds": 1.0,
-            "families": ["blur", "noise", "darken"] if q else list(CALIBRATION_FAMILIES),
+            "families": ["blur", "noise", "darken"] if q else list(DEMO_FAMILIES),
             "steps": [0, 3] if q else [0, 1, 2, 3],
             "views": 0 if q else 3,
             "stage1_steps": 2 if q else 1500,

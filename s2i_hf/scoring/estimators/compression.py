@@ -1,12 +1,17 @@
-"""Compression artifacts: isolated luma steps on the 8-pixel coding grid, against the 4-pixel offsets in between."""
+"""Compression: the encoder's quantiser or, for codecs that export none, the bits it spent against the content's
+complexity; and isolated luma steps on the 8-pixel coding grid (against the 4-pixel offsets in between)."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from ...catalog import load_yaml
 from ..base import Scorer
 from ..registry import register_scorer
 from .common import cached, key_tiles, tile_chunks
+from .content import spatial_information, temporal_information
 
 
 __all__ = [
@@ -15,8 +20,13 @@ __all__ = [
     "grid_step_ratio",
     "GridStepCompression",
     "QuantiserCompression",
+    "RateCompression",
     "BitstreamPixelCompression",
     "clip_quantiser",
+    "clip_rate",
+    "quantiser_qp",
+    "rate_model",
+    "rate_qp",
 ]
 
 
@@ -124,8 +134,8 @@ def clip_quantiser(clip):
 @register_scorer("quantiser_compression", dimension="compression")
 class QuantiserCompression(Scorer):
     """Compression read from the bitstream: the encoder's quantiser (per frame the base QP plus the mean block
-    delta, averaged over the first frames; H.264's 0-51 scale, VP9's q_index scaled to it), as FFmpeg's decoder
-    exports it (:mod:`s2i_hf.bitstream`).
+    delta, averaged over the first frames; H.264's 0-51 scale, VP9's q_index put on it by a map fitted against
+    VMAF, :func:`quantiser_qp`), as FFmpeg's decoder exports it (:mod:`s2i_hf.bitstream`).
 
     The quantiser step doubles every 6 QP, and how much detail survives follows it on any content, which is why
     it is the standard no-reference bitstream cue for H.264 quality (cf. ITU-T P.1204.3's bitstream models, and
@@ -134,7 +144,7 @@ class QuantiserCompression(Scorer):
     raises :class:`~s2i_hf.scoring.ScorerError`, so use it through :class:`BitstreamPixelCompression`.
     """
 
-    version = "1"
+    version = "2"
 
     def measure(self, clip) -> float:
         from ..base import ScorerError
@@ -142,7 +152,81 @@ class QuantiserCompression(Scorer):
         q = clip_quantiser(clip)
         if q is None:
             raise ScorerError(f"{clip.source}: no quantiser in the bitstream (codec {clip.codec!r}, or no file)")
-        return q.mean
+        return quantiser_qp(q)
+
+
+def quantiser_qp(q) -> float:
+    """The H.264-equivalent QP of a :class:`~s2i_hf.bitstream.Quantiser`: its mean through the codec's fitted map
+    (``catalog/estimators.yaml``, ``quantiser_maps``: offset + factor x the value :mod:`s2i_hf.bitstream` puts on
+    H.264's scale), or the mean itself for a codec without one (H.264)."""
+    m = (load_yaml("estimators.yaml").get("quantiser_maps") or {}).get(q.codec)
+    return q.mean if m is None else float(m["offset"] + m["factor"] * q.mean)
+
+
+def clip_rate(clip):
+    """:func:`s2i_hf.bitstream.read_rate` of the clip's file (cached; None when it has none)."""
+    from ...bitstream import read_rate
+
+    return cached(clip, "rate", lambda: read_rate(getattr(clip, "origin", None)))
+
+
+def rate_model() -> dict:
+    """The fitted rate model of ``catalog/estimators.yaml`` (``rate_model``: coefficients, codec efficiencies)."""
+    return load_yaml("estimators.yaml")["rate_model"]
+
+
+def rate_qp(bits_per_pixel: float, si: float, ti: float, codec: str, model: dict | None = None) -> float | None:
+    """The H.264 quantiser that spends ``bits_per_pixel`` on content of P.910 ``si``/``ti``, for a clip of
+    ``codec``: ``intercept + log2_bpp * log2(bpp / efficiency) + log2_si * log2(1 + SI) + log2_ti * log2(1 + TI)``,
+    where ``efficiency`` is the share of H.264's bits the codec needs for the same quality. None for a codec the
+    model has no efficiency for, or no bits."""
+    model = model or rate_model()
+    eff = (model.get("codec_efficiency") or {}).get(codec)
+    if eff is None or not bits_per_pixel > 0:
+        return None
+    c = model["coefficients"]
+    return float(
+        c["intercept"]
+        + c["log2_bpp"] * math.log2(bits_per_pixel / eff)
+        + c["log2_si"] * math.log2(1.0 + si)
+        + c["log2_ti"] * math.log2(1.0 + ti)
+    )
+
+
+def clip_rate_qp(clip) -> float | None:
+    """:func:`rate_qp` of the clip's file and frames (None without a file, or for a codec the model does not know)."""
+    rate = clip_rate(clip)
+    if rate is None or rate.codec not in (rate_model().get("codec_efficiency") or {}):
+        return None
+    return rate_qp(rate.bits_per_pixel, spatial_information(clip), temporal_information(clip), rate.codec)
+
+
+@register_scorer("rate_compression", dimension="compression")
+class RateCompression(Scorer):
+    """Compression read from the bits the encoder spent: bits per pixel per frame (packet sizes, demuxed only),
+    against what the content needs (ITU-T P.910 SI and TI of the frames) and the codec's efficiency, as the H.264
+    quantiser that would spend the same bits (:func:`rate_qp`). Rate against content complexity is the standard
+    no-reference cue where the quantiser cannot be read (cf. the bitrate/resolution/content terms of ITU-T
+    P.1203.1 and P.1204.3's mode 0); its coefficients and the codec efficiencies (HEVC, AV1, VP9 against H.264)
+    are fitted on the label-calibration corpus (``catalog/estimators.yaml``, ``rate_model``).
+
+    Raw: the equivalent QP on H.264's 0-51 scale, lower is better; the calibration is the quantiser's. A clip
+    without a file or of a codec the model does not know raises :class:`~s2i_hf.scoring.ScorerError`: use it
+    through :class:`BitstreamPixelCompression`. Weaker than the quantiser: content complexity is read from the
+    decoded (already compressed) frames, and the fit saw 480 x 272 clips at 25 fps only.
+    """
+
+    version = "1"
+
+    def measure(self, clip) -> float:
+        from ..base import ScorerError
+
+        qp = clip_rate_qp(clip)
+        if qp is None:
+            rate = clip_rate(clip)
+            why = "no file to read its packets from" if rate is None else f"codec {rate.codec!r} is not in the model"
+            raise ScorerError(f"{clip.source}: no rate cue ({why})")
+        return qp
 
 
 # Beside a readable quantiser, the pixel cue counts PIXEL_QP_OFFSET QP less: it then binds only on clear blocking
@@ -156,18 +240,20 @@ class BitstreamPixelCompression(Scorer):
     """Compression from two cues, the worse of which counts, on one scale: the *effective quantiser*.
 
     - the bitstream's quantiser (:class:`QuantiserCompression`), which sees heavy quantisation however well the
-      deblocking filter hid it, and does not penalise a simple scene for the low bitrate it needs;
+      deblocking filter hid it, and does not penalise a simple scene for the low bitrate it needs; for a codec
+      whose decoder exports none (HEVC, AV1), the quantiser its bits per pixel stand for on this content
+      (:class:`RateCompression`);
     - blocking in the pixels (:class:`GridStepCompression`), which sees damage from an earlier, coarser encode
       that a high-bitrate re-encode carries along (the quantiser of the last encode cannot). Its calibrated
       score is put on the QP scale through the inverse of this scorer's own logistic, so the pixel cue keeps the
       meaning its calibration gives it.
 
-    Raw: max(mean QP, QP-equivalent of the pixel cue - ``PIXEL_QP_OFFSET``), on H.264's 0-51 scale; without a
-    readable quantiser (a codec that exports none, frames in memory, a decoder object, no ffmpeg CLI) the pixel cue
-    alone. The score is then at most the quantiser's score. Lower is better.
+    Raw: max(bitstream QP, QP-equivalent of the pixel cue - ``PIXEL_QP_OFFSET``), on H.264's 0-51 scale; without
+    a bitstream cue (frames in memory, a decoder object, a codec neither exports a quantiser nor is in the rate
+    model) the pixel cue alone. The score is then at most the bitstream cue's score. Lower is better.
     """
 
-    version = "2"
+    version = "3"
 
     def __init__(self, calibration=None):
         super().__init__(calibration)
@@ -185,4 +271,5 @@ class BitstreamPixelCompression(Scorer):
     def measure(self, clip) -> float:
         qp_pixels = self.pixel_qp(self.pixels(clip).score)
         q = clip_quantiser(clip)
-        return qp_pixels if q is None else max(q.mean, qp_pixels - PIXEL_QP_OFFSET)
+        bitstream = quantiser_qp(q) if q is not None else clip_rate_qp(clip)
+        return qp_pixels if bitstream is None else max(bitstream, qp_pixels - PIXEL_QP_OFFSET)
