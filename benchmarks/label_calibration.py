@@ -68,21 +68,30 @@ def families_for(source: str, families=None) -> list[str]:
     return fams
 
 
-def build_corpus(work_dir: str, sources=None, families=None, seconds: float = 3.0, workers: int = 2) -> dict:
-    """{source: [variant dicts]} with path, family, step, strength (pristine first), encoded once into work_dir."""
+def build_corpus(
+    work_dir: str,
+    sources=None,
+    families=None,
+    seconds: float = 3.0,
+    workers: int = 2,
+    size: tuple[int, int] | None = None,
+) -> dict:
+    """{source: [variant dicts]} with path, family, step, strength (pristine first), encoded once into work_dir.
+    With ``size`` (w, h) other than the catalogue's, the sources are made at that size and keyed ``name@WxH``."""
     corpus = {}
     for seed, name in enumerate(sources or list(SOURCES)):
-        src = make_source_clip(name, os.path.join(work_dir, "sources", f"{name}.mp4"), seconds=seconds)
+        key = name if size is None else f"{name}@{size[0]}x{size[1]}"
+        src = make_source_clip(name, os.path.join(work_dir, "sources", f"{key}.mp4"), seconds=seconds, size=size)
         variants = make_variants(
             src,
-            os.path.join(work_dir, name),
-            source=name,
+            os.path.join(work_dir, key),
+            source=key,
             families=families_for(name, families),
             seed=seed,
             workers=workers,
             ladders=CALIBRATION_LADDERS,
         )
-        corpus[name] = [{"path": v.path, "family": v.family, "step": v.step, "strength": v.strength} for v in variants]
+        corpus[key] = [{"path": v.path, "family": v.family, "step": v.step, "strength": v.strength} for v in variants]
     return corpus
 
 
@@ -160,7 +169,7 @@ def score_corpus(corpus: dict) -> dict:
             decode, score = decode + t1 - t0, score + t2 - t1
             v["scores"], v["raw"], v["overall"] = result.scores, result.raw, result.overall_score
             rate, q = read_rate(v["path"]), read_quantiser(v["path"])
-            v["codec"], v["bpp"] = rate.codec, rate.bits_per_pixel
+            v["codec"], v["bpp"], v["pixels"] = rate.codec, rate.bits_per_pixel, rate.width * rate.height
             v["si"], v["ti"] = spatial_information(clip), temporal_information(clip)
             v["qp"] = q.mean if q is not None else None
     return {"decode_s": decode, "score_s": score, "ratio": (decode + score) / max(decode, 1e-9)}
@@ -193,8 +202,8 @@ def ladder_rows(corpus: dict) -> list[dict]:
                     "source": source,
                     "family": family,
                     "target": target,
-                    "role": next((r for r, names in ROLES.items() if source in names), "-"),
-                    "checked": family in CALIBRATION_FAMILIES,
+                    "role": _role(source),
+                    "checked": family in CALIBRATION_FAMILIES and "@" not in source,  # other sizes: codec fit only
                     "target_pristine": pristine["scores"][target],
                     "target_severe": severe["scores"][target],
                     "off_dim": off,
@@ -246,7 +255,7 @@ def fit_calibrations(corpus: dict) -> dict:
     for name, (key, families, anchor) in FITS.items():
         pts = {"fit": [], "heldout": []}
         for source, variants in corpus.items():
-            role = next((r for r, names in ROLES.items() if source in names), None)
+            role = _role(source)
             if role not in pts:
                 continue
             for v in variants:
@@ -294,7 +303,9 @@ def fit_calibrations(corpus: dict) -> dict:
 
 
 def _role(source: str) -> str:
-    return next((r for r, names in ROLES.items() if source in names), "-")
+    """The role (fit / heldout) of a corpus key: a source name, or ``name@WxH`` for another frame size."""
+    name = source.split("@")[0]
+    return next((r for r, names in ROLES.items() if name in names), "-")
 
 
 def codec_points(corpus: dict, families=CODEC_FAMILIES) -> list[dict]:
@@ -359,14 +370,21 @@ def fit_rate_model(corpus: dict) -> dict:
     if len(fit) < 6:
         print("fit rate_model: too few x264 ladder clips on the fit sources")
         return {}
-    design = lambda sel: np.array(  # noqa: E731
-        [[1.0, np.log2(p["bpp"]), np.log2(1 + p["si"]), np.log2(1 + p["ti"])] for p in sel]
-    )
+    terms = ["intercept", "log2_bpp", "log2_si", "log2_ti", "log2_pixels"]
+    sizes = {p["pixels"] for p in fit}
+    if len(sizes) < 2:  # one frame size: its term cannot be told from the intercept
+        terms = terms[:-1]
+
+    def design(sel):
+        cols = [
+            [1.0, np.log2(p["bpp"]), np.log2(1 + p["si"]), np.log2(1 + p["ti"]), np.log2(p["pixels"])] for p in sel
+        ]
+        return np.array(cols)[:, : len(terms)]
+
     coef, *_ = np.linalg.lstsq(design(fit), np.array([p["qp"] for p in fit]), rcond=None)
-    model = {
-        "coefficients": dict(zip(["intercept", "log2_bpp", "log2_si", "log2_ti"], map(float, coef))),
-        "codec_efficiency": {"h264": 1.0},
-    }
+    coefficients = dict(zip(terms, map(float, coef)))
+    coefficients.setdefault("log2_pixels", 0.0)
+    model = {"coefficients": coefficients, "codec_efficiency": {"h264": 1.0}}
     qp_rmse = {
         role: _rmse(design(sel) @ coef, [p["qp"] for p in sel])
         for role in ("fit", "heldout")
@@ -375,7 +393,7 @@ def fit_rate_model(corpus: dict) -> dict:
 
     def scores(sel, codec, eff):
         m = dict(model, codec_efficiency={codec: eff})
-        return [calibration(rate_qp(p["bpp"], p["si"], p["ti"], codec, m)) for p in sel]
+        return [calibration(rate_qp(p["bpp"], p["pixels"], p["si"], p["ti"], codec, m)) for p in sel]
 
     rmse = {}
     for codec in dict.fromkeys(p["codec"] for p in pts):
@@ -504,7 +522,7 @@ def report(rows: list[dict], corpus: dict, timing: dict | None) -> dict:
             f"[{role}] pooled SRCC(overall, VMAF) over blur + CRF ladders: {vmaf_srcc:.3f} (goal >= {GOALS['vmaf_srcc']})"
         )
         print(f"[{role}] largest aesthetic-dimension rise under a distortion: {s['max_aesthetic_gain']:+.2f}")
-    exposure = {src: variants[0]["scores"]["exposure"] for src, variants in corpus.items()}
+    exposure = {src: variants[0]["scores"]["exposure"] for src, variants in corpus.items() if "@" not in src}
     summary["pristine_exposure"] = exposure
     print("\npristine exposure (goal >= 0.6, 'good'): " + ", ".join(f"{k} {v:.2f}" for k, v in exposure.items()))
     if timing:
@@ -525,6 +543,12 @@ def main(argv=None) -> int:
         "--families", default=None, help="comma-separated families (default: the calibration and codec families)"
     )
     ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument(
+        "--sizes",
+        default=None,
+        help="comma-separated extra frame sizes WxH for the codec ladders (e.g. 240x136,960x544): the rate cue's fit "
+        "and check across frame sizes",
+    )
     ap.add_argument("--json", default=None, help="write every variant's scores and the summary here")
     ap.add_argument("--fit", action="store_true", help="also fit the anchored calibrations (FITS) and print them")
     args = ap.parse_args(argv)
@@ -532,6 +556,9 @@ def main(argv=None) -> int:
     families = args.families.split(",") if args.families else None
     t0 = time.perf_counter()
     corpus = build_corpus(args.work_dir, sources, families, seconds=args.seconds)
+    for size in args.sizes.split(",") if args.sizes else []:
+        w, h = (int(v) for v in size.split("x"))
+        corpus.update(build_corpus(args.work_dir, sources, list(CODEC_FAMILIES), seconds=args.seconds, size=(w, h)))
     attach_full_reference(corpus, args.work_dir)
     print(
         f"corpus ready in {time.perf_counter() - t0:.0f} s: {sum(map(len, corpus.values()))} clips of {len(corpus)} sources",

@@ -66,6 +66,7 @@ class Family:
     crf: bool = False
     encoder: tuple[str, ...] = ()
     max_crf: int = 51
+    severe: bool = True
     integer: bool = False
     decreasing: bool = False
     params: dict = field(default_factory=dict)
@@ -85,6 +86,7 @@ def _catalog() -> dict:
             crf=crf,
             encoder=tuple(spec.get("encoder") or (raw["crf_encoder"] if crf else ())),
             max_crf=int(spec.get("max_crf", 51)),
+            severe=bool(spec.get("severe", True)),
             integer=bool(spec.get("integer", False)),
             decreasing=bool(spec.get("decreasing", False)),
             params={k: (float(lo), float(hi)) for k, (lo, hi) in (spec.get("params") or {}).items()},

@@ -110,15 +110,14 @@ def scorers():
     return {dim: create_scorer(names[dim]) for dim in {f.dimension for f in FAMILIES.values()}}
 
 
-# The codec ladders read by the rate cue (HEVC, AV1) and VP9's mapped quantiser are fitted on 480 x 272, 3-s clips
-# of real content (benchmarks/label_calibration.py); on QCIF, synthetic and 2-s clips here the rate cue does not
-# yet reach the drop (x265 CRF 51 on carphone_pristine: 0.97 -> 0.93; AV1 CRF 63 barely moves): known, reported in
-# benchmarks/README.md, not asserted. Their clips are still checked for validity below.
-BEYOND_THE_FIT = ("hevc", "vp9", "av1")
+# VP9's and AV1's ladders end in mild damage (their highest CRF, VMAF 55-90: `severe: false` in the catalogue), so
+# the strongest step need not move the score by MIN_DROP; benchmarks/label_calibration.py checks them against VMAF.
+# Their clips are still checked for validity below.
+SEVERE_FAMILIES = [name for name, fam in FAMILIES.items() if fam.severe]
 
 
 @pytest.mark.parametrize("clip_name", SOURCES)
-@pytest.mark.parametrize("family", [f for f in FAMILIES if f not in BEYOND_THE_FIT])
+@pytest.mark.parametrize("family", SEVERE_FAMILIES)
 def test_distortion_lowers_its_dimension(variants, scorers, clip_name, family):
     dim = FAMILIES[family].dimension
     paths, levels = variants[clip_name][family]

@@ -175,11 +175,14 @@ def rate_model() -> dict:
     return load_yaml("estimators.yaml")["rate_model"]
 
 
-def rate_qp(bits_per_pixel: float, si: float, ti: float, codec: str, model: dict | None = None) -> float | None:
-    """The H.264 quantiser that spends ``bits_per_pixel`` on content of P.910 ``si``/``ti``, for a clip of
-    ``codec``: ``intercept + log2_bpp * log2(bpp / efficiency) + log2_si * log2(1 + SI) + log2_ti * log2(1 + TI)``,
-    where ``efficiency`` is the share of H.264's bits the codec needs for the same quality. None for a codec the
-    model has no efficiency for, or no bits."""
+def rate_qp(
+    bits_per_pixel: float, pixels: int, si: float, ti: float, codec: str, model: dict | None = None
+) -> float | None:
+    """The H.264 quantiser that spends ``bits_per_pixel`` on frames of ``pixels`` pixels and content of P.910
+    ``si``/``ti``, for a clip of ``codec``: ``intercept + log2_bpp * log2(bpp / efficiency) + log2_si * log2(1 + SI)
+    + log2_ti * log2(1 + TI) + log2_pixels * log2(pixels)``, where ``efficiency`` is the share of H.264's bits the
+    codec needs for the same quality (larger frames need fewer bits per pixel for the same quality). None for a
+    codec the model has no efficiency for, or no bits."""
     model = model or rate_model()
     eff = (model.get("codec_efficiency") or {}).get(codec)
     if eff is None or not bits_per_pixel > 0:
@@ -190,6 +193,7 @@ def rate_qp(bits_per_pixel: float, si: float, ti: float, codec: str, model: dict
         + c["log2_bpp"] * math.log2(bits_per_pixel / eff)
         + c["log2_si"] * math.log2(1.0 + si)
         + c["log2_ti"] * math.log2(1.0 + ti)
+        + c.get("log2_pixels", 0.0) * math.log2(max(pixels, 1))
     )
 
 
@@ -198,7 +202,13 @@ def clip_rate_qp(clip) -> float | None:
     rate = clip_rate(clip)
     if rate is None or rate.codec not in (rate_model().get("codec_efficiency") or {}):
         return None
-    return rate_qp(rate.bits_per_pixel, spatial_information(clip), temporal_information(clip), rate.codec)
+    return rate_qp(
+        rate.bits_per_pixel,
+        rate.width * rate.height,
+        spatial_information(clip),
+        temporal_information(clip),
+        rate.codec,
+    )
 
 
 @register_scorer("rate_compression", dimension="compression")
