@@ -20,7 +20,7 @@ import numpy as np
 
 from s2i_hf.catalog import load_yaml
 from s2i_hf.dimensions import get_dimension
-from s2i_hf.levels import DEFAULT_SCALE, LevelScale
+from s2i_hf.levels import DEFAULT_SCALE, LevelScale, level_token_ids
 
 
 __all__ = ["QualityScorer", "QualityScore"]
@@ -119,19 +119,9 @@ class QualityScorer:
         return p["question"].format(definition=definition), p["answer_prefix"].format(definition=definition)
 
     def level_token_ids(self, answer_prefix: str, separator: str = " ") -> list[list[int]]:
-        """Token ids that each level word adds after ``answer_prefix`` + ``separator`` (found by diffing
-        tokenizations, so a leading space and multi-token words come out right)."""
-        base = self.tokenizer(answer_prefix, add_special_tokens=False)["input_ids"]
-        out = []
-        for word in self.scale.words:
-            ids = self.tokenizer(f"{answer_prefix}{separator}{word}", add_special_tokens=False)["input_ids"]
-            if ids[: len(base)] != base:
-                raise ValueError(
-                    f"the tokenizer merges the level word {word!r} into the prompt {answer_prefix!r}; "
-                    "change the answer prefix"
-                )
-            out.append(ids[len(base) :])
-        return out
+        """Token ids that each level word of the scale adds after ``answer_prefix`` + ``separator``
+        (:func:`s2i_hf.levels.level_token_ids`)."""
+        return level_token_ids(self.tokenizer, answer_prefix, self.scale.words, separator)
 
     def _frames(self, video):
         """(frames, metadata) of a video, decoded once per :meth:`score` call."""

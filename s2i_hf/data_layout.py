@@ -14,6 +14,7 @@ Both file sets share one schema (:func:`video_table_features`). The four configs
 * ``stage1``: one row per training video: ``messages`` is ONE multi-turn conversation whose turns rate the 14
   dimensions and the overall quality (turn order shuffled per video by the seed; the video block sits in the
   first user turn); ``dimensions`` lists the asked dimension per turn (``"overall"`` for the overall turn);
+  ``scores`` / ``overall_score`` are the scores the answers' levels stand for (score-aware Stage I training);
 * ``stage2``: one row per training video: ``conversations`` holds the video's justification and QA pairs, each
   ``{messages, task, dimensions}`` a separate single-question conversation over the shared clip (no answer can
   be copied from an earlier turn of its context); :func:`s2i_hf.trainers.data.stage_items` turns them into
@@ -69,7 +70,7 @@ SCORE_COLUMNS = (
 )
 CONFIG_COLUMNS = {
     "scores": SCORE_COLUMNS,
-    "stage1": ("video_id", "video", "messages", "task", "dimensions"),
+    "stage1": ("video_id", "video", "messages", "task", "dimensions", "scores", "overall_score"),
     "stage2": ("video_id", "video", "conversations"),
     "bench": ("video_id", "video", "questions"),
 }

@@ -15,7 +15,15 @@ import numpy as np
 from .dimensions import load_catalog
 
 
-__all__ = ["LevelScale", "DEFAULT_SCALE", "LEVEL_WORDS", "score_to_level", "level_to_score", "expected_score"]
+__all__ = [
+    "LevelScale",
+    "DEFAULT_SCALE",
+    "LEVEL_WORDS",
+    "score_to_level",
+    "level_to_score",
+    "expected_score",
+    "level_token_ids",
+]
 
 
 def _default(key):
@@ -153,3 +161,22 @@ def level_to_score(word: str, scale: LevelScale = DEFAULT_SCALE) -> float:
 
 def expected_score(probs, scale: LevelScale = DEFAULT_SCALE):
     return scale.expected_score(probs)
+
+
+def level_token_ids(
+    tokenizer, answer_prefix: str, words: Sequence[str] = LEVEL_WORDS, separator: str = " "
+) -> list[list[int]]:
+    """Token ids that each level word adds after ``answer_prefix`` + ``separator`` (found by diffing tokenizations,
+    so a leading space and multi-token words come out right): what Q-Align scoring reads and what score-aware
+    training targets. Raises ``ValueError`` when the tokenizer merges a word into the prefix."""
+    base = tokenizer(answer_prefix, add_special_tokens=False)["input_ids"]
+    out = []
+    for word in words:
+        ids = tokenizer(f"{answer_prefix}{separator}{word}", add_special_tokens=False)["input_ids"]
+        if ids[: len(base)] != base:
+            raise ValueError(
+                f"the tokenizer merges the level word {word!r} into the prompt {answer_prefix!r}; "
+                "change the answer prefix"
+            )
+        out.append(ids[len(base) :])
+    return out

@@ -102,7 +102,15 @@ def test_configs_load_offline_and_match_the_contract(built, monkeypatch):
     n_train, n_bench = splits.count("train"), splits.count("bench")
     # one row per video in every config
     assert len(stage1) == len(stage2) == n_train == result.counts["stage1"]["rows"] > 0 and len(bench) == n_bench > 0
-    assert set(stage1.column_names) == {"video_id", "video", "messages", "task", "dimensions"}
+    assert set(stage1.column_names) == {
+        "video_id",
+        "video",
+        "messages",
+        "task",
+        "dimensions",
+        "scores",
+        "overall_score",
+    }
     assert set(stage2.column_names) == {"video_id", "video", "conversations"}
     assert set(bench.column_names) == {"video_id", "video", "questions"}
     questions = [q for qs in bench["questions"] for q in qs]

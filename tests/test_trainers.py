@@ -512,6 +512,57 @@ def test_label_smoothing_is_computed_over_the_answer_tokens(s2i_data, tmp_path_f
     assert float(nll.mean()) != pytest.approx(expected, rel=1e-3)  # smoothing changed the figure
 
 
+def test_level_score_targets_train_each_rating_towards_its_score(s2i_data, tmp_path_factory):
+    """``level_score_sigma``: at the level word of every rating turn of a stage1 conversation (the 14 dimensions
+    and the overall), the loss is the cross-entropy against a Gaussian over the five level words around the score
+    that turn states; every other answer token keeps the plain cross-entropy. Positions, words, scores and the
+    loss are recomputed here from the rows, the tokenizer and the logits."""
+    from transformers import AutoProcessor
+
+    from s2i_hf.trainers import S2IStage1Config, S2IStage1Trainer
+
+    base_dir = model_folder(tmp_path_factory, "qwen2_5_vl")
+    processor = AutoProcessor.from_pretrained(base_dir)
+    tok = processor.tokenizer
+    data = load_stage_data(s2i_data, "stage1")
+    rows = list(data.select(range(2)))
+    sigma = 0.1
+    model = load(base_dir)
+    trainer = S2IStage1Trainer(
+        model,
+        S2IStage1Config(output_dir=str(tmp_path_factory.mktemp("levels")), num_frames=FRAMES, level_score_sigma=sigma),
+        data,
+        processor,
+    )
+    batch = trainer.data_collator(rows)
+    words = ["bad", "poor", "fair", "good", "excellent"]  # anchors 0, .25, .5, .75, 1; cut-offs .2 .4 .6 .8
+    word_ids = [tok(f" {w}", add_special_tokens=False)["input_ids"][0] for w in words]
+    anchors = torch.tensor([0.0, 0.25, 0.5, 0.75, 1.0], dtype=torch.float64)
+    targets = ~torch.isnan(batch["level_scores"])
+    for i, row in enumerate(rows):
+        turn_scores = [row["overall_score"] if d == "overall" else row["scores"][d] for d in row["dimensions"]]
+        assert len(turn_scores) == 15
+        assert batch["level_scores"][i][targets[i]].tolist() == pytest.approx(turn_scores)  # one per turn, in order
+        expected_words = [words[min(4, int(s // 0.2))] for s in turn_scores]
+        assert [tok.decode([int(t)]).strip() for t in batch["labels"][i][targets[i]]] == expected_words
+
+    with torch.no_grad():
+        loss = float(trainer.compute_loss(model, dict(batch)))
+        logits = model(**{k: v for k, v in batch.items() if k not in ("labels", "level_scores")}).logits
+    logp = torch.log_softmax(logits[:, :-1].double(), dim=-1)
+    target, at = batch["labels"][:, 1:], targets[:, 1:]
+    keep = target != -100
+    plain = keep & ~at
+    nll = -logp[plain].gather(-1, target[plain][:, None]).squeeze(-1)
+    gauss = torch.exp(-((batch["level_scores"][:, 1:][at].double()[:, None] - anchors) ** 2) / (2 * sigma**2))
+    q = gauss / gauss.sum(-1, keepdim=True)
+    soft = -(q * logp[at][:, word_ids]).sum(-1)
+    expected = float((nll.sum() + soft.sum()) / keep.sum())
+    assert loss == pytest.approx(expected, rel=1e-4)
+    hard = -logp[at].gather(-1, target[at][:, None]).squeeze(-1)
+    assert float((soft - hard).abs().max()) > 1e-3  # the targets are not the answer's word alone
+
+
 # ------------------------------------------------------------------------------------------------ CLI, resume
 
 

@@ -109,6 +109,9 @@ class S2IVideoCollator:
         model_name: named in errors (default: the processor's ``name_or_path``).
         cache_mb: keep up to this many MB of rendered rows in memory (:class:`~.render_cache.RenderCache`), so that
             a row seen again (the next epoch) is not decoded again; 0: render every time.
+        level_targets: a :class:`~.level_targets.LevelTargets`: the batch then carries ``level_scores`` (the score
+            each rating turn's level word stands for at that word's label position, NaN elsewhere) for the
+            score-aware loss of Stage I.
     """
 
     def __init__(
@@ -120,8 +123,10 @@ class S2IVideoCollator:
         messages_column: str = "messages",
         model_name: str | None = None,
         cache_mb: float = 0.0,
+        level_targets=None,
     ):
         self.processor = processor
+        self.level_targets = level_targets
         self.cache = RenderCache(cache_mb)
         self.sampling = sampling or FrameSampling()
         self.chat_template, self.label_source = resolve_chat_template(processor, chat_template, model_name)
@@ -179,6 +184,8 @@ class S2IVideoCollator:
         labels[~mask] = -100
         out = dict(out)
         out["labels"] = labels
+        if self.level_targets is not None:
+            out["level_scores"] = self.level_targets.positions(row, labels)
         return out
 
     def _render_derived(self, messages: list, kwargs: dict[str, Any]):
@@ -225,8 +232,8 @@ class S2IVideoCollator:
 
         length = max(p["input_ids"].shape[1] for p in parts)
         batch: dict[str, Any] = {}
-        pad_values = {"input_ids": self.pad_token_id, "labels": -100}
-        for key in (*_TOKEN_KEYS, "labels"):
+        pad_values = {"input_ids": self.pad_token_id, "labels": -100, "level_scores": float("nan")}
+        for key in (*_TOKEN_KEYS, "labels", "level_scores"):
             present = [p for p in parts if key in p]
             if not present:
                 continue

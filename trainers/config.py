@@ -90,6 +90,14 @@ class S2IStage1Config(SFTConfig):
             "built from scratch (the demo's tiny model) cannot learn to with its output layer frozen."
         },
     )
+    level_score_sigma: float = field(
+        default=0.0,
+        metadata={
+            "help": "Stage I only: train each rating's level word towards a Gaussian of this width (score units; "
+            "levels are 0.25 apart) over the five level words around the score the turn states, instead of the one "
+            "word, so that two videos of one level are still told apart (e.g. 0.1); 0: off."
+        },
+    )
     max_length: int | None = field(
         default=None, metadata={"help": "Token cap per row; None: never cut (video tokens)."}
     )

@@ -97,6 +97,8 @@ def _template_file(args) -> str | None:
 class _S2ITrainer(SFTTrainer):
     """Shared by both stages: the video collator and a record of the parts and parameter counts."""
 
+    level_targets = None  # Stage I's score-aware targets (S2IStage1Trainer sets them with --level_score_sigma)
+
     def __init__(self, model, args, train_dataset, processing_class, data_collator=None, **kwargs):
         # label smoothing over the answer tokens is computed here (compute_loss), from the one forward pass; TRL's
         # own path for it is deprecated and runs a second forward pass per step, so it is kept out of TRL's sight
@@ -109,6 +111,7 @@ class _S2ITrainer(SFTTrainer):
                 chat_template=_template_file(args),
                 model_name=getattr(model, "name_or_path", None),
                 cache_mb=args.render_cache_mb,
+                level_targets=self.level_targets,
             )
         super().__init__(
             model=model,
@@ -121,9 +124,12 @@ class _S2ITrainer(SFTTrainer):
         args.label_smoothing_factor = self.label_smoothing  # the saved arguments say what was trained with
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-        """TRL's loss, or with ``label_smoothing_factor`` the label-smoothed cross-entropy of the answer tokens
-        (normalised as the Trainer expects: by ``num_items_in_batch`` where the model takes loss kwargs)."""
-        if not self.label_smoothing:
+        """TRL's loss; or, with ``label_smoothing_factor`` or Stage I's level targets, the cross-entropy of the
+        answer tokens computed here: label-smoothed, and at each rating's level word against the Gaussian over the
+        five level words around the turn's score (:class:`~.level_targets.LevelTargets`). Normalised as the
+        Trainer expects: by ``num_items_in_batch`` where the model takes loss kwargs."""
+        level_scores = inputs.pop("level_scores", None)
+        if not self.label_smoothing and level_scores is None:
             return super().compute_loss(
                 model, inputs, return_outputs=return_outputs, num_items_in_batch=num_items_in_batch
             )
@@ -133,13 +139,21 @@ class _S2ITrainer(SFTTrainer):
         outputs = model(**{k: v for k, v in inputs.items() if k != "labels"})
         logits = outputs.logits[:, :-1].float()
         target = labels[:, 1:].to(logits.device)
-        loss = torch.nn.functional.cross_entropy(
+        per_token = torch.nn.functional.cross_entropy(
             logits.reshape(-1, logits.shape[-1]),
             target.reshape(-1),
             ignore_index=-100,
             label_smoothing=self.label_smoothing,
-            reduction="sum",
-        )
+            reduction="none",
+        ).view(target.shape)
+        if level_scores is not None:
+            scores = level_scores[:, 1:].to(logits.device)
+            at = ~torch.isnan(scores) & (target != -100)
+            if bool(at.any()):
+                log_p = torch.log_softmax(logits[at], dim=-1)[:, self.level_targets.token_ids]
+                soft = -(self.level_targets.distribution(scores[at]) * log_p).sum(-1)
+                per_token = per_token.masked_scatter(at, soft)
+        loss = per_token.sum()
         if num_items_in_batch is not None and self.model_accepts_loss_kwargs:
             loss = loss / num_items_in_batch
             if self.args.average_tokens_across_devices:
@@ -188,6 +202,12 @@ class S2IStage1Trainer(_S2ITrainer):
         if kwargs.get("peft_config") is not None:
             raise ValueError("Stage I trains the vision encoder and projector in full: no peft_config")
         self.model_parts = freeze_for_stage1(model, args.train_lm_head)
+        if args.level_score_sigma:
+            from .level_targets import LevelTargets
+
+            self.level_targets = LevelTargets(
+                getattr(processing_class, "tokenizer", processing_class), args.level_score_sigma
+            )
         super().__init__(model, args, train_dataset, processing_class, data_collator, **kwargs)
 
 

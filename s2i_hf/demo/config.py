@@ -138,6 +138,13 @@ class DemoConfig:
         default=0.1,
         metadata={"help": "Label smoothing of the answer tokens (keeps the tiny model from memorising scenes)."},
     )
+    level_score_sigma: float = field(
+        default=0.0,
+        metadata={
+            "help": "Stage I trains each rating's level word towards a Gaussian of this width over the five level "
+            "words around the turn's score (s2i train --level_score_sigma); 0: the answer's word alone."
+        },
+    )
     weight_decay: float = field(default=0.1, metadata={"help": "AdamW weight decay."})
     lr_scheduler_type: str = field(default="cosine", metadata={"help": "Learning-rate schedule of both stages."})
     render_cache_mb: float = field(

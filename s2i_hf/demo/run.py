@@ -186,6 +186,7 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
             train_vision=cfg.train_vision,
             train_lm_head=cfg.train_lm_head,
             label_smoothing_factor=cfg.label_smoothing_factor,
+            level_score_sigma=cfg.level_score_sigma,
             weight_decay=cfg.weight_decay,
             render_cache_mb=cfg.render_cache_mb,
             lr_scheduler_type=cfg.lr_scheduler_type,
