@@ -561,6 +561,13 @@ def test_level_score_targets_train_each_rating_towards_its_score(s2i_data, tmp_p
     assert loss == pytest.approx(expected, rel=1e-4)
     hard = -logp[at].gather(-1, target[at][:, None]).squeeze(-1)
     assert float((soft - hard).abs().max()) > 1e-3  # the targets are not the answer's word alone
+    with pytest.raises(ValueError, match="overall_score"):  # rows without the scores: say so, do not train blind
+        S2IStage1Trainer(
+            model,
+            S2IStage1Config(output_dir=str(tmp_path_factory.mktemp("lv")), num_frames=FRAMES, level_score_sigma=sigma),
+            data.remove_columns(["scores", "overall_score"]),
+            processor,
+        )
 
 
 # ------------------------------------------------------------------------------------------------ CLI, resume

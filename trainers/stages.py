@@ -205,6 +205,13 @@ class S2IStage1Trainer(_S2ITrainer):
         if args.level_score_sigma:
             from .level_targets import LevelTargets
 
+            columns = getattr(train_dataset, "column_names", None) or []
+            missing = [c for c in ("scores", "overall_score", "dimensions") if columns and c not in columns]
+            if missing:
+                raise ValueError(
+                    f"--level_score_sigma needs the stage1 rows' {', '.join(missing)} (the scores their levels stand "
+                    "for): rebuild the data with this version of `s2i build`, or train without it"
+                )
             self.level_targets = LevelTargets(
                 getattr(processing_class, "tokenizer", processing_class), args.level_score_sigma
             )
