@@ -200,7 +200,7 @@ def rate_qp(
 def clip_rate_qp(clip) -> float | None:
     """:func:`rate_qp` of the clip's file and frames (None without a file, or for a codec the model does not know)."""
     rate = clip_rate(clip)
-    if rate is None or rate.codec not in (rate_model().get("codec_efficiency") or {}):
+    if rate is None:
         return None
     return rate_qp(
         rate.bits_per_pixel,
@@ -223,7 +223,7 @@ class RateCompression(Scorer):
     Raw: the equivalent QP on H.264's 0-51 scale, lower is better; the calibration is the quantiser's. A clip
     without a file or of a codec the model does not know raises :class:`~s2i_hf.scoring.ScorerError`: use it
     through :class:`BitstreamPixelCompression`. Weaker than the quantiser: content complexity is read from the
-    decoded (already compressed) frames, and the fit saw 480 x 272 clips at 25 fps only.
+    decoded (already compressed) frames, and the fit saw 240-960 px wide clips at 25 fps only.
     """
 
     version = "1"
