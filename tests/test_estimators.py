@@ -175,6 +175,22 @@ def test_sharpness_falls_with_blur_and_does_not_rise_with_noise():
     assert noisy <= base + 0.02  # noise is not detail
 
 
+def test_block_edges_of_heavy_quantisation_do_not_read_as_sharp_detail():
+    # a blurred scene (sigma 2.5 px) whose 8 x 8 coding blocks are flattened to their means plus a quarter of their
+    # own texture, as a coarse quantiser leaves them: the steps at the block boundaries are crisp, the content is not
+    frames = ndimage.gaussian_filter(np.stack([scene(seed=k) for k in range(4)]), (0, 2.5, 2.5))
+    k, h, w = frames.shape
+    means = frames.reshape(k, h // 8, 8, w // 8, 8).mean(axis=(2, 4), keepdims=True)
+    flat = np.broadcast_to(means, (k, h // 8, 8, w // 8, 8)).reshape(k, h, w)
+    blocky = flat + 0.25 * (frames - flat)
+    scorer = create_scorer("crete_roffet_sharpness")
+    blurred, blocked = scorer.measure(grey_clip(frames)), scorer.measure(grey_clip(blocky))
+    assert blocked <= blurred + 0.02, (blurred, blocked)
+    # the same blocks off the coding grid (shifted by 4 px) are real edges in the picture and do read as sharp
+    shifted = scorer.measure(grey_clip(np.roll(blocky, 4, axis=(1, 2))))
+    assert shifted > blurred + 0.1, (blurred, shifted)
+
+
 def test_grid_step_ratio_sees_blocks_not_texture():
     rng = np.random.default_rng(4)
     smooth = np.stack([texture(seed=k, sigma=4) for k in range(4)])

@@ -200,7 +200,7 @@ class MovingRegionMotionBlur(Scorer):
     model. Validated with temporal averaging (ffmpeg ``tmix``), which smears moving content only.
     """
 
-    version = "4"
+    version = "5"
 
     def measure(self, clip) -> float:
         sums = edge_blur_sums(clip)

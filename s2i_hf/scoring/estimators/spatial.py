@@ -58,10 +58,26 @@ def _axis_maps(y: np.ndarray, axis: int, tau: float | None, core: float = 0.0):
         df = np.maximum(df - np.float32(core), 0.0)
     v = np.maximum(df - db, 0.0)
     if tau is not None:
-        m = (db > tau) & ~_touches_clipping(y, axis)
+        m = (db > tau) & ~_touches_clipping(y, axis) & _inside_coding_blocks(n, axis, y.ndim)
         df *= m
         v *= m
     return df, v
+
+
+# Block-based codecs (MPEG-2 to AV1) code each frame in blocks on an 8-pixel grid; the images measured here are
+# native-resolution frames or tiles aligned to that grid (``key_tiles``).
+CODING_BLOCK = 8
+
+
+def _inside_coding_blocks(n: int, axis: int, ndim: int) -> np.ndarray:
+    """False where the neighbour pair of :func:`_axis_maps` (pixels j + 4 and j + 5) straddles a coding-block
+    boundary. Heavy quantisation flattens each block and leaves a step at its boundary, which reads as a crisp
+    edge: x264 at CRF 45-51 raised sharpness and motion blur by up to +0.17 on a soft real clip (label-calibration
+    corpus). One pair in eight is left out, so unblocked content measures the same."""
+    j = np.arange(n - 9)
+    shape = [1] * ndim
+    shape[axis] = n - 9
+    return ((j + 5) % CODING_BLOCK != 0).reshape(shape)
 
 
 # Luma at or beyond these levels (0-255) is clipped: crushed to black or blown to white.
@@ -161,7 +177,7 @@ class CreteRoffetSharpness(Scorer):
     blur of sigma 2-3 px). Content without any edge reads as blurred (0).
     """
 
-    version = "4"
+    version = "5"
 
     def measure(self, clip) -> float:
         return pooled_sharpness(edge_blur_sums(clip))
@@ -179,7 +195,7 @@ class TileFocus(Scorer):
     blur lowers it monotonically); which region is the subject is not known to a weight-free estimator.
     """
 
-    version = "4"
+    version = "5"
 
     def measure(self, clip) -> float:
         sums = edge_blur_sums(clip)  # (regions, 2 axes, 2)
