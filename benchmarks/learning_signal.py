@@ -18,7 +18,7 @@ clips are measured before and after training (``s2i train``), and the script pri
 - wall times.
 
     python benchmarks/learning_signal.py [--out DIR] [--stage2_data overall|stage2|stage2-multiturn|stage1+overall|stage2+overall]
-        [--stage1_steps 0] [--stage2_steps 300] [--stage2_lr 2e-3] [--train_vision] [--num_frames 2] [--max_edge 64]
+        [--fragments 5 --fragment_size 28] [--stage1_steps 0] [--stage2_steps 300] [--stage2_lr 2e-3] [--train_vision] [--num_frames 2] [--max_edge 64]
         [--segments --seconds 1] [--families ...] [--views 3] [--stage1_dimensions none] [--train_lm_head]
         [--label_smoothing 0.1] [--weight_decay 0.1] [--scheduler cosine] [--render_cache_mb 1024] [--run_dir DIR]
 
@@ -82,6 +82,13 @@ def parse_args(argv=None):
         default=64,
         help="the tiny Qwen processor's pixel budget per frame is max_edge^2 (its default 64: ~80x48 frames)",
     )
+    ap.add_argument(
+        "--fragments",
+        type=int,
+        default=None,
+        help="show each frame as a FRAGMENTS x FRAGMENTS mosaic of native-resolution patches (s2i train --fragments)",
+    )
+    ap.add_argument("--fragment_size", type=int, default=32, help="side of each fragment in pixels")
     ap.add_argument("--stage1_steps", type=int, default=0, help="Stage I steps (0: Stage II only)")
     ap.add_argument("--stage2_steps", type=int, default=300)
     ap.add_argument("--stage1_lr", type=float, default=2e-3)
@@ -195,10 +202,14 @@ def figures(clips, scores: list[float]) -> dict:
     return m
 
 
-def qalign(model_dir: str, clips, root: str, num_frames: int) -> list[float]:
+def qalign(
+    model_dir: str, clips, root: str, num_frames: int, fragments: int | None, fragment_size: int
+) -> list[float]:
     from s2i_hf.eval_suite.qalign import QualityScorer
 
-    scorer = QualityScorer.from_pretrained(model_dir, num_frames=num_frames, batch_size=8)
+    scorer = QualityScorer.from_pretrained(
+        model_dir, num_frames=num_frames, fragments=fragments, fragment_size=fragment_size, batch_size=8
+    )
     return [r.score for r in scorer.score([os.path.join(root, c.name) for c in clips])]
 
 
@@ -320,9 +331,10 @@ def main(argv=None) -> int:
         seed=args.seed,
         max_pixels=None if args.max_edge == 64 else args.max_edge**2,
     )
+    frames = (args.num_frames, args.fragments, args.fragment_size)
     train_data = derived_data(data, args.stage2_data, args.seed, os.path.join(run_dir, "data"))
-    before = figures(held, qalign(base, held, held_root, args.num_frames))
-    before_fit = figures(fit_clips, qalign(base, fit_clips, train_root, args.num_frames))
+    before = figures(held, qalign(base, held, held_root, *frames))
+    before_fit = figures(fit_clips, qalign(base, fit_clips, train_root, *frames))
     times["model + scoring before"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -332,6 +344,8 @@ def main(argv=None) -> int:
     config = S2ITrainConfig(
         output_dir=os.path.join(run_dir, "train"),
         num_frames=args.num_frames,
+        fragments=args.fragments,
+        fragment_size=args.fragment_size,
         per_device_train_batch_size=args.batch_size,
         stage1_max_steps=args.stage1_steps or None,
         stage2_max_steps=args.stage2_steps,
@@ -359,8 +373,8 @@ def main(argv=None) -> int:
 
     t = time.perf_counter()
     tuned = os.path.join(run_dir, "train", "stage1" if stage == "1" else "merged")
-    after = figures(held, qalign(tuned, held, held_root, args.num_frames))
-    after_fit = figures(fit_clips, qalign(tuned, fit_clips, train_root, args.num_frames))
+    after = figures(held, qalign(tuned, held, held_root, *frames))
+    after_fit = figures(fit_clips, qalign(tuned, fit_clips, train_root, *frames))
     times["scoring after"] = time.perf_counter() - t
 
     def row(name, m, fit):
@@ -376,7 +390,9 @@ def main(argv=None) -> int:
             f"{s['losses'][-1][1]:.3f}, {s['runtime_seconds']:.0f} s"
         )
     print(
-        f"settings: {args.model_family} tiny model from scratch, {args.num_frames} frames, pixel budget {args.max_edge}^2 per frame, "
+        f"settings: {args.model_family} tiny model from scratch, {args.num_frames} frames"
+        + (f" as {args.fragments}x{args.fragments} fragments of {args.fragment_size} px" if args.fragments else "")
+        + f", pixel budget {args.max_edge}^2 per frame, "
         f"batch {args.batch_size}, seed {args.seed}"
     )
     print()

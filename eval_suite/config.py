@@ -94,6 +94,16 @@ class EvalArguments:
             "help": "Cap on each frame's area (default: as in training when the model's training_summary.json says)."
         },
     )
+    fragments: int | None = field(
+        default=None,
+        metadata={
+            "help": "Show each frame as a FRAGMENTS x FRAGMENTS mosaic of native-resolution patches; 0: whole frames. "
+            "Default: as in training when the model's training_summary.json records fragments, else whole frames."
+        },
+    )
+    fragment_size: int | None = field(
+        default=None, metadata={"help": "Side of each fragment in pixels (default: as recorded, else 32)."}
+    )
     batch_size: int = field(default=4, metadata={"help": "Videos per forward pass when scoring."})
     threads: int | None = field(
         default=None,

@@ -57,7 +57,7 @@ class QualityScorer:
     Args:
         model, processor: a model from ``AutoModelForImageTextToText`` (or a ``PeftModel`` around one) and its
             processor.
-        num_frames / fps / max_pixels / max_frames: the frames the model sees
+        num_frames / fps / max_pixels / max_frames / fragments / fragment_size: the frames the model sees
             (:class:`s2i_hf.frames.FrameSampling`, the same sampling the trainers use; a recorded setting). Each
             video is decoded once per :meth:`score` call; a window of ``max(8 * batch_size, 32)`` decoded videos
             is held in memory at a time.
@@ -74,6 +74,8 @@ class QualityScorer:
         fps: float | None = None,
         max_pixels: int | None = None,
         max_frames: int = 64,
+        fragments: int | None = None,
+        fragment_size: int = 32,
         scale: LevelScale = DEFAULT_SCALE,
         batch_size: int = 4,
     ):
@@ -82,7 +84,12 @@ class QualityScorer:
         self.model = model.eval()
         self.processor = processor
         self.sampling = FrameSampling(
-            num_frames=None if fps is not None else num_frames, fps=fps, max_pixels=max_pixels, max_frames=max_frames
+            num_frames=None if fps is not None else num_frames,
+            fps=fps,
+            max_pixels=max_pixels,
+            max_frames=max_frames,
+            fragments=fragments or None,
+            fragment_size=fragment_size,
         )
         self.num_frames = self.sampling.num_frames
         self.scale = scale

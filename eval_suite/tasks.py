@@ -493,24 +493,42 @@ def frame_sampling_for(
     num_frames: int | None = None,
     fps: float | None = None,
     max_pixels: int | None = None,
+    fragments: int | None = None,
+    fragment_size: int | None = None,
 ) -> tuple[dict, str]:
     """The frames to show the model, and where they come from: the arguments when any of ``num_frames``, ``fps``,
     ``max_pixels`` is given; else the ``training_summary.json`` that ``s2i train`` wrote beside the model (in the
-    adapter or model folder or its parent, e.g. ``OUT/merged`` -> ``OUT``); else 8 frames."""
+    adapter or model folder or its parent, e.g. ``OUT/merged`` -> ``OUT``); else 8 frames.
+
+    Fragments (:class:`s2i_hf.frames.FrameSampling`) change what kind of picture the model sees, not how many:
+    a model trained on them keeps them when only the frame count is given; ``fragments=0`` turns them off."""
+    recorded, where = _recorded_sampling(model, adapter)
+    frag = {k: recorded[k] for k in ("fragments", "fragment_size") if recorded and recorded.get(k) is not None}
+    if fragments is not None:
+        frag = {"fragments": fragments} if fragments > 0 else {}
+    if fragment_size is not None and frag:
+        frag["fragment_size"] = fragment_size
     if num_frames is not None or fps is not None or max_pixels is not None:
         frames = num_frames if num_frames is not None or fps is not None else 8
-        return {"num_frames": frames, "fps": fps, "max_pixels": max_pixels}, "command line"
+        return {"num_frames": frames, "fps": fps, "max_pixels": max_pixels, **frag}, "command line"
+    if recorded is not None:
+        keys = ("num_frames", "fps", "max_pixels", "max_frames")
+        return {**{k: recorded[k] for k in keys if k in recorded}, **frag}, f"as trained: {where}"
+    return {"num_frames": 8, "fps": None, "max_pixels": None, **frag}, "default"
+
+
+def _recorded_sampling(model: str, adapter: str | None) -> tuple[dict | None, str | None]:
+    """The ``frame_sampling`` recorded in the ``training_summary.json`` beside the adapter or model, and its path."""
     for folder in (adapter, model):
         if not folder or not os.path.isdir(folder):
             continue
-        for candidate in (folder, os.path.dirname(os.path.abspath(folder))):
+        for candidate in (folder, os.path.dirname(os.path.realpath(folder))):  # a link (the demo's) to OUT/merged
             path = os.path.join(candidate, SUMMARY_FILE)
             if os.path.isfile(path):
                 recorded = load_training_summary(path).get("frame_sampling")
                 if isinstance(recorded, dict):
-                    keys = ("num_frames", "fps", "max_pixels", "max_frames")
-                    return {k: recorded[k] for k in keys if k in recorded}, f"as trained: {path}"
-    return {"num_frames": 8, "fps": None, "max_pixels": None}, "default"
+                    return recorded, path
+    return None, None
 
 
 def read_vqa_sets(
@@ -549,6 +567,8 @@ def evaluate(
     num_frames: int | None = None,
     fps: float | None = None,
     max_pixels: int | None = None,
+    fragments: int | None = None,
+    fragment_size: int | None = None,
     batch_size: int = 4,
     trust_remote_code: bool = False,
     vqa_task: str | Task = "vqa",
@@ -560,7 +580,8 @@ def evaluate(
     """Evaluate one model on VQA sets and/or S2I-Bench; the results files and per-item outputs go to ``output_dir``.
 
     ``model``: a Hub id or local folder (loaded as a :class:`~.qalign.QualityScorer`, with ``adapter``, the frame
-    sampling of :func:`frame_sampling_for` and ``batch_size``), or a ready ``QualityScorer`` (then ``model_id``
+    sampling of :func:`frame_sampling_for` (``num_frames``, ``fps``, ``max_pixels``, ``fragments``,
+    ``fragment_size``) and ``batch_size``), or a ready ``QualityScorer`` (then ``model_id``
     names it in the results). ``vqa_sets``: :class:`~.vqa_sets.VQASet` objects, or ``name -> video folder``
     (read with :func:`read_vqa_sets`, ``vqa_labels`` and ``allow_missing``, before the model is loaded).
     ``bench``: a build folder, Parquet file or Hub dataset id; ``judge``: a :class:`~.judges.Judge`, a judge model
@@ -580,7 +601,15 @@ def evaluate(
     if isinstance(model, str):
         from .qalign import QualityScorer
 
-        sampling, source = frame_sampling_for(model, adapter, num_frames=num_frames, fps=fps, max_pixels=max_pixels)
+        sampling, source = frame_sampling_for(
+            model,
+            adapter,
+            num_frames=num_frames,
+            fps=fps,
+            max_pixels=max_pixels,
+            fragments=fragments,
+            fragment_size=fragment_size,
+        )
         log(f"frames: {', '.join(f'{k}={v}' for k, v in sampling.items() if v is not None)} ({source})")
         model_id = model_id or model
         scorer = QualityScorer.from_pretrained(

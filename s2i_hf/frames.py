@@ -7,7 +7,9 @@
   ``decode=False``) with torchcodec, through the decode path of :mod:`s2i_hf.video`, and returns
   ``(frames, metadata)``: a ``(T, C, H, W)`` uint8 tensor and the ``transformers.video_utils.VideoMetadata`` keys
   processors use to time-stamp the frames. Processors then get ``do_sample_frames=False``, so no saved processor
-  default can change what the model sees. The same frames serve training and Q-Align scoring.
+  default can change what the model sees. The same frames serve training and Q-Align scoring. With
+  ``fragments`` each frame becomes a mosaic of native-resolution patches (:func:`fragment_mosaic`) instead of being
+  shrunk whole.
 - *windows* (``window >= 2``, for the quality scorers; :meth:`FrameSampling.windows` has their defaults): runs of
   ``window`` consecutive frames spread over the video, which :func:`s2i_hf.video.load_clip` turns into a
   :class:`~s2i_hf.video.Clip` (spatial scorers look at one frame per window, temporal scorers at neighbours).
@@ -22,7 +24,7 @@ from typing import Any
 import numpy as np
 
 
-__all__ = ["FrameSampling", "sample_frames"]
+__all__ = ["FrameSampling", "fragment_mosaic", "sample_frames"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,14 @@ class FrameSampling:
 
     ``max_pixels`` caps each frame's area after decoding (aspect ratio kept; single frames only), ``max_side``
     resizes at decode time so that the longer side is at most this; ``None`` keeps the decoded size.
+
+    ``fragments`` (single frames only): each frame is replaced by a ``fragments x fragments`` mosaic of
+    ``fragment_size``-pixel patches cut at native resolution from the centres of as many grid cells (the same
+    places in every frame), as in FAST-VQA's fragment sampling (Wu et al. 2022, "FAST-VQA: Efficient End-to-end
+    Video Quality Assessment with Fragment Sampling", ECCV). A model with a small pixel budget then sees blur,
+    grain and compression at the scale they were made, where a whole frame shrunk to the budget would average
+    them away; the mosaic keeps little of the scene's layout, which a quality model should not lean on anyway.
+    ``max_pixels`` then caps the mosaic.
     """
 
     num_frames: int | None = 8
@@ -45,6 +55,8 @@ class FrameSampling:
     max_frames: int = 64
     window: int = 1
     max_side: int | None = None
+    fragments: int | None = None
+    fragment_size: int = 32
 
     def __post_init__(self):
         if self.window < 1:
@@ -67,6 +79,13 @@ class FrameSampling:
             raise ValueError("max_pixels applies to single frames (window 1); windows are resized with max_side")
         if self.max_side is not None and self.max_side < 16:
             raise ValueError(f"max_side must be at least 16 pixels, got {self.max_side}")
+        if self.fragments is not None:
+            if self.window > 1:
+                raise ValueError("fragments apply to single frames (window 1), not to the scorers' windows")
+            if self.fragments < 1:
+                raise ValueError(f"fragments must be at least 1 cell per side, got {self.fragments}")
+            if self.fragment_size < 8:
+                raise ValueError(f"fragment_size must be at least 8 pixels, got {self.fragment_size}")
 
     @classmethod
     def windows(
@@ -78,12 +97,17 @@ class FrameSampling:
         return cls(num_frames=num_frames, fps=fps, window=window, max_side=max_side)
 
     def to_dict(self) -> dict[str, Any]:
-        """The setting as recorded: single frames ``num_frames, fps, max_pixels, max_frames``; windows ``num_frames,
-        fps, window, max_side``; a field of the other mode only when it is set."""
+        """The setting as recorded: single frames ``num_frames, fps, max_pixels, max_frames`` (and ``fragments,
+        fragment_size`` when fragments are on); windows ``num_frames, fps, window, max_side``; a field of the other
+        mode only when it is set."""
         if self.window == 1:
             d = {"num_frames": self.num_frames, "fps": self.fps, "max_pixels": self.max_pixels}
             d["max_frames"] = self.max_frames
-            return {**d, "max_side": self.max_side} if self.max_side is not None else d
+            if self.max_side is not None:
+                d["max_side"] = self.max_side
+            if self.fragments is not None:
+                d.update(fragments=self.fragments, fragment_size=self.fragment_size)
+            return d
         return {"num_frames": self.num_frames, "fps": self.fps, "window": self.window, "max_side": self.max_side}
 
     def indices(self, total: int, average_fps: float) -> list[int]:
@@ -134,6 +158,8 @@ def sample_frames(video, sampling: FrameSampling) -> tuple["Any", dict[str, Any]
     single = sampling.window == 1  # windows are never padded: load_clip keeps what the video has
     if single and sampling.num_frames is not None and len(idx) < sampling.num_frames:  # pragma: no cover - filled
         frames = torch.cat([frames, frames[-1:].expand(sampling.num_frames - len(idx), -1, -1, -1)])
+    if sampling.fragments is not None:
+        frames = fragment_mosaic(frames, sampling.fragments, sampling.fragment_size)
     height, width = int(frames.shape[-2]), int(frames.shape[-1])
     if sampling.max_pixels is not None and height * width > sampling.max_pixels:
         scale = math.sqrt(sampling.max_pixels / (height * width))
@@ -152,3 +178,28 @@ def sample_frames(video, sampling: FrameSampling) -> tuple["Any", dict[str, Any]
         "width": width,
     }
     return frames, metadata
+
+
+def fragment_mosaic(frames, grid: int, size: int):
+    """``(T, C, H, W)`` frames -> ``(T, C, grid * size, grid * size)``: the ``size x size`` patch at the centre of
+    each cell of a ``grid x grid`` split of the frame, at native resolution, laid out in the cells' order. Every
+    frame is cut at the same places, so motion, shake and flicker show between frames as they do in the video.
+    Where a cell is smaller than a patch, neighbouring patches overlap; a frame smaller than one patch is first
+    enlarged (bilinear) to hold it."""
+    import torch
+
+    t, c, h, w = frames.shape
+    if h < size or w < size:
+        scale = size / min(h, w)
+        h, w = max(size, math.ceil(h * scale)), max(size, math.ceil(w * scale))
+        frames = torch.nn.functional.interpolate(frames.float(), size=(h, w), mode="bilinear", align_corners=False)
+        frames = frames.round().clamp(0, 255).to(torch.uint8)
+    out = frames.new_empty((t, c, grid * size, grid * size))
+    for i in range(grid):
+        y0 = min(max(0, round((i + 0.5) * h / grid - size / 2)), h - size)
+        for j in range(grid):
+            x0 = min(max(0, round((j + 0.5) * w / grid - size / 2)), w - size)
+            out[:, :, i * size : (i + 1) * size, j * size : (j + 1) * size] = frames[
+                :, :, y0 : y0 + size, x0 : x0 + size
+            ]
+    return out

@@ -230,7 +230,35 @@ def test_eval_uses_the_frame_sampling_the_model_was_trained_with(tmp_path, konvi
         == 0
     )
     s = EvalRecord.load(str(tmp_path / "b" / "results_merged_konvid_1k_test.json")).settings
-    assert s["num_frames"] == 3 and s["max_pixels"] is None
+    assert s["num_frames"] == 3 and s["max_pixels"] is None and "fragments" not in s
+
+
+def test_eval_keeps_the_fragments_the_model_was_trained_on(tmp_path, konvid):
+    """Fragments change what the model was taught to look at, not how much: a model trained on them is shown them
+    even when the command line sets the frame count; --fragments 0 turns them off."""
+    run = tmp_path / "run"
+    model = make_tiny_model("qwen2_5_vl", run / "merged")
+    recorded = {
+        "num_frames": 2,
+        "fps": None,
+        "max_pixels": None,
+        "max_frames": 64,
+        "fragments": 2,
+        "fragment_size": 28,
+    }
+    (run / "training_summary.json").write_text(json.dumps({"frame_sampling": recorded, "stages": {}}))
+    common = ["--model", str(model), "--vqa", f"konvid_1k={konvid}", "--allow-missing", "--quiet"]
+    for name, extra, expected in (
+        ("a", [], recorded),
+        ("b", ["--num_frames", "1"], {**recorded, "num_frames": 1}),
+        ("c", ["--num_frames", "1", "--fragments", "0"], {"num_frames": 1, "max_pixels": None}),
+        ("d", ["--fragment_size", "16"], {**recorded, "fragment_size": 16}),
+    ):
+        assert main([*common, *extra, "--output_dir", str(tmp_path / name)]) == 0, name
+        s = EvalRecord.load(str(tmp_path / name / "results_merged_konvid_1k_test.json")).settings
+        assert {k: s.get(k) for k in expected} == expected, (name, s)
+        if name == "c":
+            assert "fragments" not in s
 
 
 def test_threads_must_be_positive(tmp_path, konvid, capsys):

@@ -156,6 +156,54 @@ def test_both_samplers_share_one_decode_path(sample_clips, bad_videos):
         sample_frames("/no/such/video.mp4", FrameSampling(num_frames=4))
 
 
+def test_fragments_are_native_resolution_patches_one_per_grid_cell(sample_clips):
+    """Each patch of the mosaic is found, pixel for pixel, in the whole decoded frame, once, inside its own grid
+    cell and at the same place in every frame; the setting is validated and recorded."""
+    import torch
+
+    from s2i_hf.frames import sample_frames
+
+    path = sample_clips["carphone_pristine"]  # 176 x 144
+    whole, _ = sample_frames(path, FrameSampling(num_frames=2))
+    grid, size = 3, 24
+    mosaic, md = sample_frames(path, FrameSampling(num_frames=2, fragments=grid, fragment_size=size))
+    assert mosaic.shape == (2, 3, grid * size, grid * size) and (md["height"], md["width"]) == (72, 72)
+    h, w = whole.shape[-2:]
+    for i in range(grid):
+        for j in range(grid):
+            patch = mosaic[:, :, i * size : (i + 1) * size, j * size : (j + 1) * size]
+            found = [
+                (y, x)
+                for y in range(h - size + 1)
+                for x in range(w - size + 1)
+                if torch.equal(whole[:, :, y : y + size, x : x + size], patch)
+            ]
+            assert len(found) == 1, (i, j, found)
+            (y, x), (cy, cx) = found[0], (found[0][0] + size / 2, found[0][1] + size / 2)
+            assert i * h / grid <= cy < (i + 1) * h / grid and j * w / grid <= cx < (j + 1) * w / grid, (i, j, y, x)
+    # a frame smaller than one fragment is enlarged to hold it; max_pixels then caps the mosaic
+    big, _ = sample_frames(path, FrameSampling(num_frames=1, fragments=2, fragment_size=160))
+    assert big.shape == (1, 3, 320, 320)
+    capped, md = sample_frames(path, FrameSampling(num_frames=1, fragments=2, fragment_size=160, max_pixels=160 * 160))
+    assert capped.shape == (1, 3, 160, 160) and md["height"] == 160
+    s = FrameSampling(num_frames=2, fragments=grid, fragment_size=size)
+    assert s.to_dict() == {
+        "num_frames": 2,
+        "fps": None,
+        "max_pixels": None,
+        "max_frames": 64,
+        "fragments": 3,
+        "fragment_size": 24,
+    }
+    for bad, match in (
+        (dict(fragments=0), "at least 1 cell"),
+        (dict(fragments=2, fragment_size=4), "at least 8 pixels"),
+        (dict(fragments=2, window=4), "single frames"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            FrameSampling(num_frames=8, **bad)
+
+
 def test_write_video_file_once(tmp_path, sample_clips):
     from s2i_hf.video import write_video_file
 

@@ -74,6 +74,15 @@ class S2IStage1Config(SFTConfig):
         default=None, metadata={"help": "Cap on each frame's area in pixels (aspect kept)."}
     )
     max_frames: int = field(default=64, metadata={"help": "Most frames per video when sampling by --fps."})
+    fragments: int | None = field(
+        default=None,
+        metadata={
+            "help": "Show each frame as a mosaic of FRAGMENTS x FRAGMENTS native-resolution patches (FAST-VQA's "
+            "fragments) instead of the whole frame shrunk to the pixel budget; recorded with the model, so s2i eval "
+            "shows the same."
+        },
+    )
+    fragment_size: int = field(default=32, metadata={"help": "Side of each fragment in pixels (with --fragments)."})
     render_cache_mb: float = field(
         default=0.0,
         metadata={
@@ -139,7 +148,12 @@ class S2IStage1Config(SFTConfig):
     def frame_sampling(self) -> FrameSampling:
         num_frames = None if self.fps is not None else self.num_frames
         return FrameSampling(
-            num_frames=num_frames, fps=self.fps, max_pixels=self.max_pixels, max_frames=self.max_frames
+            num_frames=num_frames,
+            fps=self.fps,
+            max_pixels=self.max_pixels,
+            max_frames=self.max_frames,
+            fragments=self.fragments,
+            fragment_size=self.fragment_size,
         )
 
 

@@ -97,11 +97,23 @@ class DemoConfig:
     num_frames: int = field(
         default=2, metadata={"help": "Frames per video the model sees in training and evaluation."}
     )
-    max_pixels: int = field(
-        default=128 * 128,
+    fragments: int | None = field(
+        default=5,
+        metadata={
+            "help": "Show the model each frame as a FRAGMENTS x FRAGMENTS mosaic of native-resolution patches "
+            "(FAST-VQA's fragments; s2i train --fragments), so blur, grain and compression stay as visible as they "
+            "are in the clip; 0: the whole frame, shrunk to --max_pixels."
+        },
+    )
+    fragment_size: int = field(
+        default=28, metadata={"help": "Side of each fragment in pixels (28: two of the tiny model's 14-px patches)."}
+    )
+    max_pixels: int | None = field(
+        default=None,
         metadata={
             "help": "The tiny model's pixel budget per frame (its processor resizes each frame to at most this "
-            "many pixels; the tiny default 64 x 64 hides most blur and grain of a 480-pixel clip)."
+            "many pixels). Default: the fragment mosaic's area; 128 x 128 for whole frames (the tiny default "
+            "64 x 64 hides most blur and grain of a 480-pixel clip)."
         },
     )
     stage1_dimensions: list[str] = field(
@@ -197,6 +209,9 @@ class DemoConfig:
         for k, v in defaults.items():
             if values[k] in (None, []):
                 values[k] = v
+        values["fragments"] = values["fragments"] or None  # 0: whole frames
+        if values["max_pixels"] is None:
+            values["max_pixels"] = (values["fragments"] * self.fragment_size) ** 2 if values["fragments"] else 128**2
         return DemoConfig(**values)
 
     @property
