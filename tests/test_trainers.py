@@ -189,6 +189,31 @@ def test_frame_sampling_settings(s2i_data):
         FrameSampling(num_frames=4, fps=1.0)
 
 
+def test_training_on_fragments_shows_the_mosaic_and_records_it_for_eval(s2i_data, tmp_path_factory):
+    """--fragments: the sampler cuts each frame into the mosaic (the top-left fragment is the whole frame's pixels at
+    the centre of the top-left cell), a run trains on it and records the setting, and eval finds it beside the
+    trained model."""
+    from s2i_hf.cli import main
+    from s2i_hf.eval_suite.tasks import frame_sampling_for
+    from s2i_hf.frames import sample_frames
+
+    row = load_stage_data(s2i_data, "stage1")[0]
+    whole, _ = sample_frames(row["video"], FrameSampling(num_frames=2))
+    mosaic, md = sample_frames(row["video"], FrameSampling(num_frames=2, fragments=2, fragment_size=16))
+    assert mosaic.shape[-2:] == (32, 32) and (md["height"], md["width"]) == (32, 32)
+    h, w = whole.shape[-2:]
+    y0, x0 = (h // 2 - 16) // 2, (w // 2 - 16) // 2  # the top-left cell's centre, less half a fragment
+    assert torch.equal(mosaic[:, :, :16, :16], whole[:, :, y0 : y0 + 16, x0 : x0 + 16])
+    out = str(tmp_path_factory.mktemp("fragments") / "out")
+    base_dir = model_folder(tmp_path_factory, "qwen2_5_vl")
+    flags = train_flags(base_dir, s2i_data, out, "--stage", "1", "--stage1_max_steps", "1", batch=2)
+    assert main(["train", *flags, "--fragments", "2", "--fragment_size", "16", "--report_to", "none"]) == 0
+    summary = json.load(open(os.path.join(out, "training_summary.json")))
+    assert summary["frame_sampling"]["fragments"] == 2 and summary["frame_sampling"]["fragment_size"] == 16
+    sampling, source = frame_sampling_for(os.path.join(out, "stage1"))
+    assert (sampling["fragments"], sampling["fragment_size"], sampling["num_frames"]) == (2, 16, 2), source
+
+
 def test_bad_video_in_a_row_is_named(s2i_data, tmp_path_factory, caplog):
     from transformers import AutoProcessor
 
