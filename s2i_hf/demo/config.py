@@ -129,7 +129,8 @@ class DemoConfig:
     stage2_steps: int | None = field(
         default=None,
         metadata={
-            "help": "Stage II optimizer steps (default 50; quick 2): more, on the tiny model, wash out the ratings Stage I taught (held-out ladder SRCC 0.44 after 50 steps, 0.33 after 150)."
+            "help": "Stage II optimizer steps (default 50; quick 2). More wash out, on the tiny model, the ratings "
+            "Stage I taught (held-out ladder SRCC 0.44 after 50 steps, 0.33 after 150)."
         },
     )
     stage1_learning_rate: float = field(
