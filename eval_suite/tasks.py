@@ -518,8 +518,15 @@ def frame_sampling_for(
 
 
 def _recorded_sampling(model: str, adapter: str | None) -> tuple[dict | None, str | None]:
-    """The ``frame_sampling`` recorded in the ``training_summary.json`` beside the adapter or model, and its path."""
+    """The ``frame_sampling`` recorded in the ``training_summary.json`` beside the adapter or model (a local folder,
+    or a Hub repo that ``s2i push model`` wrote, which carries the file), and where it was found."""
     for folder in (adapter, model):
+        if folder and not os.path.isdir(folder) and not os.path.exists(folder):
+            path = _hub_summary(folder)
+            recorded = load_training_summary(path).get("frame_sampling") if path else None
+            if isinstance(recorded, dict):
+                return recorded, f"{folder} ({SUMMARY_FILE} on the Hub)"
+            continue
         if not folder or not os.path.isdir(folder):
             continue
         for candidate in (folder, os.path.dirname(os.path.realpath(folder))):  # a link (the demo's) to OUT/merged
@@ -529,6 +536,20 @@ def _recorded_sampling(model: str, adapter: str | None) -> tuple[dict | None, st
                 if isinstance(recorded, dict):
                     return recorded, path
     return None, None
+
+
+def _hub_summary(repo_id: str) -> str | None:
+    """The local copy of a Hub model repo's ``training_summary.json``, or None when the id is not a repo id, the repo
+    has no such file or the Hub cannot be reached (offline mode: the cached copy, if any)."""
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import EntryNotFoundError, HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    try:
+        validate_repo_id(repo_id)
+        return hf_hub_download(repo_id, SUMMARY_FILE)
+    except (HFValidationError, EntryNotFoundError, OSError, ValueError):  # no file, offline, no connection
+        return None
 
 
 def read_vqa_sets(

@@ -338,3 +338,36 @@ def test_tasks_are_data_and_run_through_the_library(tmp_path, konvid, bench):
     assert [a["question"] for a in answers] == [r["question"] for r in rows[:2]] and "judge_scores" not in answers[0]
     table = results_table([vqa, b])
     assert "SRCC" in table and "konvid_1k" in table and "s2i_bench" in table
+
+
+def test_eval_reads_the_recorded_sampling_of_a_hub_model(tmp_path):
+    """A model pushed to the Hub carries its training_summary.json: eval shows it the frames it was trained on, as
+    it does for a local folder; a repo without the file, an unknown repo and no Hub at all leave the default."""
+    from huggingface_hub import HfApi
+
+    from s2i_hf.eval_suite.tasks import frame_sampling_for
+    from s2i_hf.testing import HubServer
+
+    recorded = {
+        "num_frames": 2,
+        "fps": None,
+        "max_pixels": None,
+        "max_frames": 64,
+        "fragments": 5,
+        "fragment_size": 28,
+    }
+    with HubServer() as server, server.activate(cache_dir=str(tmp_path / "cache")):
+        api = HfApi(token="hf_s2i_test")  # the test Hub takes any token for writes
+        for repo, files in (("tester/tuned", {"training_summary.json": recorded}), ("tester/bare", {"x.json": {}})):
+            api.create_repo(repo)
+            for name, content in files.items():
+                summary = {"frame_sampling": content, "stages": {}}
+                data = json.dumps(summary if name.startswith("training") else content).encode()
+                api.upload_file(path_or_fileobj=data, path_in_repo=name, repo_id=repo)
+        sampling, source = frame_sampling_for("tester/tuned")
+        assert sampling == recorded and "on the Hub" in source
+        sampling, _ = frame_sampling_for("tester/tuned", num_frames=4)  # the frame count given, fragments kept
+        assert (sampling["num_frames"], sampling["fragments"], sampling["fragment_size"]) == (4, 5, 28)
+        assert frame_sampling_for("tester/bare") == ({"num_frames": 8, "fps": None, "max_pixels": None}, "default")
+        assert frame_sampling_for("tester/missing")[1] == "default"
+    assert frame_sampling_for(str(tmp_path / "no-such-folder"))[1] == "default"
