@@ -130,7 +130,8 @@ def evaluation_markdown(hub_eval_results: Sequence) -> str:
     return "\n".join(lines)
 
 
-def _usage_code(repo_id: str, layout: Layout, num_frames: int) -> str:
+def _usage_code(repo_id: str, layout: Layout, sampling: str) -> str:
+    """The card's code block; ``sampling`` is the frame-sampling arguments as written (:func:`_sampling_args`)."""
     score_lines = [
         'result = scorer.score(["my_video.mp4"])[0]',
         "print(result.score, result.probs)  # overall quality in [0, 1] and the probability of each level",
@@ -140,8 +141,7 @@ def _usage_code(repo_id: str, layout: Layout, num_frames: int) -> str:
         head = [
             "from s2i_hf.eval_suite.qalign import QualityScorer",
             "",
-            f'scorer = QualityScorer.from_pretrained("{layout["adapter_base"]}", adapter="{repo_id}", '
-            f"num_frames={num_frames})",
+            f'scorer = QualityScorer.from_pretrained("{layout["adapter_base"]}", adapter="{repo_id}", {sampling})',
         ]
     elif layout.get("adapter_subfolder"):
         head = [
@@ -152,13 +152,13 @@ def _usage_code(repo_id: str, layout: Layout, num_frames: int) -> str:
             "",
             f'model = AutoModelForImageTextToText.from_pretrained("{repo_id}")',
             f'model = PeftModel.from_pretrained(model, "{repo_id}", subfolder="{layout["adapter_subfolder"]}")',
-            f'scorer = QualityScorer(model, AutoProcessor.from_pretrained("{repo_id}"), num_frames={num_frames})',
+            f'scorer = QualityScorer(model, AutoProcessor.from_pretrained("{repo_id}"), {sampling})',
         ]
     else:
         head = [
             "from s2i_hf.eval_suite.qalign import QualityScorer",
             "",
-            f'scorer = QualityScorer.from_pretrained("{repo_id}", num_frames={num_frames})',
+            f'scorer = QualityScorer.from_pretrained("{repo_id}", {sampling})',
         ]
     return "\n".join(head + score_lines)
 
@@ -238,7 +238,7 @@ def render_model_card(
         summary=summary is not None,
         evaluation_md=evaluation_markdown(hub_results),
         citation=CITATION,
-        usage_code=_usage_code(repo_id, layout or Layout("merged"), _num_frames(summary)),
+        usage_code=_usage_code(repo_id, layout or Layout("merged"), _sampling_args(summary)),
     )
     if summary is not None:
         base = summary.get("base_model") or "unknown"
@@ -264,9 +264,15 @@ def render_model_card(
     return card
 
 
-def _num_frames(summary: dict | None) -> int:
-    n = ((summary or {}).get("frame_sampling") or {}).get("num_frames")
-    return int(n) if isinstance(n, int) and n > 0 else 8
+def _sampling_args(summary: dict | None) -> str:
+    """``num_frames=N`` as trained (8 when unknown), and the fragments when the model was trained on them: the
+    frames the snippet shows the model must be the kind it learned from."""
+    sampling = (summary or {}).get("frame_sampling") or {}
+    n = sampling.get("num_frames")
+    args = [f"num_frames={int(n) if isinstance(n, int) and n > 0 else 8}"]
+    if sampling.get("fragments"):
+        args += [f"fragments={int(sampling['fragments'])}", f"fragment_size={int(sampling.get('fragment_size', 32))}"]
+    return ", ".join(args)
 
 
 def _sampling_text(sampling: dict) -> str:

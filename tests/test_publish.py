@@ -369,6 +369,18 @@ def test_push_model_merged_loads_and_card_matches_summary(hub, training_output, 
     assert all((dry / f).read_bytes() == files[f] for f in listing(dry))
 
 
+def test_card_snippet_shows_the_model_the_fragments_it_was_trained_on(training_output):
+    """A model trained on fragments must be shown fragments: the card's code passes them with the frame count."""
+    from s2i_hf.cards.model_card import render_model_card
+
+    with open(os.path.join(training_output, "training_summary.json")) as fh:
+        summary = json.load(fh)
+    summary["frame_sampling"] = {**summary["frame_sampling"], "num_frames": 2, "fragments": 5, "fragment_size": 28}
+    body = str(render_model_card("tester/fragments", summary))
+    assert 'QualityScorer.from_pretrained("tester/fragments", num_frames=2, fragments=5, fragment_size=28)' in body
+    assert "fragments = 5, fragment_size = 28" in body  # and the card's frame sampling line says so
+
+
 def test_push_model_adapter_layout_loads_with_peft(hub, training_output, capsys):
     from peft import PeftModel
     from transformers import AutoModelForImageTextToText
