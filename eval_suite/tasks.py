@@ -502,13 +502,15 @@ def frame_sampling_for(
 
     Fragments (:class:`s2i_hf.frames.FrameSampling`) change what kind of picture the model sees, not how many:
     a model trained on them keeps them when only the frame count is given; ``fragments=0`` turns them off."""
-    recorded, where = _recorded_sampling(model, adapter)
+    explicit = num_frames is not None or fps is not None or max_pixels is not None
+    # the record (a Hub download for a Hub id) only when something of it is used
+    recorded, where = (None, None) if explicit and fragments is not None else _recorded_sampling(model, adapter)
     frag = {k: recorded[k] for k in ("fragments", "fragment_size") if recorded and recorded.get(k) is not None}
     if fragments is not None:
         frag = {"fragments": fragments} if fragments > 0 else {}
     if fragment_size is not None and frag:
         frag["fragment_size"] = fragment_size
-    if num_frames is not None or fps is not None or max_pixels is not None:
+    if explicit:
         frames = num_frames if num_frames is not None or fps is not None else 8
         return {"num_frames": frames, "fps": fps, "max_pixels": max_pixels, **frag}, "command line"
     if recorded is not None:
@@ -521,7 +523,7 @@ def _recorded_sampling(model: str, adapter: str | None) -> tuple[dict | None, st
     """The ``frame_sampling`` recorded in the ``training_summary.json`` beside the adapter or model (a local folder,
     or a Hub repo that ``s2i push model`` wrote, which carries the file), and where it was found."""
     for folder in (adapter, model):
-        if folder and not os.path.isdir(folder) and not os.path.exists(folder):
+        if folder and not os.path.exists(folder):
             path = _hub_summary(folder)
             recorded = load_training_summary(path).get("frame_sampling") if path else None
             if isinstance(recorded, dict):
