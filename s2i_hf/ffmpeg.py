@@ -13,7 +13,13 @@ import shutil
 import subprocess
 
 
-__all__ = ["FFmpegError", "ffmpeg", "ffprobe", "run_tool"]
+__all__ = ["ENCODER_THREADS", "FFmpegError", "ffmpeg", "ffprobe", "run_tool"]
+
+# Output options every encode of the package ends with. Left to itself, an encoder picks its thread count from the
+# CPUs the process may run on (its affinity mask, which torch and OpenMP can narrow), and x264, x265 and libvpx
+# write other bytes with other thread counts: the same clip came out different between two runs of the demo. One
+# thread makes a clip depend only on its recipe (clips are encoded several at a time instead).
+ENCODER_THREADS: tuple[str, ...] = ("-threads", "1")
 
 _TAIL = 1500  # characters of stderr an error keeps
 
@@ -43,7 +49,10 @@ def run_tool(tool: str, args: list[str], exe: str | None = None) -> subprocess.C
 
 def ffmpeg(*args: str, exe: str | None = None, loglevel: str = "error") -> subprocess.CompletedProcess:
     """``ffmpeg -hide_banner -loglevel LOGLEVEL -nostdin -y -threads 1 ARGS``: outputs are overwritten, only
-    ``loglevel`` messages reach stderr (``"info"`` keeps the summaries that filters such as psnr/ssim print)."""
+    ``loglevel`` messages reach stderr (``"info"`` keeps the summaries that filters such as psnr/ssim print).
+
+    The ``-threads 1`` here is the first input's decoder; an output's encoder takes its own (put
+    :data:`ENCODER_THREADS` after its codec options for bytes that do not depend on the machine)."""
     return run_tool("ffmpeg", ["-hide_banner", "-loglevel", loglevel, "-nostdin", "-y", "-threads", "1", *args], exe)
 
 

@@ -174,3 +174,26 @@ def test_an_ffmpeg_failure_names_the_command_and_its_error(tmp_path):
     with pytest.raises(FFmpegError, match="missing.mp4") as info:
         ffmpeg("-i", missing, str(tmp_path / "out.mp4"))
     assert info.value.returncode != 0 and "No such file" in str(info.value)
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs to narrow the process to one")
+def test_clips_do_not_depend_on_the_cpus_the_process_may_use(tmp_path):
+    # An encoder left to choose its threads counts the CPUs in the affinity mask (torch/OpenMP can narrow it), and
+    # x264 writes other pixels with another thread count: the demo's clips once differed between two runs.
+    from s2i_hf.real_content import make_source_clip
+
+    def encode(folder, cpus):
+        everything = os.sched_getaffinity(0)
+        os.sched_setaffinity(0, cpus or everything)  # the ffmpeg children inherit it
+        try:
+            src = make_source_clip("flower", str(tmp_path / folder / "src.mp4"), seconds=0.6, size=(240, 136))
+            vs = make_variants(src, str(tmp_path / folder / "v"), families=["crf", "blur"], steps=[1], workers=1)
+        finally:
+            os.sched_setaffinity(0, everything)
+        paths = [src] + [v.path for v in vs]
+        return {os.path.basename(p): open(p, "rb").read() for p in paths}
+
+    every_cpu = encode("all", None)
+    one_cpu = encode("one", {min(os.sched_getaffinity(0))})
+    assert sorted(every_cpu) == ["blur_1.mp4", "crf_1.mp4", "pristine.mp4", "src.mp4"]
+    assert [n for n in every_cpu if every_cpu[n] != one_cpu[n]] == []
