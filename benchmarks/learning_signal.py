@@ -75,6 +75,12 @@ def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_clip_args(ap)
     ap.add_argument("--model_family", default="qwen2_5_vl")
+    ap.add_argument(
+        "--model_seed",
+        type=int,
+        default=None,
+        help="seed of the tiny model's initialisation and of training (default: --seed, which also draws the clips)",
+    )
     ap.add_argument("--num_frames", type=int, default=2, help="frames the model sees per video")
     ap.add_argument(
         "--max_edge",
@@ -324,11 +330,12 @@ def main(argv=None) -> int:
 
     t = time.perf_counter()
     run_dir = os.path.abspath(args.run_dir) if args.run_dir else os.path.join(out, "run")
+    model_seed = args.seed if args.model_seed is None else args.model_seed
     shutil.rmtree(run_dir, ignore_errors=True)
     base = make_tiny_model(
         args.model_family,
         os.path.join(run_dir, "base"),
-        seed=args.seed,
+        seed=model_seed,
         max_pixels=None if args.max_edge == 64 else args.max_edge**2,
     )
     frames = (args.num_frames, args.fragments, args.fragment_size)
@@ -358,7 +365,7 @@ def main(argv=None) -> int:
         render_cache_mb=args.render_cache_mb,
         lr_scheduler_type=args.scheduler,
         save_strategy="no",
-        seed=args.seed,
+        seed=model_seed,
         report_to="none",
         logging_steps=10,
         disable_tqdm=False,

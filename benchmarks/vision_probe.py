@@ -11,7 +11,7 @@ and taught through five level words will not either.
 fits the overall score and the 14 dimension scores together (what the stage1 dimension ratings teach) and ranks
 by the overall output.
 
-    python benchmarks/vision_probe.py [--targets overall|all] [--epochs 15] [--max_edge 64] [--num_frames 2]
+    python benchmarks/vision_probe.py [--targets overall|all] [--epochs 15] [--max_edge 64] [--num_frames 2] [--fragments 4 --fragment_size 32]
         [--vision_width 32] [--vision_depth 2] [--segments --seconds 1] [--json out.json]
 
 Prints the ladder SRCC on the training and held-out clips every ``--eval_every`` epochs, the mean of the last three
@@ -41,6 +41,8 @@ def parse_args(argv=None):
     ap.add_argument(
         "--max_edge", type=int, default=64, help="pixel budget per frame max_edge^2, as in learning_signal.py"
     )
+    ap.add_argument("--fragments", type=int, default=None, help="fragment mosaics, as in learning_signal.py")
+    ap.add_argument("--fragment_size", type=int, default=32, help="side of each fragment in pixels")
     ap.add_argument("--vision_width", type=int, default=32, help="hidden size of the tower (make_tiny_model: 32)")
     ap.add_argument("--vision_depth", type=int, default=2, help="blocks of the tower (make_tiny_model: 2)")
     ap.add_argument("--threads", type=int, default=1)
@@ -81,7 +83,7 @@ def main(argv=None) -> int:
         max_pixels=args.max_edge**2,
     )
     processor = AutoProcessor.from_pretrained(base).video_processor
-    sampling = FrameSampling(num_frames=args.num_frames)
+    sampling = FrameSampling(num_frames=args.num_frames, fragments=args.fragments, fragment_size=args.fragment_size)
 
     def pixels(path):
         frames, _ = sample_frames(path, sampling)

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 
-__all__ = ["FrameSampling", "fragment_mosaic", "sample_frames"]
+__all__ = ["FrameSampling", "fragment_mosaic", "mosaic_resampling", "processed_frame_size", "sample_frames"]
 
 
 @dataclass(frozen=True)
@@ -203,3 +203,51 @@ def fragment_mosaic(frames, grid: int, size: int):
                 :, :, y0 : y0 + size, x0 : x0 + size
             ]
     return out
+
+
+def processed_frame_size(processor, height: int, width: int) -> tuple[int, int] | None:
+    """``(height, width)`` in pixels that a ``height x width`` frame has after ``processor``'s video processor (its
+    resize to the model's patch grid and pixel budget): from ``video_grid_thw`` and the patch size (Qwen-VL), or the
+    pixel tensor's last two sides; ``None`` where the processor has no video processor or says neither."""
+    import torch
+
+    video_processor = getattr(processor, "video_processor", None)
+    if video_processor is None:
+        return None
+    frames = torch.zeros((max(2, int(getattr(video_processor, "temporal_patch_size", 1) or 1)), 3, height, width))
+    try:
+        out = video_processor(videos=[frames.to(torch.uint8)], do_sample_frames=False, return_tensors="pt")
+    except Exception:  # noqa: BLE001 - a processor that needs more (metadata, a tokenizer) just cannot say
+        return None
+    patch = getattr(video_processor, "patch_size", None)
+    if "video_grid_thw" in out and patch:
+        _, grid_h, grid_w = (int(v) for v in out["video_grid_thw"][0])
+        return grid_h * int(patch), grid_w * int(patch)
+    pixels = out.get("pixel_values_videos")
+    return (int(pixels.shape[-2]), int(pixels.shape[-1])) if pixels is not None and pixels.ndim >= 4 else None
+
+
+def mosaic_resampling(processor, sampling: FrameSampling) -> str | None:
+    """Why ``processor`` would resample the fragment mosaic of ``sampling`` (a sentence to warn with), or ``None``
+    where it keeps it pixel for pixel (or ``sampling`` has no fragments, or the processor does not say).
+
+    A mosaic the model's processor resizes, to a multiple of its patch grid or under its pixel budget, is no longer
+    native resolution: grain and blocking are interpolated and the fragments' edges fall inside patches."""
+    if sampling.fragments is None:
+        return None
+    side = sampling.fragments * sampling.fragment_size
+    if sampling.max_pixels is not None and side * side > sampling.max_pixels:
+        return (
+            f"the {side} x {side} fragment mosaic is shrunk to the frame sampling's max_pixels {sampling.max_pixels}"
+        )
+    seen = processed_frame_size(processor, side, side)
+    if seen is None or seen == (side, side):
+        return None
+    video_processor = processor.video_processor
+    factor = int(getattr(video_processor, "patch_size", 1) or 1) * int(getattr(video_processor, "merge_size", 1) or 1)
+    return (
+        f"the model's processor resizes the {side} x {side} fragment mosaic ({sampling.fragments} x "
+        f"{sampling.fragments} fragments of {sampling.fragment_size} px) to {seen[0]} x {seen[1]}, so the fragments "
+        f"are no longer native resolution: use a fragment size that is a multiple of {factor} px and a processor "
+        f"pixel budget of at least {side * side} pixels"
+    )

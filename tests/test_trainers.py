@@ -214,6 +214,25 @@ def test_training_on_fragments_shows_the_mosaic_and_records_it_for_eval(s2i_data
     assert (sampling["fragments"], sampling["fragment_size"], sampling["num_frames"]) == (2, 16, 2), source
 
 
+def test_collator_warns_when_the_processor_would_resample_the_fragments(s2i_data, tmp_path_factory, caplog):
+    """A mosaic the model's processor resizes is no longer native resolution: the collator says so, naming the sizes
+    and the fix; an aligned one (a multiple of the tiny Qwen's 16-px merged patch, inside its 64 x 64 budget)
+    reaches the model pixel for pixel."""
+    from transformers import AutoProcessor
+
+    processor = AutoProcessor.from_pretrained(model_folder(tmp_path_factory, "qwen2_5_vl"))
+    row = load_stage_data(s2i_data, "stage1")[0]
+    with caplog.at_level("WARNING"):
+        batch = S2IVideoCollator(processor, FrameSampling(num_frames=2, fragments=2, fragment_size=16))([row])
+    assert "fragment mosaic" not in caplog.text
+    assert batch["video_grid_thw"].tolist() == [[1, 32 // 8, 32 // 8]]  # 2 frames = 1 temporal patch; 8-px patches
+    for fragments, size, seen in [(2, 28, "56 x 56"), (5, 16, "80 x 80")]:  # off the patch grid; over the budget
+        caplog.clear()
+        with caplog.at_level("WARNING"):
+            S2IVideoCollator(processor, FrameSampling(num_frames=2, fragments=fragments, fragment_size=size))
+        assert f"resizes the {seen} fragment mosaic" in caplog.text and "multiple of 16 px" in caplog.text
+
+
 def test_bad_video_in_a_row_is_named(s2i_data, tmp_path_factory, caplog):
     from transformers import AutoProcessor
 

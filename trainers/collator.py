@@ -19,7 +19,7 @@ import copy
 import logging
 from typing import Any, Sequence
 
-from s2i_hf.frames import FrameSampling, sample_frames
+from s2i_hf.frames import FrameSampling, mosaic_resampling, sample_frames
 from s2i_hf.video import VideoError
 
 from .assistant_spans import UnsoundTemplateError, assistant_char_spans, check_template, token_mask
@@ -137,6 +137,9 @@ class S2IVideoCollator:
         self.pad_token_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         if self.pad_token_id is None:
             raise ValueError(f"{type(tokenizer).__name__} has neither a pad nor an eos token to pad with")
+        resampled = mosaic_resampling(processor, self.sampling)
+        if resampled:
+            logger.warning("%s: %s", model_name or _model_name(processor), resampled)
 
     # --- one row ------------------------------------------------------------------------------------------
     def render(self, row: dict[str, Any]) -> dict[str, Any]:
