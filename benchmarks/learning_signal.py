@@ -76,6 +76,11 @@ def parse_args(argv=None):
     add_clip_args(ap)
     ap.add_argument("--model_family", default="qwen2_5_vl")
     ap.add_argument(
+        "--zero_query",
+        action="store_true",
+        help="the tiny model's language-model queries start at zero (make_tiny_model)",
+    )
+    ap.add_argument(
         "--model_seed",
         type=int,
         default=None,
@@ -124,6 +129,10 @@ def parse_args(argv=None):
     )
     ap.add_argument("--train_lm_head", action="store_true", help="train the output layer in both stages")
     ap.add_argument("--label_smoothing", type=float, default=0.0, help="label smoothing of the answer tokens")
+    ap.add_argument(
+        "--level_score_sigma", type=float, default=0.0, help="Stage I score-aware level targets (s2i train option)"
+    )
+    ap.add_argument("--score_head_weight", type=float, default=0.0, help="Stage I score head (s2i train option)")
     ap.add_argument("--weight_decay", type=float, default=0.0)
     ap.add_argument("--scheduler", default="constant", help="learning-rate schedule (lr_scheduler_type)")
     ap.add_argument(
@@ -336,6 +345,7 @@ def main(argv=None) -> int:
         args.model_family,
         os.path.join(run_dir, "base"),
         seed=model_seed,
+        zero_query=args.zero_query,
         max_pixels=None if args.max_edge == 64 else args.max_edge**2,
     )
     frames = (args.num_frames, args.fragments, args.fragment_size)
@@ -361,6 +371,8 @@ def main(argv=None) -> int:
         train_vision=args.train_vision,
         train_lm_head=args.train_lm_head,
         label_smoothing_factor=args.label_smoothing,
+        level_score_sigma=args.level_score_sigma,
+        score_head_weight=args.score_head_weight,
         weight_decay=args.weight_decay,
         render_cache_mb=args.render_cache_mb,
         lr_scheduler_type=args.scheduler,

@@ -48,12 +48,16 @@ def run_tool(tool: str, args: list[str], exe: str | None = None) -> subprocess.C
 
 
 def ffmpeg(*args: str, exe: str | None = None, loglevel: str = "error") -> subprocess.CompletedProcess:
-    """``ffmpeg -hide_banner -loglevel LOGLEVEL -nostdin -y -threads 1 ARGS``: outputs are overwritten, only
-    ``loglevel`` messages reach stderr (``"info"`` keeps the summaries that filters such as psnr/ssim print).
+    """``ffmpeg -hide_banner -loglevel LOGLEVEL -nostdin -y -cpuflags 0 -threads 1 ARGS``: outputs are overwritten,
+    only ``loglevel`` messages reach stderr (``"info"`` keeps the summaries that filters such as psnr/ssim print).
 
-    The ``-threads 1`` here is the first input's decoder; an output's encoder takes its own (put
-    :data:`ENCODER_THREADS` after its codec options for bytes that do not depend on the machine)."""
-    return run_tool("ffmpeg", ["-hide_banner", "-loglevel", loglevel, "-nostdin", "-y", "-threads", "1", *args], exe)
+    ``-cpuflags 0`` runs FFmpeg's own filters and scalers on their plain C code: their SIMD versions (SSE, AVX2,
+    AVX-512) round differently, so the same recipe gave other pixels on a machine, or at a moment, where another
+    instruction set was detected (lanczos scaling of the demo's photographs did). The encoders keep their own SIMD,
+    which is bit-exact. The ``-threads 1`` here is the first input's decoder; an output's encoder takes its own (put
+    :data:`ENCODER_THREADS` after its codec options)."""
+    head = ["-hide_banner", "-loglevel", loglevel, "-nostdin", "-y", "-cpuflags", "0", "-threads", "1"]
+    return run_tool("ffmpeg", [*head, *args], exe)
 
 
 def ffprobe(*args: str, exe: str | None = None) -> str:

@@ -388,3 +388,26 @@ def test_pixel_budget_sets_how_many_patches_a_frame_gives(family, tmp_path):
     assert 3 <= patches[128 * 128] / patches[64 * 64] <= 5
     with pytest.raises(ValueError, match="by area"):
         make_tiny_model("smolvlm", tmp_path / "smol", max_pixels=128 * 128)
+
+
+@pytest.mark.parametrize("family", TINY_FAMILIES)
+def test_zero_query_makes_the_language_models_attention_even(family, tmp_path):
+    """``zero_query``: the language model's query projections are zero, so each of its attention layers weighs
+    every earlier token alike (row i of the causal map is 1 / (i + 1)); every other weight is the seed's own."""
+    from transformers import AutoModelForImageTextToText, AutoTokenizer
+
+    plain = AutoModelForImageTextToText.from_pretrained(make_tiny_model(family, tmp_path / "plain", seed=3))
+    folder = make_tiny_model(family, tmp_path / "even", seed=3, zero_query=True)
+    model = AutoModelForImageTextToText.from_pretrained(folder, attn_implementation="eager").eval()
+    before, after = plain.state_dict(), model.state_dict()
+    zeroed = sorted(k for k in after if not torch.equal(after[k], before[k]))
+    assert zeroed and all(".q_proj." in k and not after[k].any() for k in zeroed)
+    assert len({k.rsplit(".q_proj.", 1)[0] for k in zeroed}) == 2  # both language layers, nothing in the tower
+    ids = AutoTokenizer.from_pretrained(folder)("How would you rate the overall quality of this video?")["input_ids"]
+    with torch.no_grad():
+        attentions = model(input_ids=torch.tensor([ids]), output_attentions=True).attentions
+    n = len(ids)
+    even = torch.tril(torch.ones(n, n)) / torch.arange(1, n + 1)[:, None]
+    assert len(attentions) == 2
+    for layer in attentions:
+        assert torch.allclose(layer[0].float(), even.expand_as(layer[0]), atol=1e-6)

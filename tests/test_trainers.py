@@ -614,6 +614,49 @@ def test_level_score_targets_train_each_rating_towards_its_score(s2i_data, tmp_p
         )
 
 
+def test_score_head_fits_the_overall_score_from_the_mean_visual_token(s2i_data, tmp_path_factory):
+    """``score_head_weight``: Stage I's loss is the answer's cross-entropy plus the weight times the squared error of a
+    linear head on the mean of each row's visual tokens against the row's overall score. The tokens are recomputed
+    here by the vision tower (``get_video_features``), the cross-entropy from the logits; a run trains and saves a
+    model with exactly the base model's weights' names (the head is not kept)."""
+    from transformers import AutoProcessor
+
+    from s2i_hf.cli import main
+    from s2i_hf.trainers import S2IStage1Config, S2IStage1Trainer
+
+    base_dir = model_folder(tmp_path_factory, "qwen2_5_vl")
+    processor = AutoProcessor.from_pretrained(base_dir)
+    data = load_stage_data(s2i_data, "stage1")
+    rows = list(data.select(range(2)))
+    model = load(base_dir)
+    weight = 10.0
+    config = S2IStage1Config(
+        output_dir=str(tmp_path_factory.mktemp("head")), num_frames=FRAMES, score_head_weight=weight
+    )
+    trainer = S2IStage1Trainer(model, config, data, processor)
+    batch = trainer.data_collator(rows)
+    assert batch["row_scores"].tolist() == pytest.approx([r["overall_score"] for r in rows])
+    with torch.no_grad():
+        loss = float(trainer.compute_loss(model, dict(batch)))
+        inputs = {k: v for k, v in batch.items() if k not in ("labels", "row_scores")}
+        logits = model(**inputs).logits
+        videos = model.model.get_video_features(batch["pixel_values_videos"], batch["video_grid_thw"]).pooler_output
+        predicted = trainer.score_head(torch.stack([v.mean(0) for v in videos])).squeeze(-1)
+    assert len(videos) == 2
+    target = batch["labels"][:, 1:]
+    ce = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), target.reshape(-1))
+    mse = torch.mean((predicted - torch.tensor([r["overall_score"] for r in rows])) ** 2)
+    assert loss == pytest.approx(float(ce + weight * mse), rel=1e-4)
+    assert float(weight * mse) > 1e-4  # the head's term is in the figure
+    with pytest.raises(ValueError, match="overall_score"):
+        S2IStage1Trainer(model, config, data.remove_columns(["overall_score"]), processor)
+
+    out = str(tmp_path_factory.mktemp("head-run") / "out")
+    flags = train_flags(base_dir, s2i_data, out, "--stage", "1", "--stage1_max_steps", "2", batch=2)
+    assert main(["train", *flags, "--score_head_weight", str(weight), "--report_to", "none"]) == 0
+    assert sorted(load(os.path.join(out, "stage1")).state_dict()) == sorted(load(base_dir).state_dict())
+
+
 # ------------------------------------------------------------------------------------------------ CLI, resume
 
 

@@ -112,6 +112,8 @@ class S2IVideoCollator:
         level_targets: a :class:`~.level_targets.LevelTargets`: the batch then carries ``level_scores`` (the score
             each rating turn's level word stands for at that word's label position, NaN elsewhere) for the
             score-aware loss of Stage I.
+        score_column: a column holding each row's score (e.g. ``overall_score``): the batch then carries
+            ``row_scores`` ((B,) float, NaN for a row without one) for Stage I's score head.
     """
 
     def __init__(
@@ -124,8 +126,10 @@ class S2IVideoCollator:
         model_name: str | None = None,
         cache_mb: float = 0.0,
         level_targets=None,
+        score_column: str | None = None,
     ):
         self.processor = processor
+        self.score_column = score_column
         self.level_targets = level_targets
         self.cache = RenderCache(cache_mb)
         self.sampling = sampling or FrameSampling()
@@ -189,6 +193,9 @@ class S2IVideoCollator:
         out["labels"] = labels
         if self.level_targets is not None:
             out["level_scores"] = self.level_targets.positions(row, labels)
+        if self.score_column is not None:
+            score = row.get(self.score_column)
+            out["row_scores"] = torch.tensor([float("nan") if score is None else float(score)])
         return out
 
     def _render_derived(self, messages: list, kwargs: dict[str, Any]):

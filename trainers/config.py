@@ -107,6 +107,15 @@ class S2IStage1Config(SFTConfig):
             "word, so that two videos of one level are still told apart (e.g. 0.1); 0: off."
         },
     )
+    score_head_weight: float = field(
+        default=0.0,
+        metadata={
+            "help": "Stage I only: also fit the row's overall score from the mean of its visual tokens (as the "
+            "language model receives them) with a linear head, weighted this much beside the answer's loss (mean "
+            "squared error, scores in [0, 1]; e.g. 10). The head is dropped after training: it only gives the vision "
+            "encoder and projector a direct signal of quality; 0: off."
+        },
+    )
     max_length: int | None = field(
         default=None, metadata={"help": "Token cap per row; None: never cut (video tokens)."}
     )

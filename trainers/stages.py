@@ -98,6 +98,7 @@ class _S2ITrainer(SFTTrainer):
     """Shared by both stages: the video collator and a record of the parts and parameter counts."""
 
     level_targets = None  # Stage I's score-aware targets (S2IStage1Trainer sets them with --level_score_sigma)
+    score_head = None  # Stage I's linear head on the mean visual token (S2IStage1Trainer, --score_head_weight)
 
     def __init__(self, model, args, train_dataset, processing_class, data_collator=None, **kwargs):
         # label smoothing over the answer tokens is computed here (compute_loss), from the one forward pass; TRL's
@@ -112,6 +113,7 @@ class _S2ITrainer(SFTTrainer):
                 model_name=getattr(model, "name_or_path", None),
                 cache_mb=args.render_cache_mb,
                 level_targets=self.level_targets,
+                score_column="overall_score" if self.score_head is not None else None,
             )
         super().__init__(
             model=model,
@@ -129,14 +131,16 @@ class _S2ITrainer(SFTTrainer):
         five level words around the turn's score (:class:`~.level_targets.LevelTargets`). Normalised as the
         Trainer expects: by ``num_items_in_batch`` where the model takes loss kwargs."""
         level_scores = inputs.pop("level_scores", None)
-        if not self.label_smoothing and level_scores is None:
+        row_scores = inputs.pop("row_scores", None)
+        if not self.label_smoothing and level_scores is None and row_scores is None:
             return super().compute_loss(
                 model, inputs, return_outputs=return_outputs, num_items_in_batch=num_items_in_batch
             )
         import torch
 
         labels = inputs["labels"]
-        outputs = model(**{k: v for k, v in inputs.items() if k != "labels"})
+        extra = {"output_hidden_states": True} if row_scores is not None else {}
+        outputs = model(**{k: v for k, v in inputs.items() if k != "labels"}, **extra)
         logits = outputs.logits[:, :-1].float()
         target = labels[:, 1:].to(logits.device)
         per_token = torch.nn.functional.cross_entropy(
@@ -160,7 +164,32 @@ class _S2ITrainer(SFTTrainer):
                 loss = loss * self.accelerator.num_processes
         else:
             loss = loss / (target != -100).sum().clamp(min=1)
+        if row_scores is not None:
+            loss = loss + self.args.score_head_weight * self._score_head_loss(inputs["input_ids"], outputs, row_scores)
         return (loss, outputs) if return_outputs else loss
+
+    def _score_head_loss(self, input_ids, outputs, row_scores):
+        """Mean squared error of the score head on the mean of each row's visual tokens as the language model
+        receives them (its input embeddings at the video/image placeholder positions)."""
+        import torch
+
+        embeds = outputs.hidden_states[0]
+        visual = torch.isin(input_ids, self._visual_token_ids.to(input_ids.device)).unsqueeze(-1)
+        pooled = (embeds * visual).sum(1) / visual.sum(1).clamp(min=1)
+        target = row_scores.to(embeds.device, embeds.dtype)
+        keep = ~torch.isnan(target) & visual.any(1).squeeze(-1)
+        if not bool(keep.any()):
+            return embeds.new_zeros(())
+        predicted = self.score_head(pooled[keep].to(self.score_head.weight.dtype)).squeeze(-1)
+        return torch.nn.functional.mse_loss(predicted.float(), target[keep].float())
+
+    def create_optimizer(self, *args, **kwargs):
+        """The Trainer's optimizer, plus the score head's parameters (no weight decay) where there is one."""
+        optimizer = super().create_optimizer(*args, **kwargs)
+        if self.score_head is not None and not getattr(self, "_score_head_added", False):
+            optimizer.add_param_group({"params": list(self.score_head.parameters()), "weight_decay": 0.0})
+            self._score_head_added = True
+        return optimizer
 
     def trainable_parameters(self) -> dict[str, int]:
         """Trainable parameter counts per part (vision / projector / language / lm_head), LoRA counted in language."""
@@ -215,7 +244,28 @@ class S2IStage1Trainer(_S2ITrainer):
             self.level_targets = LevelTargets(
                 getattr(processing_class, "tokenizer", processing_class), args.level_score_sigma
             )
+        if args.score_head_weight:
+            self._make_score_head(model, train_dataset)
         super().__init__(model, args, train_dataset, processing_class, data_collator, **kwargs)
+
+    def _make_score_head(self, model, train_dataset) -> None:
+        import torch
+
+        columns = getattr(train_dataset, "column_names", None) or []
+        if columns and "overall_score" not in columns:
+            raise ValueError(
+                "--score_head_weight needs the stage1 rows' overall_score: rebuild the data with this version of "
+                "`s2i build`, or train without it"
+            )
+        config = model.config
+        ids = [getattr(config, n, None) for n in ("video_token_id", "image_token_id", "video_token_index")]
+        ids += [getattr(config, "image_token_index", None)]
+        ids = sorted({int(i) for i in ids if i is not None})
+        if not ids:
+            raise ValueError(f"{type(model).__name__}'s config names no video or image token: no score head for it")
+        self._visual_token_ids = torch.tensor(ids)
+        embedding = model.get_input_embeddings()
+        self.score_head = torch.nn.Linear(embedding.embedding_dim, 1).to(embedding.weight.device)
 
 
 class S2IStage2Trainer(_S2ITrainer):

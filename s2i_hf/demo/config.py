@@ -98,7 +98,7 @@ class DemoConfig:
         default=2, metadata={"help": "Frames per video the model sees in training and evaluation."}
     )
     fragments: int | None = field(
-        default=5,
+        default=4,
         metadata={
             "help": "Show the model each frame as a FRAGMENTS x FRAGMENTS mosaic of native-resolution patches "
             "(FAST-VQA's fragments; s2i train --fragments), so blur, grain and compression stay as visible as they "
@@ -106,7 +106,11 @@ class DemoConfig:
         },
     )
     fragment_size: int = field(
-        default=28, metadata={"help": "Side of each fragment in pixels (28: two of the tiny model's 14-px patches)."}
+        default=32,
+        metadata={
+            "help": "Side of each fragment in pixels: a multiple of the tiny model's 16-px visual token (8-px patches "
+            "merged 2 x 2), so that its processor does not resample the mosaic."
+        },
     )
     max_pixels: int | None = field(
         default=None,
@@ -153,6 +157,21 @@ class DemoConfig:
     label_smoothing_factor: float = field(
         default=0.1,
         metadata={"help": "Label smoothing of the answer tokens (keeps the tiny model from memorising scenes)."},
+    )
+    zero_query: bool = field(
+        default=True,
+        metadata={
+            "help": "Build the tiny model with its language model's query projections at zero (make_tiny_model "
+            "zero_query): its random attention then averages the visual tokens evenly instead of picking a few at "
+            "random, which Stage I (language model frozen) cannot change."
+        },
+    )
+    score_head_weight: float = field(
+        default=10.0,
+        metadata={
+            "help": "Stage I also fits each video's overall score from the mean of its visual tokens with a linear "
+            "head, at this weight (s2i train --score_head_weight; the head is not kept); 0: off."
+        },
     )
     level_score_sigma: float = field(
         default=0.0,

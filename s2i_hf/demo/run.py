@@ -166,7 +166,13 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
         steps.start("model", f"3/7 building a tiny {cfg.model_family} model offline")
         from ..testing import make_tiny_model
 
-        make_tiny_model(cfg.model_family, paths["base_model"], seed=cfg.seed, max_pixels=cfg.max_pixels)
+        make_tiny_model(
+            cfg.model_family,
+            paths["base_model"],
+            seed=cfg.seed,
+            max_pixels=cfg.max_pixels,
+            zero_query=cfg.zero_query,
+        )
         steps.done()
 
         # 4. Stage I + Stage II
@@ -189,6 +195,7 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
             train_lm_head=cfg.train_lm_head,
             label_smoothing_factor=cfg.label_smoothing_factor,
             level_score_sigma=cfg.level_score_sigma,
+            score_head_weight=cfg.score_head_weight,
             weight_decay=cfg.weight_decay,
             render_cache_mb=cfg.render_cache_mb,
             lr_scheduler_type=cfg.lr_scheduler_type,

@@ -328,7 +328,35 @@ def _set_pixel_budget(processor, family: str, max_pixels: int) -> None:
         raise ValueError(f"the tiny {family} processor has no per-frame pixel budget to set (max_pixels)")
 
 
-def make_tiny_model(family: str, path: str | os.PathLike, *, seed: int = 0, max_pixels: int | None = None) -> str:
+def _zero_language_queries(model) -> None:
+    """Zero the language model's query projections (weights and biases): every attention layer then spreads its
+    attention evenly over the tokens before it, as muP's zero-initialised queries do (Yang et al. 2021, Tensor
+    Programs V)."""
+    import torch
+
+    from ..model_parts import find_model_parts
+
+    prefix = find_model_parts(model).language_prefix + "."
+    found = 0
+    with torch.no_grad():
+        for name, module in model.named_modules():
+            if name.startswith(prefix) and name.rsplit(".", 1)[-1] == "q_proj":
+                for tensor in (module.weight, getattr(module, "bias", None)):
+                    if tensor is not None:
+                        tensor.zero_()
+                found += 1
+    if not found:
+        raise ValueError(f"{type(model).__name__} has no q_proj under {prefix[:-1]} to zero")
+
+
+def make_tiny_model(
+    family: str,
+    path: str | os.PathLike,
+    *,
+    seed: int = 0,
+    max_pixels: int | None = None,
+    zero_query: bool = False,
+) -> str:
     """Build a tiny random video LMM of ``family`` (one of :data:`TINY_FAMILIES`) into the folder ``path``.
 
     The folder holds ``config.json``, ``generation_config.json``, ``model.safetensors`` (< 1 MB), the tokenizer
@@ -359,6 +387,8 @@ def make_tiny_model(family: str, path: str | os.PathLike, *, seed: int = 0, max_
     with torch.random.fork_rng(devices=[]):  # leave the caller's RNG alone
         torch.manual_seed(seed)
         model = classes.model(config)
+    if zero_query:
+        _zero_language_queries(model)
     model.eval()
     generation = model.generation_config
     generation.eos_token_id = ids["eos_token"]
