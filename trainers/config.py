@@ -112,8 +112,8 @@ class S2IStage1Config(SFTConfig):
         metadata={
             "help": "Stage I only: also fit the row's overall score from the mean of its visual tokens (as the "
             "language model receives them) with a linear head, weighted this much beside the answer's loss (mean "
-            "squared error, scores in [0, 1]; e.g. 10). The head is dropped after training: it only gives the vision "
-            "encoder and projector a direct signal of quality; 0: off."
+            "squared error, scores in [0, 1]; e.g. 10). The head is not saved (a resumed run starts a new one): it "
+            "only gives the vision encoder and projector a direct signal of quality; 0: off."
         },
     )
     max_length: int | None = field(

@@ -245,10 +245,10 @@ class S2IStage1Trainer(_S2ITrainer):
                 getattr(processing_class, "tokenizer", processing_class), args.level_score_sigma
             )
         if args.score_head_weight:
-            self._make_score_head(model, train_dataset)
+            self._make_score_head(model, train_dataset, args.seed)
         super().__init__(model, args, train_dataset, processing_class, data_collator, **kwargs)
 
-    def _make_score_head(self, model, train_dataset) -> None:
+    def _make_score_head(self, model, train_dataset, seed: int) -> None:
         import torch
 
         columns = getattr(train_dataset, "column_names", None) or []
@@ -265,7 +265,23 @@ class S2IStage1Trainer(_S2ITrainer):
             raise ValueError(f"{type(model).__name__}'s config names no video or image token: no score head for it")
         self._visual_token_ids = torch.tensor(ids)
         embedding = model.get_input_embeddings()
-        self.score_head = torch.nn.Linear(embedding.embedding_dim, 1).to(embedding.weight.device)
+        with torch.random.fork_rng(devices=[]):  # the same head for the same --seed, the caller's RNG left alone
+            torch.manual_seed(seed)
+            head = torch.nn.Linear(embedding.embedding_dim, 1)
+        self.score_head = head.to(embedding.weight.device)
+        for p in self.score_head.parameters():  # outside the model, so DDP does not average its gradients: do it here
+            p.register_hook(_mean_over_processes)
+
+
+def _mean_over_processes(grad):
+    """``grad`` averaged over the processes of a distributed run (unchanged in a single process)."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+        grad = grad.clone()
+        dist.all_reduce(grad)
+        grad /= dist.get_world_size()
+    return grad
 
 
 class S2IStage2Trainer(_S2ITrainer):
