@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import os
 import random
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -68,20 +69,24 @@ def make_clips(
     train, held = [], []
     plan = [(s, None) for s in sources or cfg.sources]
     plan += [(s, k) for s in sources or cfg.sources if not s.heldout for k in range(cfg.views)]
-    for (name, content, heldout, start), k in tqdm(
-        plan, desc="Generating distorted clips", unit="scene", disable=not progress
-    ):
+    scenes = []  # (name, content, heldout, start, view, steps)
+    for (name, content, heldout, start), k in plan:
         view, steps = None, cfg.steps
         if k is not None:  # another scene: a window of a training source, a few strengths per family
             name, view, steps = f"{name}_view{k}", _view(cfg.seed, name, k), _view_steps(cfg, name, k)
-        src = make_source_clip(
-            content,
-            os.path.join(folder, "sources", f"{name}.mp4"),
-            seconds=cfg.seconds,
-            size=cfg.size,
-            start=start,
-            view=view,
-        )
+        scenes.append((name, content, heldout, start, view, steps))
+
+    def source_clip(scene) -> str:
+        name, content, _, start, view, _ = scene
+        out = os.path.join(folder, "sources", f"{name}.mp4")
+        return make_source_clip(content, out, seconds=cfg.seconds, size=cfg.size, start=start, view=view)
+
+    # each encoder runs on one thread (bytes that do not depend on the machine): encode the scenes side by side
+    with ThreadPoolExecutor(max(1, cfg.workers)) as pool:
+        source_clips = list(pool.map(source_clip, scenes))
+    for (name, _, heldout, _, _, steps), src in tqdm(
+        list(zip(scenes, source_clips)), desc="Generating distorted clips", unit="scene", disable=not progress
+    ):
         split = "heldout" if heldout else "train"
         variants = make_variants(
             src,
