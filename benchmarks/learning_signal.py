@@ -21,6 +21,7 @@ clips are measured before and after training (``s2i train``), and the script pri
         [--fragments 5 --fragment_size 28] [--stage1_steps 0] [--stage2_steps 300] [--stage2_lr 2e-3] [--train_vision] [--num_frames 2] [--max_edge 64]
         [--segments --seconds 1] [--families ...] [--views 3] [--stage1_dimensions none] [--train_lm_head]
         [--label_smoothing 0.1] [--weight_decay 0.1] [--scheduler cosine] [--render_cache_mb 1024] [--run_dir DIR]
+        [--zero_query] [--score_head_weight 10] [--level_score_sigma 0.1] [--model_seed N]
 
 Clips, scores and the build are cached in ``--out`` (default /tmp/s2i-learning-signal) and reused by later runs with
 the same clip settings; the model and training are redone each run. Target: ladder SRCC after >= 0.6, before ~0.
