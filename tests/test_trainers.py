@@ -202,7 +202,7 @@ def test_training_on_fragments_shows_the_mosaic_and_records_it_for_eval(s2i_data
     mosaic, md = sample_frames(row["video"], FrameSampling(num_frames=2, fragments=2, fragment_size=16))
     assert mosaic.shape[-2:] == (32, 32) and (md["height"], md["width"]) == (32, 32)
     h, w = whole.shape[-2:]
-    y0, x0 = (h // 2 - 16) // 2, (w // 2 - 16) // 2  # the top-left cell's centre, less half a fragment
+    y0, x0 = round(h / 4 - 8), round(w / 4 - 8)  # the top-left cell's centre (a quarter), less half a fragment
     assert torch.equal(mosaic[:, :, :16, :16], whole[:, :, y0 : y0 + 16, x0 : x0 + 16])
     out = str(tmp_path_factory.mktemp("fragments") / "out")
     base_dir = model_folder(tmp_path_factory, "qwen2_5_vl")
