@@ -55,8 +55,8 @@ def ffmpeg(*args: str, exe: str | None = None, loglevel: str = "error") -> subpr
     AVX-512) round differently, so the same recipe gave other pixels on a machine, or at a moment, where another
     instruction set was detected (lanczos scaling of the demo's photographs did). The encoders keep their own SIMD,
     which ``-cpuflags`` does not reach; x264's is not bit-exact either (``-x264-params asm=0`` gives other pixels),
-    so a clip can still change where x264 sees other instruction sets. The ``-threads 1`` here is the first input's decoder; an output's encoder takes its own (put
-    :data:`ENCODER_THREADS` after its codec options)."""
+    so a clip can still change where x264 sees other instruction sets. The ``-threads 1`` here is the first
+    input's decoder; an output's encoder takes its own (put :data:`ENCODER_THREADS` after its codec options)."""
     head = ["-hide_banner", "-loglevel", loglevel, "-nostdin", "-y", "-cpuflags", "0", "-threads", "1"]
     return run_tool("ffmpeg", [*head, *args], exe)
 
