@@ -186,9 +186,11 @@ class _S2ITrainer(SFTTrainer):
     def create_optimizer(self, *args, **kwargs):
         """The Trainer's optimizer, plus the score head's parameters (no weight decay) where there is one."""
         optimizer = super().create_optimizer(*args, **kwargs)
-        if self.score_head is not None and not getattr(self, "_score_head_added", False):
-            optimizer.add_param_group({"params": list(self.score_head.parameters()), "weight_decay": 0.0})
-            self._score_head_added = True
+        if self.score_head is not None:
+            head = list(self.score_head.parameters())
+            held = {id(p) for group in optimizer.param_groups for p in group["params"]}
+            if not any(id(p) in held for p in head):  # the Trainer hands back the same optimizer on later calls
+                optimizer.add_param_group({"params": head, "weight_decay": 0.0})
         return optimizer
 
     def trainable_parameters(self) -> dict[str, int]:
@@ -258,9 +260,8 @@ class S2IStage1Trainer(_S2ITrainer):
                 "`s2i build`, or train without it"
             )
         config = model.config
-        ids = [getattr(config, n, None) for n in ("video_token_id", "image_token_id", "video_token_index")]
-        ids += [getattr(config, "image_token_index", None)]
-        ids = sorted({int(i) for i in ids if i is not None})
+        names = ("video_token_id", "image_token_id", "video_token_index", "image_token_index")
+        ids = sorted({int(i) for i in (getattr(config, n, None) for n in names) if i is not None})
         if not ids:
             raise ValueError(f"{type(model).__name__}'s config names no video or image token: no score head for it")
         self._visual_token_ids = torch.tensor(ids)
