@@ -29,7 +29,7 @@ from typing import Mapping, Sequence
 
 from .catalog import load_yaml
 from .dimensions import DIMENSION_IDS
-from .ffmpeg import ENCODER_THREADS, ffmpeg, ffprobe
+from .ffmpeg import ffmpeg, ffprobe, pinned_encoder
 
 
 __all__ = [
@@ -197,7 +197,7 @@ def encode_clip(
     args = (["-ss", f"{start}"] if start is not None else []) + ["-i", src]
     args += (["-t", f"{seconds}"] if seconds is not None else []) + (["-vf", vf] if vf else [])
     encode = NEAR_LOSSLESS if crf is None else ["-c:v", "libx264", "-crf", str(crf), "-pix_fmt", "yuv420p"]
-    ffmpeg(*args, "-an", *encode, *ENCODER_THREADS, out)
+    ffmpeg(*args, "-an", *pinned_encoder(encode), out)
     return out
 
 
@@ -244,7 +244,7 @@ def make_variants(
     source = source or os.path.splitext(os.path.basename(src))[0]
     pristine = os.path.join(out_dir, "pristine.mp4")
     if not os.path.isfile(pristine):
-        ffmpeg("-i", src, "-an", *NEAR_LOSSLESS, *ENCODER_THREADS, pristine + ".tmp.mp4")
+        ffmpeg("-i", src, "-an", *pinned_encoder(NEAR_LOSSLESS), pristine + ".tmp.mp4")
         os.replace(pristine + ".tmp.mp4", pristine)
     w, h, fps = probe(pristine)
     variants = [Variant(pristine, source, None, -1, None)]
@@ -286,7 +286,7 @@ def _encode_many(src: str, jobs: list[tuple[str, str | None, list[str] | None]])
     outputs: list[str] = []
     for i, (path, vf, encode) in enumerate(jobs):
         graph.append(f"[b{i}]{vf or 'null'}[o{i}]")
-        outputs += ["-map", f"[o{i}]", "-an", *(encode or NEAR_LOSSLESS), *ENCODER_THREADS, path + ".tmp.mp4"]
+        outputs += ["-map", f"[o{i}]", "-an", *pinned_encoder(encode or NEAR_LOSSLESS), path + ".tmp.mp4"]
     ffmpeg(*args, "-filter_complex", ";".join(graph), *outputs)
     for path, _, _ in jobs:
         os.replace(path + ".tmp.mp4", path)

@@ -8,18 +8,39 @@ another binary (e.g. the ``imageio-ffmpeg`` wheel's, which carries libvmaf).
 
 from __future__ import annotations
 
+import platform
 import shlex
 import shutil
 import subprocess
+from collections.abc import Sequence
 
 
-__all__ = ["ENCODER_THREADS", "FFmpegError", "ffmpeg", "ffprobe", "run_tool"]
+__all__ = ["FFmpegError", "ffmpeg", "ffprobe", "pinned_encoder", "run_tool"]
 
-# Output options every encode of the package ends with. Left to itself, an encoder picks its thread count from the
-# CPUs the process may run on (its affinity mask, which torch and OpenMP can narrow), and x264, x265 and libvpx
-# write other bytes with other thread counts: the same clip came out different between two runs of the demo. One
-# thread makes a clip depend only on its recipe (clips are encoded several at a time instead).
-ENCODER_THREADS: tuple[str, ...] = ("-threads", "1")
+# x264's assembly set for every encode of the package: the SSE2 routines, which every x86-64 CPU has and which give the
+# same bytes as x264's plain C (measured); elsewhere the C code itself. x264 otherwise picks its routines from the
+# instruction sets it detects, and its SSSE3-and-up routines are not bit-exact: on one VM whose detected sets changed
+# during the day, the same photograph clip came out as three different files (AVX2 and AVX-512 give two of them).
+_X264_ASM = "SSE2" if platform.machine().lower() in ("x86_64", "amd64") else "0"
+
+
+def pinned_encoder(options: Sequence[str]) -> list[str]:
+    """Encoder output options ``options`` (``-c:v libx264 -crf ...``) made to give the same bytes on every machine.
+
+    Adds ``-threads 1`` (left to itself, an encoder picks its thread count from the CPUs in the process's affinity
+    mask, which torch and OpenMP can narrow, and x264, x265 and libvpx write other bytes with other counts) and, for
+    x264, a fixed assembly set (``-x264-params asm=SSE2``, merged into the options' own ``-x264-params``: theirs win).
+    Every encode of the package goes through here; clips are encoded several at a time instead of on several threads.
+    """
+    out = list(options)
+    if "libx264" in out:
+        if "-x264-params" in out:
+            i = out.index("-x264-params") + 1
+            out[i] = f"asm={_X264_ASM}:{out[i]}"
+        else:
+            out += ["-x264-params", f"asm={_X264_ASM}"]
+    return [*out, "-threads", "1"]
+
 
 _TAIL = 1500  # characters of stderr an error keeps
 
@@ -54,9 +75,8 @@ def ffmpeg(*args: str, exe: str | None = None, loglevel: str = "error") -> subpr
     ``-cpuflags 0`` runs FFmpeg's own filters and scalers on their plain C code: their SIMD versions (SSE, AVX2,
     AVX-512) round differently, so the same recipe gave other pixels on a machine, or at a moment, where another
     instruction set was detected (lanczos scaling of the demo's photographs did). The encoders keep their own SIMD,
-    which ``-cpuflags`` does not reach; x264's is not bit-exact either (``-x264-params asm=0`` gives other pixels),
-    so a clip can still change where x264 sees other instruction sets. The ``-threads 1`` here is the first
-    input's decoder; an output's encoder takes its own (put :data:`ENCODER_THREADS` after its codec options)."""
+    which ``-cpuflags`` does not reach (:func:`pinned_encoder` pins x264's). The ``-threads 1`` here is the first
+    input's decoder; an output's encoder takes its own (:func:`pinned_encoder`)."""
     head = ["-hide_banner", "-loglevel", loglevel, "-nostdin", "-y", "-cpuflags", "0", "-threads", "1"]
     return run_tool("ffmpeg", [*head, *args], exe)
 

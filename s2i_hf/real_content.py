@@ -24,7 +24,7 @@ import numpy as np
 
 from .catalog import read_yaml
 from .distortions import probe
-from .ffmpeg import ENCODER_THREADS, ffmpeg
+from .ffmpeg import ffmpeg, pinned_encoder
 
 
 __all__ = ["ContentSource", "SOURCES", "ROLES", "View", "make_source_clip", "source_names"]
@@ -165,7 +165,7 @@ def make_source_clip(
     src = SOURCES[name]
     w, h = size or _catalog()["size"]
     fps = _catalog()["fps"]
-    encode = [*_catalog()["encode"], *ENCODER_THREADS]
+    encode = pinned_encoder(_catalog()["encode"])
     os.makedirs(os.path.dirname(os.path.abspath(out)) or ".", exist_ok=True)
     tmp = out + ".tmp.mp4"
     frames = int(round(min(seconds, src.seconds or seconds) * fps))

@@ -197,3 +197,25 @@ def test_clips_do_not_depend_on_the_cpus_the_process_may_use(tmp_path):
     one_cpu = encode("one", {min(os.sched_getaffinity(0))})
     assert sorted(every_cpu) == ["blur_1.mp4", "crf_1.mp4", "pristine.mp4", "src.mp4"]
     assert [n for n in every_cpu if every_cpu[n] != one_cpu[n]] == []
+
+
+def test_clips_are_x264s_plain_c_bytes_whatever_instruction_sets_it_detects(tmp_path, monkeypatch):
+    # x264 picks its assembly from the instruction sets it detects, and its SSSE3-and-up routines are not bit-exact:
+    # the same photograph clip came out as three files on one VM over a day. Every encode pins the SSE2 set, which
+    # writes the bytes of x264's C code (asm=0), the same on every x86-64 CPU.
+    import s2i_hf.ffmpeg as ff
+    from s2i_hf.real_content import make_source_clip
+
+    def clips(folder):
+        src = make_source_clip("camera", str(tmp_path / folder / "src.mp4"), seconds=0.6, size=(240, 136))
+        vs = make_variants(src, str(tmp_path / folder / "v"), families=["crf"], steps=[3], workers=1)
+        return [open(p, "rb").read() for p in [src] + [v.path for v in vs]]
+
+    pinned = clips("pinned")
+    monkeypatch.setattr(ff, "_X264_ASM", "0")
+    assert clips("plain_c") == pinned
+    assert len(pinned) == 3
+    # an encoder's own x264 options are kept, after the pin (theirs win)
+    opts = ff.pinned_encoder(["-c:v", "libx264", "-x264-params", "keyint=5"])
+    assert opts == ["-c:v", "libx264", "-x264-params", "asm=0:keyint=5", "-threads", "1"]
+    assert ff.pinned_encoder(["-c:v", "libx265"]) == ["-c:v", "libx265", "-threads", "1"]
