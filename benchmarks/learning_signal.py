@@ -101,6 +101,11 @@ def parse_args(argv=None):
         help="show each frame as a FRAGMENTS x FRAGMENTS mosaic of native-resolution patches (s2i train --fragments)",
     )
     ap.add_argument("--fragment_size", type=int, default=32, help="side of each fragment in pixels")
+    ap.add_argument(
+        "--no_fragment_jitter",
+        action="store_true",
+        help="train on the fragments at their cells' centres (as evaluated) instead of at random places inside them",
+    )
     ap.add_argument("--stage1_steps", type=int, default=0, help="Stage I steps (0: Stage II only)")
     ap.add_argument("--stage2_steps", type=int, default=300)
     ap.add_argument("--stage1_lr", type=float, default=2e-3)
@@ -364,6 +369,7 @@ def main(argv=None) -> int:
         num_frames=args.num_frames,
         fragments=args.fragments,
         fragment_size=args.fragment_size,
+        fragment_jitter=not args.no_fragment_jitter,
         per_device_train_batch_size=args.batch_size,
         stage1_max_steps=args.stage1_steps or None,
         stage2_max_steps=args.stage2_steps,

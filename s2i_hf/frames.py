@@ -24,7 +24,15 @@ from typing import Any
 import numpy as np
 
 
-__all__ = ["FrameSampling", "fragment_mosaic", "mosaic_resampling", "processed_frame_size", "sample_frames"]
+__all__ = [
+    "FrameSampling",
+    "decode_sampled_frames",
+    "fragment_mosaic",
+    "frames_for_model",
+    "mosaic_resampling",
+    "processed_frame_size",
+    "sample_frames",
+]
 
 
 @dataclass(frozen=True)
@@ -138,13 +146,22 @@ class FrameSampling:
         return sorted(set(starts))
 
 
-def sample_frames(video, sampling: FrameSampling) -> tuple["Any", dict[str, Any]]:
+def sample_frames(
+    video, sampling: FrameSampling, rng: np.random.Generator | None = None
+) -> tuple["Any", dict[str, Any]]:
     """Decode the frames ``sampling`` picks: ``((T, C, H, W) uint8 tensor, metadata dict)``.
 
     ``video``: what :func:`s2i_hf.video.open_video` takes (a path, bytes, a ``datasets`` Video value, a
     ``VideoDecoder``...); decoding is the scorers' decode path. Raises :class:`s2i_hf.video.VideoError` naming the
-    video and the reason when it cannot be decoded.
+    video and the reason when it cannot be decoded. The frames as decoded (:func:`decode_sampled_frames`) are then
+    cut into fragments and fitted to the pixel budget (:func:`frames_for_model`; ``rng``: fragments at random places
+    inside their cells, for training).
     """
+    return frames_for_model(*decode_sampled_frames(video, sampling), sampling, rng=rng)
+
+
+def decode_sampled_frames(video, sampling: FrameSampling) -> tuple["Any", dict[str, Any]]:
+    """The frames ``sampling`` picks as decoded (before fragments and the pixel budget) and their metadata."""
     import torch
 
     from .video import VideoError, decode_frames, open_video
@@ -158,8 +175,20 @@ def sample_frames(video, sampling: FrameSampling) -> tuple["Any", dict[str, Any]
     single = sampling.window == 1  # windows are never padded: load_clip keeps what the video has
     if single and sampling.num_frames is not None and len(idx) < sampling.num_frames:  # pragma: no cover - filled
         frames = torch.cat([frames, frames[-1:].expand(sampling.num_frames - len(idx), -1, -1, -1)])
+    metadata = {"total_num_frames": total, "fps": fps, "duration": total / fps, "frames_indices": list(idx)}
+    metadata.update(height=int(frames.shape[-2]), width=int(frames.shape[-1]))
+    return frames, metadata
+
+
+def frames_for_model(
+    frames, metadata: dict[str, Any], sampling: FrameSampling, rng: np.random.Generator | None = None
+) -> tuple["Any", dict[str, Any]]:
+    """Decoded ``frames`` as the model sees them: the fragment mosaic of ``sampling`` (at random places with ``rng``,
+    :func:`fragment_mosaic`), then at most ``max_pixels``; ``metadata`` (a copy) gets the final height and width."""
+    import torch
+
     if sampling.fragments is not None:
-        frames = fragment_mosaic(frames, sampling.fragments, sampling.fragment_size)
+        frames = fragment_mosaic(frames, sampling.fragments, sampling.fragment_size, rng=rng)
     height, width = int(frames.shape[-2]), int(frames.shape[-1])
     if sampling.max_pixels is not None and height * width > sampling.max_pixels:
         scale = math.sqrt(sampling.max_pixels / (height * width))
@@ -169,23 +198,19 @@ def sample_frames(video, sampling: FrameSampling) -> tuple["Any", dict[str, Any]
         )
         frames = frames.round().clamp(0, 255).to(torch.uint8)
         height, width = size
-    metadata = {
-        "total_num_frames": total,
-        "fps": fps,
-        "duration": total / fps,
-        "frames_indices": list(idx),
-        "height": height,
-        "width": width,
-    }
-    return frames, metadata
+    return frames, {**metadata, "height": height, "width": width}
 
 
-def fragment_mosaic(frames, grid: int, size: int):
+def fragment_mosaic(frames, grid: int, size: int, rng: np.random.Generator | None = None):
     """``(T, C, H, W)`` frames -> ``(T, C, grid * size, grid * size)``: the ``size x size`` patch at the centre of
     each cell of a ``grid x grid`` split of the frame, at native resolution, laid out in the cells' order. Every
     frame is cut at the same places, so motion, shake and flicker show between frames as they do in the video.
     Where a cell is smaller than a patch, neighbouring patches overlap; a frame smaller than one patch is first
-    enlarged (bilinear) to hold it."""
+    enlarged (bilinear) to hold it.
+
+    With ``rng`` each patch is drawn at a uniformly random place inside its cell instead (still the same place in
+    every frame; centred where the cell is smaller than the patch): FAST-VQA's training-time sampling, which shows
+    a model other pixels of a video each epoch."""
     import torch
 
     t, c, h, w = frames.shape
@@ -194,11 +219,17 @@ def fragment_mosaic(frames, grid: int, size: int):
         h, w = max(size, math.ceil(h * scale)), max(size, math.ceil(w * scale))
         frames = torch.nn.functional.interpolate(frames.float(), size=(h, w), mode="bilinear", align_corners=False)
         frames = frames.round().clamp(0, 255).to(torch.uint8)
+
+    def start(k: int, length: int) -> int:
+        lo, hi = round(k * length / grid), round((k + 1) * length / grid) - size  # the cell [lo, hi + size)
+        if rng is not None and hi >= lo:
+            return int(rng.integers(lo, hi + 1))
+        return min(max(0, round((k + 0.5) * length / grid - size / 2)), length - size)
+
     out = frames.new_empty((t, c, grid * size, grid * size))
     for i in range(grid):
-        y0 = min(max(0, round((i + 0.5) * h / grid - size / 2)), h - size)
         for j in range(grid):
-            x0 = min(max(0, round((j + 0.5) * w / grid - size / 2)), w - size)
+            y0, x0 = start(i, h), start(j, w)
             out[:, :, i * size : (i + 1) * size, j * size : (j + 1) * size] = frames[
                 :, :, y0 : y0 + size, x0 : x0 + size
             ]

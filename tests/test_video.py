@@ -156,6 +156,40 @@ def test_both_samplers_share_one_decode_path(sample_clips, bad_videos):
         sample_frames("/no/such/video.mp4", FrameSampling(num_frames=4))
 
 
+def test_jittered_fragments_are_drawn_inside_their_cells_at_one_place_in_every_frame():
+    """With an rng each fragment is cut at a random place wholly inside its grid cell, the same in every frame;
+    the places vary from draw to draw and a seed repeats them. The frame's pixels hold their own coordinates, so
+    each patch says where it was cut."""
+    import numpy as np
+    import torch
+
+    from s2i_hf.frames import fragment_mosaic
+
+    h, w, grid, size = 150, 200, 3, 32
+    ys, xs = torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij")
+    frame = torch.stack([ys, xs, torch.zeros_like(ys)]).to(torch.uint8)
+    frames = torch.stack([frame, frame + torch.tensor([0, 0, 7], dtype=torch.uint8)[:, None, None]])
+    places = {}
+    rng = np.random.default_rng(0)
+    for _ in range(40):
+        mosaic = fragment_mosaic(frames, grid, size, rng=rng)
+        for i in range(grid):
+            for j in range(grid):
+                patch = mosaic[:, :, i * size : (i + 1) * size, j * size : (j + 1) * size]
+                y, x = int(patch[0, 0, 0, 0]), int(patch[0, 1, 0, 0])
+                assert torch.equal(patch, frames[:, :, y : y + size, x : x + size])  # one place, both frames
+                cell_y, cell_x = (i * h / grid, (i + 1) * h / grid), (j * w / grid, (j + 1) * w / grid)
+                assert cell_y[0] - 0.5 <= y and y + size <= cell_y[1] + 0.5, (i, j, y)
+                assert cell_x[0] - 0.5 <= x and x + size <= cell_x[1] + 0.5, (i, j, x)
+                places.setdefault((i, j), set()).add((y, x))
+    assert min(len(p) for p in places.values()) >= 20  # 40 draws over cells with 19 x 35 places each
+    one, two = (fragment_mosaic(frames, grid, size, rng=np.random.default_rng(5)) for _ in range(2))
+    assert torch.equal(one, two)
+    # without an rng: the centres, as before
+    centred = fragment_mosaic(frames, grid, size)
+    assert [int(centred[0, 0, 0, 0]), int(centred[0, 1, 0, 0])] == [round(h / 6 - 16), round(w / 6 - 16)]
+
+
 def test_fragments_are_native_resolution_patches_one_per_grid_cell(sample_clips):
     """Each patch of the mosaic is found, pixel for pixel, in the whole decoded frame, once, inside its own grid
     cell and at the same place in every frame; the setting is validated and recorded."""

@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
 from typing import Any, Sequence
 
-from s2i_hf.frames import FrameSampling, mosaic_resampling, sample_frames
+import numpy as np
+
+from s2i_hf.frames import FrameSampling, decode_sampled_frames, frames_for_model, mosaic_resampling, sample_frames
 from s2i_hf.video import VideoError
 
 from .assistant_spans import UnsoundTemplateError, assistant_char_spans, check_template, token_mask
@@ -114,6 +117,10 @@ class S2IVideoCollator:
             score-aware loss of Stage I.
         score_column: a column holding each row's score (e.g. ``overall_score``): the batch then carries
             ``row_scores`` ((B,) float, NaN for a row without one) for Stage I's score head.
+        fragment_jitter: with ``sampling.fragments``, cut each fragment at a random place inside its grid cell every
+            time a row is rendered (FAST-VQA's training-time sampling: every epoch shows other pixels of a video;
+            evaluation keeps the centres). The cache then keeps each video's decoded frames, not whole renders.
+        seed: seeds the fragments' places (with the data-loading worker's id).
     """
 
     def __init__(
@@ -127,12 +134,17 @@ class S2IVideoCollator:
         cache_mb: float = 0.0,
         level_targets=None,
         score_column: str | None = None,
+        fragment_jitter: bool = False,
+        seed: int = 0,
     ):
         self.processor = processor
         self.score_column = score_column
         self.level_targets = level_targets
         self.cache = RenderCache(cache_mb)
         self.sampling = sampling or FrameSampling()
+        self.fragment_jitter = bool(fragment_jitter and self.sampling.fragments is not None)
+        self.seed = int(seed)
+        self._rng, self._rng_pid = None, None
         self.chat_template, self.label_source = resolve_chat_template(processor, chat_template, model_name)
         self._special_tokens = _special_tokens(processor) if self.label_source == "derived_spans" else []
         self.video_column = video_column
@@ -164,7 +176,7 @@ class S2IVideoCollator:
                 raise ValueError(
                     f"row {row.get('video_id', '?')}: the conversation has a video block but the row has no video"
                 )
-            frames, metadata = sample_frames(video, self.sampling)
+            frames, metadata = self._frames(row, video)
             for block in video_blocks:
                 block.clear()
                 block.update({"type": "video", "video": frames})
@@ -198,6 +210,22 @@ class S2IVideoCollator:
             out["row_scores"] = torch.tensor([float("nan") if score is None else float(score)])
         return out
 
+    def _frames(self, row: dict[str, Any], video):
+        """The row's frames as the model sees them; with ``fragment_jitter``, decoded once (kept in the cache) and
+        cut into fragments at new random places each time."""
+        if not self.fragment_jitter:
+            return sample_frames(video, self.sampling)
+        if self._rng_pid != os.getpid():  # a data-loading worker draws its own places
+            import torch.utils.data
+
+            worker = torch.utils.data.get_worker_info()
+            self._rng, self._rng_pid = np.random.default_rng([self.seed, worker.id if worker else 0]), os.getpid()
+        key = f"{row['video_id']}\x00{self.sampling!r}" if row.get("video_id") else None
+        decoded = self.cache.get_or_render(
+            key, lambda: dict(zip(("frames", "metadata"), decode_sampled_frames(video, self.sampling)))
+        )
+        return frames_for_model(decoded["frames"], decoded["metadata"], self.sampling, rng=self._rng)
+
     def _render_derived(self, messages: list, kwargs: dict[str, Any]):
         """Processor outputs and the assistant mask from spans derived by prefix renders (a marker-less template)."""
         import torch
@@ -227,7 +255,9 @@ class S2IVideoCollator:
         for row in rows:
             try:
                 # no key (a JSON dump of the messages) is made for a cache that is off
-                key = self.cache.key(row, self.messages_column, self.sampling) if self.cache.enabled else None
+                # with fragment_jitter the cache holds decoded frames, and every render is new
+                cached = self.cache.enabled and not self.fragment_jitter
+                key = self.cache.key(row, self.messages_column, self.sampling) if cached else None
                 parts.append(self.cache.get_or_render(key, lambda: self.render(row)))
             except VideoError as err:
                 errors.append(err)

@@ -83,11 +83,20 @@ class S2IStage1Config(SFTConfig):
         },
     )
     fragment_size: int = field(default=32, metadata={"help": "Side of each fragment in pixels (with --fragments)."})
+    fragment_jitter: bool = field(
+        default=True,
+        metadata={
+            "help": "With --fragments: cut each fragment at a random place inside its grid cell every time a row is "
+            "rendered (FAST-VQA's training-time sampling; seeded by --seed), so each epoch shows other pixels of a "
+            "video; evaluation keeps the cells' centres. --render_cache_mb then keeps decoded frames."
+        },
+    )
     render_cache_mb: float = field(
         default=0.0,
         metadata={
             "help": "Keep up to this many MB of rendered rows (decoded frames through the processor, tokens) in "
-            "memory per data-loading process, so later epochs do not decode the videos again; 0: off."
+            "memory per data-loading process, so later epochs do not decode the videos again (with "
+            "--fragment_jitter: the decoded frames alone); 0: off."
         },
     )
     learning_rate: float = field(default=2e-5, metadata={"help": "Initial AdamW learning rate."})

@@ -4,7 +4,8 @@ Rendering a row decodes its video, samples frames and runs the processor; on a s
 training step (the demo's tiny model: ~45 ms to render a row against ~6 ms for its share of the forward and
 backward pass). A row renders the same way in every epoch (frame sampling is deterministic), so
 :class:`RenderCache` keeps renders keyed by the row's ``video_id`` and its messages, up to a memory budget,
-dropping the least recently used first. Rows without a ``video_id`` are never cached.
+dropping the least recently used first. Rows without a ``video_id`` are never cached. With fragment jitter (a new
+random cut of every fragment at each render) the collator keeps each video's decoded frames here instead.
 """
 
 from __future__ import annotations

@@ -114,6 +114,8 @@ class _S2ITrainer(SFTTrainer):
                 cache_mb=args.render_cache_mb,
                 level_targets=self.level_targets,
                 score_column="overall_score" if self.score_head is not None else None,
+                fragment_jitter=args.fragment_jitter,
+                seed=args.seed + args.process_index,
             )
         super().__init__(
             model=model,

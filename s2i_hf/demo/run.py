@@ -186,6 +186,7 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
             num_frames=cfg.num_frames,
             fragments=cfg.fragments,
             fragment_size=cfg.fragment_size,
+            fragment_jitter=cfg.fragment_jitter,
             per_device_train_batch_size=cfg.batch_size,
             stage1_max_steps=cfg.stage1_steps,
             stage2_max_steps=cfg.stage2_steps,
