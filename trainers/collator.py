@@ -119,7 +119,8 @@ class S2IVideoCollator:
             ``row_scores`` ((B,) float, NaN for a row without one) for Stage I's score head.
         fragment_jitter: with ``sampling.fragments``, cut each fragment at a random place inside its grid cell every
             time a row is rendered (FAST-VQA's training-time sampling: every epoch shows other pixels of a video;
-            evaluation keeps the centres). The cache then keeps each video's decoded frames, not whole renders.
+            evaluation keeps the centres). The cache then also keeps each video's decoded frames, and a cached row
+            only runs the processor's video part again.
         seed: seeds the fragments' places (with the data-loading worker's id).
     """
 
@@ -226,6 +227,25 @@ class S2IVideoCollator:
         )
         return frames_for_model(decoded["frames"], decoded["metadata"], self.sampling, rng=self._rng)
 
+    def _new_fragments(self, row: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:
+        """A cached render with its video pixels cut anew (fragment jitter): only the processor's video part runs
+        again, since the tokens do not change; a full render where the model's processor has no separate video
+        processor or its output would not fit the cached tokens."""
+        video_processor = getattr(self.processor, "video_processor", None)
+        if video_processor is None or "pixel_values_videos" not in part:
+            return self.render(row)
+        frames, metadata = self._frames(row, row.get(self.video_column))
+        fresh = video_processor(
+            videos=[frames], video_metadata=[metadata], do_sample_frames=False, return_tensors="pt"
+        )
+        pixels = fresh.get("pixel_values_videos")
+        if pixels is None or pixels.shape != part["pixel_values_videos"].shape:  # e.g. a row with two video blocks
+            return self.render(row)
+        for name, value in fresh.items():  # grids and the like: what the tokens were laid out for
+            if name != "pixel_values_videos" and name in part and not _same(value, part[name]):
+                return self.render(row)
+        return {**part, "pixel_values_videos": pixels}
+
     def _render_derived(self, messages: list, kwargs: dict[str, Any]):
         """Processor outputs and the assistant mask from spans derived by prefix renders (a marker-less template)."""
         import torch
@@ -255,10 +275,12 @@ class S2IVideoCollator:
         for row in rows:
             try:
                 # no key (a JSON dump of the messages) is made for a cache that is off
-                # with fragment_jitter the cache holds decoded frames, and every render is new
-                cached = self.cache.enabled and not self.fragment_jitter
-                key = self.cache.key(row, self.messages_column, self.sampling) if cached else None
-                parts.append(self.cache.get_or_render(key, lambda: self.render(row)))
+                key = self.cache.key(row, self.messages_column, self.sampling) if self.cache.enabled else None
+                misses = self.cache.misses
+                part = self.cache.get_or_render(key, lambda: self.render(row))
+                if self.fragment_jitter and key is not None and self.cache.misses == misses:  # an earlier render
+                    part = self._new_fragments(row, part)
+                parts.append(part)
             except VideoError as err:
                 errors.append(err)
                 logger.warning("skipping row %s: %s", row.get("video_id", "?"), err)
@@ -297,6 +319,12 @@ class S2IVideoCollator:
             values = [p[key] for p in parts if key in p]
             batch[key] = _join(key, values)
         return batch
+
+
+def _same(a, b) -> bool:
+    import torch
+
+    return torch.equal(torch.as_tensor(a), torch.as_tensor(b))
 
 
 def _join(key: str, values: list) -> Any:

@@ -5,7 +5,8 @@ training step (the demo's tiny model: ~45 ms to render a row against ~6 ms for i
 backward pass). A row renders the same way in every epoch (frame sampling is deterministic), so
 :class:`RenderCache` keeps renders keyed by the row's ``video_id`` and its messages, up to a memory budget,
 dropping the least recently used first. Rows without a ``video_id`` are never cached. With fragment jitter (a new
-random cut of every fragment at each render) the collator keeps each video's decoded frames here instead.
+random cut of every fragment at each render) the collator also keeps each video's decoded frames here, and only
+the video pixels of a cached row are made anew.
 """
 
 from __future__ import annotations
