@@ -104,6 +104,14 @@ class EvalArguments:
     fragment_size: int | None = field(
         default=None, metadata={"help": "Side of each fragment in pixels (default: as recorded, else 32)."}
     )
+    fragment_views: int = field(
+        default=8,
+        metadata={
+            "help": "With fragments: score each video from this many placements of its fragments and average "
+            "(the cells' centres, then seeded places inside the cells, the same for every video of a size; "
+            "FAST-VQA's multi-view testing); 1: the centres alone."
+        },
+    )
     batch_size: int = field(default=4, metadata={"help": "Videos per forward pass when scoring."})
     threads: int | None = field(
         default=None,

@@ -25,6 +25,8 @@ from s2i_hf.levels import DEFAULT_SCALE, LevelScale, level_token_ids
 
 __all__ = ["QualityScorer", "QualityScore"]
 
+_VIEW_SEED = 20260  # seeds the fragment placements of views 1.. (view 0: the cells' centres)
+
 
 def _failed(video, exc: BaseException) -> "QualityScore":
     """The record of a video that could not be scored: NaN, no probabilities, the file and the reason."""
@@ -39,7 +41,8 @@ def _prompts() -> dict:
 
 @dataclass
 class QualityScore:
-    """A video's expected score and the level probabilities (renormalised over the five level words).
+    """A video's expected score and the level probabilities (renormalised over the five level words; with several
+    fragment views, their mean over the views, and ``log_probs`` the mean of the views' log-probabilities).
 
     A video that could not be decoded or scored (``QualityScorer.score(..., on_error="record")``) has ``score`` NaN,
     no probabilities and ``error`` naming the file and the reason.
@@ -61,6 +64,11 @@ class QualityScorer:
             (:class:`s2i_hf.frames.FrameSampling`, the same sampling the trainers use; a recorded setting). Each
             video is decoded once per :meth:`score` call; a window of ``max(8 * batch_size, 32)`` decoded videos
             is held in memory at a time.
+        fragment_views: with ``fragments``, score each video from this many placements of its fragments and
+            average the level probabilities (FAST-VQA's multi-view testing): the cells' centres, then places drawn
+            inside the cells from a fixed seed, the same for every video of one frame size (so the videos of one
+            scene are compared on the same pixels). A tiny model's score of one placement depends much on which
+            pixels it happens to see; 1: the centres alone.
         scale: the level scale whose words and anchors are used.
         batch_size: videos per forward pass.
     """
@@ -76,6 +84,7 @@ class QualityScorer:
         max_frames: int = 64,
         fragments: int | None = None,
         fragment_size: int = 32,
+        fragment_views: int = 1,
         scale: LevelScale = DEFAULT_SCALE,
         batch_size: int = 4,
     ):
@@ -92,11 +101,16 @@ class QualityScorer:
             fragment_size=fragment_size,
         )
         self.num_frames = self.sampling.num_frames
+        if fragment_views < 1:
+            raise ValueError(f"fragment_views must be at least 1, got {fragment_views}")
+        self.views = fragment_views if self.sampling.fragments is not None else 1
+        self._view = 0  # the placement being scored
         self.scale = scale
         self.batch_size = batch_size
         self.tokenizer = getattr(processor, "tokenizer", processor)
         self.tokenizer.padding_side = "right"
-        self._decoded: dict = {}
+        self._decoded: dict = {}  # video -> frames as decoded
+        self._shown: dict = {}  # (video, view) -> frames as the model sees them
 
     @classmethod
     def from_pretrained(
@@ -115,7 +129,8 @@ class QualityScorer:
 
     @property
     def settings(self) -> dict:
-        return {**self.sampling.to_dict(), "scale": self.scale.to_dict(), "prompts": _prompts()}
+        views = {"fragment_views": self.views} if self.sampling.fragments is not None else {}
+        return {**self.sampling.to_dict(), **views, "scale": self.scale.to_dict(), "prompts": _prompts()}
 
     # --- prompts and level tokens --------------------------------------------------------------------
     def _prompt(self, dimension: str | None) -> tuple[str, str]:
@@ -131,13 +146,17 @@ class QualityScorer:
         return level_token_ids(self.tokenizer, answer_prefix, self.scale.words, separator)
 
     def _frames(self, video):
-        """(frames, metadata) of a video, decoded once per :meth:`score` call."""
-        from s2i_hf.frames import sample_frames
+        """(frames, metadata) of a video as the model sees them in the current view; decoded once per :meth:`score`
+        window."""
+        from s2i_hf.frames import decode_sampled_frames, frames_for_model
 
         key = video if isinstance(video, str) else id(video)
-        if key not in self._decoded:
-            self._decoded[key] = sample_frames(video, self.sampling)
-        return self._decoded[key]
+        if (key, self._view) not in self._shown:
+            if key not in self._decoded:
+                self._decoded[key] = decode_sampled_frames(video, self.sampling)
+            rng = np.random.default_rng([_VIEW_SEED, self._view]) if self._view else None
+            self._shown[(key, self._view)] = frames_for_model(*self._decoded[key], self.sampling, rng=rng)
+        return self._shown[(key, self._view)]
 
     def _inputs(self, videos: Sequence[str], question: str, answer_prefix: str):
         decoded = [self._frames(v) for v in videos]
@@ -158,6 +177,22 @@ class QualityScorer:
         )
 
     # --- scoring -----------------------------------------------------------------------------------------
+    def _view_probs(
+        self, videos: Sequence[str], question: str, answer_prefix: str, word_ids: list[list[int]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(probabilities over the level words averaged over the views, mean log-probabilities), each (n, words)."""
+        lps = []
+        try:
+            for view in range(self.views):
+                self._view = view
+                lps.append(self._log_probs(videos, question, answer_prefix, word_ids))
+        finally:
+            self._view = 0
+        lp = np.stack(lps)  # (views, n, words)
+        probs = np.exp(lp - lp.max(axis=2, keepdims=True))
+        probs /= probs.sum(axis=2, keepdims=True)
+        return probs.mean(axis=0), lp.mean(axis=0)
+
     def _log_probs(
         self, videos: Sequence[str], question: str, answer_prefix: str, word_ids: list[list[int]]
     ) -> np.ndarray:
@@ -213,7 +248,7 @@ class QualityScorer:
         bar = tqdm(total=len(videos), desc="Scoring with the model", unit="video", disable=not progress)
         window = max(8 * self.batch_size, 32)  # videos decoded and held in memory at a time
         for lo in range(0, len(videos), window):
-            self._decoded = {}
+            self._decoded, self._shown = {}, {}
             groups: dict[tuple[int, ...], list[int]] = {}
             for i in range(lo, min(lo + window, len(videos))):
                 try:
@@ -229,24 +264,23 @@ class QualityScorer:
                 for start in range(0, len(idx), self.batch_size):
                     chunk = idx[start : start + self.batch_size]
                     try:
-                        lp = self._log_probs([videos[i] for i in chunk], question, prefix, word_ids)
+                        probs, lp = self._view_probs([videos[i] for i in chunk], question, prefix, word_ids)
                     except Exception:
                         if on_error == "raise":
                             raise
                         # find the video(s) at fault: each alone, the others still scored
-                        lp = np.full((len(chunk), len(word_ids)), np.nan)
+                        probs, lp = (np.full((len(chunk), len(word_ids)), np.nan) for _ in range(2))
                         for row, i in enumerate(chunk):
                             try:
-                                lp[row] = self._log_probs([videos[i]], question, prefix, word_ids)[0]
+                                one = self._view_probs([videos[i]], question, prefix, word_ids)
+                                probs[row], lp[row] = one[0][0], one[1][0]
                             except Exception as exc_alone:
                                 results[i] = _failed(videos[i], exc_alone)
                         kept = [row for row, i in enumerate(chunk) if results[i] is None]
                         bar.update(len(chunk) - len(kept))
-                        chunk, lp = [chunk[row] for row in kept], lp[kept]
+                        chunk, probs, lp = [chunk[row] for row in kept], probs[kept], lp[kept]
                         if not chunk:
                             continue
-                    probs = np.exp(lp - lp.max(axis=1, keepdims=True))
-                    probs /= probs.sum(axis=1, keepdims=True)
                     scores = self.scale.expected_score(probs)
                     for row, i in enumerate(chunk):
                         results[i] = QualityScore(
@@ -256,7 +290,7 @@ class QualityScorer:
                         )
                     bar.update(len(chunk))
         bar.close()
-        self._decoded = {}
+        self._decoded, self._shown = {}, {}
         return results
 
     def _batch_key(self, video: str) -> tuple[int, ...]:

@@ -592,6 +592,7 @@ def evaluate(
     max_pixels: int | None = None,
     fragments: int | None = None,
     fragment_size: int | None = None,
+    fragment_views: int = 1,
     batch_size: int = 4,
     trust_remote_code: bool = False,
     vqa_task: str | Task = "vqa",
@@ -604,7 +605,7 @@ def evaluate(
 
     ``model``: a Hub id or local folder (loaded as a :class:`~.qalign.QualityScorer`, with ``adapter``, the frame
     sampling of :func:`frame_sampling_for` (``num_frames``, ``fps``, ``max_pixels``, ``fragments``,
-    ``fragment_size``) and ``batch_size``), or a ready ``QualityScorer`` (then ``model_id``
+    ``fragment_size``), ``fragment_views`` and ``batch_size``), or a ready ``QualityScorer`` (then ``model_id``
     names it in the results). ``vqa_sets``: :class:`~.vqa_sets.VQASet` objects, or ``name -> video folder``
     (read with :func:`read_vqa_sets`, ``vqa_labels`` and ``allow_missing``, before the model is loaded).
     ``bench``: a build folder, Parquet file or Hub dataset id; ``judge``: a :class:`~.judges.Judge`, a judge model
@@ -633,10 +634,16 @@ def evaluate(
             fragments=fragments,
             fragment_size=fragment_size,
         )
-        log(f"frames: {', '.join(f'{k}={v}' for k, v in sampling.items() if v is not None)} ({source})")
+        views = f", {fragment_views} fragment views" if sampling.get("fragments") and fragment_views > 1 else ""
+        log(f"frames: {', '.join(f'{k}={v}' for k, v in sampling.items() if v is not None)}{views} ({source})")
         model_id = model_id or model
         scorer = QualityScorer.from_pretrained(
-            model, adapter=adapter, trust_remote_code=trust_remote_code, batch_size=batch_size, **sampling
+            model,
+            adapter=adapter,
+            trust_remote_code=trust_remote_code,
+            batch_size=batch_size,
+            fragment_views=fragment_views,
+            **sampling,
         )
     else:
         scorer = model

@@ -87,3 +87,35 @@ def test_a_broken_video_is_recorded_and_the_rest_scored(tmp_path, videos, bad_vi
     )
     with pytest.raises(ValueError, match="on_error"):
         scorer.score(videos[:1], on_error="skip")
+
+
+def test_fragment_views_average_the_level_probabilities_of_several_placements(tmp_path, videos):
+    """With fragments and fragment_views=3 a video's probabilities are the mean of three placements' softmaxes
+    (the first at the cells' centres, as a one-view scorer sees it; the others elsewhere) and its score their
+    expected score; the placements repeat from run to run. Whole-frame models have one view whatever is asked."""
+    path = str(make_tiny_model("qwen2_5_vl", tmp_path / "q", max_pixels=64 * 64))
+    frames = dict(num_frames=2, fragments=2, fragment_size=32)
+    one = QualityScorer.from_pretrained(path, **frames)
+    three = QualityScorer.from_pretrained(path, fragment_views=3, **frames)
+    clip = [videos[1]]  # 176 x 144: cells of 88 x 72 hold a 32-px fragment at many places
+    got = three.score(clip)[0]
+    question, prefix = three._prompt(None)
+    word_ids = three.level_token_ids(prefix)
+    per_view = []
+    for view in range(3):
+        three._view = view
+        per_view.append(three._log_probs(clip, question, prefix, word_ids)[0])
+    three._view = 0
+    softmax = [np.exp(lp) / np.exp(lp).sum() for lp in per_view]
+    assert not np.allclose(softmax[1], softmax[2], atol=1e-6)  # other pixels, other probabilities
+    mean = np.mean(softmax, axis=0)
+    assert [got.probs[w] for w in three.scale.words] == pytest.approx(list(mean), abs=1e-6)
+    assert got.score == pytest.approx(float(np.dot(mean, [0, 0.25, 0.5, 0.75, 1.0])), abs=1e-6)
+    centre = one.score(clip)[0]
+    assert [centre.probs[w] for w in one.scale.words] == pytest.approx(list(softmax[0]), abs=1e-6)
+    assert three.score(clip)[0].score == pytest.approx(got.score, abs=1e-7)
+    assert three.settings["fragment_views"] == 3
+    whole = QualityScorer.from_pretrained(path, num_frames=2, fragment_views=3)
+    assert whole.views == 1 and "fragment_views" not in whole.settings
+    with pytest.raises(ValueError, match="at least 1"):
+        QualityScorer.from_pretrained(path, fragment_views=0, **frames)

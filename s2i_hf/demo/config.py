@@ -128,6 +128,13 @@ class DemoConfig:
             "(benchmarks/README.md)."
         },
     )
+    fragment_views: int = field(
+        default=8,
+        metadata={
+            "help": "Evaluation: score each held-out clip from this many placements of its fragments and average "
+            "(s2i eval --fragment_views); 1: the cells' centres alone."
+        },
+    )
     stage1_dimensions: list[str] = field(
         default_factory=lambda: ["none"],
         metadata={
@@ -203,7 +210,12 @@ class DemoConfig:
     max_new_tokens: int | None = field(
         default=None, metadata={"help": "Tokens per bench answer (default 48; quick 8)."}
     )
-    workers: int = field(default=2, metadata={"help": "Processes for scoring and ffmpeg jobs."})
+    workers: int = field(
+        default=2,
+        metadata={
+            "help": "Processes for scoring and ffmpeg jobs; above 1, training also loads its data in a process."
+        },
+    )
     threads: int = field(
         default=1,
         metadata={"help": "torch threads for the tiny model (1 is fastest for it, and kind to a shared machine)."},

@@ -199,6 +199,9 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
             score_head_weight=cfg.score_head_weight,
             weight_decay=cfg.weight_decay,
             render_cache_mb=cfg.render_cache_mb,
+            # one process decodes and renders the next batches while the model trains on this one (the second core)
+            dataloader_num_workers=1 if cfg.workers > 1 else 0,
+            dataloader_persistent_workers=cfg.workers > 1,  # keeps its render cache from epoch to epoch
             lr_scheduler_type=cfg.lr_scheduler_type,
             warmup_steps=0,
             save_strategy="no",
@@ -252,6 +255,7 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
                 num_frames=cfg.num_frames,
                 fragments=cfg.fragments or 0,  # both models see what the tuned one was trained on
                 fragment_size=cfg.fragment_size,
+                fragment_views=cfg.fragment_views,
                 max_new_tokens=cfg.max_new_tokens,
                 batch_size=8,
                 progress=progress,
