@@ -84,7 +84,7 @@ class QualityScorer:
         max_frames: int = 64,
         fragments: int | None = None,
         fragment_size: int = 32,
-        fragment_views: int = 1,
+        fragment_views: int = 8,
         scale: LevelScale = DEFAULT_SCALE,
         batch_size: int = 4,
     ):

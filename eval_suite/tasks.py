@@ -592,7 +592,7 @@ def evaluate(
     max_pixels: int | None = None,
     fragments: int | None = None,
     fragment_size: int | None = None,
-    fragment_views: int = 1,
+    fragment_views: int = 8,
     batch_size: int = 4,
     trust_remote_code: bool = False,
     vqa_task: str | Task = "vqa",

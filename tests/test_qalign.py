@@ -95,7 +95,7 @@ def test_fragment_views_average_the_level_probabilities_of_several_placements(tm
     expected score; the placements repeat from run to run. Whole-frame models have one view whatever is asked."""
     path = str(make_tiny_model("qwen2_5_vl", tmp_path / "q", max_pixels=64 * 64))
     frames = dict(num_frames=2, fragments=2, fragment_size=32)
-    one = QualityScorer.from_pretrained(path, **frames)
+    one = QualityScorer.from_pretrained(path, fragment_views=1, **frames)
     three = QualityScorer.from_pretrained(path, fragment_views=3, **frames)
     clip = [videos[1]]  # 176 x 144: cells of 88 x 72 hold a 32-px fragment at many places
     got = three.score(clip)[0]
