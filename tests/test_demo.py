@@ -17,13 +17,36 @@ from s2i_hf.data_layout import CONFIG_SPLIT, TABLE_DIR, TABLE_SPLITS
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo_run(tmp_path_factory):
+    """The quick demo, run as for a user who has not chosen a `datasets` cache (the tests' own is set aside)."""
+    import datasets
+
     from s2i_hf.cli import main
 
     out = tmp_path_factory.mktemp("demo") / "s2i_demo"
-    assert main(["demo", "--output_dir", str(out), "--quick", "--quiet"]) == 0
+    user_cache = tmp_path_factory.mktemp("user_datasets_cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("HF_DATASETS_CACHE", raising=False)
+        mp.setattr(datasets.config, "HF_DATASETS_CACHE", str(user_cache))
+        assert main(["demo", "--output_dir", str(out), "--quick", "--quiet"]) == 0
+        cache_after = datasets.config.HF_DATASETS_CACHE
     with open(out / "demo_summary.json", encoding="utf-8") as fh:
-        return str(out), json.load(fh)
+        summary = json.load(fh)
+    return {"out": str(out), "summary": summary, "user_cache": user_cache, "cache_after": cache_after}
+
+
+@pytest.fixture(scope="module")
+def demo(demo_run):
+    return demo_run["out"], demo_run["summary"]
+
+
+def test_the_arrow_copies_of_the_data_stay_in_the_output_folder(demo_run):
+    """`datasets` copies each Parquet file it loads into its cache (~1 GB a full demo): the demo keeps them in its
+    own folder, which a rerun clears, and leaves the user's cache and setting as they were."""
+    own = os.path.join(demo_run["out"], ".datasets_cache")
+    assert os.listdir(demo_run["user_cache"]) == []
+    assert sum(len(files) for _, _, files in os.walk(own)) > 0
+    assert demo_run["cache_after"] == str(demo_run["user_cache"])
 
 
 def test_every_artifact_exists(demo):

@@ -19,6 +19,8 @@ from .config import HELDOUT_SET, MARKER, OFFLINE_ENV, DemoConfig
 __all__ = ["run_demo"]
 
 _PLACEHOLDERS = ("{{", "}}", "[More Information Needed]", "TODO", "TBD")
+# the Arrow copies `datasets` makes of the demo's Parquet files (~1 GB a run) go here, not to the user's cache
+_CACHE = ".datasets_cache"
 
 
 def _read_predictions(path: str) -> dict[str, float]:
@@ -71,7 +73,16 @@ def _prepare_out(out: str) -> None:
     with open(os.path.join(out, MARKER), "w", encoding="utf-8") as fh:
         fh.write("written by `s2i demo`; the demo reuses and overwrites this folder\n")
     # what a rerun recomputes (clips, sources and the score cache are reused)
-    for name in ("model", "train", "eval", "publish", "leaderboard.md", "leaderboard.png", "demo_summary.json"):
+    for name in (
+        "model",
+        "train",
+        "eval",
+        "publish",
+        "leaderboard.md",
+        "leaderboard.png",
+        "demo_summary.json",
+        _CACHE,
+    ):
         path = os.path.join(out, name)
         if os.path.isdir(path) and not os.path.islink(path):
             shutil.rmtree(path)
@@ -116,6 +127,9 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
     steps = _Steps(["clips", "build", "model", "train", "eval", "leaderboard", "publish"], progress)
     summary: dict[str, Any] = {"config": asdict(cfg), "figures": {}, "artifacts": {}, "seconds": {}}
     figures = summary["figures"]
+    user_cache = datasets.config.HF_DATASETS_CACHE
+    if "HF_DATASETS_CACHE" not in os.environ:  # a cache the user chose is kept
+        datasets.config.HF_DATASETS_CACHE = os.path.join(out, _CACHE)
     try:
         # 1. clips of known quality order
         steps.start(
@@ -324,6 +338,7 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
         steps.done()
     finally:
         steps.close()
+        datasets.config.HF_DATASETS_CACHE = user_cache
 
     summary["seconds"] = {**steps.times, "total": round(time.perf_counter() - started, 1)}
     summary["artifacts"] = {
