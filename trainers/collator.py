@@ -119,8 +119,8 @@ class S2IVideoCollator:
             ``row_scores`` ((B,) float, NaN for a row without one) for Stage I's score head.
         fragment_jitter: with ``sampling.fragments``, cut each fragment at a random place inside its grid cell every
             time a row is rendered (FAST-VQA's training-time sampling: every epoch shows other pixels of a video;
-            evaluation keeps the centres). The cache then also keeps each video's decoded frames, and a cached row
-            only runs the processor's video part again.
+            evaluation scores fixed placements). The cache then also keeps each video's decoded frames, and a cached
+            row only runs the processor's video part again.
         seed: seeds the fragments' places (with the data-loading worker's id).
     """
 

@@ -88,7 +88,7 @@ class S2IStage1Config(SFTConfig):
         metadata={
             "help": "With --fragments: cut each fragment at a random place inside its grid cell every time a row is "
             "rendered (FAST-VQA's training-time sampling; seeded by --seed), so each epoch shows other pixels of a "
-            "video; evaluation keeps the cells' centres. --render_cache_mb then keeps decoded frames."
+            "video; evaluation scores fixed placements. --render_cache_mb then also keeps decoded frames."
         },
     )
     render_cache_mb: float = field(
