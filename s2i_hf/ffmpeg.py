@@ -20,7 +20,7 @@ __all__ = ["FFmpegError", "ffmpeg", "ffprobe", "pinned_encoder", "run_tool"]
 # x264's assembly set for every encode of the package: the SSE2 routines, which every x86-64 CPU has and which give the
 # same bytes as x264's plain C (measured); elsewhere the C code itself. x264 otherwise picks its routines from the
 # instruction sets it detects, and its SSSE3-and-up routines are not bit-exact: on one VM whose detected sets changed
-# during the day, the same photograph clip came out as three different files (AVX2 and AVX-512 give two of them).
+# during the day, the same photograph clip came out as three different files (one of them is x264's AVX-512 output).
 _X264_ASM = "SSE2" if platform.machine().lower() in ("x86_64", "amd64") else "0"
 
 

@@ -146,18 +146,16 @@ class FrameSampling:
         return sorted(set(starts))
 
 
-def sample_frames(
-    video, sampling: FrameSampling, rng: np.random.Generator | None = None
-) -> tuple["Any", dict[str, Any]]:
+def sample_frames(video, sampling: FrameSampling) -> tuple["Any", dict[str, Any]]:
     """Decode the frames ``sampling`` picks: ``((T, C, H, W) uint8 tensor, metadata dict)``.
 
     ``video``: what :func:`s2i_hf.video.open_video` takes (a path, bytes, a ``datasets`` Video value, a
     ``VideoDecoder``...); decoding is the scorers' decode path. Raises :class:`s2i_hf.video.VideoError` naming the
     video and the reason when it cannot be decoded. The frames as decoded (:func:`decode_sampled_frames`) are then
-    cut into fragments and fitted to the pixel budget (:func:`frames_for_model`; ``rng``: fragments at random places
-    inside their cells, for training).
+    cut into fragments and fitted to the pixel budget (:func:`frames_for_model`, which also places fragments at random
+    for training).
     """
-    return frames_for_model(*decode_sampled_frames(video, sampling), sampling, rng=rng)
+    return frames_for_model(*decode_sampled_frames(video, sampling), sampling)
 
 
 def decode_sampled_frames(video, sampling: FrameSampling) -> tuple["Any", dict[str, Any]]:
