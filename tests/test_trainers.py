@@ -100,6 +100,20 @@ def stage2_rows(data: str, n: int) -> list[dict]:
     return list(stage_items(load_stage_data(data, "stage2"), "stage2").select(range(n)))
 
 
+def videos_decoded(monkeypatch, module, name: str) -> list:
+    """The videos passed to ``module.name`` (a decoding function taking ``(video, sampling)``) from now on: the real
+    function still runs, each call is recorded in the returned list."""
+    real = getattr(module, name)
+    calls = []
+
+    def counting(video, sampling):
+        calls.append(video)
+        return real(video, sampling)
+
+    monkeypatch.setattr(module, name, counting)
+    return calls
+
+
 def model_folder(tmp_path_factory, family: str) -> str:
     return make_tiny_model(family, tmp_path_factory.mktemp(family) / "model", seed=0)
 
@@ -261,14 +275,7 @@ def test_render_cache_serves_later_epochs_without_decoding(s2i_data, tmp_path_fa
     sampling = FrameSampling(num_frames=FRAMES)
     plain = S2IVideoCollator(processor, sampling)(rows)
 
-    decoded = []
-    real_sample_frames = collator_module.sample_frames
-
-    def counting(video, how):
-        decoded.append(video)
-        return real_sample_frames(video, how)
-
-    monkeypatch.setattr(collator_module, "sample_frames", counting)
+    decoded = videos_decoded(monkeypatch, collator_module, "sample_frames")
     cached = S2IVideoCollator(processor, sampling, cache_mb=64)
     first = cached(rows)
     assert len(decoded) == 3
@@ -303,14 +310,7 @@ def test_fragment_jitter_decodes_once_and_cuts_new_fragments_each_epoch(s2i_data
     processor = AutoProcessor.from_pretrained(model_folder(tmp_path_factory, "qwen2_5_vl"))
     rows = stage2_rows(s2i_data, 3)
     sampling = FrameSampling(num_frames=2, fragments=2, fragment_size=16)
-    decoded = []
-    real_decode = collator_module.decode_sampled_frames
-
-    def counting(video, how):
-        decoded.append(video)
-        return real_decode(video, how)
-
-    monkeypatch.setattr(collator_module, "decode_sampled_frames", counting)
+    decoded = videos_decoded(monkeypatch, collator_module, "decode_sampled_frames")
     jitter = S2IVideoCollator(processor, sampling, cache_mb=64, fragment_jitter=True, seed=3)
     first, second = jitter(rows), jitter(rows)
     assert len(decoded) == len({r["video_id"] for r in rows})  # rows of one video share its decoded frames
