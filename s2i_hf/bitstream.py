@@ -84,7 +84,8 @@ def read_quantiser(source, max_frames: int = 24) -> Quantiser | None:
             stream = container.streams.video[0]
             if stream.codec_context.codec.canonical_name not in _EXPORTING:
                 return None  # nothing to read: do not decode
-            stream.codec_context.options = {"export_side_data": "venc_params"}
+            # the quantisers are the bitstream's; the in-loop deblocking filter does not change them and is skipped
+            stream.codec_context.options = {"export_side_data": "venc_params", "skip_loop_filter": "all"}
             stream.thread_type = "NONE"
             for n, frame in enumerate(container.decode(stream)):
                 for sd in frame.side_data:

@@ -195,15 +195,27 @@ def small_stride(clip) -> int:
 
 
 def _box_reduce(frames: np.ndarray, s: int) -> np.ndarray:
-    """(N, H, W[, C]) -> float32, each s x s block averaged (sums of strided views, faster than a reshape-mean and
-    without large temporaries)."""
+    """(N, H, W[, C]) -> float32, each s x s block averaged. 8-bit frames are summed exactly in uint16 from a
+    contiguous copy, rows of each block first, then columns (three times faster than strided uint8 -> float32 adds
+    over a channel view, which were the largest single cost of scoring); the result is the same. Other dtypes
+    accumulate strided views in float32."""
     if s == 1:
         return frames.astype(np.float32)
     h2, w2 = frames.shape[1] // s, frames.shape[2] // s
-    acc = np.zeros((frames.shape[0], h2, w2) + frames.shape[3:], dtype=np.float32)
-    for dy in range(s):
+    if frames.dtype != np.uint8 or s > 16:  # 16 x 16 x 255 < 2**16
+        acc = np.zeros((frames.shape[0], h2, w2) + frames.shape[3:], dtype=np.float32)
+        for dy in range(s):
+            for dx in range(s):
+                acc += frames[:, dy : h2 * s : s, dx : w2 * s : s]
+    else:
+        x = np.ascontiguousarray(frames[:, : h2 * s, : w2 * s])
+        rows = np.zeros((x.shape[0], h2, w2 * s) + x.shape[3:], dtype=np.uint16)
+        for dy in range(s):
+            rows += x[:, dy::s]
+        sums = np.zeros((x.shape[0], h2, w2) + x.shape[3:], dtype=np.uint16)
         for dx in range(s):
-            acc += frames[:, dy : h2 * s : s, dx : w2 * s : s]
+            sums += rows[:, :, dx::s]
+        acc = sums.astype(np.float32)
     acc *= np.float32(1.0 / (s * s))
     return acc
 

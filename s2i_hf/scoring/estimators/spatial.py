@@ -90,11 +90,15 @@ def _touches_clipping(y: np.ndarray, axis: int) -> np.ndarray:
     differences while the re-blurred difference shrinks, so it would pass for a crisp edge: darkening or
     brightening a clip until it clips raised sharpness and motion blur by up to +0.27 (label-calibration corpus).
     Such windows are not evidence about blur either way and are left out."""
-    clipped = ((y <= CLIPPED_LOW) | (y >= CLIPPED_HIGH)).astype(np.int32)
-    cs = np.cumsum(clipped, axis=axis)
+    clipped = (y <= CLIPPED_LOW) | (y >= CLIPPED_HIGH)
+    n = y.shape[axis]
+    if not clipped.any():
+        shape = list(y.shape)
+        shape[axis] = max(n - 9, 0)
+        return np.zeros(shape, dtype=bool)
+    cs = np.cumsum(clipped, axis=axis, dtype=np.int32)
     zero = np.zeros_like(np.take(cs, [0], axis=axis))
     cs = np.concatenate([zero, cs], axis=axis)  # cs[k] = clipped pixels before position k
-    n = y.shape[axis]
     hi = np.take(cs, np.arange(10, n + 1), axis=axis)
     lo = np.take(cs, np.arange(0, n - 9), axis=axis)
     return (hi - lo) > 0
