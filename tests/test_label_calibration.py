@@ -1,7 +1,7 @@
 """Labels mean what they say, on real content held out of the calibration fit (catalog/real_content.yaml `heldout`).
 
 Each held-out source (a photograph set before a black studio backdrop, a greyscale photograph under a bright sky,
-a segment of a real clip) gets three calibration families at pristine + four strengths, the last one severe:
+a segment of a real clip) gets five calibration families at pristine + four strengths, the last one severe:
 - the family's target dimension reads >= 0.6 ("good") on the pristine clip and <= 0.4 at the severe step;
 - no other distortion-group dimension rises by more than 0.10 over its pristine value along the ladder;
 - the overall score falls by >= 0.15 from pristine to severe;
@@ -24,7 +24,7 @@ pytest.importorskip("sklearn")
 pytest.importorskip("pywt")
 
 SOURCES = ["flower_backdrop", "camera_sky", "bunny_b"]
-LADDER_FAMILIES = ["noise", "crf", "darken"]
+LADDER_FAMILIES = ["blur", "noise", "crf", "brighten", "darken"]
 DISTORTION = [d.id for d in DIMENSIONS if d.group == "distortion"]
 
 
