@@ -104,7 +104,6 @@ class QualityScorer:
         if fragment_views < 1:
             raise ValueError(f"fragment_views must be at least 1, got {fragment_views}")
         self.views = fragment_views if self.sampling.fragments is not None else 1
-        self._view = 0  # the placement being scored
         self.scale = scale
         self.batch_size = batch_size
         self.tokenizer = getattr(processor, "tokenizer", processor)
@@ -145,21 +144,21 @@ class QualityScorer:
         (:func:`s2i_hf.levels.level_token_ids`)."""
         return level_token_ids(self.tokenizer, answer_prefix, self.scale.words, separator)
 
-    def _frames(self, video):
-        """(frames, metadata) of a video as the model sees them in the current view; decoded once per :meth:`score`
-        window."""
+    def _frames(self, video, view: int = 0):
+        """(frames, metadata) of a video as the model sees them in fragment placement ``view`` (0: the cells'
+        centres); decoded once per :meth:`score` window."""
         from s2i_hf.frames import decode_sampled_frames, frames_for_model
 
         key = video if isinstance(video, str) else id(video)
-        if (key, self._view) not in self._shown:
+        if (key, view) not in self._shown:
             if key not in self._decoded:
                 self._decoded[key] = decode_sampled_frames(video, self.sampling)
-            rng = np.random.default_rng([_VIEW_SEED, self._view]) if self._view else None
-            self._shown[(key, self._view)] = frames_for_model(*self._decoded[key], self.sampling, rng=rng)
-        return self._shown[(key, self._view)]
+            rng = np.random.default_rng([_VIEW_SEED, view]) if view else None
+            self._shown[(key, view)] = frames_for_model(*self._decoded[key], self.sampling, rng=rng)
+        return self._shown[(key, view)]
 
-    def _inputs(self, videos: Sequence[str], question: str, answer_prefix: str):
-        decoded = [self._frames(v) for v in videos]
+    def _inputs(self, videos: Sequence[str], question: str, answer_prefix: str, view: int = 0):
+        decoded = [self._frames(v, view) for v in videos]
         conversations = [
             [
                 {"role": "user", "content": [{"type": "video", "video": frames}, {"type": "text", "text": question}]},
@@ -181,24 +180,19 @@ class QualityScorer:
         self, videos: Sequence[str], question: str, answer_prefix: str, word_ids: list[list[int]]
     ) -> tuple[np.ndarray, np.ndarray]:
         """(probabilities over the level words averaged over the views, mean log-probabilities), each (n, words)."""
-        lps = []
-        try:
-            for view in range(self.views):
-                self._view = view
-                lps.append(self._log_probs(videos, question, answer_prefix, word_ids))
-        finally:
-            self._view = 0
-        lp = np.stack(lps)  # (views, n, words)
+        lp = np.stack(
+            [self._log_probs(videos, question, answer_prefix, word_ids, view) for view in range(self.views)]
+        )  # (views, n, words)
         probs = np.exp(lp - lp.max(axis=2, keepdims=True))
         probs /= probs.sum(axis=2, keepdims=True)
         return probs.mean(axis=0), lp.mean(axis=0)
 
     def _log_probs(
-        self, videos: Sequence[str], question: str, answer_prefix: str, word_ids: list[list[int]]
+        self, videos: Sequence[str], question: str, answer_prefix: str, word_ids: list[list[int]], view: int = 0
     ) -> np.ndarray:
         import torch
 
-        inputs = self._inputs(videos, question, answer_prefix)
+        inputs = self._inputs(videos, question, answer_prefix, view)
         last = inputs["attention_mask"].sum(-1) - 1
         with torch.no_grad():
             logits = self.model(**inputs).logits
@@ -209,14 +203,14 @@ class QualityScorer:
                 out[:, j] = first[:, ids[0]].numpy()
             else:  # a multi-token word: all its tokens teacher-forced in one pass, one video at a time
                 for i, v in enumerate(videos):
-                    out[i, j] = self._word_log_prob(v, question, answer_prefix, ids)
+                    out[i, j] = self._word_log_prob(v, question, answer_prefix, ids, view)
         return out
 
-    def _word_log_prob(self, video: str, question: str, answer_prefix: str, ids: list[int]) -> float:
+    def _word_log_prob(self, video: str, question: str, answer_prefix: str, ids: list[int], view: int = 0) -> float:
         """log p(ids | prompt): the sum of the word's teacher-forced token log-probabilities."""
         import torch
 
-        inputs = self._inputs([video], question, answer_prefix)
+        inputs = self._inputs([video], question, answer_prefix, view)
         n0 = inputs["input_ids"].shape[1]
         extra = torch.tensor([ids[:-1]], dtype=inputs["input_ids"].dtype)
         inputs["input_ids"] = torch.cat([inputs["input_ids"], extra], dim=1)

@@ -101,11 +101,7 @@ def test_fragment_views_average_the_level_probabilities_of_several_placements(tm
     got = three.score(clip)[0]
     question, prefix = three._prompt(None)
     word_ids = three.level_token_ids(prefix)
-    per_view = []
-    for view in range(3):
-        three._view = view
-        per_view.append(three._log_probs(clip, question, prefix, word_ids)[0])
-    three._view = 0
+    per_view = [three._log_probs(clip, question, prefix, word_ids, view)[0] for view in range(3)]
     softmax = [np.exp(lp) / np.exp(lp).sum() for lp in per_view]
     assert not np.allclose(softmax[1], softmax[2], atol=1e-6)  # other pixels, other probabilities
     mean = np.mean(softmax, axis=0)

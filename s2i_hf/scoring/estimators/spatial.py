@@ -166,12 +166,9 @@ def edge_maps(clip) -> list[tuple[np.ndarray, np.ndarray]]:
         tau, core = edge_thresholds(noise_sigma(clip))
         maps = []
         for axis in (1, 2):
-            shape = list(y.shape)
-            shape[axis] = max(shape[axis] - 9, 0) if shape[axis] >= 11 else 0
-            df_all, v_all = np.zeros(shape, dtype=np.float32), np.zeros(shape, dtype=np.float32)
-            for sl in tile_chunks(clip):  # frame by frame: small temporaries
-                df_all[sl], v_all[sl] = _axis_maps(y[sl], axis, tau, core)
-            maps.append((df_all, v_all))
+            # frame by frame (the decile and the clipping windows are per image; small temporaries)
+            parts = [_axis_maps(y[sl], axis, tau, core) for sl in tile_chunks(clip)]
+            maps.append((np.concatenate([df for df, _ in parts]), np.concatenate([v for _, v in parts])))
         return maps
 
     return cached(clip, "edge_maps", build)
@@ -183,8 +180,9 @@ def edge_blur_sums(clip) -> np.ndarray:
     are small enough to be used whole."""
 
     def build():
-        grid = region_grid(key_tiles(clip))
-        out = np.empty((key_tiles(clip).shape[0] * grid * grid, 2, 2))
+        y = key_tiles(clip)
+        grid = region_grid(y)
+        out = np.empty((y.shape[0] * grid * grid, 2, 2))
         for a, (df, v) in enumerate(edge_maps(clip)):
             out[:, a, 0] = region_sums(df, grid)
             out[:, a, 1] = region_sums(v, grid)
