@@ -40,7 +40,7 @@ from scipy.stats import spearmanr
 from s2i_hf.dimensions import DIMENSIONS
 from s2i_hf.distortions import CALIBRATION_FAMILIES, CALIBRATION_LADDERS, CODEC_FAMILIES, FAMILIES, make_variants
 from s2i_hf.ffmpeg import ffmpeg
-from s2i_hf.real_content import ROLES, SOURCES, make_source_clip
+from s2i_hf.real_content import ROLES, SOURCES, families_for, make_source_clip
 
 
 DISTORTION_DIMS = [d.id for d in DIMENSIONS if d.group == "distortion"]
@@ -61,13 +61,6 @@ GOALS = {
 DEFAULT_FAMILIES = list(dict.fromkeys(CALIBRATION_FAMILIES + CODEC_FAMILIES))
 
 
-def families_for(source: str, families=None) -> list[str]:
-    fams = list(families or DEFAULT_FAMILIES)
-    if SOURCES[source].grey:  # a greyscale source has no colour to take away
-        fams = [f for f in fams if FAMILIES[f].dimension != "color"]
-    return fams
-
-
 def build_corpus(
     work_dir: str,
     sources=None,
@@ -86,7 +79,7 @@ def build_corpus(
             src,
             os.path.join(work_dir, key),
             source=key,
-            families=families_for(name, families),
+            families=families_for(name, families or DEFAULT_FAMILIES),
             seed=seed,
             workers=workers,
             ladders=CALIBRATION_LADDERS,

@@ -208,7 +208,14 @@ def _light_scorer(scorer: VideoScorer) -> VideoScorer:
 # --- records ---------------------------------------------------------------------------------------
 
 
-def _record(c: Candidate, row: dict[str, Any], scorer: VideoScorer) -> dict[str, Any]:
+def _content(c: Candidate, content_from: str) -> str | None:
+    """The source content ``c`` was made from (``--content_from``): its input's parent folder, or ``None``."""
+    if content_from != "folder":
+        return None
+    return os.path.basename(os.path.dirname(os.path.normpath(c.ref.name))) or None
+
+
+def _record(c: Candidate, row: dict[str, Any], scorer: VideoScorer, content_from: str = "none") -> dict[str, Any]:
     scores = dict(row["scores"])
     scorers = dict(row["scorers"])
     if c.labels is not None:
@@ -220,6 +227,7 @@ def _record(c: Candidate, row: dict[str, Any], scorer: VideoScorer) -> dict[str,
         "video_id": c.video_id,
         "video_path": c.ref.path,
         "source": c.source,
+        "content": _content(c, content_from),
         "scores": ds.scores,
         "levels": ds.levels,
         "group_levels": ds.group_levels,
@@ -328,7 +336,7 @@ def build_dataset(
             for name in (c.ref.name, *c.aliases):
                 result.problems.append({"path": name, "error": _error_naming(name, row)})
             continue
-        records.append(_record(c, row, scorer))
+        records.append(_record(c, row, scorer, args.content_from))
     if args.balance_size is not None:
         proxy = {}
         for r in records:

@@ -62,6 +62,14 @@ class BuildArguments:
             "the overall rating alone, a short row), or dimension ids."
         },
     )
+    content_from: str = field(
+        default="none",
+        metadata={
+            "help": "Where each video's source content (the `content` column) comes from: 'folder', the name of its "
+            "parent folder (a layout such as SCENE/pristine.mp4, SCENE/blur_2.mp4: a clip and its distorted "
+            "versions, as the demo writes them; Stage I's --content_batches reads it); 'none': left empty."
+        },
+    )
     balance_size: int | None = field(
         default=None,
         metadata={"help": "Quality-balance the unlabeled pool down to this many videos (default: keep all)."},
@@ -100,6 +108,8 @@ class BuildArguments:
     def __post_init__(self):
         take_alias(self, "out")
         self.stage1_dimension_ids  # validates --stage1_dimensions
+        if self.content_from not in ("none", "folder"):
+            raise ValueError(f"--content_from {self.content_from!r}: use 'folder' or 'none'")
 
     @property
     def stage1_dimension_ids(self) -> list[str] | None:

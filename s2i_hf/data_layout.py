@@ -10,11 +10,14 @@ Both file sets share one schema (:func:`video_table_features`). The four configs
 (a README ``configs:`` entry with ``columns: [...]``, which ``datasets`` reads natively), so
 ``load_dataset(folder_or_repo, config)`` returns:
 
-* ``scores``: one row per video (train and bench files): scores, levels, provenance;
+* ``scores``: one row per video (train and bench files): scores, levels, provenance, and ``content``: the source
+  content the video was made from, shared by its versions (a clip and its distorted copies; ``s2i build
+  --content_from folder``), null where unknown;
 * ``stage1``: one row per training video: ``messages`` is ONE multi-turn conversation whose turns rate the 14
   dimensions and the overall quality (turn order shuffled per video by the seed; the video block sits in the
   first user turn); ``dimensions`` lists the asked dimension per turn (``"overall"`` for the overall turn);
-  ``scores`` / ``overall_score`` are the scores the answers' levels stand for (score-aware Stage I training);
+  ``scores`` / ``overall_score`` are the scores the answers' levels stand for (score-aware Stage I training),
+  ``content`` groups a content's versions (Stage I's ``--content_batches``);
 * ``stage2``: one row per training video: ``conversations`` holds the video's justification and QA pairs, each
   ``{messages, task, dimensions}`` a separate single-question conversation over the shared clip (no answer can
   be copied from an earlier turn of its context); :func:`s2i_hf.trainers.data.stage_items` turns them into
@@ -58,6 +61,7 @@ SCORE_COLUMNS = (
     "video_id",
     "video",
     "source",
+    "content",
     "split",
     "scores",
     "levels",
@@ -70,7 +74,7 @@ SCORE_COLUMNS = (
 )
 CONFIG_COLUMNS = {
     "scores": SCORE_COLUMNS,
-    "stage1": ("video_id", "video", "messages", "task", "dimensions", "scores", "overall_score"),
+    "stage1": ("video_id", "video", "content", "messages", "task", "dimensions", "scores", "overall_score"),
     "stage2": ("video_id", "video", "conversations"),
     "bench": ("video_id", "video", "questions"),
 }
@@ -80,7 +84,7 @@ CONFIG_FILES = {"scores": ("train", "bench"), "stage1": ("train",), "stage2": ("
 
 DESCRIPTIONS = {
     "scores": "One row per video: 14 dimension scores in [0, 1], their ITU levels, group levels, overall score and "
-    "level.",
+    "level, and the source content it was made from where known.",
     "stage1": "Stage I: one multi-turn conversation per training video rating each of the 14 dimensions and the "
     "overall quality.",
     "stage2": "Stage II: per training video, its hierarchical justification and what/how and yes/no questions, each "
@@ -106,6 +110,7 @@ def video_table_features():
             "video_id": string,
             "video": datasets.Video(),
             "source": string,
+            "content": string,
             "split": string,
             "scores": {d: datasets.Value("float32") for d in DIMENSION_IDS},
             "levels": dict.fromkeys(DIMENSION_IDS, string),

@@ -27,7 +27,7 @@ from .distortions import probe
 from .ffmpeg import ffmpeg, pinned_encoder
 
 
-__all__ = ["ContentSource", "SOURCES", "ROLES", "View", "make_source_clip", "source_names"]
+__all__ = ["ContentSource", "SOURCES", "ROLES", "View", "families_for", "make_source_clip", "source_names"]
 
 _CATALOG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "catalog", "real_content.yaml")
 
@@ -91,6 +91,17 @@ ROLES: dict[str, list[str]] = _catalog()["roles"]
 
 def source_names(kind: str | None = None) -> list[str]:
     return [n for n, s in SOURCES.items() if kind is None or s.kind == kind]
+
+
+def families_for(source: str, families) -> list[str]:
+    """The distortion families of ``families`` that can damage ``source``: a greyscale source has no colour to take
+    away, so the colour families (desaturation) would leave it as it is, and a ladder of unchanged clips has no
+    quality order."""
+    from .distortions import FAMILIES
+
+    if SOURCES[source].grey:
+        return [f for f in families if FAMILIES[f].dimension != "color"]
+    return list(families)
 
 
 def _read_image(src: ContentSource) -> np.ndarray:

@@ -87,6 +87,7 @@ def test_configs_load_offline_and_match_the_contract(built, monkeypatch):
         "video_id",
         "video",
         "source",
+        "content",
         "split",
         "scores",
         "levels",
@@ -105,6 +106,7 @@ def test_configs_load_offline_and_match_the_contract(built, monkeypatch):
     assert set(stage1.column_names) == {
         "video_id",
         "video",
+        "content",
         "messages",
         "task",
         "dimensions",
@@ -112,6 +114,7 @@ def test_configs_load_offline_and_match_the_contract(built, monkeypatch):
         "overall_score",
     }
     assert set(stage2.column_names) == {"video_id", "video", "conversations"}
+    assert set(scores["content"]) == {None}  # no --content_from: the source content is not known
     assert set(bench.column_names) == {"video_id", "video", "questions"}
     questions = [q for qs in bench["questions"] for q in qs]
     assert 0 < len(questions) <= 6 and result.counts["bench"]["conversations"] == len(questions)

@@ -40,6 +40,15 @@ TEXT_ROW = {
 }
 
 
+# the content folder of each clip of s2i_data
+CONTENT = {
+    "bikes": "bikes",
+    "bigbuckbunny": "bunny",
+    "carphone_pristine": "carphone",
+    "carphone_distorted": "carphone",
+}
+
+
 def train_flags(base_dir: str, data: str, out, *extra: str, batch: int | None = None) -> list[str]:
     """The flags of an `s2i train` run here: the model, the data and the output folder; with ``batch``, 2 frames per
     video and ``batch`` rows per device step; then ``extra``."""
@@ -51,13 +60,15 @@ def train_flags(base_dir: str, data: str, out, *extra: str, batch: int | None = 
 
 @pytest.fixture(scope="module")
 def s2i_data(tmp_path_factory, sample_clips) -> str:
-    """stage1/stage2 configs built by `s2i build` from four 2 s real clips (one video held out for the bench)."""
+    """stage1/stage2 configs built by `s2i build --content_from folder` from four 2 s real clips in three content
+    folders (the two carphone versions share one; one video held out for the bench)."""
     from s2i_hf.cli import main
 
     d = tmp_path_factory.mktemp("train-data")
     clips = []
     for name in ("bikes", "bigbuckbunny", "carphone_pristine", "carphone_distorted"):
-        path = str(d / f"{name}.mp4")
+        os.makedirs(d / CONTENT[name], exist_ok=True)
+        path = str(d / CONTENT[name] / f"{name}.mp4")
         ffmpeg(
             "-i",
             sample_clips[name],
@@ -75,7 +86,8 @@ def s2i_data(tmp_path_factory, sample_clips) -> str:
         )
         clips.append(path)
     out = str(d / "s2i-train-data")
-    assert main(["build", *clips, "--output_dir", out, "--bench_size", "2", "--frames", "8", "--quiet"]) == 0
+    flags = ["--output_dir", out, "--bench_size", "2", "--frames", "8", "--content_from", "folder", "--quiet"]
+    assert main(["build", *clips, *flags]) == 0
     return out
 
 
@@ -690,6 +702,95 @@ def test_score_head_fits_the_overall_score_from_the_mean_visual_token(s2i_data, 
     flags = train_flags(base_dir, s2i_data, out, "--stage", "1", "--stage1_max_steps", "2", batch=2)
     assert main(["train", *flags, "--score_head_weight", str(weight), "--report_to", "none"]) == 0
     assert sorted(load(os.path.join(out, "stage1")).state_dict()) == sorted(load(base_dir).state_dict())
+
+
+def test_content_batch_sampler_draws_each_batch_from_one_content():
+    """Every run of ``batch_size`` indices is one content's rows; each epoch visits every row (a content's last batch
+    filled with more of its own rows); the order depends on the seed and the epoch only; rows without a content
+    share batches."""
+    from s2i_hf.trainers.content_batches import ContentBatchSampler
+
+    contents = ["a"] * 5 + ["b"] * 8 + ["c"] * 3 + [None] * 4 + ["a"] * 2
+    sampler = ContentBatchSampler(contents, batch_size=4, seed=3)
+    # a: 7 rows -> 2 batches, b: 8 -> 2, c: 3 -> 1, None: 4 -> 1
+    assert len(sampler) == 4 * (2 + 2 + 1 + 1)
+    first = list(sampler)
+    assert len(first) == len(sampler) and set(first) == set(range(len(contents)))
+    for k in range(0, len(first), 4):
+        assert len({contents[i] for i in first[k : k + 4]}) == 1, first[k : k + 4]
+    second = list(sampler)
+    assert second != first and set(second) == set(range(len(contents)))  # the next epoch, another order
+    again = ContentBatchSampler(contents, batch_size=4, seed=3)
+    again.set_epoch(0)
+    assert list(again) == first
+    other = ContentBatchSampler(contents, batch_size=4, seed=4)
+    assert list(other) != first
+
+
+def test_content_batches_fit_the_score_head_on_differences_within_a_content(s2i_data, tmp_path_factory):
+    """``content_batches``: the build records each clip's content folder; Stage I's batches are one content's rows
+    and the score head's term is the squared error of its deviations from the batch's mean against the scores'
+    deviations from theirs, plus ``score_head_absolute_weight`` times the plain error (recomputed here from the
+    vision tower's tokens); a CLI run trains with it; it refuses to run without the score head or the column."""
+    from transformers import AutoProcessor
+
+    from s2i_hf.cli import main
+    from s2i_hf.trainers import S2IStage1Config, S2IStage1Trainer
+    from s2i_hf.trainers.content_batches import ContentBatchSampler
+    from s2i_hf.video import video_id_of
+
+    data = load_stage_data(s2i_data, "stage1")
+    folder = os.path.dirname(s2i_data)
+    expected = {video_id_of(os.path.join(folder, CONTENT[n], f"{n}.mp4")): CONTENT[n] for n in CONTENT}
+    assert {r["video_id"]: r["content"] for r in data.remove_columns("video")} == {
+        v: expected[v] for v in data["video_id"]
+    }
+    base_dir = model_folder(tmp_path_factory, "qwen2_5_vl")
+    processor = AutoProcessor.from_pretrained(base_dir)
+    model = load(base_dir)
+    weight, absolute = 10.0, 0.1
+    config = S2IStage1Config(
+        output_dir=str(tmp_path_factory.mktemp("content")),
+        num_frames=FRAMES,
+        score_head_weight=weight,
+        content_batches=True,
+        score_head_absolute_weight=absolute,
+        per_device_train_batch_size=2,
+    )
+    trainer = S2IStage1Trainer(model, config, data, processor)
+    sampler = trainer._get_train_sampler()
+    assert isinstance(sampler, ContentBatchSampler)
+    order = list(sampler)
+    contents = data["content"]
+    assert all(contents[order[k]] == contents[order[k + 1]] for k in range(0, len(order), 2))
+
+    rows = list(data.select(range(2)))
+    batch = trainer.data_collator(rows)
+    with torch.no_grad():
+        loss = float(trainer.compute_loss(model, dict(batch)))
+        inputs = {k: v for k, v in batch.items() if k not in ("labels", "row_scores")}
+        logits = model(**inputs).logits
+        videos = model.model.get_video_features(batch["pixel_values_videos"], batch["video_grid_thw"]).pooler_output
+        predicted = trainer.score_head(torch.stack([v.mean(0) for v in videos])).squeeze(-1).double()
+    target = batch["labels"][:, 1:]
+    ce = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), target.reshape(-1))
+    y = torch.tensor([r["overall_score"] for r in rows], dtype=torch.float64)
+    relative = torch.mean(((predicted - predicted.mean()) - (y - y.mean())) ** 2)
+    plain = torch.mean((predicted - y) ** 2)
+    expected = float(ce) + weight * float(relative + absolute * plain)
+    assert loss == pytest.approx(expected, rel=1e-4)
+    # the figure tells this loss from the plain score head's
+    assert abs(expected - (float(ce) + weight * float(plain))) > 1e-2 * expected
+
+    with pytest.raises(ValueError, match="score_head_weight"):
+        S2IStage1Trainer(model, S2IStage1Config(output_dir=config.output_dir, content_batches=True), data, processor)
+    with pytest.raises(ValueError, match="content_from folder"):
+        S2IStage1Trainer(model, config, data.remove_columns(["content"]), processor)
+
+    out = str(tmp_path_factory.mktemp("content-run") / "out")
+    flags = train_flags(base_dir, s2i_data, out, "--stage", "1", "--stage1_max_steps", "2", batch=2)
+    assert main(["train", *flags, "--score_head_weight", str(weight), "--content_batches", "--report_to", "none"]) == 0
+    assert os.path.isfile(os.path.join(out, "stage1", "model.safetensors"))
 
 
 # ------------------------------------------------------------------------------------------------ CLI, resume

@@ -125,6 +125,19 @@ class S2IStage1Config(SFTConfig):
             "only gives the vision encoder and projector a direct signal of quality; 0: off."
         },
     )
+    content_batches: bool = field(
+        default=False,
+        metadata={
+            "help": "Stage I only, with --score_head_weight: every batch holds versions of one source content (the "
+            "rows' `content` column, `s2i build --content_from folder`: a clip and its distorted copies), and the "
+            "score head fits how their scores differ from the batch's mean, which the scene cannot explain, plus "
+            "--score_head_absolute_weight times the plain error. Rows without a content share batches at random."
+        },
+    )
+    score_head_absolute_weight: float = field(
+        default=0.1,
+        metadata={"help": "With --content_batches: the weight of the score head's plain squared error."},
+    )
     max_length: int | None = field(
         default=None, metadata={"help": "Token cap per row; None: never cut (video tokens)."}
     )

@@ -172,7 +172,9 @@ class _S2ITrainer(SFTTrainer):
 
     def _score_head_loss(self, input_ids, outputs, row_scores):
         """Mean squared error of the score head on the mean of each row's visual tokens as the language model
-        receives them (its input embeddings at the video/image placeholder positions)."""
+        receives them (its input embeddings at the video/image placeholder positions). With ``content_batches``
+        (a batch holds versions of one content) the error of the head's deviations from the batch's mean against
+        the scores' deviations from theirs, plus ``score_head_absolute_weight`` times the plain error."""
         import torch
 
         embeds = outputs.hidden_states[0]
@@ -182,8 +184,14 @@ class _S2ITrainer(SFTTrainer):
         keep = ~torch.isnan(target) & visual.any(1).squeeze(-1)
         if not bool(keep.any()):
             return embeds.new_zeros(())
-        predicted = self.score_head(pooled[keep].to(self.score_head.weight.dtype)).squeeze(-1)
-        return torch.nn.functional.mse_loss(predicted.float(), target[keep].float())
+        predicted = self.score_head(pooled[keep].to(self.score_head.weight.dtype)).squeeze(-1).float()
+        target = target[keep].float()
+        error = torch.nn.functional.mse_loss(predicted, target)
+        if not self.args.content_batches:
+            return error
+        # one content per batch: its versions' differences from their mean, and a little of the absolute error
+        relative = torch.nn.functional.mse_loss(predicted - predicted.mean(), target - target.mean())
+        return relative + self.args.score_head_absolute_weight * error
 
     def create_optimizer(self, *args, **kwargs):
         """The Trainer's optimizer, plus the score head's parameters (no weight decay) where there is one."""
@@ -250,7 +258,34 @@ class S2IStage1Trainer(_S2ITrainer):
             )
         if args.score_head_weight:
             self._make_score_head(model, train_dataset, args.seed)
+        if args.content_batches:
+            self._check_content_batches(args, train_dataset)
         super().__init__(model, args, train_dataset, processing_class, data_collator, **kwargs)
+
+    @staticmethod
+    def _check_content_batches(args: S2IStage1Config, train_dataset) -> None:
+        if not args.score_head_weight:
+            raise ValueError(
+                "--content_batches trains the score head on differences within a content: give --score_head_weight"
+            )
+        if not hasattr(train_dataset, "__len__"):
+            raise ValueError("--content_batches draws its batches from a map-style dataset: train without --streaming")
+        columns = getattr(train_dataset, "column_names", None) or []
+        if "content" not in columns:
+            raise ValueError(
+                "--content_batches needs the stage1 rows' content column: rebuild the data with this version of "
+                "`s2i build --content_from folder`, or train without it"
+            )
+
+    def _get_train_sampler(self, train_dataset=None):
+        """With ``content_batches``: each batch one content's rows (:class:`~.content_batches.ContentBatchSampler`);
+        otherwise the Trainer's own sampler."""
+        if not self.args.content_batches:
+            return super()._get_train_sampler(train_dataset)
+        from .content_batches import ContentBatchSampler
+
+        dataset = train_dataset if train_dataset is not None else self.train_dataset
+        return ContentBatchSampler(dataset["content"], self._train_batch_size, self.args.seed)
 
     def _make_score_head(self, model, train_dataset, seed: int) -> None:
         import torch

@@ -64,7 +64,7 @@ def make_clips(
     from tqdm.auto import tqdm
 
     from ..distortions import CALIBRATION_LADDERS, make_variants
-    from ..real_content import make_source_clip
+    from ..real_content import families_for, make_source_clip
 
     train, held = [], []
     plan = [(s, None) for s in sources or cfg.sources]
@@ -84,7 +84,7 @@ def make_clips(
     # each encoder runs on one thread (bytes that do not depend on the machine): encode the scenes side by side
     with ThreadPoolExecutor(max(1, cfg.workers)) as pool:
         source_clips = list(pool.map(source_clip, scenes))
-    for (name, _, heldout, _, _, steps), src in tqdm(
+    for (name, content, heldout, _, _, steps), src in tqdm(
         list(zip(scenes, source_clips)), desc="Generating distorted clips", unit="scene", disable=not progress
     ):
         split = "heldout" if heldout else "train"
@@ -92,7 +92,7 @@ def make_clips(
             src,
             os.path.join(folder, split, name),
             source=name,
-            families=cfg.families,
+            families=families_for(content, cfg.families),  # no colour family on a greyscale scene
             steps=steps,
             seed=cfg.seed,
             workers=cfg.workers,

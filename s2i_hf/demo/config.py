@@ -188,6 +188,14 @@ class DemoConfig:
             "head, at this weight (s2i train --score_head_weight; the head is not kept); 0: off."
         },
     )
+    content_batches: bool = field(
+        default=True,
+        metadata={
+            "help": "Stage I batches each hold versions of one scene, and the score head fits how their scores "
+            "differ (s2i train --content_batches; the build records each clip's scene, s2i build --content_from "
+            "folder); off: batches of any clips and the head fits the scores themselves."
+        },
+    )
     level_score_sigma: float = field(
         default=0.0,
         metadata={

@@ -160,6 +160,7 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
             window=4,
             workers=cfg.workers,
             stage1_dimensions=cfg.stage1_dimensions,
+            content_from="folder",  # clips/train/<scene>/<variant>.mp4: the scene is each clip's content
             quiet=not progress,
         )
         built = build_dataset(train_clips, build_args, card_writer=write_dataset_card)
@@ -211,6 +212,7 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
             label_smoothing_factor=cfg.label_smoothing_factor,
             level_score_sigma=cfg.level_score_sigma,
             score_head_weight=cfg.score_head_weight,
+            content_batches=cfg.content_batches and cfg.score_head_weight > 0,
             weight_decay=cfg.weight_decay,
             render_cache_mb=cfg.render_cache_mb,
             # one process decodes and renders the next batches while the model trains on this one (the second core)
