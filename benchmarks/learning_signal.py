@@ -21,7 +21,7 @@ clips are measured before and after training (``s2i train``), and the script pri
         [--fragments 5 --fragment_size 28] [--stage1_steps 0] [--stage2_steps 300] [--stage2_lr 2e-3] [--train_vision] [--num_frames 2] [--max_edge 64]
         [--segments --seconds 1] [--families ...] [--views 3] [--stage1_dimensions none] [--train_lm_head]
         [--label_smoothing 0.1] [--weight_decay 0.1] [--scheduler cosine] [--render_cache_mb 1024] [--run_dir DIR]
-        [--zero_query] [--score_head_weight 10] [--level_score_sigma 0.1] [--model_seed N]
+        [--zero_query] [--score_head_weight 10] [--content_batches] [--level_score_sigma 0.1] [--model_seed N]
 
 Clips, scores and the build are cached in ``--out`` (default /tmp/s2i-learning-signal) and reused by later runs with
 the same clip settings; the model and training are redone each run. Target: ladder SRCC after >= 0.6, before ~0.
@@ -139,6 +139,11 @@ def parse_args(argv=None):
         "--level_score_sigma", type=float, default=0.0, help="Stage I score-aware level targets (s2i train option)"
     )
     ap.add_argument("--score_head_weight", type=float, default=0.0, help="Stage I score head (s2i train option)")
+    ap.add_argument(
+        "--content_batches",
+        action="store_true",
+        help="Stage I batches of one scene's versions, the score head fitting their differences (s2i train option)",
+    )
     ap.add_argument("--weight_decay", type=float, default=0.0)
     ap.add_argument("--scheduler", default="constant", help="learning-rate schedule (lr_scheduler_type)")
     ap.add_argument(
@@ -287,6 +292,7 @@ def prepare(args) -> dict:
             window=4,
             workers=2,
             stage1_dimensions=dims,
+            content_from="folder",  # clips/train/<scene>/: each clip's scene is its content (--content_batches)
             quiet=True,
         ),
     )
@@ -380,6 +386,7 @@ def main(argv=None) -> int:
         label_smoothing_factor=args.label_smoothing,
         level_score_sigma=args.level_score_sigma,
         score_head_weight=args.score_head_weight,
+        content_batches=args.content_batches,
         weight_decay=args.weight_decay,
         render_cache_mb=args.render_cache_mb,
         lr_scheduler_type=args.scheduler,

@@ -227,7 +227,7 @@ def _record(c: Candidate, row: dict[str, Any], scorer: VideoScorer, content_from
         "video_id": c.video_id,
         "video_path": c.ref.path,
         "source": c.source,
-        "content": _content(c, content_from),
+        "content_id": _content(c, content_from),
         "scores": ds.scores,
         "levels": ds.levels,
         "group_levels": ds.group_levels,

@@ -65,8 +65,8 @@ class BuildArguments:
     content_from: str = field(
         default="none",
         metadata={
-            "help": "Where each video's source content (the `content` column) comes from: 'folder', the name of its "
-            "parent folder (a layout such as SCENE/pristine.mp4, SCENE/blur_2.mp4: a clip and its distorted "
+            "help": "Where each video's source content (the `content_id` column) comes from: 'folder', the name of "
+            "its parent folder (a layout such as SCENE/pristine.mp4, SCENE/blur_2.mp4: a clip and its distorted "
             "versions, as the demo writes them; Stage I's --content_batches reads it); 'none': left empty."
         },
     )

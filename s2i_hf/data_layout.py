@@ -10,14 +10,14 @@ Both file sets share one schema (:func:`video_table_features`). The four configs
 (a README ``configs:`` entry with ``columns: [...]``, which ``datasets`` reads natively), so
 ``load_dataset(folder_or_repo, config)`` returns:
 
-* ``scores``: one row per video (train and bench files): scores, levels, provenance, and ``content``: the source
+* ``scores``: one row per video (train and bench files): scores, levels, provenance, and ``content_id``: the source
   content the video was made from, shared by its versions (a clip and its distorted copies; ``s2i build
   --content_from folder``), null where unknown;
 * ``stage1``: one row per training video: ``messages`` is ONE multi-turn conversation whose turns rate the 14
   dimensions and the overall quality (turn order shuffled per video by the seed; the video block sits in the
   first user turn); ``dimensions`` lists the asked dimension per turn (``"overall"`` for the overall turn);
   ``scores`` / ``overall_score`` are the scores the answers' levels stand for (score-aware Stage I training),
-  ``content`` groups a content's versions (Stage I's ``--content_batches``);
+  ``content_id`` groups a content's versions (Stage I's ``--content_batches``);
 * ``stage2``: one row per training video: ``conversations`` holds the video's justification and QA pairs, each
   ``{messages, task, dimensions}`` a separate single-question conversation over the shared clip (no answer can
   be copied from an earlier turn of its context); :func:`s2i_hf.trainers.data.stage_items` turns them into
@@ -61,7 +61,7 @@ SCORE_COLUMNS = (
     "video_id",
     "video",
     "source",
-    "content",
+    "content_id",
     "split",
     "scores",
     "levels",
@@ -74,7 +74,7 @@ SCORE_COLUMNS = (
 )
 CONFIG_COLUMNS = {
     "scores": SCORE_COLUMNS,
-    "stage1": ("video_id", "video", "content", "messages", "task", "dimensions", "scores", "overall_score"),
+    "stage1": ("video_id", "video", "content_id", "messages", "task", "dimensions", "scores", "overall_score"),
     "stage2": ("video_id", "video", "conversations"),
     "bench": ("video_id", "video", "questions"),
 }
@@ -110,7 +110,7 @@ def video_table_features():
             "video_id": string,
             "video": datasets.Video(),
             "source": string,
-            "content": string,
+            "content_id": string,
             "split": string,
             "scores": {d: datasets.Value("float32") for d in DIMENSION_IDS},
             "levels": dict.fromkeys(DIMENSION_IDS, string),

@@ -87,7 +87,7 @@ def test_configs_load_offline_and_match_the_contract(built, monkeypatch):
         "video_id",
         "video",
         "source",
-        "content",
+        "content_id",
         "split",
         "scores",
         "levels",
@@ -106,7 +106,7 @@ def test_configs_load_offline_and_match_the_contract(built, monkeypatch):
     assert set(stage1.column_names) == {
         "video_id",
         "video",
-        "content",
+        "content_id",
         "messages",
         "task",
         "dimensions",
@@ -114,7 +114,7 @@ def test_configs_load_offline_and_match_the_contract(built, monkeypatch):
         "overall_score",
     }
     assert set(stage2.column_names) == {"video_id", "video", "conversations"}
-    assert set(scores["content"]) == {None}  # no --content_from: the source content is not known
+    assert set(scores["content_id"]) == {None}  # no --content_from: the source content is not known
     assert set(bench.column_names) == {"video_id", "video", "questions"}
     questions = [q for qs in bench["questions"] for q in qs]
     assert 0 < len(questions) <= 6 and result.counts["bench"]["conversations"] == len(questions)

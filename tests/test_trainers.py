@@ -742,7 +742,7 @@ def test_content_batches_fit_the_score_head_on_differences_within_a_content(s2i_
     data = load_stage_data(s2i_data, "stage1")
     folder = os.path.dirname(s2i_data)
     expected = {video_id_of(os.path.join(folder, CONTENT[n], f"{n}.mp4")): CONTENT[n] for n in CONTENT}
-    assert {r["video_id"]: r["content"] for r in data.remove_columns("video")} == {
+    assert {r["video_id"]: r["content_id"] for r in data.remove_columns("video")} == {
         v: expected[v] for v in data["video_id"]
     }
     base_dir = model_folder(tmp_path_factory, "qwen2_5_vl")
@@ -761,7 +761,7 @@ def test_content_batches_fit_the_score_head_on_differences_within_a_content(s2i_
     sampler = trainer._get_train_sampler()
     assert isinstance(sampler, ContentBatchSampler)
     order = list(sampler)
-    contents = data["content"]
+    contents = data["content_id"]
     assert all(contents[order[k]] == contents[order[k + 1]] for k in range(0, len(order), 2))
 
     rows = list(data.select(range(2)))
@@ -785,7 +785,7 @@ def test_content_batches_fit_the_score_head_on_differences_within_a_content(s2i_
     with pytest.raises(ValueError, match="score_head_weight"):
         S2IStage1Trainer(model, S2IStage1Config(output_dir=config.output_dir, content_batches=True), data, processor)
     with pytest.raises(ValueError, match="content_from folder"):
-        S2IStage1Trainer(model, config, data.remove_columns(["content"]), processor)
+        S2IStage1Trainer(model, config, data.remove_columns(["content_id"]), processor)
 
     out = str(tmp_path_factory.mktemp("content-run") / "out")
     flags = train_flags(base_dir, s2i_data, out, "--stage", "1", "--stage1_max_steps", "2", batch=2)

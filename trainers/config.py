@@ -129,7 +129,7 @@ class S2IStage1Config(SFTConfig):
         default=False,
         metadata={
             "help": "Stage I only, with --score_head_weight: every batch holds versions of one source content (the "
-            "rows' `content` column, `s2i build --content_from folder`: a clip and its distorted copies), and the "
+            "rows' `content_id` column, `s2i build --content_from folder`: a clip and its distorted copies), and the "
             "score head fits how their scores differ from the batch's mean, which the scene cannot explain, plus "
             "--score_head_absolute_weight times the plain error. Rows without a content share batches at random."
         },

@@ -1,6 +1,6 @@
 """Stage I's content batches (``--content_batches``): every batch holds versions of one source content.
 
-A built S2I table may say which videos were made from the same source content (its ``content`` column, ``s2i build
+A built S2I table may say which videos were made from the same source content (its ``content_id`` column, ``s2i build
 --content_from folder``: a clip and its blurred, grainy, compressed... copies). Batches drawn from one content let
 Stage I's score head learn from how the versions' scores differ (:meth:`~.stages.S2IStage1Trainer._score_head_loss`),
 which a change of scene cannot explain, instead of from which scene it is shown.

@@ -271,9 +271,9 @@ class S2IStage1Trainer(_S2ITrainer):
         if not hasattr(train_dataset, "__len__"):
             raise ValueError("--content_batches draws its batches from a map-style dataset: train without --streaming")
         columns = getattr(train_dataset, "column_names", None) or []
-        if "content" not in columns:
+        if "content_id" not in columns:
             raise ValueError(
-                "--content_batches needs the stage1 rows' content column: rebuild the data with this version of "
+                "--content_batches needs the stage1 rows' content_id column: rebuild the data with this version of "
                 "`s2i build --content_from folder`, or train without it"
             )
 
@@ -285,7 +285,7 @@ class S2IStage1Trainer(_S2ITrainer):
         from .content_batches import ContentBatchSampler
 
         dataset = train_dataset if train_dataset is not None else self.train_dataset
-        return ContentBatchSampler(dataset["content"], self._train_batch_size, self.args.seed)
+        return ContentBatchSampler(dataset["content_id"], self._train_batch_size, self.args.seed)
 
     def _make_score_head(self, model, train_dataset, seed: int) -> None:
         import torch
