@@ -137,6 +137,30 @@ def test_held_out_scenes_are_other_scenes(quick):
     assert files[False] and files[True] and not files[False] & files[True]
 
 
+def test_no_colour_family_on_a_greyscale_scene():
+    """A greyscale photograph has no colour to take away, and a ladder of unchanged clips has no quality order: the
+    catalogue's ``grey`` flag matches the pixels (a photograph's three channels are equal exactly where it is set;
+    the backdrop or sky a scene adds around it is not the photograph), and ``families_for`` leaves the colour family
+    out for those sources only (the demo's clips and the calibration corpus both go through it)."""
+    from dataclasses import replace
+
+    from s2i_hf.distortions import DEMO_FAMILIES, FAMILIES
+    from s2i_hf.real_content import SOURCES, _read_image, families_for
+
+    colour = {f for f in DEMO_FAMILIES if FAMILIES[f].dimension == "color"}
+    assert colour
+    photos = [name for name, src in SOURCES.items() if src.kind == "photo"]
+    flagged = 0
+    for name in photos:
+        img = _read_image(replace(SOURCES[name], scene=None))
+        grey = bool((img[..., 0] == img[..., 1]).all() and (img[..., 1] == img[..., 2]).all())
+        assert grey == SOURCES[name].grey, name
+        families = families_for(name, DEMO_FAMILIES)
+        assert set(families) == (set(DEMO_FAMILIES) - colour if grey else set(DEMO_FAMILIES)), name
+        flagged += grey
+    assert 0 < flagged < len(photos)
+
+
 def test_the_summary_says_what_the_figures_mean(demo):
     from s2i_hf.demo.report import format_summary
 
