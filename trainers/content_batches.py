@@ -35,7 +35,6 @@ class ContentBatchSampler(torch.utils.data.Sampler[int]):
         self.groups: dict[object, list[int]] = {}
         for i, content in enumerate(contents):
             self.groups.setdefault(content, []).append(i)
-        self.rows = len(contents)
         self._epoch: int | None = None
         self._iterations = 0
         if None in self.groups and len(self.groups) == 1:
