@@ -661,6 +661,20 @@ def test_level_score_targets_train_each_rating_towards_its_score(s2i_data, tmp_p
         )
 
 
+def _score_head_terms(trainer, model, batch):
+    """(the trainer's loss on ``batch``, the answer tokens' cross-entropy recomputed from the logits, the score
+    head's outputs on the mean of each row's visual tokens recomputed by the vision tower (float64))."""
+    with torch.no_grad():
+        loss = float(trainer.compute_loss(model, dict(batch)))
+        inputs = {k: v for k, v in batch.items() if k not in ("labels", "row_scores")}
+        logits = model(**inputs).logits
+        videos = model.model.get_video_features(batch["pixel_values_videos"], batch["video_grid_thw"]).pooler_output
+        predicted = trainer.score_head(torch.stack([v.mean(0) for v in videos])).squeeze(-1).double()
+    target = batch["labels"][:, 1:]
+    ce = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), target.reshape(-1))
+    return loss, float(ce), predicted
+
+
 def test_score_head_fits_the_overall_score_from_the_mean_visual_token(s2i_data, tmp_path_factory):
     """``score_head_weight``: Stage I's loss is the answer's cross-entropy plus the weight times the squared error of a
     linear head on the mean of each row's visual tokens against the row's overall score. The tokens are recomputed
@@ -683,17 +697,10 @@ def test_score_head_fits_the_overall_score_from_the_mean_visual_token(s2i_data, 
     trainer = S2IStage1Trainer(model, config, data, processor)
     batch = trainer.data_collator(rows)
     assert batch["row_scores"].tolist() == pytest.approx([r["overall_score"] for r in rows])
-    with torch.no_grad():
-        loss = float(trainer.compute_loss(model, dict(batch)))
-        inputs = {k: v for k, v in batch.items() if k not in ("labels", "row_scores")}
-        logits = model(**inputs).logits
-        videos = model.model.get_video_features(batch["pixel_values_videos"], batch["video_grid_thw"]).pooler_output
-        predicted = trainer.score_head(torch.stack([v.mean(0) for v in videos])).squeeze(-1)
-    assert len(videos) == 2
-    target = batch["labels"][:, 1:]
-    ce = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), target.reshape(-1))
-    mse = torch.mean((predicted - torch.tensor([r["overall_score"] for r in rows])) ** 2)
-    assert loss == pytest.approx(float(ce + weight * mse), rel=1e-4)
+    loss, ce, predicted = _score_head_terms(trainer, model, batch)
+    assert len(predicted) == 2
+    mse = torch.mean((predicted - torch.tensor([r["overall_score"] for r in rows], dtype=torch.float64)) ** 2)
+    assert loss == pytest.approx(ce + weight * float(mse), rel=1e-4)
     assert float(weight * mse) > 1e-4  # the head's term is in the figure
     with pytest.raises(ValueError, match="overall_score"):
         S2IStage1Trainer(model, config, data.remove_columns(["overall_score"]), processor)
@@ -765,22 +772,14 @@ def test_content_batches_fit_the_score_head_on_differences_within_a_content(s2i_
     assert all(contents[order[k]] == contents[order[k + 1]] for k in range(0, len(order), 2))
 
     rows = list(data.select(range(2)))
-    batch = trainer.data_collator(rows)
-    with torch.no_grad():
-        loss = float(trainer.compute_loss(model, dict(batch)))
-        inputs = {k: v for k, v in batch.items() if k not in ("labels", "row_scores")}
-        logits = model(**inputs).logits
-        videos = model.model.get_video_features(batch["pixel_values_videos"], batch["video_grid_thw"]).pooler_output
-        predicted = trainer.score_head(torch.stack([v.mean(0) for v in videos])).squeeze(-1).double()
-    target = batch["labels"][:, 1:]
-    ce = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), target.reshape(-1))
+    loss, ce, predicted = _score_head_terms(trainer, model, trainer.data_collator(rows))
     y = torch.tensor([r["overall_score"] for r in rows], dtype=torch.float64)
     relative = torch.mean(((predicted - predicted.mean()) - (y - y.mean())) ** 2)
     plain = torch.mean((predicted - y) ** 2)
-    expected = float(ce) + weight * float(relative + absolute * plain)
+    expected = ce + weight * float(relative + absolute * plain)
     assert loss == pytest.approx(expected, rel=1e-4)
     # the figure tells this loss from the plain score head's
-    assert abs(expected - (float(ce) + weight * float(plain))) > 1e-2 * expected
+    assert abs(expected - (ce + weight * float(plain))) > 1e-2 * expected
 
     with pytest.raises(ValueError, match="score_head_weight"):
         S2IStage1Trainer(model, S2IStage1Config(output_dir=config.output_dir, content_batches=True), data, processor)

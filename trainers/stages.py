@@ -234,6 +234,15 @@ class _S2ITrainer(SFTTrainer):
         return int(sum(p.numel() for n, p in self.model.named_parameters() if ".original_module." not in f".{n}."))
 
 
+def _missing_columns(train_dataset, names: tuple[str, ...], strict: bool = False) -> list[str]:
+    """The columns of ``names`` that the training rows lack. A dataset that names no columns (a list, a torch
+    dataset) lacks none, unless ``strict``."""
+    columns = getattr(train_dataset, "column_names", None) or []
+    if not columns and not strict:
+        return []
+    return [c for c in names if c not in columns]
+
+
 class S2IStage1Trainer(_S2ITrainer):
     """Stage I: vision encoder + projector trained, language model frozen (see module docs)."""
 
@@ -246,8 +255,7 @@ class S2IStage1Trainer(_S2ITrainer):
         if args.level_score_sigma:
             from .level_targets import LevelTargets
 
-            columns = getattr(train_dataset, "column_names", None) or []
-            missing = [c for c in ("scores", "overall_score", "dimensions") if columns and c not in columns]
+            missing = _missing_columns(train_dataset, ("scores", "overall_score", "dimensions"))
             if missing:
                 raise ValueError(
                     f"--level_score_sigma needs the stage1 rows' {', '.join(missing)} (the scores their levels stand "
@@ -270,8 +278,7 @@ class S2IStage1Trainer(_S2ITrainer):
             )
         if not hasattr(train_dataset, "__len__"):
             raise ValueError("--content_batches draws its batches from a map-style dataset: train without --streaming")
-        columns = getattr(train_dataset, "column_names", None) or []
-        if "content_id" not in columns:
+        if _missing_columns(train_dataset, ("content_id",), strict=True):
             raise ValueError(
                 "--content_batches needs the stage1 rows' content_id column: rebuild the data with this version of "
                 "`s2i build --content_from folder`, or train without it"
@@ -290,8 +297,7 @@ class S2IStage1Trainer(_S2ITrainer):
     def _make_score_head(self, model, train_dataset, seed: int) -> None:
         import torch
 
-        columns = getattr(train_dataset, "column_names", None) or []
-        if columns and "overall_score" not in columns:
+        if _missing_columns(train_dataset, ("overall_score",)):
             raise ValueError(
                 "--score_head_weight needs the stage1 rows' overall_score: rebuild the data with this version of "
                 "`s2i build`, or train without it"
