@@ -83,8 +83,9 @@ def tone_stats(clip) -> dict:
         blown = smooth & (at_top | ((flat >= CLIP_LUMA_HIGH) & (cmax >= CHANNEL_TOP)))
         colour_blown = smooth & (flat >= CLIP_LUMA_HIGH) & (cmax >= CHANNEL_TOP) & (cmin <= COLOUR_CLIP_MIN)
         crushed = smooth & (at_bottom | ((flat <= CLIP_LUMA_LOW) & (cmin <= 255.0 - CHANNEL_TOP)))
+        floor = rgb.min(axis=-1) * np.float32(1.0 / 255.0)  # each pixel's darkest channel
         return {
-            **_content_tones(y, noise_sigma(clip) / 255.0 / small_stride(clip)),
+            **_content_tones(y, noise_sigma(clip) / 255.0 / small_stride(clip), floor),
             "p1": float(np.median(q[:, 1])),
             "p99": float(np.median(q[:, 2])),
             "mean": float(np.median(flat.mean(axis=1))),
@@ -106,31 +107,36 @@ CONTENT_BLOCK, CONTENT_STD, CONTENT_NOISE, CONTENT_MIN_SHARE = 8, 0.015, 2.5, 0.
 CONTENT_CLIP_HIGH, CONTENT_CLIP_LOW = 0.99, 0.01
 
 
-def _content_tones(y: np.ndarray, noise: float) -> dict:
-    """Tones of the content blocks of (K, H, W) luma in 0-1 (all pixels of a frame where under
-    CONTENT_MIN_SHARE of its blocks hold content), median over frames: mean, 5th and 95th percentiles."""
+def _blocks(a: np.ndarray) -> np.ndarray:
+    """(K, H, W) -> (K, blocks, CONTENT_BLOCK**2): the whole CONTENT_BLOCK x CONTENT_BLOCK blocks, row by row."""
     b = CONTENT_BLOCK
-    k, h, w = y.shape
+    k, h, w = a.shape
     hb, wb = h // b, w // b
-    blocks = y[:, : hb * b, : wb * b].reshape(k, hb, b, wb, b).transpose(0, 1, 3, 2, 4).reshape(k, hb * wb, b * b)
+    return a[:, : hb * b, : wb * b].reshape(k, hb, b, wb, b).transpose(0, 1, 3, 2, 4).reshape(k, hb * wb, b * b)
+
+
+def _content_tones(y: np.ndarray, noise: float, floor: np.ndarray) -> dict:
+    """Tones of the content blocks of (K, H, W) luma in 0-1 (all pixels of a frame where under
+    CONTENT_MIN_SHARE of its blocks hold content), median over frames: mean, 5th and 95th percentiles, and the
+    5th percentile of ``floor`` (each pixel's darkest RGB channel, 0-1) over the same pixels."""
+    blocks, floors = _blocks(y), _blocks(floor)
     content = blocks.std(axis=2) > max(CONTENT_STD, CONTENT_NOISE * noise)  # (K, 0) for frames under one block
-    means, p5, p95, blown, crushed = [], [], [], [], []
-    for i in range(k):
-        px = (
-            blocks[i, content[i]].ravel()
-            if content[i].size and content[i].mean() >= CONTENT_MIN_SHARE
-            else y[i].ravel()
-        )
+    means, p5, p95, blown, crushed, floor5 = [], [], [], [], [], []
+    for i in range(len(y)):
+        sel = content[i] if content[i].size and content[i].mean() >= CONTENT_MIN_SHARE else None
+        px = blocks[i, sel].ravel() if sel is not None else y[i].ravel()
         lo, hi = np.percentile(px, [5, 95])
         means.append(px.mean())
         p5.append(lo)
         p95.append(hi)
+        floor5.append(np.percentile(floors[i, sel].ravel() if sel is not None else floor[i].ravel(), 5))
         blown.append(np.mean(px >= CONTENT_CLIP_HIGH - CONTENT_NOISE * noise))
         crushed.append(np.mean(px <= CONTENT_CLIP_LOW + CONTENT_NOISE * noise))
     return {
         "content_mean": float(np.median(means)),
         "content_p5": float(np.median(p5)),
         "content_p95": float(np.median(p95)),
+        "content_floor_p5": float(np.median(floor5)),
         "content_blown": float(np.median(blown)),
         "content_crushed": float(np.median(crushed)),
     }
@@ -173,7 +179,7 @@ def exposure_penalty(s: dict) -> tuple[float, float]:
         * max(
             bright * max(0.0, s["blown"] - CLIP_FLOOR), s["content_blown"] - CLIP_FLOOR, s["colour_blown"] - CLIP_FLOOR
         )
-        + 2.0 * whites_high * max(0.0, s["content_p5"] - BLACK)
+        + 2.0 * whites_high * max(0.0, s["content_floor_p5"] - BLACK)
         + 2.0 * max(0.0, cm - MEAN_HIGH)
     )
     under = (
@@ -191,14 +197,17 @@ class TwoSidedExposure(Scorer):
 
     *Content* is the 8 x 8 blocks (of the key frames box-averaged to <= 128 px) whose luma varies more than the
     noise can explain; a flat studio backdrop or a clear sky is not content, and grain, averaged down, does not
-    make it content. On the content's tones: lifted shadows (5th percentile above 0.15, counted as its
-    highlights rise, 95th percentile 0.7 -> 0.9) and a mean above 0.62 say over-exposed; dimmed highlights (95th
-    percentile under 0.60, counted as its shadows fall, 5th percentile 0.3 -> 0.1) and a mean under 0.25 say
-    under-exposed; content pixels clipped to white (>= 0.99) or black (<= 0.01) beyond 2 % weigh 3x. Flat
-    clipped plateaus of the whole frame (at the frame's top level near white, or near black) count only as the
-    content itself sits bright (mean 0.55 -> 0.70) or dark (0.25 -> 0.10), so a blown sky over well-exposed
-    content or a black backdrop behind it is not an exposure error; a clipped *colour* (a bright plateau with
-    one channel at its top code value and another under 160: a blown yellow) counts whatever the content.
+    make it content. On the content's tones: lifted shadows (the 5th percentile of each pixel's darkest RGB
+    channel above 0.15, counted as the highlights rise, luma 95th percentile 0.7 -> 0.9: over-exposure washes
+    every channel out, while a saturated blue keeps a dark red channel whatever its luma) and a mean above 0.62
+    say over-exposed; dimmed highlights (95th percentile under 0.60, counted as its shadows fall, 5th percentile
+    0.3 -> 0.1) and a mean under 0.25 say under-exposed; content pixels clipped to white (>= 0.99) or black
+    (<= 0.01) beyond 2 % weigh 3x. Flat clipped plateaus of the whole frame (at the frame's top level near
+    white, or near black) count only as the content itself sits bright (mean 0.55 -> 0.70) or dark (0.25 ->
+    0.10), so a blown sky over well-exposed content or a black backdrop behind it is not an exposure error; a
+    clipped *colour* (a bright plateau with one channel at its top code value and another under 160: a blown
+    yellow) counts whatever the content. A subject on a flat *clipped* white background still reads over-exposed:
+    the content blocks along its edges hold the clipped white too.
     Mean luma, clipped fractions and tone percentiles are the classic exposure statistics (camera
     auto-exposure metering, the clipping checks of broadcast QC); the content blocks, gates and zones are our
     design. The gates keep a low-contrast frame centred in the range (fog, a flat texture: high shadows *and*
@@ -209,7 +218,7 @@ class TwoSidedExposure(Scorer):
     night) or high-key scene shot on purpose can read as under- or over-exposed.
     """
 
-    version = "5"
+    version = "6"
 
     def measure(self, clip) -> float:
         over, under = exposure_penalty(tone_stats(clip))
