@@ -220,6 +220,10 @@ def test_judge_free_rating_agreement_on_hand_made_answers():
     far = rating_agreement(["Overall, the quality is bad."], ["Overall, the quality is excellent."])
     assert far["overall_accuracy"] == 0.0 and far["overall_ordinal_error"] == 4.0
     assert far["dimension_accuracy"] is None and far["dimension_n"] == 0
+    # a short answer rating the video itself states its overall rating
+    short = rating_agreement(["The video is poor.", "The video is fair."], [refs[0], refs[0]])
+    assert short["overall_coverage"] == 1.0 and short["overall_accuracy"] == 0.5
+    assert short["overall_ordinal_error"] == 0.5 and short["dimension_coverage"] == 0.0
     # the same figures through the evaluate module, without any judge
     out = load_metric("s2i_bench").compute(predictions=answers, references=refs)
     assert out["judge"] is None and out["ci"] is None

@@ -449,6 +449,17 @@ def test_extract_ratings_reads_common_phrasings():
         == extract_ratings("The video is good overall.")
     )
     assert extract_ratings("Overall, the sharpness is good.") == {"sharpness": "good"}  # "overall" as a topic
+    # the video itself as the subject of a level word that rates no aspect: the overall quality
+    for text in ("The video is fair.", "The quality of this video is fair.", "This clip looks fair."):
+        assert extract_ratings(text) == {"overall": "fair"}, text
+    assert extract_ratings("The sharpness is good and the video is poor.") == {"sharpness": "good", "overall": "poor"}
+    assert extract_ratings("The video is of poor quality.") == {"overall": "poor"}
+    assert extract_ratings("Regarding the noise, the video is poor.") == {"noise": "poor"}  # an aspect is rated
+    assert extract_ratings("The video is good in sharpness.") == {"sharpness": "good"}
+    assert (
+        extract_ratings("The video is not good.") == {} and parse_ratings("The video is not good.").unattributed == 1
+    )
+    assert extract_ratings("The audio is good.") == {}  # not the video
     assert extract_ratings("Excellent sharpness, good focus.") == {"sharpness": "excellent", "focus": "good"}
     assert extract_ratings("The camera isn't good, but the noise is fair.") == {"noise": "fair"}
     assert extract_ratings("The noise is not good.") == {}  # negated: no statement

@@ -568,6 +568,36 @@ def test_train_lm_head_trains_the_output_layer_in_both_stages(s2i_data, tmp_path
         assert summary["stages"][stage]["trainable_parameters"]["lm_head"] == base.get_parameter(head).numel()
 
 
+def test_stage2_can_keep_the_projector_of_stage1(s2i_data, tmp_path_factory):
+    """``train_projector=False`` (the demo's Stage II): the adapter holds LoRA layers (and the output layer) only,
+    and the merged model's projector is the one it started from, weight for weight, while its answers change."""
+    base_dir = model_folder(tmp_path_factory, "qwen2_5_vl")
+    out = str(tmp_path_factory.mktemp("run-keep-projector"))
+    config = S2ITrainConfig(
+        output_dir=out,
+        num_frames=FRAMES,
+        per_device_train_batch_size=2,
+        stage2_max_steps=2,
+        stage2_learning_rate=1e-3,
+        save_strategy="no",
+        seed=0,
+        train_projector=False,
+        train_lm_head=True,
+    )
+    summary = run_training(S2IScriptArguments(data=s2i_data, stage="2"), config, S2IModelConfig(base_dir))
+    record = summary["stages"]["stage2"]
+    assert record["lora"]["train_projector"] is False and record["trainable_parameters"]["projector"] == 0
+    base, merged = load(base_dir), load(os.path.join(out, "merged"))
+    parts = find_model_parts(base)
+    adapter = load_file(os.path.join(out, "stage2", "adapter_model.safetensors"))
+    assert not [k for k in adapter if any(p in k for p in parts.names["projector"])]
+    assert {k for k in adapter if "lora_" not in k} and all("lm_head" in k for k in adapter if "lora_" not in k)
+    before, after = dict(base.named_parameters()), dict(merged.named_parameters())
+    assert all(torch.equal(before[n], after[n]) for n, _ in parts.params["projector"])
+    (head,) = [n for n, _ in parts.params["lm_head"]]
+    assert not torch.equal(before[head], after[head]), "Stage II left the output layer as it was"
+
+
 def test_label_smoothing_is_computed_over_the_answer_tokens(s2i_data, tmp_path_factory, recwarn):
     """``label_smoothing_factor``: the trainer's loss is (1 - e) * NLL + e * the mean over the vocabulary of
     -log p at every answer token (computed here from the logits by hand), without TRL's deprecated path."""

