@@ -230,7 +230,8 @@ class DemoConfig:
     workers: int = field(
         default=2,
         metadata={
-            "help": "Processes for scoring and ffmpeg jobs; above 1, training also loads its data in a process."
+            "help": "Processes for scoring and ffmpeg jobs; above 1, training also loads its data in a process, "
+            "and the base model is evaluated in another while the tuned one trains."
         },
     )
     threads: int = field(

@@ -234,10 +234,14 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
         )
         import io
 
-        # the base model's evaluation and the labels' own figures do not wait for the training: a second process
-        # runs them on the core the training's data loader leaves idle once its render cache is full
-        background = stack.enter_context(ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")))
-        beside = background.submit(_reference_figures, cfg, paths, held, labels, build_args.frames, build_args.window)
+        # the base model's evaluation and the labels' own figures do not wait for the training: with --workers
+        # above 1, a second process runs them on the core the training's data loader leaves idle once its render
+        # cache is full
+        reference = (_reference_figures, cfg, paths, held, labels, build_args.frames, build_args.window)
+        beside = None
+        if cfg.workers > 1:
+            background = stack.enter_context(ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")))
+            beside = background.submit(*reference, True)
         # with progress bars off, the Trainer prints its log dicts instead: keep them out of a quiet run
         with contextlib.redirect_stdout(io.StringIO()) if not progress else contextlib.nullcontext():
             summary_train = run_training(
@@ -262,11 +266,12 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
         }
         steps.done()
 
-        # 5. evaluation of the tuned model (the base model's ran beside the training): known-order SRCC/PLCC on
-        # held-out clips, judge-free S2I-Bench
+        # 5. evaluation of the tuned model (the base model's ran beside the training, with --workers above 1):
+        # known-order SRCC/PLCC on held-out clips, judge-free S2I-Bench
         steps.start("eval", f"5/7 evaluating the tuned model on {len(held)} held-out clips and the bench")
         figures["eval"] = {"base_model": None, "tuned_model": _evaluate_model(cfg, paths, "tuned_model", held, labels)}
-        figures["eval"].update(beside.result())  # the base model and the labels' ceiling
+        # the base model and the labels' ceiling
+        figures["eval"].update(beside.result() if beside is not None else reference[0](*reference[1:]))
         steps.done()
 
         # 6. leaderboard of both models
@@ -369,24 +374,22 @@ def _evaluate_model(cfg: DemoConfig, paths: dict[str, str], key: str, held, labe
 
 
 def _reference_figures(
-    cfg: DemoConfig, paths: dict[str, str], held, labels: str, frames: int, window: int
+    cfg: DemoConfig, paths: dict[str, str], held, labels: str, frames: int, window: int, own_process: bool = False
 ) -> dict[str, Any]:
-    """The figures the tuned model is read against (run in a process of its own while it trains): the base model's
-    evaluation, and the labels' ceiling (the weight-free estimators that labelled the data, on the same held-out
-    clips, with the build's frame sampling)."""
-    import torch
+    """The figures the tuned model is read against: the base model's evaluation, and the labels' ceiling (the
+    weight-free estimators that labelled the data, on the same held-out clips, with the build's frame sampling).
+    ``own_process``: in a process of its own beside the training, set up as the demo's main process."""
+    if own_process:
+        import datasets
+        import torch
+        import transformers
 
-    torch.set_num_threads(max(1, cfg.threads))
-    for var in OFFLINE_ENV:
-        os.environ.setdefault(var, "1")
-    import datasets
-    import transformers
-
-    datasets.disable_progress_bars()
-    transformers.utils.logging.disable_progress_bar()
-    transformers.utils.logging.set_verbosity_error()
-    if "HF_DATASETS_CACHE" not in os.environ:
-        datasets.config.HF_DATASETS_CACHE = os.path.join(os.path.dirname(paths["summary"]), _CACHE)
+        torch.set_num_threads(max(1, cfg.threads))
+        datasets.disable_progress_bars()
+        transformers.utils.logging.disable_progress_bar()
+        transformers.utils.logging.set_verbosity_error()
+        if "HF_DATASETS_CACHE" not in os.environ:
+            datasets.config.HF_DATASETS_CACHE = os.path.join(os.path.dirname(paths["summary"]), _CACHE)
     from ..frames import FrameSampling
     from ..scoring import VideoScorer
 
