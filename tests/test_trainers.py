@@ -514,16 +514,7 @@ def test_stage2_can_train_the_vision_encoder(family, s2i_data, tmp_path_factory)
 
     base_dir = model_folder(tmp_path_factory, family)
     out = str(tmp_path_factory.mktemp(f"run-vision-{family}"))
-    config = S2ITrainConfig(
-        output_dir=out,
-        num_frames=FRAMES,
-        per_device_train_batch_size=2,
-        stage2_max_steps=2,
-        stage2_learning_rate=1e-3,
-        save_strategy="no",
-        seed=0,
-        train_vision=True,
-    )
+    config = two_short_stages(out, train_vision=True)  # only Stage II runs (stage="2")
     summary = run_training(S2IScriptArguments(data=s2i_data, stage="2"), config, S2IModelConfig(base_dir))
     record = summary["stages"]["stage2"]
     assert record["lora"]["train_vision"] is True
@@ -573,17 +564,7 @@ def test_stage2_can_keep_the_projector_of_stage1(s2i_data, tmp_path_factory):
     and the merged model's projector is the one it started from, weight for weight, while its answers change."""
     base_dir = model_folder(tmp_path_factory, "qwen2_5_vl")
     out = str(tmp_path_factory.mktemp("run-keep-projector"))
-    config = S2ITrainConfig(
-        output_dir=out,
-        num_frames=FRAMES,
-        per_device_train_batch_size=2,
-        stage2_max_steps=2,
-        stage2_learning_rate=1e-3,
-        save_strategy="no",
-        seed=0,
-        train_projector=False,
-        train_lm_head=True,
-    )
+    config = two_short_stages(out, train_projector=False, train_lm_head=True)  # only Stage II runs (stage="2")
     summary = run_training(S2IScriptArguments(data=s2i_data, stage="2"), config, S2IModelConfig(base_dir))
     record = summary["stages"]["stage2"]
     assert record["lora"]["train_projector"] is False and record["trainable_parameters"]["projector"] == 0

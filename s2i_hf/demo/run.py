@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import json
 import multiprocessing
 import os
@@ -237,11 +238,13 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
         # the base model's evaluation and the labels' own figures do not wait for the training: with --workers
         # above 1, a second process runs them on the core the training's data loader leaves idle once its render
         # cache is full
-        reference = (_reference_figures, cfg, paths, held, labels, build_args.frames, build_args.window)
+        reference = functools.partial(
+            _reference_figures, cfg, paths, held, labels, build_args.frames, build_args.window
+        )
         beside = None
         if cfg.workers > 1:
             background = stack.enter_context(ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")))
-            beside = background.submit(*reference, True)
+            beside = background.submit(reference, own_process=True)
         # with progress bars off, the Trainer prints its log dicts instead: keep them out of a quiet run
         with contextlib.redirect_stdout(io.StringIO()) if not progress else contextlib.nullcontext():
             summary_train = run_training(
@@ -271,7 +274,7 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
         steps.start("eval", f"5/7 evaluating the tuned model on {len(held)} held-out clips and the bench")
         figures["eval"] = {"base_model": None, "tuned_model": _evaluate_model(cfg, paths, "tuned_model", held, labels)}
         # the base model and the labels' ceiling
-        figures["eval"].update(beside.result() if beside is not None else reference[0](*reference[1:]))
+        figures["eval"].update(beside.result() if beside is not None else reference())
         steps.done()
 
         # 6. leaderboard of both models

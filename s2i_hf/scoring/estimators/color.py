@@ -124,12 +124,13 @@ def _content_tones(y: np.ndarray, noise: float, floor: np.ndarray) -> dict:
     means, p5, p95, blown, crushed, floor5 = [], [], [], [], [], []
     for i in range(len(y)):
         sel = content[i] if content[i].size and content[i].mean() >= CONTENT_MIN_SHARE else None
-        px = blocks[i, sel].ravel() if sel is not None else y[i].ravel()
+        px, fpx = (blocks[i, sel], floors[i, sel]) if sel is not None else (y[i], floor[i])
+        px = px.ravel()
         lo, hi = np.percentile(px, [5, 95])
         means.append(px.mean())
         p5.append(lo)
         p95.append(hi)
-        floor5.append(np.percentile(floors[i, sel].ravel() if sel is not None else floor[i].ravel(), 5))
+        floor5.append(np.percentile(fpx, 5))
         blown.append(np.mean(px >= CONTENT_CLIP_HIGH - CONTENT_NOISE * noise))
         crushed.append(np.mean(px <= CONTENT_CLIP_LOW + CONTENT_NOISE * noise))
     return {
