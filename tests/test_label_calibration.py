@@ -1,8 +1,10 @@
 """Labels mean what they say, on real content held out of the calibration fit (catalog/real_content.yaml `heldout`).
 
 Each held-out source (a photograph set before a black studio backdrop, a greyscale photograph under a bright sky,
-a segment of a real clip) gets five calibration families at pristine + four strengths, the last one severe:
-- the family's target dimension reads >= 0.6 ("good") on the pristine clip and <= 0.4 at the severe step;
+a segment of a real clip) gets five calibration families and a luma gain (a camera's over-exposure) at pristine + four
+strengths, the last one severe:
+- the family's target dimension reads >= 0.6 ("good") on the pristine clip and <= 0.4 at the severe step, and falls
+  with the strength (SRCC <= -0.8);
 - no other distortion-group dimension rises by more than 0.10 over its pristine value along the ladder;
 - the overall score falls by >= 0.15 from pristine to severe;
 - exposure reads "good" or better on every pristine clip, whatever the share of dark or bright background;
@@ -24,7 +26,7 @@ pytest.importorskip("sklearn")
 pytest.importorskip("pywt")
 
 SOURCES = ["flower_backdrop", "camera_sky", "bunny_b"]
-LADDER_FAMILIES = ["blur", "noise", "crf", "brighten", "darken"]
+LADDER_FAMILIES = ["blur", "noise", "crf", "brighten", "darken", "gain_up"]
 DISTORTION = [d.id for d in DIMENSIONS if d.group == "distortion"]
 
 
@@ -56,6 +58,19 @@ def test_target_is_good_pristine_and_poor_when_severe(scored, family):
         pristine, steps = _ladder(rows, family)
         assert pristine.scores[target] >= 0.6, (name, family, pristine.scores[target])
         assert steps[-1].scores[target] <= 0.4, (name, family, [s.scores[target] for s in steps])
+
+
+@pytest.mark.parametrize("family", LADDER_FAMILIES)
+def test_target_follows_the_strength(scored, family):
+    # the level words grade the damage step by step, not only at the ends: a luma gain of 1.4 and 1.9 on the flower
+    # before its black backdrop read exposure 0.96 ("excellent", as pristine) until clipped channels counted
+    from scipy.stats import spearmanr
+
+    target = FAMILIES[family].dimension
+    for name, rows in scored.items():
+        pristine, steps = _ladder(rows, family)
+        values = [pristine.scores[target]] + [s.scores[target] for s in steps]
+        assert spearmanr(range(len(values)), values)[0] <= -0.8, (name, family, [round(v, 3) for v in values])
 
 
 @pytest.mark.parametrize("family", LADDER_FAMILIES)

@@ -76,16 +76,21 @@ def tone_stats(clip) -> dict:
         tol = 1.5 / 255.0
         smooth = _smooth(y)
         top, bottom = q[:, 3:4], q[:, 0:1]
-        cmax = rgb.max(axis=-1).reshape(k, -1)
-        cmin = rgb.min(axis=-1).reshape(k, -1)
+        # each pixel's brightest and darkest channel (pairwise: numpy's reductions over a 3-long axis are slow)
+        r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+        channel_max, channel_min = np.maximum(np.maximum(r, g), b), np.minimum(np.minimum(r, g), b)
+        cmax, cmin = channel_max.reshape(k, -1), channel_min.reshape(k, -1)
         at_top = (flat >= top - tol) & (top >= CLIP_LUMA_HIGH)
         at_bottom = (flat <= bottom + tol) & (bottom <= CLIP_LUMA_LOW)
         blown = smooth & (at_top | ((flat >= CLIP_LUMA_HIGH) & (cmax >= CHANNEL_TOP)))
         colour_blown = smooth & (flat >= CLIP_LUMA_HIGH) & (cmax >= CHANNEL_TOP) & (cmin <= COLOUR_CLIP_MIN)
         crushed = smooth & (at_bottom | ((flat <= CLIP_LUMA_LOW) & (cmin <= 255.0 - CHANNEL_TOP)))
-        floor = rgb.min(axis=-1) * np.float32(1.0 / 255.0)  # each pixel's darkest channel
+        noise = noise_sigma(clip) / 255.0 / small_stride(clip)
+        unit = np.float32(1.0 / 255.0)
+        # a flat run (a clear sky clipped in its blue channel, a backdrop) is not clipped *detail*: 0 there
+        ceiling = np.where(smooth.reshape(y.shape), np.float32(0.0), channel_max * unit)
         return {
-            **_content_tones(y, noise_sigma(clip) / 255.0 / small_stride(clip), floor),
+            **_content_tones(y, noise, channel_min * unit, ceiling),
             "p1": float(np.median(q[:, 1])),
             "p99": float(np.median(q[:, 2])),
             "mean": float(np.median(flat.mean(axis=1))),
@@ -103,7 +108,10 @@ def tone_stats(clip) -> dict:
 # flat studio backdrop or a clear sky is not content, and grain (averaged down) does not make it content.
 CONTENT_BLOCK, CONTENT_STD, CONTENT_NOISE, CONTENT_MIN_SHARE = 8, 0.015, 2.5, 0.05
 # Content pixels at or beyond these levels (widened by CONTENT_NOISE x the noise sigma: grain that lifts a black
-# off zero does not un-crush it) are clipped detail: highlights blown, shadows crushed inside the content.
+# off zero does not un-crush it) are clipped detail: highlights blown, shadows crushed inside the content. A bright
+# content pixel (luma >= CLIP_LUMA_HIGH) with a channel at its top code value (CHANNEL_TOP) is blown too, unless it
+# lies in a flat run: over-exposure clips the brightest channel of a colour first (a pink dahlia under a luma gain
+# of 2.8 turned cream at luma 0.95-0.98, none of it at 0.99, and read 0.79, "good"; now 0.09).
 CONTENT_CLIP_HIGH, CONTENT_CLIP_LOW = 0.99, 0.01
 
 
@@ -115,24 +123,30 @@ def _blocks(a: np.ndarray) -> np.ndarray:
     return a[:, : hb * b, : wb * b].reshape(k, hb, b, wb, b).transpose(0, 1, 3, 2, 4).reshape(k, hb * wb, b * b)
 
 
-def _content_tones(y: np.ndarray, noise: float, floor: np.ndarray) -> dict:
+def _content_tones(y: np.ndarray, noise: float, floor: np.ndarray, ceiling: np.ndarray) -> dict:
     """Tones of the content blocks of (K, H, W) luma in 0-1 (all pixels of a frame where under
-    CONTENT_MIN_SHARE of its blocks hold content), median over frames: mean, 5th and 95th percentiles, and the
-    5th percentile of ``floor`` (each pixel's darkest RGB channel, 0-1) over the same pixels."""
-    blocks, floors = _blocks(y), _blocks(floor)
-    content = blocks.std(axis=2) > max(CONTENT_STD, CONTENT_NOISE * noise)  # (K, 0) for frames under one block
+    CONTENT_MIN_SHARE of its blocks hold content), median over frames: mean, 5th and 95th percentiles, the
+    5th percentile of ``floor`` (each pixel's darkest RGB channel, 0-1) over the same pixels, and the shares of
+    them clipped: blown (luma at white, or bright with its ``ceiling``, the brightest RGB channel, at its top
+    code value) and crushed (luma at black)."""
+    widen = CONTENT_NOISE * noise  # grain that moves a clipped pixel off its limit does not un-clip it
+    blocks, floors, ceilings = _blocks(y), _blocks(floor), _blocks(ceiling)
+    content = blocks.std(axis=2) > max(CONTENT_STD, widen)  # (K, 0) for frames under one block
     means, p5, p95, blown, crushed, floor5 = [], [], [], [], [], []
     for i in range(len(y)):
         sel = content[i] if content[i].size and content[i].mean() >= CONTENT_MIN_SHARE else None
-        px, fpx = (blocks[i, sel], floors[i, sel]) if sel is not None else (y[i], floor[i])
-        px = px.ravel()
+        px, fpx, cpx = (
+            (blocks[i, sel], floors[i, sel], ceilings[i, sel]) if sel is not None else (y[i], floor[i], ceiling[i])
+        )
+        px, cpx = px.ravel(), cpx.ravel()
         lo, hi = np.percentile(px, [5, 95])
         means.append(px.mean())
         p5.append(lo)
         p95.append(hi)
         floor5.append(np.percentile(fpx, 5))
-        blown.append(np.mean(px >= CONTENT_CLIP_HIGH - CONTENT_NOISE * noise))
-        crushed.append(np.mean(px <= CONTENT_CLIP_LOW + CONTENT_NOISE * noise))
+        channel_clipped = (px >= CLIP_LUMA_HIGH - widen) & (cpx >= CHANNEL_TOP / 255.0 - widen)
+        blown.append(np.mean((px >= CONTENT_CLIP_HIGH - widen) | channel_clipped))
+        crushed.append(np.mean(px <= CONTENT_CLIP_LOW + widen))
     return {
         "content_mean": float(np.median(means)),
         "content_p5": float(np.median(p5)),
@@ -202,8 +216,9 @@ class TwoSidedExposure(Scorer):
     channel above 0.15, counted as the highlights rise, luma 95th percentile 0.7 -> 0.9: over-exposure washes
     every channel out, while a saturated blue keeps a dark red channel whatever its luma) and a mean above 0.62
     say over-exposed; dimmed highlights (95th percentile under 0.60, counted as its shadows fall, 5th percentile
-    0.3 -> 0.1) and a mean under 0.25 say under-exposed; content pixels clipped to white (>= 0.99) or black
-    (<= 0.01) beyond 2 % weigh 3x. Flat clipped plateaus of the whole frame (at the frame's top level near
+    0.3 -> 0.1) and a mean under 0.25 say under-exposed; content pixels clipped to white (>= 0.99, or >= 0.9
+    with a channel at its top code value outside flat runs: over-exposure clips a colour's brightest channel first)
+    or black (<= 0.01) beyond 2 % weigh 3x. Flat clipped plateaus of the whole frame (at the frame's top level near
     white, or near black) count only as the content itself sits bright (mean 0.55 -> 0.70) or dark (0.25 ->
     0.10), so a blown sky over well-exposed content or a black backdrop behind it is not an exposure error; a
     clipped *colour* (a bright plateau with one channel at its top code value and another under 160: a blown
@@ -219,7 +234,7 @@ class TwoSidedExposure(Scorer):
     night) or high-key scene shot on purpose can read as under- or over-exposed.
     """
 
-    version = "6"
+    version = "7"
 
     def measure(self, clip) -> float:
         over, under = exposure_penalty(tone_stats(clip))
@@ -303,7 +318,7 @@ class ContrastLighting(Scorer):
     distortion validates it; contrast reductions and strong exposure changes do lower it.
     """
 
-    version = "4"
+    version = "5"
 
     def measure(self, clip) -> float:
         s = tone_stats(clip)
