@@ -20,7 +20,9 @@ separately over the ``fit`` and ``heldout`` sources (``roles`` in ``catalog/real
     python benchmarks/label_calibration.py [--work_dir DIR] [--sources a,b] [--families x,y] [--json out.json]
 
 Clips and full-reference figures are cached in ``--work_dir`` (default /tmp/s2i-label-calibration); scores are
-recomputed on every run, so two versions of the estimators are compared on identical files.
+recomputed on every run, so two versions of the estimators are compared on identical files. Other families of
+``catalog/distortions.yaml`` run through the same checks with ``--families``, e.g. ``--families gain_up,gain_down``
+(a luma gain: a camera's exposure set too high or too low, where the calibration families offset the luma).
 """
 
 from __future__ import annotations

@@ -264,8 +264,17 @@ def test_fluency_static_scene_is_not_frozen_but_repeats_are():
     assert fluency(grey_clip(perfectly_still, window=8)).score > 0.8
     moving = np.stack([np.roll(base, 3 * k, axis=1) for k in range(16)])
     assert fluency(grey_clip(moving, window=8)).score > 0.8
-    stutter = moving[[0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7]]
-    assert fluency(grey_clip(stutter, window=8)).score < 0.2
+    # the bands of the effective frame rate (catalog/estimators.yaml): at 25 fps, every fifth frame repeated (20 fps)
+    # is mild judder, "good"; every frame shown twice (12.5 fps) "poor"; four times (6 fps) "bad"
+    frames = np.stack([np.roll(base, 3 * k, axis=1) for k in range(48)])
+    mild, doubled, quadrupled = (
+        [i - i // 5 for i in range(48)],
+        [i // 2 for i in range(48)],
+        [i // 4 for i in range(48)],
+    )
+    assert fluency(grey_clip(frames[mild], window=8)).score >= 0.6
+    assert 0.2 <= fluency(grey_clip(frames[doubled], window=8)).score < 0.4
+    assert fluency(grey_clip(frames[quadrupled], window=8)).score < 0.2
     # irregular timestamps alone (dropped frames in a variable-frame-rate stream) also count
     clip = grey_clip(moving, window=8)
     clip.timestamps = np.cumsum([0.04, 0.04, 0.12, 0.04, 0.04, 0.08, 0.04, 0.04] * 2) - 0.04
