@@ -17,6 +17,7 @@ import os
 import random
 import shutil
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -263,6 +264,29 @@ def _choose_bench(records: list[dict], args: BuildArguments) -> set[str]:
 # --- the build -------------------------------------------------------------------------------------
 
 
+BUILD_LOCK = ".s2i_build.lock"
+
+
+@contextmanager
+def build_lock(out: str):
+    """Hold ``OUT/.s2i_build.lock`` while a build writes its instructions, table, card and report into ``out``:
+    a second build into the same folder (another terminal, a re-run) waits for the first, instead of removing its
+    work folder or moving its table over the other's. Scoring is outside the lock (the score cache is shared)."""
+    from filelock import FileLock, Timeout
+
+    os.makedirs(out, exist_ok=True)
+    lock = FileLock(os.path.join(out, BUILD_LOCK))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        logger.warning("another build is writing %s; waiting for it to finish (lock file %s)", out, lock.lock_file)
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def build_dataset(
     videos,
     args: BuildArguments,
@@ -321,67 +345,68 @@ def build_dataset(
         result.out = None
         return result
 
-    for stale in (d for d in os.listdir(out) if d.startswith(".build-")) if os.path.isdir(out) else ():
-        shutil.rmtree(os.path.join(out, stale), ignore_errors=True)  # left by a killed build
-    records = []
-    for c in cands:
-        row = cache.get(c.video_id)
-        if row is None:
-            raise RuntimeError(
-                f"score cache {cache.dir} has no entry for {c.ref.name} after scoring; was a rank killed?"
-            )
-        if row.get("error"):
-            # every input with this content is reported under its own name (the cached row may name
-            # another copy, or the same file where it was when first scored)
-            for name in (c.ref.name, *c.aliases):
-                result.problems.append({"path": name, "error": _error_naming(name, row)})
-            continue
-        records.append(_record(c, row, scorer, args.content_from))
-    if args.balance_size is not None:
-        proxy = {}
+    with build_lock(out):  # one build at a time lays out a folder; the scoring above may overlap
+        for stale in (d for d in os.listdir(out) if d.startswith(".build-")) if os.path.isdir(out) else ():
+            shutil.rmtree(os.path.join(out, stale), ignore_errors=True)  # left by a killed build
+        records = []
+        for c in cands:
+            row = cache.get(c.video_id)
+            if row is None:
+                raise RuntimeError(
+                    f"score cache {cache.dir} has no entry for {c.ref.name} after scoring; was a rank killed?"
+                )
+            if row.get("error"):
+                # every input with this content is reported under its own name (the cached row may name
+                # another copy, or the same file where it was when first scored)
+                for name in (c.ref.name, *c.aliases):
+                    result.problems.append({"path": name, "error": _error_naming(name, row)})
+                continue
+            records.append(_record(c, row, scorer, args.content_from))
+        if args.balance_size is not None:
+            proxy = {}
+            for r in records:
+                p = light_cache.get(r["video_id"]) if r["source"] == "unlabeled" else None
+                if p and not p.get("error"):
+                    proxy[r["video_id"]] = p["overall_score"]
+            full = {r["video_id"]: r["overall_score"] for r in records if r["video_id"] in proxy}
+            _, dropped = disagreement_filter(proxy, full, args.max_disagreement)
+            result.dropped_by_disagreement = len(dropped)
+            records = [r for r in records if r["video_id"] not in set(dropped)]
+        if not records:
+            raise RuntimeError("no video could be scored: " + "; ".join(p["error"] for p in result.problems[:5]))
+
+        if captioner is not None:
+            for r in tqdm(records, desc="Captioning", unit="video", disable=not progress):
+                r["caption"] = captioner(r)
+
+        bench_ids = _choose_bench(records, args)
         for r in records:
-            p = light_cache.get(r["video_id"]) if r["source"] == "unlabeled" else None
-            if p and not p.get("error"):
-                proxy[r["video_id"]] = p["overall_score"]
-        full = {r["video_id"]: r["overall_score"] for r in records if r["video_id"] in proxy}
-        _, dropped = disagreement_filter(proxy, full, args.max_disagreement)
-        result.dropped_by_disagreement = len(dropped)
-        records = [r for r in records if r["video_id"] not in set(dropped)]
-    if not records:
-        raise RuntimeError("no video could be scored: " + "; ".join(p["error"] for p in result.problems[:5]))
+            r["split"] = "bench" if r["video_id"] in bench_ids else "train"
 
-    if captioner is not None:
-        for r in tqdm(records, desc="Captioning", unit="video", disable=not progress):
-            r["caption"] = captioner(r)
-
-    bench_ids = _choose_bench(records, args)
-    for r in records:
-        r["split"] = "bench" if r["video_id"] in bench_ids else "train"
-
-    rewrite_stats = {"attempted": 0, "accepted": 0, "rejected": 0}
-    per_bench = math.ceil(args.bench_size / len(bench_ids)) if bench_ids else 0
-    os.makedirs(out, exist_ok=True)
-    work = tempfile.mkdtemp(prefix=".build-", dir=out)
-    try:
-        plan = PlanWriter(os.path.join(work, "plan"))
-        for r in tqdm(records, desc="Writing instructions", unit="video", disable=not progress):
-            if r["split"] == "bench":
-                plan.add("bench", bench_row(r, args, n=min(per_bench, args.bench_size - plan.counts["questions"])))
-            else:
-                plan.add("train", train_row(r, args, rewriter, rewrite_stats))
-        plan.close()
-        result.rewrite = rewrite_stats
-        result.records = records
-        result.counts, result.task_counts = plan.counts_per_config(), plan.task_counts()
-        write_dataset(
-            plan.dir, out, work, present=plan.present(), max_shard_size=args.max_shard_size, progress=progress
-        )
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    result.bytes = _byte_counts(out, records)
-    (card_writer or write_layout_card)(out, result, args, scorer)
-    save_build_report(out, result.to_dict())
-    return result
+        rewrite_stats = {"attempted": 0, "accepted": 0, "rejected": 0}
+        per_bench = math.ceil(args.bench_size / len(bench_ids)) if bench_ids else 0
+        os.makedirs(out, exist_ok=True)
+        work = tempfile.mkdtemp(prefix=".build-", dir=out)
+        try:
+            plan = PlanWriter(os.path.join(work, "plan"))
+            for r in tqdm(records, desc="Writing instructions", unit="video", disable=not progress):
+                if r["split"] == "bench":
+                    plan.add("bench", bench_row(r, args, n=min(per_bench, args.bench_size - plan.counts["questions"])))
+                else:
+                    plan.add("train", train_row(r, args, rewriter, rewrite_stats))
+            plan.close()
+            result.rewrite = rewrite_stats
+            result.records = records
+            result.counts, result.task_counts = plan.counts_per_config(), plan.task_counts()
+            write_dataset(
+                plan.dir, out, work, present=plan.present(), max_shard_size=args.max_shard_size, progress=progress
+            )
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        result.bytes = _byte_counts(out, records)
+        (card_writer or write_layout_card)(out, result, args, scorer)
+        save_build_report(out, result.to_dict())
+        return result
 
 
 def write_layout_card(out: str, result: BuildResult, args=None, scorer=None) -> str:

@@ -463,6 +463,23 @@ def test_rating_protection_rejects_garbage_rewrites(built, tmp_path, mini_corpus
     assert f"{n_just} attempted, 0 accepted, {n_just} rejected" in card
 
 
+def cli_args(seed: int) -> list[str]:
+    """``s2i build`` options of the subprocess tests: few frames, a small bench."""
+    return [
+        "--frames",
+        "16",
+        "--window",
+        "4",
+        "--bench_size",
+        "6",
+        "--bench_fraction",
+        "0.25",
+        "--seed",
+        str(seed),
+        "--quiet",
+    ]
+
+
 def _run_build(argv, log):
     """``s2i build`` in a child process, its output to the file ``log`` (a pipe nobody reads could fill and block)."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
@@ -488,19 +505,7 @@ def _scored(cache):
 
 
 def test_killed_build_resumes_to_the_same_result(tmp_path, mini_corpus):
-    common = [
-        "--frames",
-        "16",
-        "--window",
-        "4",
-        "--bench_size",
-        "6",
-        "--bench_fraction",
-        "0.25",
-        "--seed",
-        "3",
-        "--quiet",
-    ]
+    common = cli_args(seed=3)
     ref_out, log = str(tmp_path / "ref"), str(tmp_path / "build.log")
     _finished(_run_build([*mini_corpus, "--output_dir", ref_out, *common], log), log)
     out = str(tmp_path / "killed")
@@ -519,21 +524,38 @@ def test_killed_build_resumes_to_the_same_result(tmp_path, mini_corpus):
     assert _scored(cache) == len(mini_corpus)  # each video scored once: nothing scored again under another entry
 
 
+def test_a_second_build_into_one_folder_waits_for_the_first(tmp_path, mini_corpus):
+    """Two builds into one folder used to collide (the second removed the first's work folder, or failed with
+    "Directory not empty" moving its table over the other's). Here this process holds the folder's build lock, as a
+    first build does while it writes: the second scores, says it is waiting, writes nothing, and finishes once the
+    lock is released."""
+    from filelock import FileLock
+
+    from s2i_hf.dataset_builder.assemble import BUILD_LOCK
+
+    out, log = str(tmp_path / "s2i"), str(tmp_path / "build.log")
+    os.makedirs(out)
+    first = FileLock(os.path.join(out, BUILD_LOCK))
+    first.acquire()
+    try:
+        proc = _run_build([*mini_corpus, "--output_dir", out, *cli_args(seed=3)], log)
+        deadline = time.time() + 300
+        while time.time() < deadline and proc.poll() is None and "waiting for it to finish" not in open(log).read():
+            time.sleep(0.1)
+        assert proc.poll() is None, open(log).read()[-3000:]
+        assert "another build is writing" in open(log).read() and out in open(log).read()
+        assert _scored(os.path.join(out, ".score_cache")) == len(mini_corpus)  # scoring does not wait
+        time.sleep(1.0)
+        assert not os.path.exists(os.path.join(out, "videos")) and proc.poll() is None  # nothing laid out meanwhile
+    finally:
+        first.release()
+    _finished(proc, log)
+    assert load(out, "stage1").num_rows > 0
+
+
 def test_sharded_build_with_accelerate(tmp_path, mini_corpus):
     out = str(tmp_path / "sharded")
-    common = [
-        "--frames",
-        "16",
-        "--window",
-        "4",
-        "--bench_size",
-        "6",
-        "--bench_fraction",
-        "0.25",
-        "--seed",
-        "7",
-        "--quiet",
-    ]
+    common = cli_args(seed=7)
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
     cmd = accelerate_launch(
         "s2i_hf.dataset_builder",
