@@ -104,6 +104,14 @@ class EvalArguments:
     fragment_size: int | None = field(
         default=None, metadata={"help": "Side of each fragment in pixels (default: as recorded, else 32)."}
     )
+    frame_span: float | None = field(
+        default=None,
+        metadata={
+            "help": "With --num_frames: the frames cover this many seconds around each video's middle instead of the "
+            "whole video. Default: as in training when the model's training_summary.json records it and neither "
+            "--num_frames, --fps nor --max_pixels is given."
+        },
+    )
     fragment_views: int = field(
         default=8,
         metadata={

@@ -60,7 +60,7 @@ class QualityScorer:
     Args:
         model, processor: a model from ``AutoModelForImageTextToText`` (or a ``PeftModel`` around one) and its
             processor.
-        num_frames / fps / max_pixels / max_frames / fragments / fragment_size: the frames the model sees
+        num_frames / fps / max_pixels / max_frames / fragments / fragment_size / span: the frames the model sees
             (:class:`s2i_hf.frames.FrameSampling`, the same sampling the trainers use; a recorded setting). Each
             video is decoded once per :meth:`score` call; a window of ``max(8 * batch_size, 32)`` decoded videos
             is held in memory at a time.
@@ -84,6 +84,7 @@ class QualityScorer:
         max_frames: int = 64,
         fragments: int | None = None,
         fragment_size: int = 32,
+        span: float | None = None,
         fragment_views: int = 8,
         scale: LevelScale = DEFAULT_SCALE,
         batch_size: int = 4,
@@ -99,6 +100,7 @@ class QualityScorer:
             max_frames=max_frames,
             fragments=fragments or None,
             fragment_size=fragment_size,
+            span=span,
         )
         self.num_frames = self.sampling.num_frames
         if fragment_views < 1:

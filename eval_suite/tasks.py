@@ -495,10 +495,12 @@ def frame_sampling_for(
     max_pixels: int | None = None,
     fragments: int | None = None,
     fragment_size: int | None = None,
+    span: float | None = None,
 ) -> tuple[dict, str]:
     """The frames to show the model, and where they come from: the arguments when any of ``num_frames``, ``fps``,
     ``max_pixels`` is given; else the ``training_summary.json`` that ``s2i train`` wrote beside the model (in the
-    adapter or model folder or its parent, e.g. ``OUT/merged`` -> ``OUT``); else 8 frames.
+    adapter or model folder or its parent, e.g. ``OUT/merged`` -> ``OUT``); else 8 frames. ``span`` (seconds the
+    frames cover around each video's middle) applies to whichever of them is used.
 
     Fragments (:class:`s2i_hf.frames.FrameSampling`) change what kind of picture the model sees, not how many:
     a model trained on them keeps them when only the frame count is given; ``fragments=0`` turns them off."""
@@ -510,13 +512,14 @@ def frame_sampling_for(
         frag = {"fragments": fragments} if fragments > 0 else {}
     if fragment_size is not None and frag:
         frag["fragment_size"] = fragment_size
+    spanned = {"span": span} if span is not None else {}  # alone, it changes the spacing of the recorded frames
     if explicit:
         frames = num_frames if num_frames is not None or fps is not None else 8
-        return {"num_frames": frames, "fps": fps, "max_pixels": max_pixels, **frag}, "command line"
+        return {"num_frames": frames, "fps": fps, "max_pixels": max_pixels, **spanned, **frag}, "command line"
     if recorded is not None:
-        keys = ("num_frames", "fps", "max_pixels", "max_frames")
-        return {**{k: recorded[k] for k in keys if k in recorded}, **frag}, f"as trained: {where}"
-    return {"num_frames": 8, "fps": None, "max_pixels": None, **frag}, "default"
+        keys = ("num_frames", "fps", "max_pixels", "max_frames", "span")
+        return {**{k: recorded[k] for k in keys if k in recorded}, **spanned, **frag}, f"as trained: {where}"
+    return {"num_frames": 8, "fps": None, "max_pixels": None, **spanned, **frag}, "default"
 
 
 def _recorded_sampling(model: str, adapter: str | None) -> tuple[dict | None, str | None]:
@@ -592,6 +595,7 @@ def evaluate(
     max_pixels: int | None = None,
     fragments: int | None = None,
     fragment_size: int | None = None,
+    span: float | None = None,
     fragment_views: int = 8,
     batch_size: int = 4,
     trust_remote_code: bool = False,
@@ -605,9 +609,9 @@ def evaluate(
 
     ``model``: a Hub id or local folder (loaded as a :class:`~.qalign.QualityScorer`, with ``adapter``, the frame
     sampling of :func:`frame_sampling_for` (``num_frames``, ``fps``, ``max_pixels``, ``fragments``,
-    ``fragment_size``), ``fragment_views`` and ``batch_size``), or a ready ``QualityScorer`` (then ``model_id``
-    names it in the results). ``vqa_sets``: :class:`~.vqa_sets.VQASet` objects, or ``name -> video folder``
-    (read with :func:`read_vqa_sets`, ``vqa_labels`` and ``allow_missing``, before the model is loaded).
+    ``fragment_size``, ``span``), ``fragment_views`` and ``batch_size``), or a ready ``QualityScorer`` (then
+    ``model_id`` names it in the results). ``vqa_sets``: :class:`~.vqa_sets.VQASet` objects, or ``name -> video
+    folder`` (read with :func:`read_vqa_sets`, ``vqa_labels`` and ``allow_missing``, before the model is loaded).
     ``bench``: a build folder, Parquet file or Hub dataset id; ``judge``: a :class:`~.judges.Judge`, a judge model
     name (made by the bench task), or None for the judge-free figures. ``limit`` / ``bench_limit``: the first N
     videos of each set / questions of the bench. ``vqa_task`` / ``bench_task``: a task name or YAML file
@@ -633,6 +637,7 @@ def evaluate(
             max_pixels=max_pixels,
             fragments=fragments,
             fragment_size=fragment_size,
+            span=span,
         )
         views = f", {fragment_views} fragment views" if sampling.get("fragments") and fragment_views > 1 else ""
         log(f"frames: {', '.join(f'{k}={v}' for k, v in sampling.items() if v is not None)}{views} ({source})")

@@ -45,6 +45,12 @@ class FrameSampling:
     Windows (``window >= 2``): ``num_frames // window`` runs of ``window`` consecutive frames spread uniformly over
     the video, or, with ``fps``, one run starting every ``1 / fps`` seconds (``num_frames`` then caps the total).
 
+    ``span`` (single frames, with ``num_frames``): the frames cover ``span`` seconds around the video's middle,
+    evenly spaced, instead of the whole video (the whole video when it is shorter). Models that fuse consecutive
+    frames into one temporal patch (Qwen2-VL and its successors fuse pairs) learn what a pair's time gap looks like;
+    a fixed span keeps that gap on clips of any length: two frames spread over a 1-s training clip lie 0.5 s apart,
+    over a 3-s clip 1.5 s apart, where a moving camera has shifted the picture three times as far.
+
     ``max_pixels`` caps each frame's area after decoding (aspect ratio kept; single frames only), ``max_side``
     resizes at decode time so that the longer side is at most this; ``None`` keeps the decoded size.
 
@@ -65,6 +71,7 @@ class FrameSampling:
     max_side: int | None = None
     fragments: int | None = None
     fragment_size: int = 32
+    span: float | None = None
 
     def __post_init__(self):
         if self.window < 1:
@@ -81,6 +88,11 @@ class FrameSampling:
             raise ValueError(f"num_frames ({self.num_frames}) must be at least window ({self.window})")
         if self.fps is not None and self.fps <= 0:
             raise ValueError(f"fps must be > 0, got {self.fps}")
+        if self.span is not None:
+            if self.window > 1 or self.num_frames is None or self.fps is not None:
+                raise ValueError("span applies to single frames counted by num_frames (fps already sets the spacing)")
+            if self.span <= 0:
+                raise ValueError(f"span must be > 0 seconds, got {self.span}")
         if self.max_pixels is not None and self.max_pixels < 64:
             raise ValueError(f"max_pixels must be >= 64, got {self.max_pixels}")
         if self.max_pixels is not None and self.window > 1:
@@ -106,8 +118,8 @@ class FrameSampling:
 
     def to_dict(self) -> dict[str, Any]:
         """The setting as recorded: single frames ``num_frames, fps, max_pixels, max_frames`` (and ``fragments,
-        fragment_size`` when fragments are on); windows ``num_frames, fps, window, max_side``; a field of the other
-        mode only when it is set."""
+        fragment_size`` when fragments are on, ``span`` when set); windows ``num_frames, fps, window, max_side``; a
+        field of the other mode only when it is set."""
         if self.window == 1:
             d = {"num_frames": self.num_frames, "fps": self.fps, "max_pixels": self.max_pixels}
             d["max_frames"] = self.max_frames
@@ -115,6 +127,8 @@ class FrameSampling:
                 d["max_side"] = self.max_side
             if self.fragments is not None:
                 d.update(fragments=self.fragments, fragment_size=self.fragment_size)
+            if self.span is not None:
+                d["span"] = self.span
             return d
         return {"num_frames": self.num_frames, "fps": self.fps, "window": self.window, "max_side": self.max_side}
 
@@ -127,6 +141,11 @@ class FrameSampling:
             return [s + k for s in self.window_starts(total, average_fps) for k in range(window)]
         if self.num_frames is not None:
             n = self.num_frames
+            if self.span is not None and n > 1:
+                step = self.span * average_fps / (n - 1)  # frames between neighbours
+                first = total / 2.0 - step * (n - 1) / 2.0
+                if first >= 0 and first + step * (n - 1) <= total - 1:
+                    return [int(first + i * step) for i in range(n)]
         else:
             n = max(1, min(self.max_frames, int(math.floor(total / max(average_fps, 1e-6) * self.fps))))
         # centres of n equal segments: evenly spread, never both ends twice

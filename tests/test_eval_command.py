@@ -192,7 +192,7 @@ def test_eval_refuses_an_incomplete_set_before_loading_the_model(tmp_path, konvi
 def test_eval_uses_the_frame_sampling_the_model_was_trained_with(tmp_path, konvid):
     run = tmp_path / "run"  # the layout `s2i train` writes: OUT/merged + OUT/training_summary.json
     model = make_tiny_model("qwen2_5_vl", run / "merged")
-    recorded = {"num_frames": 2, "fps": None, "max_pixels": 64 * 48, "max_frames": 64}
+    recorded = {"num_frames": 2, "fps": None, "max_pixels": 64 * 48, "max_frames": 64, "span": 0.5}
     (run / "training_summary.json").write_text(json.dumps({"frame_sampling": recorded, "stages": {}}))
     assert (
         main(
@@ -230,7 +230,7 @@ def test_eval_uses_the_frame_sampling_the_model_was_trained_with(tmp_path, konvi
         == 0
     )
     s = EvalRecord.load(str(tmp_path / "b" / "results_merged_konvid_1k_test.json")).settings
-    assert s["num_frames"] == 3 and s["max_pixels"] is None and "fragments" not in s
+    assert s["num_frames"] == 3 and s["max_pixels"] is None and "fragments" not in s and "span" not in s
 
 
 def test_eval_keeps_the_fragments_the_model_was_trained_on(tmp_path, konvid):

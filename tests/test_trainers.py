@@ -218,7 +218,7 @@ def test_frame_sampling_settings(s2i_data):
 def test_training_on_fragments_shows_the_mosaic_and_records_it_for_eval(s2i_data, tmp_path_factory):
     """--fragments: the sampler cuts each frame into the mosaic (the top-left fragment is the whole frame's pixels at
     the centre of the top-left cell), a run trains on it and records the setting, and eval finds it beside the
-    trained model."""
+    trained model; so does --frame_span (the seconds the frames cover)."""
     from s2i_hf.cli import main
     from s2i_hf.eval_suite.tasks import frame_sampling_for
     from s2i_hf.frames import sample_frames
@@ -233,11 +233,18 @@ def test_training_on_fragments_shows_the_mosaic_and_records_it_for_eval(s2i_data
     out = str(tmp_path_factory.mktemp("fragments") / "out")
     base_dir = model_folder(tmp_path_factory, "qwen2_5_vl")
     flags = train_flags(base_dir, s2i_data, out, "--stage", "1", "--stage1_max_steps", "1", batch=2)
-    assert main(["train", *flags, "--fragments", "2", "--fragment_size", "16", "--report_to", "none"]) == 0
+    fragment_flags = ["--fragments", "2", "--fragment_size", "16", "--frame_span", "0.5"]
+    assert main(["train", *flags, *fragment_flags, "--report_to", "none"]) == 0
     summary = json.load(open(os.path.join(out, "training_summary.json")))
     assert summary["frame_sampling"]["fragments"] == 2 and summary["frame_sampling"]["fragment_size"] == 16
+    assert summary["frame_sampling"]["span"] == 0.5
     sampling, source = frame_sampling_for(os.path.join(out, "stage1"))
-    assert (sampling["fragments"], sampling["fragment_size"], sampling["num_frames"]) == (2, 16, 2), source
+    assert (sampling["fragments"], sampling["fragment_size"], sampling["num_frames"], sampling["span"]) == (
+        2,
+        16,
+        2,
+        0.5,
+    ), source
 
 
 def test_collator_warns_when_the_processor_would_resample_the_fragments(s2i_data, tmp_path_factory, caplog):

@@ -116,6 +116,36 @@ def test_sampling_config_validation():
         FrameSampling.windows(fps=0)
 
 
+def test_a_frame_span_keeps_the_time_between_frames_on_clips_of_any_length(tmp_path):
+    """Two frames spread over a clip lie half its length apart; with ``span=0.5`` they lie 0.5 s apart around its
+    middle whatever its length (read back from the decoded frames' timestamps of real clips)."""
+    from conftest import ffmpeg
+
+    from s2i_hf.frames import decode_sampled_frames
+
+    for seconds in (1, 3, 8):
+        path = str(tmp_path / f"{seconds}s.mp4")
+        ffmpeg("-f", "lavfi", "-i", f"testsrc2=size=64x48:rate=25:duration={seconds}", "-pix_fmt", "yuv420p", path)
+        for sampling, gap in (
+            (FrameSampling(num_frames=2), seconds / 2),
+            (FrameSampling(num_frames=2, span=0.5), 0.5),
+        ):
+            _, md = decode_sampled_frames(path, sampling)
+            first, second = (i / 25.0 for i in md["frames_indices"])
+            assert abs((second - first) - gap) <= 1 / 25 + 1e-9, (seconds, sampling, md["frames_indices"])
+            assert abs((first + second) / 2 - seconds / 2) <= 1 / 25 + 1e-9  # around the middle
+    spread = FrameSampling(num_frames=4, span=2.0)
+    assert spread.indices(25, 25.0) == FrameSampling(num_frames=4).indices(25, 25.0)  # shorter than the span
+    assert FrameSampling(num_frames=2, span=0.5).to_dict()["span"] == 0.5
+    for bad in (
+        dict(num_frames=None, fps=2.0, span=0.5),
+        dict(num_frames=8, window=4, span=0.5),
+        dict(num_frames=2, span=0.0),
+    ):
+        with pytest.raises(ValueError, match="span"):
+            FrameSampling(**bad)
+
+
 def test_one_sampling_config_for_scorers_and_models():
     """FrameSampling serves both samplers; the scorers' old SamplingConfig still works, deprecated, and records the
     same setting (score caches and cards keep their keys)."""

@@ -74,6 +74,14 @@ class S2IStage1Config(SFTConfig):
         default=None, metadata={"help": "Cap on each frame's area in pixels (aspect kept)."}
     )
     max_frames: int = field(default=64, metadata={"help": "Most frames per video when sampling by --fps."})
+    frame_span: float | None = field(
+        default=None,
+        metadata={
+            "help": "With --num_frames: the frames cover this many seconds around each video's middle instead of "
+            "the whole video, so the time between them does not depend on the clip's length (Qwen2-VL-style models "
+            "fuse frame pairs). Recorded with the model; `s2i eval` uses it."
+        },
+    )
     fragments: int | None = field(
         default=None,
         metadata={
@@ -185,6 +193,7 @@ class S2IStage1Config(SFTConfig):
             max_frames=self.max_frames,
             fragments=self.fragments,
             fragment_size=self.fragment_size,
+            span=self.frame_span,
         )
 
 

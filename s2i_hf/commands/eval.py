@@ -115,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         max_pixels=args.max_pixels,
         fragments=args.fragments,
         fragment_size=args.fragment_size,
+        span=args.frame_span,
         fragment_views=args.fragment_views,
         batch_size=args.batch_size,
         trust_remote_code=args.trust_remote_code,

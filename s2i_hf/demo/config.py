@@ -97,6 +97,14 @@ class DemoConfig:
     num_frames: int = field(
         default=2, metadata={"help": "Frames per video the model sees in training and evaluation."}
     )
+    frame_span: float | None = field(
+        default=0.5,
+        metadata={
+            "help": "The model's frames cover this many seconds around each clip's middle (s2i train --frame_span), "
+            "so a pair keeps the 0.5-s gap of the 1-s training clips on longer clips too: Qwen2.5-VL fuses the pair "
+            "into one temporal patch, and 1.5 s apart a panning shot no longer lines up. 0: spread over the clip."
+        },
+    )
     fragments: int | None = field(
         default=4,
         metadata={
@@ -271,6 +279,7 @@ class DemoConfig:
             if values[k] in (None, []):
                 values[k] = v
         values["fragments"] = values["fragments"] or None  # 0: whole frames
+        values["frame_span"] = values["frame_span"] or None  # 0: spread over the whole clip
         if values["max_pixels"] is None:
             values["max_pixels"] = (values["fragments"] * self.fragment_size) ** 2 if values["fragments"] else 128**2
         return DemoConfig(**values)

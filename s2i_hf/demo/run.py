@@ -204,6 +204,7 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
         train_cfg = S2ITrainConfig(
             output_dir=paths["train"],
             num_frames=cfg.num_frames,
+            frame_span=cfg.frame_span,
             fragments=cfg.fragments,
             fragment_size=cfg.fragment_size,
             fragment_jitter=cfg.fragment_jitter,
@@ -355,6 +356,7 @@ def _evaluate_model(cfg: DemoConfig, paths: dict[str, str], key: str, held, labe
         vqa_labels={HELDOUT_SET: labels},
         bench=paths["data"],
         num_frames=cfg.num_frames,
+        span=cfg.frame_span,
         fragments=cfg.fragments or 0,  # both models see what the tuned one was trained on
         fragment_size=cfg.fragment_size,
         fragment_views=cfg.fragment_views,
