@@ -42,7 +42,7 @@ from scipy.stats import spearmanr
 from s2i_hf.dimensions import DIMENSIONS
 from s2i_hf.distortions import CALIBRATION_FAMILIES, CALIBRATION_LADDERS, CODEC_FAMILIES, FAMILIES, make_variants
 from s2i_hf.ffmpeg import ffmpeg
-from s2i_hf.real_content import ROLES, SOURCES, families_for, make_source_clip
+from s2i_hf.real_content import ROLES, families_for, make_source_clip
 
 
 DISTORTION_DIMS = [d.id for d in DIMENSIONS if d.group == "distortion"]
@@ -74,7 +74,7 @@ def build_corpus(
     """{source: [variant dicts]} with path, family, step, strength (pristine first), encoded once into work_dir.
     With ``size`` (w, h) other than the catalogue's, the sources are made at that size and keyed ``name@WxH``."""
     corpus = {}
-    for seed, name in enumerate(sources or list(SOURCES)):
+    for seed, name in enumerate(sources or ROLES["fit"] + ROLES["heldout"]):
         key = name if size is None else f"{name}@{size[0]}x{size[1]}"
         src = make_source_clip(name, os.path.join(work_dir, "sources", f"{key}.mp4"), seconds=seconds, size=size)
         variants = make_variants(
@@ -532,7 +532,9 @@ def report(rows: list[dict], corpus: dict, timing: dict | None) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--work_dir", default="/tmp/s2i-label-calibration")
-    ap.add_argument("--sources", default=None, help="comma-separated source names (default: all)")
+    ap.add_argument(
+        "--sources", default=None, help="comma-separated source names (default: the fit and held-out ones)"
+    )
     ap.add_argument("--role", choices=["fit", "heldout"], default=None, help="only the sources of this role")
     ap.add_argument(
         "--families", default=None, help="comma-separated families (default: the calibration and codec families)"
@@ -547,7 +549,8 @@ def main(argv=None) -> int:
     ap.add_argument("--json", default=None, help="write every variant's scores and the summary here")
     ap.add_argument("--fit", action="store_true", help="also fit the anchored calibrations (FITS) and print them")
     args = ap.parse_args(argv)
-    sources = args.sources.split(",") if args.sources else (ROLES[args.role] if args.role else list(SOURCES))
+    corpus_sources = ROLES["fit"] + ROLES["heldout"]
+    sources = args.sources.split(",") if args.sources else (ROLES[args.role] if args.role else corpus_sources)
     families = args.families.split(",") if args.families else None
     t0 = time.perf_counter()
     corpus = build_corpus(args.work_dir, sources, families, seconds=args.seconds)
