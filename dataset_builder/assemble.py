@@ -269,9 +269,10 @@ BUILD_LOCK = ".s2i_build.lock"
 
 @contextmanager
 def build_lock(out: str):
-    """Hold ``OUT/.s2i_build.lock`` while a build writes its instructions, table, card and report into ``out``:
-    a second build into the same folder (another terminal, a re-run) waits for the first, instead of removing its
-    work folder or moving its table over the other's. Scoring is outside the lock (the score cache is shared)."""
+    """Hold ``OUT/.s2i_build.lock`` (creating ``out``) while a build captions, writes its instructions, table, card
+    and report into ``out``: a second build into the same folder (another terminal, a re-run) waits for the first,
+    instead of removing its work folder or moving its table over the other's. Scoring is outside the lock (the score
+    cache is shared)."""
     from filelock import FileLock, Timeout
 
     os.makedirs(out, exist_ok=True)
@@ -346,8 +347,8 @@ def build_dataset(
         return result
 
     with build_lock(out):  # one build at a time lays out a folder; the scoring above may overlap
-        for stale in (d for d in os.listdir(out) if d.startswith(".build-")) if os.path.isdir(out) else ():
-            shutil.rmtree(os.path.join(out, stale), ignore_errors=True)  # left by a killed build
+        for stale in (d for d in os.listdir(out) if d.startswith(".build-")):
+            shutil.rmtree(os.path.join(out, stale), ignore_errors=True)  # left by a killed build (the lock is ours)
         records = []
         for c in cands:
             row = cache.get(c.video_id)
@@ -385,7 +386,6 @@ def build_dataset(
 
         rewrite_stats = {"attempted": 0, "accepted": 0, "rejected": 0}
         per_bench = math.ceil(args.bench_size / len(bench_ids)) if bench_ids else 0
-        os.makedirs(out, exist_ok=True)
         work = tempfile.mkdtemp(prefix=".build-", dir=out)
         try:
             plan = PlanWriter(os.path.join(work, "plan"))
