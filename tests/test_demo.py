@@ -120,8 +120,23 @@ def test_results_files_load_and_match_the_summary(demo):
             assert r.metrics == pytest.approx(fig["bench"])
 
 
-def _predictions(out: str, model: str) -> dict[str, float]:
-    with open(os.path.join(out, "eval", f"predictions_{model}_demo_heldout_test.csv"), newline="") as fh:
+def test_s2i_eval_alone_reproduces_both_models_predictions(demo, tmp_path):
+    """`s2i eval MODEL` with no frame options shows each model what the demo showed it (the tuned model's
+    training_summary.json; the one the demo writes beside the untrained model), so an independent run reproduces the
+    demo's predictions for both."""
+    from s2i_hf.cli import main
+
+    out, _ = demo
+    labels = os.path.join(out, "clips", "heldout_labels.csv")
+    for name in ("tiny-qwen2_5_vl", "tiny-qwen2_5_vl-s2i"):  # the untrained model, and the link to OUT/train/merged
+        args = ["eval", "--model", os.path.join(out, "model", name), "--vqa", f"demo_heldout={out}/clips/heldout"]
+        again = str(tmp_path / name)
+        assert main([*args, "--vqa_labels", f"demo_heldout={labels}", "--output_dir", again, "--quiet"]) == 0
+        assert _predictions(again, name, folder="") == pytest.approx(_predictions(out, name), abs=1e-5), name
+
+
+def _predictions(out: str, model: str, folder: str = "eval") -> dict[str, float]:
+    with open(os.path.join(out, folder, f"predictions_{model}_demo_heldout_test.csv"), newline="") as fh:
         return {row["video"]: float(row["predicted"]) for row in csv.DictReader(fh)}
 
 

@@ -193,6 +193,13 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
             max_pixels=cfg.max_pixels,
             zero_query=cfg.zero_query,
         )
+        # `s2i eval` of the untrained model then shows it what the demo shows both models (as `s2i train` records it
+        # for the tuned one), so its figures can be reproduced outside the demo
+        from ..artifacts import save_training_summary
+
+        save_training_summary(
+            paths["base_model"], {"frame_sampling": _model_frames(cfg).to_dict(), "stages": {}, "untrained": True}
+        )
         steps.done()
 
         # 4. Stage I + Stage II
@@ -344,21 +351,31 @@ def run_demo(config: DemoConfig | None = None) -> dict[str, Any]:
     return summary
 
 
+def _model_frames(cfg: DemoConfig):
+    """The frames both models are shown in the demo's evaluation (the tuned one's training frames)."""
+    from ..frames import FrameSampling
+
+    return FrameSampling(
+        num_frames=cfg.num_frames, span=cfg.frame_span, fragments=cfg.fragments, fragment_size=cfg.fragment_size
+    )
+
+
 def _evaluate_model(cfg: DemoConfig, paths: dict[str, str], key: str, held, labels: str) -> dict[str, Any]:
     """Evaluate ``paths[key]`` (the base or the tuned model) on the held-out clips and the bench."""
     from ..eval_suite.tasks import evaluate
 
     progress = not cfg.quiet and key == "tuned_model"  # the base model is evaluated in the background, quietly
+    frames = _model_frames(cfg)
     res = evaluate(
         paths[key],
         output_dir=paths["eval"],
         vqa_sets={HELDOUT_SET: os.path.join(paths["clips"], "heldout")},
         vqa_labels={HELDOUT_SET: labels},
         bench=paths["data"],
-        num_frames=cfg.num_frames,
-        span=cfg.frame_span,
-        fragments=cfg.fragments or 0,  # both models see what the tuned one was trained on
-        fragment_size=cfg.fragment_size,
+        num_frames=frames.num_frames,
+        span=frames.span,
+        fragments=frames.fragments or 0,  # both models see what the tuned one was trained on
+        fragment_size=frames.fragment_size,
         fragment_views=cfg.fragment_views,
         max_new_tokens=cfg.max_new_tokens,
         batch_size=8,
