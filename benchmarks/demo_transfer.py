@@ -21,7 +21,6 @@ estimators' overall score, with the build's frame sampling). Clips are made once
 from __future__ import annotations
 
 import argparse
-import csv
 import glob
 import json
 import os
@@ -36,7 +35,7 @@ SET = "transfer"
 
 def make_ladders(fmt: str, work_dir: str) -> tuple[list, str, str]:
     """(held-out clips, their folder, labels CSV) of the transfer sources in format ``fmt``."""
-    from s2i_hf.demo.clips import HeldOutClip, make_clips
+    from s2i_hf.demo.clips import HeldOutClip, make_clips, write_labels
     from s2i_hf.demo.config import DemoConfig, DemoSource
     from s2i_hf.distortions import CALIBRATION_FAMILIES, CALIBRATION_LADDERS, make_variants
     from s2i_hf.real_content import ROLES, families_for, make_source_clip
@@ -57,13 +56,7 @@ def make_ladders(fmt: str, work_dir: str) -> tuple[list, str, str]:
         ):
             rel = os.path.relpath(v.path, heldout).replace(os.sep, "/")
             held.append(HeldOutClip(rel, name, v.family, 0 if v.family is None else v.step + 1, v.strength))
-    labels = os.path.join(folder, "heldout_labels.csv")
-    with open(labels, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["name", "mos", "severity", "family", "source", "strength"])
-        for c in held:
-            w.writerow([c.name, c.quality, c.severity, c.family or "pristine", c.source, c.strength or ""])
-    return held, heldout, labels
+    return held, heldout, write_labels(held, os.path.join(folder, "heldout_labels.csv"))
 
 
 def label_figures(held, folder: str) -> dict:
@@ -78,7 +71,7 @@ def label_figures(held, folder: str) -> dict:
 
 def model_figures(model: str, sampling: dict, held, folder: str, labels: str, out: str) -> dict:
     from s2i_hf.eval_suite.ladders import ladder_metrics
-    from s2i_hf.eval_suite.tasks import evaluate
+    from s2i_hf.eval_suite.tasks import evaluate, read_predictions
 
     keys = ("num_frames", "fps", "max_pixels", "fragments", "fragment_size", "span")
     res = evaluate(
@@ -91,12 +84,7 @@ def model_figures(model: str, sampling: dict, held, folder: str, labels: str, ou
         log=None,
         **{k: sampling[k] for k in keys if sampling.get(k) is not None},
     )
-    preds = {}
-    with open(res.files[SET]["predictions"], newline="", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            if row.get("predicted"):
-                preds[row["video"]] = float(row["predicted"])
-    return ladder_metrics(held, preds)
+    return ladder_metrics(held, read_predictions(res.files[SET]["predictions"]))
 
 
 def _line(name: str, m: dict) -> str:

@@ -39,6 +39,7 @@ __all__ = [
     "evaluate",
     "frame_sampling_for",
     "load_task",
+    "read_predictions",
     "read_vqa_sets",
     "results_table",
     "score_videos",
@@ -484,6 +485,17 @@ class EvalResults(list):
         super().__init__(records)
         self.errors: dict[str, str] = {}
         self.files: dict[str, dict[str, str]] = {}
+
+
+def read_predictions(path: str) -> dict[str, float]:
+    """A VQA task's predictions CSV (``video, mos, predicted``) as video (relative to its set's folder) -> score;
+    videos left unscored are left out."""
+    out = {}
+    with open(path, newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if row.get("predicted"):
+                out[row["video"]] = float(row["predicted"])
+    return out
 
 
 def frame_sampling_for(

@@ -280,6 +280,23 @@ def mini_corpus(tmp_path_factory, sample_clips) -> list[str]:
     return paths
 
 
+def build_cli_args(seed: int) -> list[str]:
+    """``s2i build`` options of the subprocess tests: few frames, a small bench."""
+    return [
+        "--frames",
+        "16",
+        "--window",
+        "4",
+        "--bench_size",
+        "6",
+        "--bench_fraction",
+        "0.25",
+        "--seed",
+        str(seed),
+        "--quiet",
+    ]
+
+
 def build_with_card(videos, args, **kwargs):
     """A build as ``s2i build`` makes it: the data and its full dataset card (README.md)."""
     from s2i_hf.cards.dataset_card import write_dataset_card

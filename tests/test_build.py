@@ -11,7 +11,7 @@ import time
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import accelerate_launch, build_with_card, tiny_text_lm
+from conftest import accelerate_launch, build_cli_args, build_with_card, tiny_text_lm
 
 from s2i_hf import DIMENSION_IDS
 from s2i_hf.dataset_builder import BuildArguments, build_dataset
@@ -463,23 +463,6 @@ def test_rating_protection_rejects_garbage_rewrites(built, tmp_path, mini_corpus
     assert f"{n_just} attempted, 0 accepted, {n_just} rejected" in card
 
 
-def cli_args(seed: int) -> list[str]:
-    """``s2i build`` options of the subprocess tests: few frames, a small bench."""
-    return [
-        "--frames",
-        "16",
-        "--window",
-        "4",
-        "--bench_size",
-        "6",
-        "--bench_fraction",
-        "0.25",
-        "--seed",
-        str(seed),
-        "--quiet",
-    ]
-
-
 def _run_build(argv, log):
     """``s2i build`` in a child process, its output to the file ``log`` (a pipe nobody reads could fill and block)."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
@@ -505,7 +488,7 @@ def _scored(cache):
 
 
 def test_killed_build_resumes_to_the_same_result(tmp_path, mini_corpus):
-    common = cli_args(seed=3)
+    common = build_cli_args(seed=3)
     ref_out, log = str(tmp_path / "ref"), str(tmp_path / "build.log")
     _finished(_run_build([*mini_corpus, "--output_dir", ref_out, *common], log), log)
     out = str(tmp_path / "killed")
@@ -538,7 +521,7 @@ def test_a_second_build_into_one_folder_waits_for_the_first(tmp_path, mini_corpu
     first = FileLock(os.path.join(out, BUILD_LOCK))
     first.acquire()
     try:
-        proc = _run_build([*mini_corpus, "--output_dir", out, *cli_args(seed=3)], log)
+        proc = _run_build([*mini_corpus, "--output_dir", out, *build_cli_args(seed=3)], log)
         deadline = time.time() + 300
         while time.time() < deadline and proc.poll() is None and "waiting for it to finish" not in open(log).read():
             time.sleep(0.1)
@@ -555,7 +538,7 @@ def test_a_second_build_into_one_folder_waits_for_the_first(tmp_path, mini_corpu
 
 def test_sharded_build_with_accelerate(tmp_path, mini_corpus):
     out = str(tmp_path / "sharded")
-    common = cli_args(seed=7)
+    common = build_cli_args(seed=7)
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
     cmd = accelerate_launch(
         "s2i_hf.dataset_builder",

@@ -10,7 +10,7 @@ import shutil
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import build_with_card, ffmpeg
+from conftest import build_cli_args, build_with_card, ffmpeg
 from test_build import (
     FAST,
     MAXWELL_HEADER,
@@ -317,17 +317,7 @@ def test_readme_maxwell_command_with_an_exclusion_list(tmp_path, mini_corpus, sc
             out,
             "--cache_dir",
             score_cache,
-            "--frames",
-            "16",
-            "--window",
-            "4",
-            "--bench_size",
-            "6",
-            "--bench_fraction",
-            "0.25",
-            "--seed",
-            "0",
-            "--quiet",
+            *build_cli_args(seed=0),
         ]
     )
     assert code == 0

@@ -14,7 +14,7 @@ from typing import Sequence
 from .config import VIEW_CENTRE_X, VIEW_CENTRE_Y, VIEW_ZOOM, DemoConfig, DemoSource
 
 
-__all__ = ["HeldOutClip", "make_clips"]
+__all__ = ["HeldOutClip", "make_clips", "write_labels"]
 
 
 @dataclass
@@ -120,8 +120,13 @@ def make_clips(
                 )
             else:
                 train.append(v.path)
-    labels = os.path.join(folder, "heldout_labels.csv")
-    with open(labels, "w", newline="", encoding="utf-8") as fh:
+    return train, held, write_labels(held, os.path.join(folder, "heldout_labels.csv"))
+
+
+def write_labels(held: Sequence[HeldOutClip], path: str) -> str:
+    """Write the labels CSV of held-out clips (name, mos = known quality, severity, family, source, strength), which
+    ``s2i eval --vqa_labels`` reads; returns ``path``."""
+    with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["name", "mos", "severity", "family", "source", "strength"])
         for c in held:
@@ -135,4 +140,4 @@ def make_clips(
                     "" if c.strength is None else f"{c.strength:.4g}",
                 ]
             )
-    return train, held, labels
+    return path

@@ -4,7 +4,6 @@ leaderboard, publishing dry run) and writes ``OUT/demo_summary.json``; see :mod:
 from __future__ import annotations
 
 import contextlib
-import csv
 import functools
 import json
 import multiprocessing
@@ -25,15 +24,6 @@ __all__ = ["run_demo"]
 _PLACEHOLDERS = ("{{", "}}", "[More Information Needed]", "TODO", "TBD")
 # the Arrow copies `datasets` makes of the demo's Parquet files (~1 GB a run) go here, not to the user's cache
 _CACHE = ".datasets_cache"
-
-
-def _read_predictions(path: str) -> dict[str, float]:
-    out = {}
-    with open(path, newline="", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            if row.get("predicted"):
-                out[row["video"]] = float(row["predicted"])
-    return out
 
 
 def _card_problems(path: str) -> list[str]:
@@ -362,7 +352,7 @@ def _model_frames(cfg: DemoConfig):
 
 def _evaluate_model(cfg: DemoConfig, paths: dict[str, str], key: str, held, labels: str) -> dict[str, Any]:
     """Evaluate ``paths[key]`` (the base or the tuned model) on the held-out clips and the bench."""
-    from ..eval_suite.tasks import evaluate
+    from ..eval_suite.tasks import evaluate, read_predictions
 
     progress = not cfg.quiet and key == "tuned_model"  # the base model is evaluated in the background, quietly
     frames = _model_frames(cfg)
@@ -383,7 +373,7 @@ def _evaluate_model(cfg: DemoConfig, paths: dict[str, str], key: str, held, labe
         **({} if progress else {"log": None}),
     )
     vqa, bench = res
-    preds = _read_predictions(res.files[HELDOUT_SET]["predictions"])
+    preds = read_predictions(res.files[HELDOUT_SET]["predictions"])
     return {
         "held_out_srcc": vqa.metrics.get("srcc"),
         "held_out_plcc": vqa.metrics.get("plcc"),
