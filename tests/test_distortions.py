@@ -207,7 +207,7 @@ def test_clips_are_x264s_plain_c_bytes_whatever_instruction_sets_it_detects(tmp_
     from s2i_hf.real_content import make_source_clip
 
     def clips(folder):
-        src = make_source_clip("camera", str(tmp_path / folder / "src.mp4"), seconds=0.6, size=(240, 136))
+        src = make_source_clip("aero", str(tmp_path / folder / "src.mp4"), seconds=0.6, size=(240, 136))
         vs = make_variants(src, str(tmp_path / folder / "v"), families=["crf"], steps=[3], workers=1)
         return [open(p, "rb").read() for p in [src] + [v.path for v in vs]]
 

@@ -1,8 +1,8 @@
 """Labels mean what they say, on real content held out of the calibration fit (catalog/real_content.yaml `heldout`).
 
-Each held-out source (a photograph set before a black studio backdrop, a greyscale photograph under a bright sky,
-a segment of a real clip) gets five calibration families and a luma gain (a camera's over-exposure) at pristine + four
-strengths, the last one severe:
+Each held-out source (a photograph set before a black studio backdrop, a photograph with a shallow depth of field
+under a bright sky, a segment of a real clip) gets five calibration families and a luma gain (a camera's
+over-exposure) at pristine + four strengths, the last one severe:
 - the family's target dimension reads >= 0.6 ("good") on the pristine clip and <= 0.4 at the severe step, and falls
   with the strength (SRCC <= -0.8);
 - no other distortion-group dimension rises by more than 0.10 over its pristine value along the ladder;
@@ -23,9 +23,8 @@ from s2i_hf.scoring import VideoScorer
 
 
 pytest.importorskip("sklearn")
-pytest.importorskip("pywt")
 
-SOURCES = ["flower_backdrop", "camera_sky", "bunny_b"]
+SOURCES = ["flower_backdrop", "quokka_sky", "bunny_b"]
 LADDER_FAMILIES = ["blur", "noise", "crf", "brighten", "darken", "gain_up"]
 DISTORTION = [d.id for d in DIMENSIONS if d.group == "distortion"]
 

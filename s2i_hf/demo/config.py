@@ -33,8 +33,8 @@ DEMO_SOURCES: tuple[DemoSource, ...] = (
     DemoSource("bunny", "bunny_a", False),
     DemoSource("flower", "flower", True),
     DemoSource("flower_backdrop", "flower_backdrop", True),
-    DemoSource("camera", "camera", True),
-    DemoSource("camera_sky", "camera_sky", True),
+    DemoSource("quokka", "quokka", True),
+    DemoSource("quokka_sky", "quokka_sky", True),
 )
 QUICK_SOURCES: tuple[DemoSource, ...] = (
     DemoSource("china", "china", False),
