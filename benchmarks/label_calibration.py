@@ -556,6 +556,8 @@ def main(argv=None) -> int:
     corpus_sources = ROLES["fit"] + ROLES["heldout"]
     sources = args.sources.split(",") if args.sources else (ROLES[args.role] if args.role else corpus_sources)
     families = args.families.split(",") if args.families else None
+    if unknown := [n for n in sources if n not in SOURCES]:
+        ap.error(f"unknown sources {unknown}; catalog/real_content.yaml has {', '.join(SOURCES)}")
     t0 = time.perf_counter()
     corpus = build_corpus(args.work_dir, sources, families, seconds=args.seconds)
     for size in args.sizes.split(",") if args.sizes else []:
