@@ -5,7 +5,8 @@ clips; 480 x 272, x264) under the nine calibration families of ``catalog/distort
 strengths (the last one severe), with full-reference figures of each variant against its pristine copy: VMAF
 (the ``imageio-ffmpeg`` wheel's ffmpeg carries libvmaf; skipped with a note when it is missing), PSNR and SSIM
 (any ffmpeg). Every variant is scored with the ``s2i score`` defaults. Printed, per (source, family) and pooled
-separately over the ``fit`` and ``heldout`` sources (``roles`` in ``catalog/real_content.yaml``):
+separately over the ``fit`` and ``heldout`` sources (``roles`` in ``catalog/real_content.yaml``; ``--role transfer``
+checks the sources that no fit, test or demo uses, the nearest this corpus has to other content):
 
 - the target dimension on the pristine clip (goal >= 0.6) and at the severe step (goal <= 0.4);
 - the largest rise of any *other* distortion-group dimension over its pristine value (goal <= 0.10), and of
@@ -302,7 +303,7 @@ def fit_calibrations(corpus: dict) -> dict:
 
 
 def _role(source: str) -> str:
-    """The role (fit / heldout) of a corpus key: a source name, or ``name@WxH`` for another frame size."""
+    """The role (fit / heldout / transfer) of a corpus key: a source name, or ``name@WxH`` for another frame size."""
     name = source.split("@")[0]
     return next((r for r, names in ROLES.items() if name in names), "-")
 
@@ -482,7 +483,7 @@ def report(rows: list[dict], corpus: dict, timing: dict | None) -> dict:
             f"{r['aes_dim']:>15} {r['aes_gain']:+.2f}  {r['overall'][0]:.2f}->{r['overall'][-1]:.2f} "
             f"{r['overall_drop']:+.2f}{flag(r['overall_drop'] >= GOALS['drop'])} {r['overall_srcc']:+.2f}"
         )
-    for role in ["fit", "heldout"]:
+    for role in ["fit", "heldout", "transfer"]:
         sel = [r for r in rows if r["role"] == role and r["checked"]]
         if not sel:
             continue
@@ -539,7 +540,12 @@ def main(argv=None) -> int:
     ap.add_argument(
         "--sources", default=None, help="comma-separated source names (default: the fit and held-out ones)"
     )
-    ap.add_argument("--role", choices=["fit", "heldout"], default=None, help="only the sources of this role")
+    ap.add_argument(
+        "--role",
+        choices=["fit", "heldout", "transfer"],
+        default=None,
+        help="only the sources of this role (transfer: sources in no fit, test or demo, checked the same way)",
+    )
     ap.add_argument(
         "--families", default=None, help="comma-separated families (default: the calibration and codec families)"
     )
