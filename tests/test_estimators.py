@@ -155,6 +155,19 @@ def test_immerkaer_scorer_on_a_clip_matches_the_noise_added():
     assert scorer(grey_clip(frames + rng.normal(0, 12.75, frames.shape))).score < scorer(grey_clip(frames)).score
 
 
+def test_noise_is_not_read_into_fine_texture_that_moves_with_the_picture():
+    # a fine texture panned 1 px a frame: on one frame its texture passes for grain (the spatial estimate reads
+    # sigma 9); aligned, consecutive frames cancel it, and grain drawn anew for each frame is measured at its size
+    rng = np.random.default_rng(6)
+    base = texture(h=192, w=320, seed=6, sigma=0.7)
+    frames = np.stack([base[:, k : k + 256] for k in range(16)])
+    scorer = create_scorer("immerkaer_noise")
+    assert immerkaer_sigma(np.round(frames)) > 6.0
+    assert scorer.measure(grey_clip(frames)) < 0.5
+    for sigma in (3.0, 8.0):
+        assert scorer.measure(grey_clip(frames + rng.normal(0, sigma, frames.shape))) == pytest.approx(sigma, rel=0.1)
+
+
 def test_crete_roffet_blur_orders_edges():
     step = np.zeros((1, 64, 64), dtype=np.float32)
     step[:, :, 32:] = 255.0
