@@ -28,15 +28,21 @@ _MEDIAN_ABS = 0.6744897501960817  # median of |N(0, 1)|
 _RESPONSE_SCALE = 6.0  # the operator's response to unit white noise has standard deviation sqrt(36) = 6
 
 
+def _immerkaer_response(d: np.ndarray) -> np.ndarray:
+    """Immerkaer's operator [[1,-2,1],[-2,4,-2],[1,-2,1]] on each (H, W) image of a (N, H, W) stack (valid part)."""
+    c = d[:, 1:-1, 1:-1]
+    r = d[:, :-2, :-2] + d[:, :-2, 2:]
+    r += d[:, 2:, :-2]
+    r += d[:, 2:, 2:]
+    r += 4.0 * c
+    r -= 2.0 * (d[:, :-2, 1:-1] + d[:, 2:, 1:-1] + d[:, 1:-1, :-2] + d[:, 1:-1, 2:])
+    return r
+
+
 def _immerkaer_median(y: np.ndarray, flat_share: float) -> float | None:
     """sigma of one (K, H, W) stack from the median |response| over its flattest pixels (None if none)."""
-    c = y[:, 1:-1, 1:-1]
     n, s, w, e = y[:, :-2, 1:-1], y[:, 2:, 1:-1], y[:, 1:-1, :-2], y[:, 1:-1, 2:]
-    resp = y[:, :-2, :-2] + y[:, :-2, 2:]
-    resp += y[:, 2:, :-2]
-    resp += y[:, 2:, 2:]
-    resp += 4.0 * c
-    resp -= 2.0 * (n + s + w + e)
+    resp = _immerkaer_response(y)
     grad = np.abs(e - w)
     grad += np.abs(s - n)
     sub = grad[:, ::3, ::3].ravel()
@@ -77,17 +83,6 @@ def immerkaer_sigma(y: np.ndarray, flat_share: float = 0.3, chunks: list[slice] 
 def noise_sigma(clip) -> float:
     """Immerkaer noise sigma (0-255 luma) of a clip's key frames at native resolution (cached)."""
     return cached(clip, "noise_sigma", lambda: immerkaer_sigma(key_tiles(clip), chunks=tile_chunks(clip)))
-
-
-def _immerkaer_response(d: np.ndarray) -> np.ndarray:
-    """Immerkaer's operator [[1,-2,1],[-2,4,-2],[1,-2,1]] on each (H, W) image of a (N, H, W) stack (valid part)."""
-    c = d[:, 1:-1, 1:-1]
-    r = d[:, :-2, :-2] + d[:, :-2, 2:]
-    r += d[:, 2:, :-2]
-    r += d[:, 2:, 2:]
-    r += 4.0 * c
-    r -= 2.0 * (d[:, :-2, 1:-1] + d[:, 2:, 1:-1] + d[:, 1:-1, :-2] + d[:, 1:-1, 2:])
-    return r
 
 
 SEARCH = 1  # native pixels searched around the predicted shift of each tile, each way
