@@ -5,7 +5,7 @@ module       scorer (dimension)           raw measure
 ===========  ===========================  =========================================================
 spatial      crete_roffet_sharpness       Crete-Roffet sharpness on edges above the noise (sharpness)
              tile_focus                   80th percentile of per-region sharpness (focus)
-noise        immerkaer_noise              Immerkaer sigma, flat regions or aligned frames (noise)
+noise        immerkaer_noise              Immerkaer noise sigma on flat regions (noise)
 compression  bitstream_pixel_compression  worse of bitstream and pixel cues, as a QP (compression; default)
              rate_compression             bits per pixel against content and codec (compression)
              quantiser_compression        the encoder's quantiser, read from the bitstream (compression)
