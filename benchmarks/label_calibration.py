@@ -59,6 +59,8 @@ GOALS = {
 }
 
 
+# the corpus: the sources that fit the calibrations, then those that check them
+CORPUS_SOURCES = ROLES["fit"] + ROLES["heldout"]
 # the ladder checks read the calibration families; the codec ladders (x264, x265, VP9, AV1 at graded CRF) fit and
 # check the compression estimator's rate cue against VMAF (VP9's and AV1's highest CRF is not severe damage)
 DEFAULT_FAMILIES = list(dict.fromkeys(CALIBRATION_FAMILIES + CODEC_FAMILIES))
@@ -77,8 +79,8 @@ def build_corpus(
     corpus = {}
     # a source's ladders are seeded by its place in the whole corpus (fit, then held-out sources, then the rest of
     # the catalogue), not in ``sources``: a run over some sources reads the same cached files as a full run
-    order = list(dict.fromkeys(ROLES["fit"] + ROLES["heldout"] + list(SOURCES)))
-    for name in sources or ROLES["fit"] + ROLES["heldout"]:
+    order = list(dict.fromkeys(CORPUS_SOURCES + list(SOURCES)))
+    for name in sources or CORPUS_SOURCES:
         seed = order.index(name)
         key = name if size is None else f"{name}@{size[0]}x{size[1]}"
         src = make_source_clip(name, os.path.join(work_dir, "sources", f"{key}.mp4"), seconds=seconds, size=size)
@@ -559,8 +561,7 @@ def main(argv=None) -> int:
     ap.add_argument("--json", default=None, help="write every variant's scores and the summary here")
     ap.add_argument("--fit", action="store_true", help="also fit the anchored calibrations (FITS) and print them")
     args = ap.parse_args(argv)
-    corpus_sources = ROLES["fit"] + ROLES["heldout"]
-    sources = args.sources.split(",") if args.sources else (ROLES[args.role] if args.role else corpus_sources)
+    sources = args.sources.split(",") if args.sources else (ROLES[args.role] if args.role else CORPUS_SOURCES)
     families = args.families.split(",") if args.families else None
     if unknown := [n for n in sources if n not in SOURCES]:
         ap.error(f"unknown sources {unknown}; catalog/real_content.yaml has {', '.join(SOURCES)}")
