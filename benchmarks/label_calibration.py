@@ -1,7 +1,7 @@
 """Label calibration: do the default scorers' level words match the visible damage, on real content?
 
 The corpus: every source of ``catalog/real_content.yaml`` (photographs panned into 3-s clips, segments of real
-clips; 480 x 272, x264) under the nine calibration families of ``catalog/distortions.yaml`` at pristine + four
+clips; 480 x 272, x264) under the ten calibration families of ``catalog/distortions.yaml`` at pristine + four
 strengths (the last one severe), with full-reference figures of each variant against its pristine copy: VMAF
 (the ``imageio-ffmpeg`` wheel's ffmpeg carries libvmaf; skipped with a note when it is missing), PSNR and SSIM
 (any ffmpeg). Every variant is scored with the ``s2i score`` defaults. Printed, per (source, family) and pooled

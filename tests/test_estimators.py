@@ -155,6 +155,21 @@ def test_immerkaer_scorer_on_a_clip_matches_the_noise_added():
     assert scorer(grey_clip(frames + rng.normal(0, 12.75, frames.shape))).score < scorer(grey_clip(frames)).score
 
 
+@pytest.mark.parametrize("shift", [-120.0, 120.0])
+def test_clipping_part_of_a_grainy_frame_does_not_hide_its_grain(shift):
+    # an exposure change that crushes or blows part of a grainy frame leaves flat plateaus, the flattest pixels of
+    # the frame: read there, the grain was gone (a luma gain of 2.8 on a soft portrait took sigma from 0.6 to 0.0),
+    # and with it the noise coring of sharpness, focus and motion blur, which then rose
+    rng = np.random.default_rng(5)
+    frames = np.stack([texture(seed=k, sigma=3) for k in range(8)])
+    scorer = create_scorer("immerkaer_noise")
+    for sigma in (2.0, 6.0):
+        grain = rng.normal(0, sigma, frames.shape)
+        shifted = np.clip(frames + grain + shift, 0, 255)
+        assert 0.3 < np.mean((shifted <= 0) | (shifted >= 255)) < 0.7  # a large share of the frame is clipped
+        assert scorer.measure(grey_clip(shifted)) == pytest.approx(sigma, rel=0.2)
+
+
 def test_a_grain_pattern_fixed_from_frame_to_frame_is_read_as_noise():
     # ffmpeg's `noise=alls=N` without the `t` flag adds the same pattern to every frame; on a static shot it does
     # not change between frames (here over a faint grain of sigma 1 that does), so an estimate from frame
@@ -166,6 +181,19 @@ def test_a_grain_pattern_fixed_from_frame_to_frame_is_read_as_noise():
         pattern = rng.normal(0, sigma, still.shape)
         frames = np.stack([still + pattern + rng.normal(0, 1.0, still.shape) for _ in range(8)])
         assert scorer.measure(grey_clip(frames)) == pytest.approx(np.hypot(sigma, 1.0), rel=0.15)
+
+
+def test_a_grain_pattern_fixed_from_frame_to_frame_does_not_hide_motion():
+    # a fixed pattern cancels in the frame difference that finds the moving regions: a threshold set by the spatial
+    # sigma found nothing moving under heavy fixed grain, and motion blur read 1.0 ("nothing moves, no blur")
+    rng = np.random.default_rng(11)
+    big = scene(h=192, w=400, seed=3)
+    frames = np.stack([big[:, 4 * t : 4 * t + 256] for t in range(24)])  # a camera pan of 4 px per frame
+    scorer = create_scorer("moving_region_motion_blur")
+    for sigma in (12.0, 20.0):
+        fixed = scorer.measure(grey_clip(frames + rng.normal(0, sigma, frames.shape[1:]), window=8))
+        changing = scorer.measure(grey_clip(frames + rng.normal(0, sigma, frames.shape), window=8))
+        assert fixed == pytest.approx(changing, abs=0.05)
 
 
 def test_crete_roffet_blur_orders_edges():

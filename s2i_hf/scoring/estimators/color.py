@@ -6,7 +6,7 @@ import numpy as np
 
 from ..base import Scorer
 from ..registry import register_scorer
-from .common import cached, key_small_luma, key_small_rgb, small_stride
+from .common import CHANNEL_TOP, CLIP_LUMA_HIGH, CLIP_LUMA_LOW, cached, key_small_luma, key_small_rgb, small_stride
 from .noise import immerkaer_sigma, noise_sigma
 
 
@@ -162,9 +162,8 @@ def _content_tones(y: np.ndarray, noise: float, floor: np.ndarray, ceiling: np.n
 # CLIP_FLOOR of the frame (a specular highlight, a black logo) are free; beyond, they weigh CLIP_WEIGHT.
 BLACK, WHITE, MEAN_LOW, MEAN_HIGH = 0.15, 0.60, 0.25, 0.62
 CLIP_FLOOR, CLIP_WEIGHT = 0.02, 3.0
-# Plateaus count as clipped at luma >= CLIP_LUMA_HIGH (<= CLIP_LUMA_LOW), see tone_stats; CHANNEL_TOP is the
-# code value from which an RGB channel counts as saturated (decoders round limited-range white to 254-255).
-CLIP_LUMA_HIGH, CLIP_LUMA_LOW, CHANNEL_TOP = 0.9, 0.1, 254.0
+# Plateaus count as clipped at luma >= CLIP_LUMA_HIGH (<= CLIP_LUMA_LOW), see tone_stats; an RGB channel from
+# CHANNEL_TOP is saturated (common.py: the clipped pixels that the noise estimate leaves out are the same).
 # A bright plateau with one channel at the top and another at or under COLOUR_CLIP_MIN is a clipped *colour* (a
 # blown yellow or orange): over-exposure whatever the content, unlike a near-white sky.
 COLOUR_CLIP_MIN = 160.0
@@ -234,7 +233,7 @@ class TwoSidedExposure(Scorer):
     night) or high-key scene shot on purpose can read as under- or over-exposed.
     """
 
-    version = "7"
+    version = "8"
 
     def measure(self, clip) -> float:
         over, under = exposure_penalty(tone_stats(clip))

@@ -7,6 +7,7 @@ computed once per clip and kept in a dict attached to the clip (``clip.__dict__[
 - :func:`key_tiles`: luma of the key frames (one per window) at **native resolution**, as whole frames when
   they are small and otherwise as tiles on a regular grid whose origins are multiples of 8 pixels. Nothing is
   resampled, so the coding-block grid and the finest detail survive: sharpness, noise and blockiness use it.
+  :func:`key_clipped` marks its crushed and blown pixels (the noise estimate leaves them out).
   :func:`neighbour_tiles` holds the same tiles of the frame after each key frame (motion blur).
 - :func:`key_small_rgb` / :func:`key_small_luma`: the key frames box-averaged down to at most ``SMALL_SIDE``
   pixels (exposure, colour, lighting, composition, content).
@@ -34,6 +35,7 @@ __all__ = [
     "cache",
     "cached",
     "key_tiles",
+    "key_clipped",
     "neighbour_tiles",
     "tile_chunks",
     "region_grid",
@@ -93,12 +95,12 @@ def _tile_origins(h: int, w: int) -> tuple[np.ndarray, np.ndarray] | None:
     return ys, xs
 
 
-def _tiles_of(clip, indices: np.ndarray) -> np.ndarray:
-    """Luma tiles (or whole frames) of the given frames, as described in :func:`key_tiles`."""
+def _rgb_tiles_of(clip, indices: np.ndarray) -> np.ndarray:
+    """RGB (uint8) tiles (or whole frames) of the given frames, as described in :func:`key_tiles`."""
     _, h, w, _ = clip.frames.shape
     origins = _tile_origins(h, w)
     if origins is None:
-        return _luma(clip.frames[indices])
+        return clip.frames[indices]
     ys, xs = origins
     frames = clip.frames
     tiles = np.empty((len(indices), len(ys), len(xs), TILE, TILE, 3), dtype=np.uint8)
@@ -108,13 +110,44 @@ def _tiles_of(clip, indices: np.ndarray) -> np.ndarray:
             row = f[y : y + TILE]
             for c, x in enumerate(xs):
                 tiles[a, b, c] = row[:, x : x + TILE]
-    return _luma(tiles.reshape(-1, TILE, TILE, 3))
+    return tiles.reshape(-1, TILE, TILE, 3)
+
+
+def _key_rgb_tiles(clip) -> np.ndarray:
+    return cached(clip, "key_rgb_tiles", lambda: _rgb_tiles_of(clip, np.asarray(clip.key_indices, dtype=np.int64)))
 
 
 def key_tiles(clip) -> np.ndarray:
     """(N, th, tw) float32 luma (0-255) of the key frames at native resolution: whole frames when small,
     else up to 12 tiles of 64 x 64 per key frame on a grid aligned to 8 pixels."""
-    return cached(clip, "key_tiles", lambda: _tiles_of(clip, np.asarray(clip.key_indices, dtype=np.int64)))
+    return cached(clip, "key_tiles", lambda: _luma(_key_rgb_tiles(clip)))
+
+
+# Luma at or beyond these levels (0-255) is clipped: crushed to black or blown to white.
+CLIPPED_LOW, CLIPPED_HIGH = 1.0, 254.0
+# An exposure change clips a colour's channels one by one before its luma reaches black or white (blown skin keeps
+# its blue channel and reads luma 240): a pixel whose luma is at least CLIP_LUMA_HIGH of white (at most CLIP_LUMA_LOW)
+# with a channel at CHANNEL_TOP or more (255 - CHANNEL_TOP or less) is clipped too. Decoders round limited-range
+# white to 254-255.
+CLIP_LUMA_HIGH, CLIP_LUMA_LOW, CHANNEL_TOP = 0.9, 0.1, 254.0
+
+
+def key_clipped(clip) -> np.ndarray:
+    """(N, th, tw) bool, laid out as :func:`key_tiles`: the clipped pixels (see CLIP_LUMA_HIGH). Clipping flattens
+    whatever variation the channels had, grain included."""
+
+    def build():
+        rgb = _key_rgb_tiles(clip)
+        y = key_tiles(clip)
+        lo, hi = rgb[..., 0].copy(), rgb[..., 0].copy()
+        for c in (1, 2):  # pairwise minima and maxima: faster than numpy's reductions over a 3-long last axis
+            np.minimum(lo, rgb[..., c], out=lo)
+            np.maximum(hi, rgb[..., c], out=hi)
+        dark = (y <= CLIPPED_LOW) | ((lo <= 255.0 - CHANNEL_TOP) & (y <= 255.0 * CLIP_LUMA_LOW))
+        bright = (y >= CLIPPED_HIGH) | ((hi >= CHANNEL_TOP) & (y >= 255.0 * CLIP_LUMA_HIGH))
+        return dark | bright
+
+    return cached(clip, "key_clipped", build)
 
 
 def tile_chunks(clip) -> list[slice]:
@@ -155,7 +188,7 @@ def neighbour_indices(clip) -> np.ndarray:
 
 def neighbour_tiles(clip) -> np.ndarray:
     """:func:`key_tiles` of the frames that follow the key frames (same layout)."""
-    return cached(clip, "neighbour_tiles", lambda: _tiles_of(clip, neighbour_indices(clip)))
+    return cached(clip, "neighbour_tiles", lambda: _luma(_rgb_tiles_of(clip, neighbour_indices(clip))))
 
 
 def region_grid(y: np.ndarray) -> int:

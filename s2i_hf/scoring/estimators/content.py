@@ -88,7 +88,7 @@ class ThirdsComposition(Scorer):
     synthetic distortion validates composition, and a deliberately off-balance frame reads as poor.
     """
 
-    version = "4"
+    version = "5"
 
     def measure(self, clip) -> float:
         e = _sobel(clip)

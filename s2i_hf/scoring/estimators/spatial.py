@@ -6,7 +6,7 @@ import numpy as np
 
 from ..base import Scorer
 from ..registry import register_scorer
-from .common import cached, key_tiles, region_grid, region_sums, tile_chunks
+from .common import CLIPPED_HIGH, CLIPPED_LOW, cached, key_tiles, region_grid, region_sums, tile_chunks
 from .noise import noise_sigma
 
 
@@ -107,10 +107,6 @@ def _inside_coding_blocks(n: int, axis: int, ndim: int) -> np.ndarray:
     shape = [1] * ndim
     shape[axis] = n - 9
     return ((j + 5) % CODING_BLOCK != 0).reshape(shape)
-
-
-# Luma at or beyond these levels (0-255) is clipped: crushed to black or blown to white.
-CLIPPED_LOW, CLIPPED_HIGH = 1.0, 254.0
 
 
 def _touches_clipping(y: np.ndarray, axis: int) -> np.ndarray:
@@ -227,7 +223,7 @@ class CreteRoffetSharpness(Scorer):
     reads as blurred (0).
     """
 
-    version = "6"
+    version = "7"
 
     def measure(self, clip) -> float:
         return pooled_sharpness(edge_blur_sums(clip))
@@ -245,7 +241,7 @@ class TileFocus(Scorer):
     blur lowers it monotonically); which region is the subject is not known to a weight-free estimator.
     """
 
-    version = "6"
+    version = "7"
 
     def measure(self, clip) -> float:
         sums = edge_blur_sums(clip)  # (regions, 2 axes, 2)
