@@ -196,6 +196,18 @@ def test_a_grain_pattern_fixed_from_frame_to_frame_does_not_hide_motion():
         assert fixed == pytest.approx(changing, abs=0.05)
 
 
+def test_a_brightness_change_between_frames_is_not_motion():
+    # flicker shifts every pixel between a key frame and its neighbour: on a slow pan of soft content all of them then
+    # passed the motion threshold, and motion blur was read over every edge instead of the moving ones
+    big = ndimage.gaussian_filter(scene(h=192, w=400, seed=4), 1.5)
+    frames = np.stack([big[:, t : t + 256] for t in range(24)])  # a pan of 1 px per frame
+    scorer = create_scorer("moving_region_motion_blur")
+    steady = scorer.measure(grey_clip(frames, window=8))
+    for amplitude in (10.0, 25.0, 40.0):
+        offsets = amplitude * np.sin(2 * np.pi * np.arange(24) * 6 / 25)  # 6 Hz at 25 fps
+        assert scorer.measure(grey_clip(frames + offsets[:, None, None], window=8)) == pytest.approx(steady, abs=0.01)
+
+
 def test_crete_roffet_blur_orders_edges():
     step = np.zeros((1, 64, 64), dtype=np.float32)
     step[:, :, 32:] = 255.0
