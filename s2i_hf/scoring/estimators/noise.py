@@ -81,6 +81,8 @@ def immerkaer_sigma(
     y = np.asarray(y, dtype=np.float32)
     if y.ndim == 2:
         y = y[None]
+    if clipped is not None:
+        clipped = np.asarray(clipped, dtype=bool).reshape(y.shape)
     if y.shape[1] < 3 or y.shape[2] < 3:
         return 0.0
     parts = chunks or [slice(None)]
