@@ -6,7 +6,16 @@ import numpy as np
 
 from ..base import Scorer
 from ..registry import register_scorer
-from .common import CHANNEL_TOP, CLIP_LUMA_HIGH, CLIP_LUMA_LOW, cached, key_small_luma, key_small_rgb, small_stride
+from .common import (
+    CHANNEL_TOP,
+    CLIP_LUMA_HIGH,
+    CLIP_LUMA_LOW,
+    cached,
+    channel_extremes,
+    key_small_luma,
+    key_small_rgb,
+    small_stride,
+)
 from .noise import immerkaer_sigma, noise_sigma
 
 
@@ -76,9 +85,7 @@ def tone_stats(clip) -> dict:
         tol = 1.5 / 255.0
         smooth = _smooth(y)
         top, bottom = q[:, 3:4], q[:, 0:1]
-        # each pixel's brightest and darkest channel (pairwise: numpy's reductions over a 3-long axis are slow)
-        r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
-        channel_max, channel_min = np.maximum(np.maximum(r, g), b), np.minimum(np.minimum(r, g), b)
+        channel_min, channel_max = channel_extremes(rgb)
         cmax, cmin = channel_max.reshape(k, -1), channel_min.reshape(k, -1)
         at_top = (flat >= top - tol) & (top >= CLIP_LUMA_HIGH)
         at_bottom = (flat <= bottom + tol) & (bottom <= CLIP_LUMA_LOW)

@@ -36,6 +36,7 @@ __all__ = [
     "cached",
     "key_tiles",
     "key_clipped",
+    "channel_extremes",
     "neighbour_tiles",
     "tile_chunks",
     "region_grid",
@@ -132,17 +133,20 @@ CLIPPED_LOW, CLIPPED_HIGH = 1.0, 254.0
 CLIP_LUMA_HIGH, CLIP_LUMA_LOW, CHANNEL_TOP = 0.9, 0.1, 254.0
 
 
+def channel_extremes(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each pixel's darkest and brightest channel of an (..., 3) RGB array (pairwise: numpy's reductions over a
+    3-long last axis are slow)."""
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    return np.minimum(np.minimum(r, g), b), np.maximum(np.maximum(r, g), b)
+
+
 def key_clipped(clip) -> np.ndarray:
     """(N, th, tw) bool, laid out as :func:`key_tiles`: the clipped pixels (see CLIP_LUMA_HIGH). Clipping flattens
     whatever variation the channels had, grain included."""
 
     def build():
-        rgb = _key_rgb_tiles(clip)
         y = key_tiles(clip)
-        lo, hi = rgb[..., 0].copy(), rgb[..., 0].copy()
-        for c in (1, 2):  # pairwise minima and maxima: faster than numpy's reductions over a 3-long last axis
-            np.minimum(lo, rgb[..., c], out=lo)
-            np.maximum(hi, rgb[..., c], out=hi)
+        lo, hi = channel_extremes(_key_rgb_tiles(clip))
         dark = (y <= CLIPPED_LOW) | ((lo <= 255.0 - CHANNEL_TOP) & (y <= 255.0 * CLIP_LUMA_LOW))
         bright = (y >= CLIPPED_HIGH) | ((hi >= CHANNEL_TOP) & (y >= 255.0 * CLIP_LUMA_HIGH))
         return dark | bright
