@@ -203,6 +203,7 @@ def _light_scorer(scorer: VideoScorer) -> VideoScorer:
         sampling=FrameSampling.windows(num_frames=8, window=4, max_side=256),
         scale=scorer.scale,
         aggregation=scorer.aggregation,
+        crop_bars=scorer.crop_bars,
     )
 
 
@@ -312,7 +313,8 @@ def build_dataset(
     scorer = scorer or VideoScorer(
         sampling=FrameSampling.windows(
             num_frames=args.frames, window=args.window, fps=args.fps, max_side=args.max_side
-        )
+        ),
+        crop_bars=not args.keep_bars,
     )
     cache_root = args.cache_dir or os.path.join(out, ".score_cache")
     cache = ScoreCache(cache_root, scorer.setup())

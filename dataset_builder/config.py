@@ -83,6 +83,10 @@ class BuildArguments:
     window: int = field(default=8, metadata={"help": "Consecutive frames per sampling window."})
     fps: float | None = field(default=None, metadata={"help": "Start a sampling window every 1/fps seconds instead."})
     max_side: int | None = field(default=None, metadata={"help": "Resize frames at decode time for scoring."})
+    keep_bars: bool = field(
+        default=False,
+        metadata={"help": "Score whole frames, black letterbox or pillarbox bars included (default: the picture)."},
+    )
     workers: int = field(default=1, metadata={"help": "Scoring processes (per rank under accelerate launch)."})
     cache_dir: str | None = field(
         default=None,

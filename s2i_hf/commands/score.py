@@ -38,6 +38,10 @@ class ScoreArguments:
     max_side: int | None = field(
         default=None, metadata={"help": "Resize frames at decode time so the longer side is at most this."}
     )
+    keep_bars: bool = field(
+        default=False,
+        metadata={"help": "Score whole frames, black letterbox or pillarbox bars included (default: the picture)."},
+    )
     workers: int = field(default=1, metadata={"help": "Processes scoring in parallel."})
     scorer: list[str] = field(
         default_factory=list,
@@ -111,7 +115,9 @@ def main(argv: list[str] | None = None) -> int:
         sampling = FrameSampling.windows(
             num_frames=args.frames, window=args.window, fps=args.fps, max_side=args.max_side
         )
-        scorer = VideoScorer(scorers=parse_scorer_overrides(args.scorer), sampling=sampling)
+        scorer = VideoScorer(
+            scorers=parse_scorer_overrides(args.scorer), sampling=sampling, crop_bars=not args.keep_bars
+        )
     except (ValueError, KeyError, ScorerError) as exc:
         parser.error(str(exc).strip('"'))
     rows = score_videos(

@@ -14,6 +14,7 @@ from ..dimensions import AGGREGATION, DIMENSION_IDS, Aggregation
 from ..frames import FrameSampling
 from ..levels import DEFAULT_SCALE, LevelScale
 from ..video import Clip, load_clip
+from .active_area import crop_to_active_area
 from .base import CallableScorer, Scorer, ScorerError
 from .registry import create_scorer, default_scorer_names
 
@@ -93,6 +94,8 @@ class VideoScorer:
         scale: the level scale (equal-width bins by default).
         num_threads: FFmpeg decoding threads for this process. Intact streams decode the same with any count; a damaged
             one may not (error concealment), so scores of damaged files are only repeatable at the same count.
+        crop_bars: score the picture inside black letterbox or pillarbox bars
+            (:func:`~s2i_hf.scoring.active_area.find_active_area`), not the bars; ``False`` scores whole frames.
     """
 
     def __init__(
@@ -102,6 +105,7 @@ class VideoScorer:
         scale: LevelScale = DEFAULT_SCALE,
         aggregation: Aggregation = AGGREGATION,
         num_threads: int = 1,
+        crop_bars: bool = True,
     ):
         unknown = sorted(set(scorers or {}) - set(DIMENSION_IDS))
         if unknown:
@@ -112,6 +116,7 @@ class VideoScorer:
         self.scale = scale
         self.aggregation = aggregation
         self.num_threads = num_threads
+        self.crop_bars = crop_bars
 
     @staticmethod
     def _resolve(dimension: str, spec: ScorerSpec) -> Scorer:
@@ -136,6 +141,7 @@ class VideoScorer:
             "scorers": self.provenance,
             "calibrations": {d: asdict(s.calibration) for d, s in self.scorers.items()},
             "sampling": self.sampling.to_dict(),
+            "crop_bars": self.crop_bars,
             "scale": self.scale.to_dict(),
             "aggregation": {
                 "min_weight": self.aggregation.min_weight,
@@ -144,9 +150,17 @@ class VideoScorer:
         }
 
     def load(self, video) -> Clip:
-        return load_clip(video, self.sampling, num_threads=self.num_threads)
+        """Decode ``video`` into the clip the scorers read (:meth:`picture`)."""
+        return self.picture(load_clip(video, self.sampling, num_threads=self.num_threads))
+
+    def picture(self, clip: Clip) -> Clip:
+        """The clip cut to its picture inside black bars (``metadata["active_area"]`` says where), unless ``crop_bars``
+        is off."""
+        return crop_to_active_area(clip) if self.crop_bars else clip
 
     def score_clip(self, clip: Clip) -> DimensionScores:
+        """Score a decoded clip (its :meth:`picture`)."""
+        clip = self.picture(clip)
         scores, raw, timings = {}, {}, {}
         for dim, scorer in self.scorers.items():
             start = time.perf_counter()

@@ -51,6 +51,7 @@ def score_one(scorer: VideoScorer, ref: VideoRef) -> dict[str, Any]:
         "num_frames": clip.num_frames,
         "codec": clip.codec,
         "sampled_frames": int(len(clip.frames)),
+        "active_area": clip.metadata.get("active_area"),
     }
     row["error"] = None
     return row

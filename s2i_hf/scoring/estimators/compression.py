@@ -198,13 +198,16 @@ def rate_qp(
 
 
 def clip_rate_qp(clip) -> float | None:
-    """:func:`rate_qp` of the clip's file and frames (None without a file, or for a codec the model does not know)."""
+    """:func:`rate_qp` of the clip's file and frames (None without a file, or for a codec the model does not know).
+    Black bars cut before scoring (``metadata["active_area"]``) cost the encoder next to nothing: the bits are
+    spread over the picture's pixels only."""
     rate = clip_rate(clip)
     if rate is None:
         return None
+    share = float(clip.metadata.get("active_area", {}).get("share", 1.0))
     return rate_qp(
-        rate.bits_per_pixel,
-        rate.width * rate.height,
+        rate.bits_per_pixel / share,
+        max(1, int(round(rate.width * rate.height * share))),
         spatial_information(clip),
         temporal_information(clip),
         rate.codec,
