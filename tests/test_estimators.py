@@ -7,9 +7,11 @@ import os
 
 import numpy as np
 import pytest
+from conftest import ffmpeg
 from scipy import ndimage
 
 from s2i_hf import DIMENSION_IDS
+from s2i_hf.frames import FrameSampling
 from s2i_hf.scoring import create_scorer, default_scorer_names, list_scorers
 from s2i_hf.scoring.estimators.color import colourfulness
 from s2i_hf.scoring.estimators.common import global_motion, motion_stack
@@ -332,6 +334,38 @@ def test_fluency_static_scene_is_not_frozen_but_repeats_are():
     clip = grey_clip(moving, window=8)
     clip.timestamps = np.cumsum([0.04, 0.04, 0.12, 0.04, 0.04, 0.08, 0.04, 0.04] * 2) - 0.04
     assert fluency(clip).raw > 0.1
+
+
+def test_fluency_reads_frame_rates_on_the_25_fps_scale():
+    base = texture(seed=9)
+    fluency = create_scorer("frozen_frame_fluency")
+    frames = np.stack([np.roll(base, 3 * k, axis=1) for k in range(48)])
+    native = fluency(grey_clip(frames, window=8, fps=25.0)).score
+    # 25-fps content shown twice per frame in a 50-fps stream moves exactly as the original; a window of 8 frames
+    # holds 3 or 4 repeats among its 7 pairs, so it reads 21-29 distinct frames a second: "excellent" still
+    doubled_50 = fluency(grey_clip(frames[[i // 2 for i in range(48)]], window=8, fps=50.0)).score
+    assert doubled_50 >= 0.8 and abs(doubled_50 - native) <= 0.1
+    # a 12.5-fps stream with the same motion per second shows as few distinct frames as 25-fps footage with every
+    # frame doubled: both "poor" (the stutter bands of the test above)
+    half_rate = frames[::2].copy()
+    stream_12 = fluency(grey_clip(np.concatenate([half_rate, half_rate[::-1]]), window=8, fps=12.5)).score
+    doubled_25 = fluency(grey_clip(frames[[i // 2 for i in range(48)]], window=8, fps=25.0)).score
+    assert 0.2 <= stream_12 < 0.4 and 0.2 <= doubled_25 < 0.4
+    # film's 24 fps is fluent, and a still shot at a low rate has no motion to judder
+    assert fluency(grey_clip(frames, window=8, fps=24.0)).score >= native - 0.01
+    assert fluency(grey_clip(np.stack([base] * 16), window=8, fps=10.0)).score > 0.8
+
+
+@pytest.mark.parametrize("rate", [50, 60])
+def test_a_real_clip_doubled_into_a_faster_stream_is_as_fluent(tmp_path, sample_clips, rate):
+    src = str(tmp_path / "bikes.mp4")
+    ffmpeg("-i", sample_clips["bikes"], "-t", "2", "-an", "-vf", "scale=320:136", "-c:v", "libx264", "-crf", "16", src)
+    fast = str(tmp_path / f"bikes_{rate}.mp4")
+    ffmpeg("-i", src, "-vf", f"fps={rate}", "-c:v", "libx264", "-crf", "16", fast)  # each frame shown 2-3 times
+    fluency = create_scorer("frozen_frame_fluency")
+    sampling = FrameSampling.windows(num_frames=48, window=8)
+    original, doubled = (fluency(load_clip(p, sampling)).score for p in (src, fast))
+    assert original >= 0.8 and doubled >= 0.8 and abs(doubled - original) <= 0.1
 
 
 def test_flicker_ignores_a_steady_fade_and_motion_but_not_oscillating_gain():
