@@ -34,6 +34,11 @@ __all__ = ["Quantiser", "Rate", "read_quantiser", "read_rate", "QP_SCALES"]
 # H.264's QP is logarithmic, so only the ends of those scales line up; the calibration was fitted on H.264).
 QP_SCALES = {0: ("vp9", 255, 51.0 / 255.0), 1: ("h264", 51, 1.0), 2: ("mpeg2", 31, 51.0 / 31.0)}
 
+# H.264 above 8 bits codes its quantiser with an offset of 6 per extra bit (QP'Y = QPY + 6 x bit_depth_luma_minus8,
+# ITU-T H.264 7.4.2.1.1), and FFmpeg exports that value: x264 at CRF 20 read 31.6 in 10 bits. The offset is taken
+# off so that every bit depth reads on the 8-bit 0-51 scale. VP9's q_index and MPEG-2's scale do not depend on it.
+QP_BIT_DEPTH_OFFSET = {"h264": 6}
+
 # FFmpeg's codecs whose decoders export the parameters (the others, e.g. HEVC and AV1, are not decoded for it)
 _EXPORTING = frozenset({"h264", "vp9", "mpeg2video"})
 
@@ -76,7 +81,7 @@ def read_quantiser(source, max_frames: int = 24) -> Quantiser | None:
         import av
     except ImportError:
         return None
-    values, inter, kind = [], [], None
+    values, inter, kind, bits = [], [], None, 8
     try:
         with av.open(source if isinstance(source, str) else io.BytesIO(source)) as container:
             if not container.streams.video:
@@ -88,6 +93,8 @@ def read_quantiser(source, max_frames: int = 24) -> Quantiser | None:
             stream.codec_context.options = {"export_side_data": "venc_params", "skip_loop_filter": "all"}
             stream.thread_type = "NONE"
             for n, frame in enumerate(container.decode(stream)):
+                if n == 0:
+                    bits = max((c.bits for c in frame.format.components), default=8)
                 for sd in frame.side_data:
                     if sd.type == av.sidedata.sidedata.Type.VIDEO_ENC_PARAMS:
                         got = _frame_qp(bytes(sd))
@@ -103,7 +110,8 @@ def read_quantiser(source, max_frames: int = 24) -> Quantiser | None:
     if not values:
         return None
     name, top, factor = QP_SCALES[kind]
-    scale = lambda qs: float(np.mean(np.clip(qs, 0, top))) * factor  # noqa: E731
+    offset = QP_BIT_DEPTH_OFFSET.get(name, 0) * max(0, bits - 8)
+    scale = lambda qs: float(np.mean(np.clip(np.asarray(qs) - offset, 0, top))) * factor  # noqa: E731
     return Quantiser(
         codec=name, mean=scale(values), inter_mean=scale(inter) if inter else scale(values), frames=len(values)
     )

@@ -90,3 +90,16 @@ def test_the_rate_cue_needs_a_file_and_a_known_codec(tmp_path, sample_clips):
     # no bitstream cue: the default reads the pixel cue alone, the grid-step scorer's own score
     pixels = create_scorer("grid_step_compression")(load_clip(mpeg4)).score
     assert VideoScorer().score(mpeg4).scores["compression"] == pytest.approx(pixels, abs=1e-6)
+
+
+@pytest.mark.parametrize("crf", [22, 40])
+def test_h264_quantiser_reads_the_same_at_8_and_10_bits(tmp_path, sample_clips, crf):
+    # x264's CRF targets the same quality at every bit depth; above 8 bits H.264 codes its QP with an offset of 6 per
+    # bit, which the reading takes off (10-bit CRF 20 read 31.6 before, where 8 bits read 19.2)
+    qps = {}
+    for pix_fmt in ("yuv420p", "yuv420p10le"):
+        path = str(tmp_path / f"bikes_{pix_fmt}.mp4")
+        enc = ["-pix_fmt", pix_fmt, "-c:v", "libx264", "-crf", str(crf)]
+        ffmpeg("-i", sample_clips["bikes"], "-t", "1", "-an", "-vf", "scale=320:136", *enc, path)
+        qps[pix_fmt] = read_quantiser(path).inter_mean
+    assert abs(qps["yuv420p10le"] - qps["yuv420p"]) <= 2.0, qps
