@@ -39,6 +39,8 @@ MIN_ACTIVE_SHARE = 0.25
 BAR_MARGIN, ALIGN = 4, 8
 # The picture's first EDGE_LINES lines next to a bar: the brightest of their medians must exceed BAR_LEVEL.
 EDGE_LINES = 8
+# Bars are looked for on at most about MAX_FRAMES of the sampled frames, spread over them.
+MAX_FRAMES = 12
 
 
 @dataclass(frozen=True)
@@ -67,10 +69,19 @@ class ActiveArea:
         return {**dataclasses.asdict(self), "share": round(self.share, 6)}
 
 
-def _bar_pair(brightest: np.ndarray, typical: np.ndarray) -> tuple[int, int]:
-    """(cut at the start, cut at the end) along one axis, given each line's brightest value over all frames and the
-    other axis (``brightest``) and its median brightness over the other axis, averaged over frames (``typical``);
-    (0, 0) when the profile does not show a pair of bars."""
+def _typical(frames: np.ndarray, axis: int, lines: slice) -> np.ndarray:
+    """Per line of ``lines`` along ``axis`` (1 rows, 2 columns) of (T, H, W, 3) frames: the median over the line of
+    each pixel's brightest channel, averaged over the frames."""
+    part = frames[:, lines] if axis == 1 else frames[:, :, lines]
+    mean = part.mean(axis=0, dtype=np.float32)
+    mean = np.maximum(np.maximum(mean[..., 0], mean[..., 1]), mean[..., 2])
+    return np.median(mean, axis=1 if axis == 1 else 0)
+
+
+def _bar_pair(frames: np.ndarray, axis: int, brightest: np.ndarray) -> tuple[int, int]:
+    """(cut at the start, cut at the end) along ``axis`` (1 rows, 2 columns) of (T, H, W, 3) frames, given each
+    line's brightest value over all frames and the other axis (``brightest``); (0, 0) when the profile does not show
+    a pair of bars."""
     n = len(brightest)
     dark = brightest <= BAR_LEVEL
     if dark.all():
@@ -84,8 +95,8 @@ def _bar_pair(brightest: np.ndarray, typical: np.ndarray) -> tuple[int, int]:
         return 0, 0
     # the picture next to each bar is brighter than a bar (a dark scene fades into a bar-like edge); its first lines
     # may blend into the bar (scaling), so the brightest of the next EDGE_LINES lines counts
-    head = typical[start : start + EDGE_LINES].max()
-    tail = typical[n - end - EDGE_LINES : n - end].max()
+    head = _typical(frames, axis, slice(start, start + EDGE_LINES)).max()
+    tail = _typical(frames, axis, slice(max(start, n - end - EDGE_LINES), n - end)).max()
     if head <= BAR_LEVEL or tail <= BAR_LEVEL:
         return 0, 0
     cut_start = int(np.ceil((start + BAR_MARGIN) / ALIGN) * ALIGN)
@@ -100,13 +111,12 @@ def find_active_area(frames: np.ndarray) -> ActiveArea:
     its own (a windowboxed picture loses both)."""
     if frames.ndim != 4 or frames.shape[-1] != 3:
         raise ValueError(f"frames must be (T, H, W, 3), got {frames.shape}")
-    _, h, w, _ = frames.shape
+    t, h, w, _ = frames.shape
+    frames = frames[:: max(1, t // MAX_FRAMES)]  # bars do not move: a dozen frames spread over the clip tell
     peak = frames.max(axis=0)  # (H, W, 3) over time first: cheap, and a bar is dark in every frame
     peak = np.maximum(np.maximum(peak[..., 0], peak[..., 1]), peak[..., 2])
-    mean = frames.mean(axis=0, dtype=np.float32)
-    mean = np.maximum(np.maximum(mean[..., 0], mean[..., 1]), mean[..., 2])
-    top, bottom = _bar_pair(peak.max(axis=1), np.median(mean, axis=1))
-    left, right = _bar_pair(peak.max(axis=0), np.median(mean, axis=0))
+    top, bottom = _bar_pair(frames, 1, peak.max(axis=1))
+    left, right = _bar_pair(frames, 2, peak.max(axis=0))
     return ActiveArea(top=top, bottom=bottom, left=left, right=right, height=h, width=w)
 
 
