@@ -2,9 +2,9 @@
 
 A 4:3 or vertical video shown in a 16:9 frame, or a wide film in a 16:9 or 4:3 one, carries bars of constant black
 that are not part of the picture. Scored with them, a well-exposed clip reads as crushed shadows (a pillarboxed
-4:3 clip of real content: exposure 0.96 -> 0.06-0.16, overall -0.16 to -0.36), and the edge between bar and
+4:3 clip of real content: exposure -0.80 to -0.90, overall -0.18 to -0.37), and the edge between bar and
 picture reads as detail. The bars are found the way FFmpeg's ``cropdetect`` finds them (whole rows or columns no
-brighter than a limit in every frame), with stricter conditions so that a dark picture is never cut: bars come in
+brighter than a limit in every frame), with stricter conditions so that a dark picture is not cut: bars come in
 pairs of about equal size on opposite sides, the picture next to them is brighter than the limit, and at least
 MIN_ACTIVE_SHARE of each side is left.
 """

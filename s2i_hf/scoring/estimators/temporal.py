@@ -85,7 +85,8 @@ FLUENT_FPS = (24.0, 25.0)
 
 def frame_rate_shortfall(clip) -> float:
     """1 - the effective frame rate (stream rate x (1 - repeat share)) / the fluent rate (FLUENT_FPS), at least 0; at
-    25 fps exactly the repeat share. A still clip (motion level under MIN_MOTION) falls short by nothing."""
+    25 fps exactly the repeat share. A still clip (motion level under MIN_MOTION) reads its repeat share whatever its
+    rate: nothing moves that could judder."""
     flags = repeat_flags(clip)
     share = float(flags.mean()) if flags.size else 0.0
     if motion_level(clip) < MIN_MOTION:
