@@ -466,7 +466,12 @@ def load_clip(
         num_frames=total,
         codec=getattr(meta, "codec", None),
         source=name,
-        metadata={"pixel_format": getattr(meta, "pixel_format", None), "rotation": getattr(meta, "rotation", None)},
+        metadata={
+            "pixel_format": getattr(meta, "pixel_format", None),
+            "rotation": getattr(meta, "rotation", None),
+            "color_transfer": getattr(meta, "color_transfer_characteristic", None),
+            "color_primaries": getattr(meta, "color_primaries", None),
+        },
         origin=opened.source if isinstance(opened.source, (str, bytes)) else None,
     )
 

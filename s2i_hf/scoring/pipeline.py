@@ -16,6 +16,7 @@ from ..levels import DEFAULT_SCALE, LevelScale
 from ..video import Clip, load_clip
 from .active_area import crop_to_active_area
 from .base import CallableScorer, Scorer, ScorerError
+from .display import sdr_picture
 from .registry import create_scorer, default_scorer_names
 
 
@@ -142,6 +143,7 @@ class VideoScorer:
             "calibrations": {d: asdict(s.calibration) for d, s in self.scorers.items()},
             "sampling": self.sampling.to_dict(),
             "crop_bars": self.crop_bars,
+            "hdr": "tone-mapped to SDR BT.709",
             "scale": self.scale.to_dict(),
             "aggregation": {
                 "min_weight": self.aggregation.min_weight,
@@ -154,8 +156,10 @@ class VideoScorer:
         return self.picture(load_clip(video, self.sampling, num_threads=self.num_threads))
 
     def picture(self, clip: Clip) -> Clip:
-        """The clip cut to its picture inside black bars (``metadata["active_area"]`` says where), unless ``crop_bars``
-        is off."""
+        """The clip as a viewer sees it: HDR (PQ, HLG) tone-mapped to SDR BT.709
+        (:func:`~s2i_hf.scoring.display.sdr_picture`), then cut to its picture inside black bars
+        (``metadata["active_area"]`` says where) unless ``crop_bars`` is off."""
+        clip = sdr_picture(clip)
         return crop_to_active_area(clip) if self.crop_bars else clip
 
     def score_clip(self, clip: Clip) -> DimensionScores:
