@@ -86,7 +86,8 @@ def write_dataset_card(out: str, result, args, scorer, repo_id: str | None = Non
         ],
         overall_counts=overall,
         sampling=", ".join(f"{k}={v}" for k, v in scorer.setup()["sampling"].items()),
-        bars="black letterbox and pillarbox bars cut before scoring" if scorer.crop_bars else "whole frames scored",
+        bars=("black letterbox and pillarbox bars cut before scoring" if scorer.crop_bars else "whole frames scored")
+        + "; HDR (PQ, HLG) tone-mapped to SDR BT.709",
         cutoffs=", ".join(f"{c:g}" for c in scorer.scale.cutoffs),
         min_weight=scorer.aggregation.min_weight,
         group_weights=" + ".join(f"{w:g} x {g}" for g, w in scorer.aggregation.group_weights.items()),

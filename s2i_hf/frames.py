@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from .display import HDR_TRANSFERS, to_sdr
+
 
 __all__ = [
     "FrameSampling",
@@ -189,10 +191,16 @@ def decode_sampled_frames(video, sampling: FrameSampling) -> tuple["Any", dict[s
     if not idx:
         raise VideoError(opened.name, "no video frames")
     frames, _ = decode_frames(opened, idx, sampling.max_side)
+    transfer = getattr(opened.metadata, "color_transfer_characteristic", None)
+    if transfer in HDR_TRANSFERS:  # the model sees what the labels describe: the picture on an SDR display
+        sdr = to_sdr(frames.permute(0, 2, 3, 1).numpy(), transfer, getattr(opened.metadata, "color_primaries", None))
+        frames = torch.from_numpy(sdr).permute(0, 3, 1, 2)
     single = sampling.window == 1  # windows are never padded: load_clip keeps what the video has
     if single and sampling.num_frames is not None and len(idx) < sampling.num_frames:  # pragma: no cover - filled
         frames = torch.cat([frames, frames[-1:].expand(sampling.num_frames - len(idx), -1, -1, -1)])
     metadata = {"total_num_frames": total, "fps": fps, "duration": total / fps, "frames_indices": list(idx)}
+    if transfer in HDR_TRANSFERS:
+        metadata["tone_mapped"] = transfer
     metadata.update(height=int(frames.shape[-2]), width=int(frames.shape[-1]))
     return frames, metadata
 

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from conftest import ffmpeg
 
+from s2i_hf.display import to_sdr
 from s2i_hf.frames import FrameSampling
 from s2i_hf.scoring import VideoScorer
-from s2i_hf.scoring.display import to_sdr
 from s2i_hf.video import load_clip
 
 
@@ -103,3 +103,14 @@ def test_an_sdr_clip_is_left_as_it_is(clips):
     assert clip.metadata["color_transfer"] in (None, "bt709", "unknown")
     assert np.array_equal(scorer.picture(clip).frames, clip.frames)
     assert "tone_mapped" not in scorer.picture(clip).metadata
+
+
+def test_a_model_is_shown_the_tone_mapped_frames(clips):
+    from s2i_hf.frames import decode_sampled_frames
+
+    sampling = FrameSampling(num_frames=4)
+    frames, meta = decode_sampled_frames(clips["smpte2084"], sampling)
+    sdr_frames, sdr_meta = decode_sampled_frames(clips["sdr"], sampling)
+    assert meta["tone_mapped"] == "smpte2084" and "tone_mapped" not in sdr_meta
+    # the same picture: within a few levels on average (two encodes, 8-bit PQ steps), where the raw signal is far off
+    assert float((frames.float() - sdr_frames.float()).abs().mean()) < 6.0

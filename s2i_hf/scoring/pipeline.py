@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from ..dimensions import AGGREGATION, DIMENSION_IDS, Aggregation
+from ..display import sdr_picture
 from ..frames import FrameSampling
 from ..levels import DEFAULT_SCALE, LevelScale
 from ..video import Clip, load_clip
 from .active_area import crop_to_active_area
 from .base import CallableScorer, Scorer, ScorerError
-from .display import sdr_picture
 from .registry import create_scorer, default_scorer_names
 
 
@@ -157,7 +157,7 @@ class VideoScorer:
 
     def picture(self, clip: Clip) -> Clip:
         """The clip as a viewer sees it: HDR (PQ, HLG) tone-mapped to SDR BT.709
-        (:func:`~s2i_hf.scoring.display.sdr_picture`), then cut to its picture inside black bars
+        (:func:`~s2i_hf.display.sdr_picture`), then cut to its picture inside black bars
         (``metadata["active_area"]`` says where) unless ``crop_bars`` is off."""
         clip = sdr_picture(clip)
         return crop_to_active_area(clip) if self.crop_bars else clip

@@ -1,5 +1,6 @@
-"""HDR pictures as an SDR display shows them: PQ (SMPTE ST 2084) and HLG (ARIB STD-B67) clips are tone-mapped to
-BT.709 before scoring.
+"""HDR pictures as an SDR display shows them: PQ (SMPTE ST 2084) and HLG (ARIB STD-B67) frames are tone-mapped to
+BT.709 before they are scored (:meth:`s2i_hf.scoring.VideoScorer.picture`) or shown to a model
+(:func:`s2i_hf.frames.decode_sampled_frames`), so that the model sees what the labels describe.
 
 The decoder hands over the HDR signal as 8-bit RGB without converting its transfer, so a PQ clip reaches the scorers
 dim and flat: a real photograph panned into a clip and encoded in PQ (BT.2020, reference white at 203 cd/m2) read
