@@ -80,7 +80,8 @@ def to_sdr(frames: np.ndarray, transfer: str, primaries: str | None = "bt2020") 
     if transfer not in HDR_TRANSFERS:
         raise ValueError(f"not an HDR transfer: {transfer!r} (known: {', '.join(HDR_TRANSFERS)})")
     lut = _code_to_linear(transfer)
-    matrix = BT2020_TO_BT709 if primaries in (None, "bt2020") else np.eye(3, dtype=np.float32)
+    # HDR is mastered in BT.2020 unless the stream says BT.709 (an unspecified tag is taken for BT.2020)
+    matrix = np.eye(3, dtype=np.float32) if primaries == "bt709" else BT2020_TO_BT709
     table, top = _sdr_table(), LUT_STEPS * LUT_TOP
     out = np.empty_like(frames)
     for i, frame in enumerate(frames):

@@ -114,3 +114,15 @@ def test_a_model_is_shown_the_tone_mapped_frames(clips):
     assert meta["tone_mapped"] == "smpte2084" and "tone_mapped" not in sdr_meta
     # the same picture: within a few levels on average (two encodes, 8-bit PQ steps), where the raw signal is far off
     assert float((frames.float() - sdr_frames.float()).abs().mean()) < 6.0
+
+
+def test_primaries_only_change_colours():
+    grey = np.full((1, 1, 1, 3), 120, dtype=np.uint8)
+    green = np.array([[[[40, 150, 40]]]], dtype=np.uint8)
+    for transfer in ("smpte2084", "arib-std-b67"):
+        # BT.2087's matrix keeps a grey grey (its rows sum to 1); an unspecified tag is taken for BT.2020
+        assert np.array_equal(to_sdr(grey, transfer, "bt2020"), to_sdr(grey, transfer, "bt709"))
+        assert np.array_equal(to_sdr(green, transfer, None), to_sdr(green, transfer, "bt2020"))
+        # a BT.2020 green is more saturated than the same code values in BT.709
+        wide, narrow = to_sdr(green, transfer, "bt2020")[0, 0, 0].astype(int), to_sdr(green, transfer, "bt709")[0, 0, 0]
+        assert wide[1] - wide[0] > int(narrow[1]) - int(narrow[0])
