@@ -124,5 +124,8 @@ def test_primaries_only_change_colours():
         assert np.array_equal(to_sdr(grey, transfer, "bt2020"), to_sdr(grey, transfer, "bt709"))
         assert np.array_equal(to_sdr(green, transfer, None), to_sdr(green, transfer, "bt2020"))
         # a BT.2020 green is more saturated than the same code values in BT.709
-        wide, narrow = to_sdr(green, transfer, "bt2020")[0, 0, 0].astype(int), to_sdr(green, transfer, "bt709")[0, 0, 0]
+        wide, narrow = (
+            to_sdr(green, transfer, "bt2020")[0, 0, 0].astype(int),
+            to_sdr(green, transfer, "bt709")[0, 0, 0],
+        )
         assert wide[1] - wide[0] > int(narrow[1]) - int(narrow[0])
