@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..video import MIN_FRAME_SIDE
+from .estimators.common import channel_extremes
 
 
 __all__ = ["ActiveArea", "find_active_area", "crop_to_active_area"]
@@ -73,9 +74,8 @@ def _typical(frames: np.ndarray, axis: int, lines: slice) -> np.ndarray:
     """Per line of ``lines`` along ``axis`` (1 rows, 2 columns) of (T, H, W, 3) frames: the median over the line of
     each pixel's brightest channel, averaged over the frames."""
     part = frames[:, lines] if axis == 1 else frames[:, :, lines]
-    mean = part.mean(axis=0, dtype=np.float32)
-    mean = np.maximum(np.maximum(mean[..., 0], mean[..., 1]), mean[..., 2])
-    return np.median(mean, axis=1 if axis == 1 else 0)
+    _, brightest = channel_extremes(part.mean(axis=0, dtype=np.float32))
+    return np.median(brightest, axis=1 if axis == 1 else 0)
 
 
 def _bar_pair(frames: np.ndarray, axis: int, brightest: np.ndarray) -> tuple[int, int]:
@@ -113,8 +113,7 @@ def find_active_area(frames: np.ndarray) -> ActiveArea:
         raise ValueError(f"frames must be (T, H, W, 3), got {frames.shape}")
     t, h, w, _ = frames.shape
     frames = frames[:: max(1, t // MAX_FRAMES)]  # bars do not move: a dozen frames spread over the clip tell
-    peak = frames.max(axis=0)  # (H, W, 3) over time first: cheap, and a bar is dark in every frame
-    peak = np.maximum(np.maximum(peak[..., 0], peak[..., 1]), peak[..., 2])
+    _, peak = channel_extremes(frames.max(axis=0))  # over time first: cheap, and a bar is dark in every frame
     top, bottom = _bar_pair(frames, 1, peak.max(axis=1))
     left, right = _bar_pair(frames, 2, peak.max(axis=0))
     return ActiveArea(top=top, bottom=bottom, left=left, right=right, height=h, width=w)

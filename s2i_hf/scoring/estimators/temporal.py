@@ -10,6 +10,7 @@ from .common import cached, cut_pairs, frame_diffs, pair_index, temporal_stack, 
 
 
 __all__ = [
+    "within_shot_diffs",
     "motion_level",
     "repeat_flags",
     "stream_fps",
@@ -28,18 +29,17 @@ REPEAT_MAX = 0.5
 MIN_MOTION = 0.5
 
 
+def within_shot_diffs(clip) -> np.ndarray:
+    """:func:`~.common.frame_diffs` with the pairs across a scene cut set to 0: a cut is no measure of the motion that
+    could freeze."""
+    return cached(clip, "within_shot_diffs", lambda: np.where(cut_pairs(clip), 0.0, frame_diffs(clip)))
+
+
 def motion_level(clip) -> float:
     """The clip's motion level: the 90th percentile of the consecutive pairs' mean absolute difference (0-255, small
     stack), scene cuts left out; 0 without pairs."""
-
-    def build():
-        d = frame_diffs(clip)
-        if d.size == 0:
-            return 0.0
-        within = np.where(cut_pairs(clip), 0.0, d)  # a scene cut is no measure of the motion that could freeze
-        return float(np.percentile(within, 90))
-
-    return cached(clip, "motion_level", build)
+    within = within_shot_diffs(clip)
+    return float(np.percentile(within, 90)) if within.size else 0.0
 
 
 def repeat_flags(clip) -> np.ndarray:
@@ -49,26 +49,34 @@ def repeat_flags(clip) -> np.ndarray:
         d = frame_diffs(clip)
         if d.size == 0:
             return np.zeros(0, dtype=bool)
-        cuts = cut_pairs(clip)
-        within = np.where(cuts, 0.0, d)
+        within = within_shot_diffs(clip)
         clip_level = motion_level(clip)
         ref = np.zeros_like(d)
         for sl in window_slices(clip):
             if sl.stop > sl.start:
                 ref[sl] = max(float(within[sl].max()), clip_level)
         thresh = np.minimum(REPEAT_MAX, REPEAT_RATIO * ref)
-        return (d < thresh) & (ref >= MIN_MOTION) & ~cuts
+        return (d < thresh) & (ref >= MIN_MOTION) & ~cut_pairs(clip)
 
     return cached(clip, "repeat_flags", build)
+
+
+def _pair_intervals(clip) -> np.ndarray | None:
+    """Seconds between the frames of each consecutive pair inside a window (layout of :func:`~.common.pair_index`);
+    None when the clip's timestamps do not match its frames."""
+    ts = np.asarray(clip.timestamps, dtype=np.float64)
+    if ts.size != clip.frames.shape[0]:
+        return None
+    first, _ = pair_index(clip)
+    return ts[first + 1] - ts[first]
 
 
 def stream_fps(clip) -> float:
     """Frames per second of the stream: one over the median interval between consecutive sampled frames (the
     container's average rate when the timestamps say nothing)."""
-    ts = np.asarray(clip.timestamps, dtype=np.float64)
-    first, _ = pair_index(clip)
-    if first.size and ts.size == clip.frames.shape[0]:
-        med = float(np.median(ts[first + 1] - ts[first]))
+    dt = _pair_intervals(clip)
+    if dt is not None and dt.size:
+        med = float(np.median(dt))
         if np.isfinite(med) and med > 0:
             return 1.0 / med
     return float(clip.fps)
@@ -99,11 +107,9 @@ def frame_rate_shortfall(clip) -> float:
 def timing_irregularity(clip) -> float:
     """Share of frame intervals inside the windows that are irregular: longer than 1.5x or shorter than half
     the clip's median interval (a gap of dropped frames, or a burst, in a variable-frame-rate stream)."""
-    ts = np.asarray(clip.timestamps, dtype=np.float64)
-    first, _ = pair_index(clip)
-    if first.size < 2 or ts.size != clip.frames.shape[0]:
+    dt = _pair_intervals(clip)
+    if dt is None or dt.size < 2:
         return 0.0
-    dt = ts[first + 1] - ts[first]
     med = float(np.median(dt))
     if not np.isfinite(med) or med <= 0:
         return 0.0
