@@ -24,6 +24,7 @@ __all__ = [
     "peak_chroma",
     "chroma_noise",
     "tone_stats",
+    "crushed_detail",
     "exposure_penalty",
     "HaslerColorfulness",
     "PeakChromaColor",
@@ -64,7 +65,7 @@ def _percentiles(levels: np.ndarray, qs) -> np.ndarray:
 
 
 def tone_stats(clip) -> dict:
-    """Luma statistics of the key frames (0-1 scale; median over key frames): 1st/99th percentiles, mean,
+    """Luma statistics of the key frames (0-1 scale; median over key frames): 1st/99th/99.9th percentiles, mean,
     standard deviation and the shares of clipped plateaus (cached)."""
 
     def build():
@@ -100,6 +101,7 @@ def tone_stats(clip) -> dict:
             **_content_tones(y, noise, channel_min * unit, ceiling),
             "p1": float(np.median(q[:, 1])),
             "p99": float(np.median(q[:, 2])),
+            "p999": float(np.median(q[:, 3])),
             "mean": float(np.median(flat.mean(axis=1))),
             "std": float(np.median(flat.std(axis=1))),
             "blown": float(np.median(blown.mean(axis=1))),
@@ -188,6 +190,22 @@ GATE_WHITE, GATE_BLACK, GATE_SPAN = 0.70, 0.30, 0.20
 CLIP_GATE_BRIGHT, CLIP_GATE_DARK, CLIP_GATE_SPAN = 0.55, 0.25, 0.15
 
 
+# Crushed blacks say "under-exposed" only as the frame's highlights (its 99.9th luma percentile) sit dim: fully at
+# or under HIGHLIGHTS_DIM, not at all from HIGHLIGHTS_KEPT. Less light darkens the whole range: a gain keeps black
+# at black and dims the whites without clipping anything, a brightness offset that crushes the shadows takes the
+# whites down as far (-0.12 leaves white at 0.88). Blacks crushed under whites that still reach the top are a black
+# backdrop or deep shadows in a high-contrast scene: a bright photo pasted on RGB 0 read "very poor" (its edge blocks
+# hold the backdrop) though every pixel of the photo is well exposed.
+HIGHLIGHTS_DIM, HIGHLIGHTS_KEPT = 0.90, 0.97
+
+
+def crushed_detail(s: dict) -> tuple[float, float]:
+    """(plateaus, content) crushed shares of :func:`tone_stats` that count as lost shadows: both scaled down as the
+    frame's highlights reach white (HIGHLIGHTS_DIM -> HIGHLIGHTS_KEPT)."""
+    dim = min(max((HIGHLIGHTS_KEPT - s["p999"]) / (HIGHLIGHTS_KEPT - HIGHLIGHTS_DIM), 0.0), 1.0)
+    return dim * s["crushed"], dim * s["content_crushed"]
+
+
 def exposure_penalty(s: dict) -> tuple[float, float]:
     """(over, under) exposure evidence from :func:`tone_stats`; each is 0 for well-exposed footage."""
     whites_high = min(max((s["content_p95"] - GATE_WHITE) / GATE_SPAN, 0.0), 1.0)
@@ -203,8 +221,9 @@ def exposure_penalty(s: dict) -> tuple[float, float]:
         + 2.0 * whites_high * max(0.0, s["content_floor_p5"] - BLACK)
         + 2.0 * max(0.0, cm - MEAN_HIGH)
     )
+    crushed, content_crushed = crushed_detail(s)
     under = (
-        CLIP_WEIGHT * max(dark * max(0.0, s["crushed"] - CLIP_FLOOR), s["content_crushed"] - CLIP_FLOOR)
+        CLIP_WEIGHT * max(dark * max(0.0, crushed - CLIP_FLOOR), content_crushed - CLIP_FLOOR)
         + 2.0 * blacks_low * max(0.0, WHITE - s["content_p95"])
         + 2.0 * max(0.0, MEAN_LOW - cm)
     )
@@ -224,12 +243,14 @@ class TwoSidedExposure(Scorer):
     say over-exposed; dimmed highlights (95th percentile under 0.60, counted as its shadows fall, 5th percentile
     0.3 -> 0.1) and a mean under 0.25 say under-exposed; content pixels clipped to white (>= 0.99, or >= 0.9
     with a channel at its top code value outside flat runs: over-exposure clips a colour's brightest channel first)
-    or black (<= 0.01) beyond 2 % weigh 3x. Flat clipped plateaus of the whole frame (at the frame's top level near
-    white, or near black) count only as the content itself sits bright (mean 0.55 -> 0.70) or dark (0.25 ->
-    0.10), so a blown sky over well-exposed content or a black backdrop behind it is not an exposure error; a
-    clipped *colour* (a bright plateau with one channel at its top code value and another under 160: a blown
-    yellow) counts whatever the content. A subject on a flat *clipped* white background still reads over-exposed:
-    the content blocks along its edges hold the clipped white too.
+    or black (<= 0.01) beyond 2 % weigh 3x; crushed blacks count only as the frame's highlights sit dim (its 99.9th
+    luma percentile 0.97 -> 0.90: less light takes the whites down with the blacks, so blacks crushed under whites
+    that still reach the top are a black backdrop or deep shadows, not under-exposure). Flat clipped plateaus of
+    the whole frame (at the frame's top level near white, or near black) count only as the content itself sits
+    bright (mean 0.55 -> 0.70) or dark (0.25 -> 0.10), so a blown sky over well-exposed content or a black
+    backdrop behind it is not an exposure error; a clipped *colour* (a bright plateau with one channel at its top
+    code value and another under 160: a blown yellow) counts whatever the content. A subject on a flat *clipped*
+    white background still reads over-exposed: the content blocks along its edges hold the clipped white too.
     Mean luma, clipped fractions and tone percentiles are the classic exposure statistics (camera
     auto-exposure metering, the clipping checks of broadcast QC); the content blocks, gates and zones are our
     design. The gates keep a low-contrast frame centred in the range (fog, a flat texture: high shadows *and*
@@ -240,7 +261,7 @@ class TwoSidedExposure(Scorer):
     night) or high-key scene shot on purpose can read as under- or over-exposed.
     """
 
-    version = "8"
+    version = "9"
 
     def measure(self, clip) -> float:
         over, under = exposure_penalty(tone_stats(clip))
@@ -314,20 +335,21 @@ class ContrastLighting(Scorer):
     """Lighting: how well contrasted the frames are. The RMS contrast (standard deviation of luma in [0, 1];
     Peli 1990, "Contrast in complex images", JOSA A 7(10)) of the key frames, minus half the share of the
     *content* that is clipped (blown highlights and crushed shadows inside the parts of the frame that hold
-    detail are lost contrast), minus half how far the content's mean luma leaves [0.25, 0.70] (murky or glaring
-    light). Content tones are those of :func:`tone_stats` (blocks with detail above the noise): a black studio
-    backdrop or a clear sky behind a well-lit subject is not murky or glaring light, and grain that lifts a
-    black backdrop off zero does not make the lighting better.
+    detail are lost contrast; crushed shadows as :func:`crushed_detail` counts them), minus half how far the
+    content's mean luma leaves [0.25, 0.70] (murky or glaring light). Content tones are those of
+    :func:`tone_stats` (blocks with detail above the noise): a black studio backdrop or a clear sky behind a
+    well-lit subject is not murky or glaring light, and grain that lifts a black backdrop off zero does not make
+    the lighting better.
 
     Raw: higher is better; about 0.15-0.3 for well-lit footage, under 0.1 for flat, foggy or murky light.
     Aesthetic dimension: the pleasantness of light (direction, softness, mood) is not measured and no synthetic
     distortion validates it; contrast reductions and strong exposure changes do lower it.
     """
 
-    version = "5"
+    version = "6"
 
     def measure(self, clip) -> float:
         s = tone_stats(clip)
         cm = s["content_mean"]
         off = max(0.0, 0.25 - cm) + max(0.0, cm - 0.70)
-        return float(s["std"] - 0.5 * (s["content_blown"] + s["content_crushed"]) - 0.5 * off)
+        return float(s["std"] - 0.5 * (s["content_blown"] + crushed_detail(s)[1]) - 0.5 * off)
