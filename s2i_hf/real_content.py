@@ -96,6 +96,11 @@ SOURCES: dict[str, ContentSource] = _catalog()["sources"]
 ROLES: dict[str, list[str]] = _catalog()["roles"]
 
 
+def source_encoder() -> list[str]:
+    """FFmpeg output options the source clips are encoded with (the catalogue's ``encode``, encoder pinned)."""
+    return pinned_encoder(_catalog()["encode"])
+
+
 def source_names(kind: str | None = None) -> list[str]:
     return [n for n, s in SOURCES.items() if kind is None or s.kind == kind]
 
@@ -183,7 +188,7 @@ def make_source_clip(
     src = SOURCES[name]
     w, h = size or _catalog()["size"]
     fps = _catalog()["fps"]
-    encode = pinned_encoder(_catalog()["encode"])
+    encode = source_encoder()
     os.makedirs(os.path.dirname(os.path.abspath(out)) or ".", exist_ok=True)
     tmp = out + ".tmp.mp4"
     frames = int(round(min(seconds, src.seconds or seconds) * fps))

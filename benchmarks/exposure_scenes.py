@@ -1,0 +1,152 @@
+"""Exposure judges exposure, not the scene: real photos before flat backdrops, and pages of text.
+
+Issue #17 asks that a well-exposed frame with a large dark background (a black studio backdrop, a night sky) or a
+bright one read "good" or better, and that every exposure change still reads as one. The label-calibration corpus
+holds two such scenes per side (a near-black backdrop at RGB 8, a bright sky); this script widens the check. Each
+photograph of the catalogue (``catalog/real_content.yaml``, photos only) is set at 45 % of the frame's width before
+a flat backdrop at RGB 0 (pure black, as graphics and crushed studio blacks have it), 8, 235 and 255 (clipped white),
+and a page of dark text on paper at 235, 245 and 255 is added; each scene pans for 2 s at 480 x 272 and is encoded
+like the corpus, then put through the exposure families (brighten, darken, gain_up, gain_down, the corpus'
+ladders). The script prints the exposure and lighting scores of each pristine scene and the exposure score at each
+family's severe step, and counts the scenes whose pristine exposure reads under 0.6 or whose severe steps read
+over 0.4 (the issue's bands).
+
+    python benchmarks/exposure_scenes.py [--work_dir DIR] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+BACKDROPS = (0, 8, 235, 255)
+PAPERS = (235, 245, 255)
+FAMILIES = ("brighten", "darken", "gain_up", "gain_down")
+SIZE, SECONDS, FPS, WIDTH_SHARE = (480, 272), 2, 25, 0.45
+
+
+def _photo_scene(img, level: int):
+    """The photo at WIDTH_SHARE of the frame's width, centred on a flat backdrop of grey ``level``: (H, W + pan, 3)."""
+    import numpy as np
+    from PIL import Image
+
+    w_frame, h_frame = SIZE
+    w = int(w_frame * WIDTH_SHARE)
+    h = min(h_frame, int(round(img.shape[0] * w / img.shape[1])))
+    photo = np.asarray(Image.fromarray(img).resize((w, h), Image.LANCZOS))
+    canvas = np.full((h_frame, w_frame + SECONDS * FPS, 3), level, dtype=np.uint8)
+    y, x = (h_frame - h) // 2, (canvas.shape[1] - w) // 2
+    canvas[y : y + h, x : x + w] = photo
+    return canvas
+
+
+def _page(paper: int):
+    """Lines of dark text (grey 20) on paper of grey ``paper``: (H, W + pan, 3)."""
+    import numpy as np
+    from PIL import Image, ImageDraw, ImageFont
+
+    rng = np.random.default_rng(0)
+    words = "the quick brown fox jumps over a lazy dog while quality assessment reads sharpness noise light".split()
+    w_frame, h_frame = SIZE
+    page = Image.new("RGB", (w_frame + SECONDS * FPS, h_frame), (paper,) * 3)
+    draw, font = ImageDraw.Draw(page), ImageFont.load_default(size=14)
+    for i in range(h_frame // 20):
+        draw.text((16, 6 + 20 * i), " ".join(rng.choice(words, 10)), fill=(20, 20, 20), font=font)
+    return np.asarray(page)
+
+
+def _encode(canvas, path: str) -> None:
+    """Pan ``canvas`` one pixel a frame into a SECONDS-long clip, encoded as the corpus' sources are."""
+    if os.path.isfile(path):
+        return
+    from s2i_hf.real_content import source_encoder
+
+    w, h = SIZE
+    cmd = ["ffmpeg", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", str(FPS)]
+    proc = subprocess.Popen([*cmd, "-i", "-", *source_encoder(), path + ".tmp.mp4"], stdin=subprocess.PIPE)
+    for t in range(SECONDS * FPS):
+        proc.stdin.write(canvas[:, t : t + w].tobytes())
+    proc.stdin.close()
+    if proc.wait() != 0:
+        raise RuntimeError(f"ffmpeg failed to encode {path}")
+    os.replace(path + ".tmp.mp4", path)
+
+
+def scenes() -> dict:
+    """name -> (H, W + pan, 3) uint8 canvas."""
+    from s2i_hf.real_content import ROLES, SOURCES, _read_image
+
+    out = {}
+    for name, src in SOURCES.items():
+        # colour photos of the fit and held-out sets, as they are (the transfer sources stay out of every check)
+        if src.kind != "photo" or src.scene or src.grey or name in ROLES.get("transfer", ()):
+            continue
+        img = _read_image(src)
+        for level in BACKDROPS:
+            out[f"{name}_on_{level}"] = _photo_scene(img, level)
+    for paper in PAPERS:
+        out[f"page_{paper}"] = _page(paper)
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--work_dir", default="/tmp/s2i-exposure-scenes")
+    ap.add_argument("--json", default=None, help="write every clip's exposure and lighting scores here")
+    args = ap.parse_args(argv)
+
+    from s2i_hf.distortions import CALIBRATION_LADDERS, make_variants
+    from s2i_hf.scoring import VideoScorer
+
+    scorer = VideoScorer()
+    rows = {}
+    os.makedirs(args.work_dir, exist_ok=True)
+    for i, (name, canvas) in enumerate(scenes().items()):
+        src = os.path.join(args.work_dir, f"{name}.mp4")
+        _encode(canvas, src)
+        variants = make_variants(
+            src, os.path.join(args.work_dir, name), families=FAMILIES, seed=300 + i, ladders=CALIBRATION_LADDERS
+        )
+        scores = {}
+        for v in variants:
+            s = scorer.score(v.path).scores
+            scores["pristine" if v.family is None else f"{v.family}_{v.step}"] = {
+                "exposure": s["exposure"],
+                "lighting": s["lighting"],
+            }
+        rows[name] = scores
+
+    severe = [f"{f}_3" for f in FAMILIES]
+    print(f"{'scene':28s} exposure lighting | severe exposure: " + " ".join(f"{f:>9s}" for f in FAMILIES))
+    counts = {"backdrop 0/8": [0, 0], "backdrop 235/255": [0, 0], "page": [0, 0]}
+    failing_severe = []
+    for name, s in rows.items():
+        p = s["pristine"]
+        if name.startswith("page"):
+            kind = "page"
+        else:
+            kind = "backdrop 0/8" if name.endswith(("_0", "_8")) else "backdrop 235/255"
+        counts[kind][1] += 1
+        counts[kind][0] += p["exposure"] >= 0.6
+        failing_severe += [f"{name} {k}" for k in severe if s[k]["exposure"] > 0.4]
+        cells = " ".join(f"{s[k]['exposure']:9.2f}" for k in severe)
+        flag = "" if p["exposure"] >= 0.6 else "  <- pristine under 0.6"
+        print(f"{name:28s} {p['exposure']:8.2f} {p['lighting']:8.2f} |                  {cells}{flag}")
+    for kind, (ok, n) in counts.items():
+        print(f"pristine exposure >= 0.6, {kind}: {ok} of {n}")
+    listed = f" ({', '.join(failing_severe)})" if failing_severe else ""
+    print(f"severe steps over 0.4: {len(failing_severe)} of {len(rows) * len(FAMILIES)}{listed}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"scenes": rows, "pristine_ok": counts, "severe_over_0_4": failing_severe}, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
