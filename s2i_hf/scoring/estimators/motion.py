@@ -240,7 +240,7 @@ class MovingRegionMotionBlur(Scorer):
     model. Validated with temporal averaging (ffmpeg ``tmix``), which smears moving content only.
     """
 
-    version = "7"
+    version = "8"
 
     def measure(self, clip) -> float:
         sums = edge_blur_sums(clip)

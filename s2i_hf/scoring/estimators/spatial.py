@@ -3,14 +3,32 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage
 
 from ..base import Scorer
 from ..registry import register_scorer
-from .common import CLIPPED_HIGH, CLIPPED_LOW, cached, key_tiles, region_grid, region_sums, tile_chunks
+from .common import (
+    CLIPPED_HIGH,
+    CLIPPED_LOW,
+    cached,
+    key_tiles,
+    neighbour_tiles,
+    region_grid,
+    region_sums,
+    tile_chunks,
+)
 from .noise import noise_sigma
 
 
-__all__ = ["crete_roffet_blur", "edge_blur_sums", "edge_maps", "region_sharpness", "CreteRoffetSharpness", "TileFocus"]
+__all__ = [
+    "crete_roffet_blur",
+    "caption_mask",
+    "edge_blur_sums",
+    "edge_maps",
+    "region_sharpness",
+    "CreteRoffetSharpness",
+    "TileFocus",
+]
 
 
 def crete_roffet_blur(y: np.ndarray) -> np.ndarray:
@@ -36,13 +54,14 @@ def crete_roffet_blur(y: np.ndarray) -> np.ndarray:
     return np.where(flat, 1.0, np.nanmax(np.where(np.isnan(both), -np.inf, both), axis=0))
 
 
-def _axis_maps(y: np.ndarray, axis: int, tau: float | None, core: float = 0.0):
+def _axis_maps(y: np.ndarray, axis: int, tau: float | None, core: float = 0.0, exclude: np.ndarray | None = None):
     """Per pixel along ``axis``: |dF| and max(0, |dF| - |dB|), where B is the 9-tap box re-blur (both zero
     where |dB| <= tau, or outside the strongest EDGE_SHARE of |dB| in each image of the stack ``y``); with
     ``core`` > 0, |dF| is first cored to max(0, |dF| - core) (variation within the noise's reach is not counted as
-    detail). The difference of a 9-tap moving average is one long difference,
-    dB[j] = (y[j+5] - y[j-4]) / 9, so no filtering pass is needed. Only positions whose 9-tap window fits
-    inside the image are kept (the maps are 9 pixels shorter along ``axis``)."""
+    detail). Windows that hold a clipped pixel, or one of ``exclude`` (same shape as ``y``), are left out. The
+    difference of a 9-tap moving average is one long difference, dB[j] = (y[j+5] - y[j-4]) / 9, so no filtering
+    pass is needed. Only positions whose 9-tap window fits inside the image are kept (the maps are 9 pixels shorter
+    along ``axis``)."""
     n = y.shape[axis]
     if n < 11:
         shape = list(y.shape)
@@ -59,7 +78,10 @@ def _axis_maps(y: np.ndarray, axis: int, tau: float | None, core: float = 0.0):
         df = np.maximum(df - np.float32(core), 0.0)
     v = np.maximum(df - db, 0.0)
     if tau is not None:
-        valid = ~_touches_clipping(y, axis) & _inside_coding_blocks(n, axis, y.ndim)
+        out = (y <= CLIPPED_LOW) | (y >= CLIPPED_HIGH)
+        if exclude is not None:
+            out |= exclude
+        valid = ~_touches(out, axis) & _inside_coding_blocks(n, axis, y.ndim)
         m = (db > np.maximum(tau, _strongest_edges_floor(db, valid))) & valid
         df *= m
         v *= m
@@ -109,16 +131,16 @@ def _inside_coding_blocks(n: int, axis: int, ndim: int) -> np.ndarray:
     return ((j + 5) % CODING_BLOCK != 0).reshape(shape)
 
 
-def _touches_clipping(y: np.ndarray, axis: int) -> np.ndarray:
+def _touches(clipped: np.ndarray, axis: int) -> np.ndarray:
     """Where the 10-pixel window of :func:`_axis_maps` (the box re-blur and the neighbour difference) holds a
-    clipped pixel. Next to a plateau of crushed blacks or blown whites a soft gradient keeps its neighbour
-    differences while the re-blurred difference shrinks, so it would pass for a crisp edge: darkening or
-    brightening a clip until it clips raised sharpness and motion blur by up to +0.27 (label-calibration corpus).
-    Such windows are not evidence about blur either way and are left out."""
-    clipped = (y <= CLIPPED_LOW) | (y >= CLIPPED_HIGH)
-    n = y.shape[axis]
+    pixel of ``clipped``: a clipped one, or one of a caption (:func:`caption_mask`). Next to a plateau of crushed
+    blacks or blown whites a soft gradient keeps its neighbour differences while the re-blurred difference shrinks,
+    so it would pass for a crisp edge: darkening or brightening a clip until it clips raised sharpness and motion blur
+    by up to +0.27 (label-calibration corpus). Such windows are not evidence about blur either way and are left
+    out."""
+    n = clipped.shape[axis]
     if not clipped.any():
-        shape = list(y.shape)
+        shape = list(clipped.shape)
         shape[axis] = max(n - 9, 0)
         return np.zeros(shape, dtype=bool)
     cs = np.cumsum(clipped, axis=axis, dtype=np.int32)
@@ -149,21 +171,88 @@ def edge_thresholds(sigma: float) -> tuple[float, float]:
     return min(max(1.0, sigma), TAU_MAX), CORE_SIGMAS * min(sigma, 2 * TAU_MAX)
 
 
+# Burned-in captions are drawn, not filmed: thin bright strokes (luma >= CAPTION_BRIGHT) with a dark outline (<=
+# CAPTION_DARK) within CAPTION_REACH pixels on both sides, along the rows or the columns, that stay put from a key
+# frame to its neighbour (within CAPTION_STILL grey levels: drawn on every frame alike). Lettering packs them
+# densely: a caption is where at least CAPTION_SEED such pixels fall in the 9 x 9 around one, with the strokes
+# within CAPTION_GROW pixels of it. Its edges are crisp whatever the picture under it, so white subtitles over a
+# blurred clip read sharpness +0.26-0.59 and focus +0.26-0.45 (benchmarks/format_invariance.py); the mask (widened
+# by CAPTION_REACH + 1 to take in the outline) is left out of the edge maps. Subtitles of 14-28 px (white, yellow,
+# outlined) pack 16-37 strokes in a 9 x 9; photographs and clips of the label-calibration corpus, the demo and the
+# probe (1,972 clips: uniform stripes, window frames) at most 11. White text with a drop shadow and no outline is not
+# caught (its strokes are dark on one side only). The mask is padded by CAPTION_PAD
+# (rows, columns) around the lettering, and dropped in a key frame where it would cover more than CAPTION_MAX_SHARE
+# of it: text over much of the frame is its content (a page, a slide), and the gaps between dark letters on white
+# paper are bright strokes with dark on both sides too.
+CAPTION_BRIGHT, CAPTION_DARK, CAPTION_REACH, CAPTION_STILL, CAPTION_SEED, CAPTION_GROW = 190.0, 60.0, 3, 3.0, 14, 3
+CAPTION_PAD, CAPTION_MAX_SHARE = (6, 12), 0.25
+
+
+def _bright_strokes(y: np.ndarray) -> np.ndarray:
+    """(K, H, W) bool: pixels of luma >= CAPTION_BRIGHT with a pixel <= CAPTION_DARK within CAPTION_REACH on each
+    side, along axis 1 or 2."""
+    out = np.zeros(y.shape, dtype=bool)
+    bright = y >= CAPTION_BRIGHT
+    if not bright.any():
+        return out
+    for axis in (1, 2):
+        n = y.shape[axis]
+        before = np.full(y.shape, np.inf, dtype=np.float32)
+        after = np.full(y.shape, np.inf, dtype=np.float32)
+        for d in range(1, min(CAPTION_REACH, n - 1) + 1):
+            head = tuple(slice(d, n) if ax == axis else slice(None) for ax in range(3))
+            tail = tuple(slice(0, n - d) if ax == axis else slice(None) for ax in range(3))
+            before[head] = np.minimum(before[head], y[tail])
+            after[tail] = np.minimum(after[tail], y[head])
+        out |= bright & (before <= CAPTION_DARK) & (after <= CAPTION_DARK)
+    return out
+
+
+def caption_mask(clip) -> np.ndarray:
+    """(N, th, tw) bool, laid out as :func:`~s2i_hf.scoring.estimators.common.key_tiles`: burned-in captions
+    (see CAPTION_BRIGHT), widened to take in their outline; all False when there are none (cached)."""
+
+    def build():
+        y = key_tiles(clip)
+        strokes = _bright_strokes(y)
+        if not strokes.any():
+            return strokes
+        strokes &= np.abs(y - neighbour_tiles(clip)) <= CAPTION_STILL
+        seeds = strokes & (
+            ndimage.uniform_filter(strokes.astype(np.float32), size=(1, 9, 9)) * 81.0 >= CAPTION_SEED - 0.5
+        )
+        if not seeds.any():
+            return seeds
+        # the whole line of text: the seeds flooded along strokes that lie within CAPTION_GROW pixels of each other
+        grow = 2 * CAPTION_GROW + 1
+        near = ndimage.maximum_filter(strokes, size=(1, grow, grow))
+        lettering = strokes & ndimage.binary_propagation(seeds, structure=np.ones((1, 3, 3), bool), mask=near)
+        mask = ndimage.maximum_filter(lettering, size=(1, 2 * CAPTION_PAD[0] + 1, 2 * CAPTION_PAD[1] + 1))
+        for sl in tile_chunks(clip):  # text over much of a frame is its content (a page, a slide), not a caption
+            if mask[sl].mean() > CAPTION_MAX_SHARE:
+                mask[sl] = False
+        return mask
+
+    return cached(clip, "caption_mask", build)
+
+
 def edge_maps(clip) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per axis (rows, then columns): the Crete-Roffet maps (|dF|, the variation re-blurring removes) of every image
     of :func:`~s2i_hf.scoring.estimators.common.key_tiles`, zero outside edge pixels: the strongest EDGE_SHARE of
     each image's re-blurred gradients, above the clip's noise sigma (at least 1, at most 16 grey levels: the
     difference of two 9-pixel means of noise of sigma 25 rarely exceeds 16), with |dF| cored by the noise.
     Re-blurring averages noise away, so this keeps the structure and drops the pixels where noise would pass for
-    detail. Cached: sharpness, focus and motion blur read the same maps (4 floats per key-tile pixel)."""
+    detail. Burned-in captions (:func:`caption_mask`) are not the picture and are left out. Cached: sharpness, focus
+    and motion blur read the same maps (4 floats per key-tile pixel)."""
 
     def build():
         y = key_tiles(clip)
         tau, core = edge_thresholds(noise_sigma(clip))
+        captions = caption_mask(clip)
         maps = []
         for axis in (1, 2):
             # frame by frame (the decile and the clipping windows are per image; small temporaries)
-            parts = [_axis_maps(y[sl], axis, tau, core) for sl in tile_chunks(clip)]
+            parts = [_axis_maps(y[sl], axis, tau, core, captions[sl]) for sl in tile_chunks(clip)]
             maps.append((np.concatenate([df for df, _ in parts]), np.concatenate([v for _, v in parts])))
         return maps
 
@@ -223,7 +312,7 @@ class CreteRoffetSharpness(Scorer):
     reads as blurred (0).
     """
 
-    version = "7"
+    version = "8"
 
     def measure(self, clip) -> float:
         return pooled_sharpness(edge_blur_sums(clip))
@@ -241,7 +330,7 @@ class TileFocus(Scorer):
     blur lowers it monotonically); which region is the subject is not known to a weight-free estimator.
     """
 
-    version = "7"
+    version = "8"
 
     def measure(self, clip) -> float:
         sums = edge_blur_sums(clip)  # (regions, 2 axes, 2)
