@@ -58,10 +58,10 @@ def _axis_maps(y: np.ndarray, axis: int, tau: float | None, core: float = 0.0, e
     """Per pixel along ``axis``: |dF| and max(0, |dF| - |dB|), where B is the 9-tap box re-blur (both zero
     where |dB| <= tau, or outside the strongest EDGE_SHARE of |dB| in each image of the stack ``y``); with
     ``core`` > 0, |dF| is first cored to max(0, |dF| - core) (variation within the noise's reach is not counted as
-    detail). Windows that hold a clipped pixel, or one of ``exclude`` (same shape as ``y``), are left out. The
-    difference of a 9-tap moving average is one long difference, dB[j] = (y[j+5] - y[j-4]) / 9, so no filtering
-    pass is needed. Only positions whose 9-tap window fits inside the image are kept (the maps are 9 pixels shorter
-    along ``axis``)."""
+    detail). With ``tau``, windows that hold a clipped pixel or one of ``exclude`` (same shape as ``y``) are left
+    out. The difference of a 9-tap moving average is one long difference, dB[j] = (y[j+5] - y[j-4]) / 9, so no
+    filtering pass is needed. Only positions whose 9-tap window fits inside the image are kept (the maps are 9 pixels
+    shorter along ``axis``)."""
     n = y.shape[axis]
     if n < 11:
         shape = list(y.shape)
@@ -174,16 +174,16 @@ def edge_thresholds(sigma: float) -> tuple[float, float]:
 # Burned-in captions are drawn, not filmed: thin bright strokes (luma >= CAPTION_BRIGHT) with a dark outline (<=
 # CAPTION_DARK) within CAPTION_REACH pixels on both sides, along the rows or the columns, that stay put from a key
 # frame to its neighbour (within CAPTION_STILL grey levels: drawn on every frame alike). Lettering packs them
-# densely: a caption is where at least CAPTION_SEED such pixels fall in the 9 x 9 around one, with the strokes
-# within CAPTION_GROW pixels of it. Its edges are crisp whatever the picture under it, so white subtitles over a
-# blurred clip read sharpness +0.26-0.59 and focus +0.26-0.45 (benchmarks/format_invariance.py); the mask (widened
-# by CAPTION_REACH + 1 to take in the outline) is left out of the edge maps. Subtitles of 14-28 px (white, yellow,
-# outlined) pack 16-37 strokes in a 9 x 9; photographs and clips of the label-calibration corpus, the demo and the
-# probe (1,972 clips: uniform stripes, window frames) at most 11. White text with a drop shadow and no outline is not
-# caught (its strokes are dark on one side only). The mask is padded by CAPTION_PAD
-# (rows, columns) around the lettering, and dropped in a key frame where it would cover more than CAPTION_MAX_SHARE
-# of it: text over much of the frame is its content (a page, a slide), and the gaps between dark letters on white
-# paper are bright strokes with dark on both sides too.
+# densely: a caption starts where at least CAPTION_SEED such pixels fall in the 9 x 9 around one, and takes in the
+# strokes that lie within CAPTION_GROW pixels of each other from there (the line of text); the mask is that, padded
+# by CAPTION_PAD (rows, columns) to take in the outline and the letters' thinner strokes, and it is left out of the
+# edge maps. Caption edges are crisp whatever the picture under them: white subtitles over a blurred clip read
+# sharpness +0.26-0.59 and focus +0.26-0.45 (benchmarks/format_invariance.py). Outlined subtitles of 14-28 px (white,
+# yellow) pack 16-37 strokes in a 9 x 9; the photographs and clips of the label-calibration corpus, the demo and the
+# probe (1,972 clips: uniform stripes, window frames) at most 11. A key frame whose mask would cover more than
+# CAPTION_MAX_SHARE of it keeps no mask: text over much of the frame is its content (a page, a slide), and the gaps
+# between dark letters on white paper are bright strokes with dark on both sides too. White text with a drop shadow
+# and no outline is not caught (its strokes are dark on one side only).
 CAPTION_BRIGHT, CAPTION_DARK, CAPTION_REACH, CAPTION_STILL, CAPTION_SEED, CAPTION_GROW = 190.0, 60.0, 3, 3.0, 14, 3
 CAPTION_PAD, CAPTION_MAX_SHARE = (6, 12), 0.25
 
