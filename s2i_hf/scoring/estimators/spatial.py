@@ -180,10 +180,12 @@ def edge_thresholds(sigma: float) -> tuple[float, float]:
 # edge maps. Caption edges are crisp whatever the picture under them: white subtitles over a blurred clip read
 # sharpness +0.26-0.59 and focus +0.26-0.45 (benchmarks/format_invariance.py). Outlined subtitles of 14-28 px (white,
 # yellow) pack 16-37 strokes in a 9 x 9; the photographs and clips of the label-calibration corpus, the demo and the
-# probe (1,972 clips: uniform stripes, window frames) at most 11. A key frame whose mask would cover more than
-# CAPTION_MAX_SHARE of it keeps no mask: text over much of the frame is its content (a page, a slide), and the gaps
-# between dark letters on white paper are bright strokes with dark on both sides too. White text with a drop shadow
-# and no outline is not caught (its strokes are dark on one side only).
+# probe (1,972 clips: uniform stripes, window frames) at most 11 where the picture moves. Where it stands still, dense
+# bright stripes on dark can pass for lettering (Grace Hopper's uniform: 4 of the demo's 708 training clips, masked
+# on under 1 % of the frame, sharpness and focus moving by at most 0.0013). A key frame whose mask would cover more
+# than CAPTION_MAX_SHARE of it keeps no mask: text over much of the frame is its content (a page, a slide), and the
+# gaps between dark letters on white paper are bright strokes with dark on both sides too. White text with a drop
+# shadow and no outline is not caught (its strokes are dark on one side only).
 CAPTION_BRIGHT, CAPTION_DARK, CAPTION_REACH, CAPTION_STILL, CAPTION_SEED, CAPTION_GROW = 190.0, 60.0, 3, 3.0, 14, 3
 CAPTION_PAD, CAPTION_MAX_SHARE = (6, 12), 0.25
 
