@@ -181,23 +181,27 @@ def edge_thresholds(sigma: float) -> tuple[float, float]:
 # sharpness +0.26-0.59 and focus +0.26-0.45 (benchmarks/format_invariance.py). Outlined subtitles of 14-28 px (white,
 # yellow) pack 16-37 strokes in a 9 x 9; the photographs and clips of the label-calibration corpus, the demo and the
 # probe (1,972 clips: uniform stripes, window frames) at most 11 where the picture moves. Where it stands still, dense
-# bright stripes on dark can pass for lettering (Grace Hopper's uniform: 4 of the demo's 708 training clips, masked
-# on under 1 % of the frame, sharpness and focus moving by at most 0.0013). A key frame whose mask would cover more
-# than CAPTION_MAX_SHARE of it keeps no mask: text over much of the frame is its content (a page, a slide), and the
-# gaps between dark letters on white paper are bright strokes with dark on both sides too. White text with a drop
-# shadow and no outline is not caught (its strokes are dark on one side only).
+# bright stripes on dark can pass for lettering: a key frame that its neighbour repeats (a decoded duplicate, mean
+# change under CAPTION_REPEAT grey levels, where a still shot's encoder noise alone gives 0.4-0.5) is not searched
+# (Grace Hopper's striped uniform in 4 of the demo's 708 training clips was masked before that, on under 1 % of the
+# frame), and a seed needs CAPTION_SEED_EACH upright and as many level strokes in its 9 x 9 (letters have both;
+# stripes along the camera's motion stay put with one only). A key
+# frame whose mask would cover more than CAPTION_MAX_SHARE of it keeps no mask: text over much of the frame is its
+# content (a page, a slide), and the gaps between dark letters on white paper are bright strokes with dark on both
+# sides too. White text with a drop shadow and no outline is not caught (its strokes are dark on one side only).
 CAPTION_BRIGHT, CAPTION_DARK, CAPTION_REACH, CAPTION_STILL, CAPTION_SEED, CAPTION_GROW = 190.0, 60.0, 3, 3.0, 14, 3
-CAPTION_PAD, CAPTION_MAX_SHARE = (6, 12), 0.25
+CAPTION_SEED_EACH, CAPTION_REPEAT, CAPTION_PAD, CAPTION_MAX_SHARE = 4, 0.1, (6, 12), 0.25
 
 
-def _bright_strokes(y: np.ndarray) -> np.ndarray:
-    """(K, H, W) bool: pixels of luma >= CAPTION_BRIGHT with a pixel <= CAPTION_DARK within CAPTION_REACH on each
-    side, along axis 1 or 2."""
-    out = np.zeros(y.shape, dtype=bool)
+def _bright_strokes(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two (K, H, W) bool maps: pixels of luma >= CAPTION_BRIGHT with a pixel <= CAPTION_DARK within CAPTION_REACH on
+    each side along the rows (upright strokes), and the same along the columns (level strokes)."""
     bright = y >= CAPTION_BRIGHT
-    if not bright.any():
-        return out
-    for axis in (1, 2):
+    out = []
+    for axis in (2, 1):
+        if not bright.any():
+            out.append(bright)
+            continue
         n = y.shape[axis]
         before = np.full(y.shape, np.inf, dtype=np.float32)
         after = np.full(y.shape, np.inf, dtype=np.float32)
@@ -206,8 +210,13 @@ def _bright_strokes(y: np.ndarray) -> np.ndarray:
             tail = tuple(slice(0, n - d) if ax == axis else slice(None) for ax in range(3))
             before[head] = np.minimum(before[head], y[tail])
             after[tail] = np.minimum(after[tail], y[head])
-        out |= bright & (before <= CAPTION_DARK) & (after <= CAPTION_DARK)
-    return out
+        out.append(bright & (before <= CAPTION_DARK) & (after <= CAPTION_DARK))
+    return out[0], out[1]
+
+
+def _count_9x9(m: np.ndarray) -> np.ndarray:
+    """How many pixels of the (K, H, W) bool map ``m`` fall in the 9 x 9 around each pixel."""
+    return ndimage.uniform_filter(m.astype(np.float32), size=(1, 9, 9)) * 81.0
 
 
 def caption_mask(clip) -> np.ndarray:
@@ -216,13 +225,22 @@ def caption_mask(clip) -> np.ndarray:
 
     def build():
         y = key_tiles(clip)
-        strokes = _bright_strokes(y)
-        if not strokes.any():
-            return strokes
-        strokes &= np.abs(y - neighbour_tiles(clip)) <= CAPTION_STILL
-        seeds = strokes & (
-            ndimage.uniform_filter(strokes.astype(np.float32), size=(1, 9, 9)) * 81.0 >= CAPTION_SEED - 0.5
+        upright, level = _bright_strokes(y)
+        if not (upright.any() or level.any()):
+            return upright
+        change = np.abs(y - neighbour_tiles(clip))
+        still = change <= CAPTION_STILL
+        for sl in tile_chunks(clip):  # a key frame that its neighbour repeats (a stutter, a still) shows no overlay
+            if float(change[sl].mean()) < CAPTION_REPEAT:
+                still[sl] = False
+        upright &= still
+        level &= still
+        strokes = upright | level
+        # letters have upright and level strokes; stripes parallel to the camera's motion stay put with one only
+        dense = (_count_9x9(strokes) >= CAPTION_SEED - 0.5) & (
+            np.minimum(_count_9x9(upright), _count_9x9(level)) >= CAPTION_SEED_EACH - 0.5
         )
+        seeds = strokes & dense
         if not seeds.any():
             return seeds
         # the whole line of text: the seeds flooded along strokes that lie within CAPTION_GROW pixels of each other
