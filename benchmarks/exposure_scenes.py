@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 
 
@@ -29,21 +28,6 @@ BACKDROPS = (0, 8, 235, 255)
 PAPERS = (235, 245, 255)
 FAMILIES = ("brighten", "darken", "gain_up", "gain_down")
 SIZE, SECONDS, FPS, WIDTH_SHARE = (480, 272), 2, 25, 0.45
-
-
-def _photo_scene(img, level: int):
-    """The photo at WIDTH_SHARE of the frame's width, centred on a flat backdrop of grey ``level``: (H, W + pan, 3)."""
-    import numpy as np
-    from PIL import Image
-
-    w_frame, h_frame = SIZE
-    w = int(w_frame * WIDTH_SHARE)
-    h = min(h_frame, int(round(img.shape[0] * w / img.shape[1])))
-    photo = np.asarray(Image.fromarray(img).resize((w, h), Image.LANCZOS))
-    canvas = np.full((h_frame, w_frame + SECONDS * FPS, 3), level, dtype=np.uint8)
-    y, x = (h_frame - h) // 2, (canvas.shape[1] - w) // 2
-    canvas[y : y + h, x : x + w] = photo
-    return canvas
 
 
 def _page(paper: int):
@@ -63,24 +47,22 @@ def _page(paper: int):
 
 def _encode(canvas, path: str) -> None:
     """Pan ``canvas`` one pixel a frame into a SECONDS-long clip, encoded as the corpus' sources are."""
-    if os.path.isfile(path):
-        return
+    import numpy as np
+
+    from s2i_hf.ffmpeg import encode_frames
     from s2i_hf.real_content import source_encoder
 
-    w, h = SIZE
-    cmd = ["ffmpeg", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", str(FPS)]
-    proc = subprocess.Popen([*cmd, "-i", "-", *source_encoder(), path + ".tmp.mp4"], stdin=subprocess.PIPE)
-    for t in range(SECONDS * FPS):
-        proc.stdin.write(canvas[:, t : t + w].tobytes())
-    proc.stdin.close()
-    if proc.wait() != 0:
-        raise RuntimeError(f"ffmpeg failed to encode {path}")
+    if os.path.isfile(path):
+        return
+    w = SIZE[0]
+    frames = np.stack([canvas[:, t : t + w] for t in range(SECONDS * FPS)])
+    encode_frames(frames, path + ".tmp.mp4", source_encoder(), fps=FPS)
     os.replace(path + ".tmp.mp4", path)
 
 
 def scenes() -> dict:
     """name -> (H, W + pan, 3) uint8 canvas."""
-    from s2i_hf.real_content import ROLES, SOURCES, _read_image
+    from s2i_hf.real_content import ROLES, SOURCES, _read_image, photo_on_backdrop
 
     out = {}
     for name, src in SOURCES.items():
@@ -89,7 +71,7 @@ def scenes() -> dict:
             continue
         img = _read_image(src)
         for level in BACKDROPS:
-            out[f"{name}_on_{level}"] = _photo_scene(img, level)
+            out[f"{name}_on_{level}"] = photo_on_backdrop(img, WIDTH_SHARE, level, SIZE, pan=SECONDS * FPS)
     for paper in PAPERS:
         out[f"page_{paper}"] = _page(paper)
     return out

@@ -1,9 +1,10 @@
 """The one place the package runs FFmpeg's command-line tools (``ffmpeg``, ``ffprobe``).
 
 Clip generation (:mod:`s2i_hf.distortions`, :mod:`s2i_hf.real_content`), the tests' fixtures and the benchmarks all
-call :func:`ffmpeg` / :func:`ffprobe`; a failure raises :class:`FFmpegError` naming the command and the tail of
-the tool's stderr. The tools (Debian/Ubuntu: ``apt-get install ffmpeg``) must be on the ``PATH``, or ``exe`` names
-another binary (e.g. the ``imageio-ffmpeg`` wheel's, which carries libvmaf).
+call :func:`ffmpeg` / :func:`ffprobe` (:func:`encode_frames` for frames made in memory); a failure raises
+:class:`FFmpegError` naming the command and the tail of the tool's stderr. The tools (Debian/Ubuntu: ``apt-get
+install ffmpeg``) must be on the ``PATH``, or ``exe`` names another binary (e.g. the ``imageio-ffmpeg`` wheel's,
+which carries libvmaf).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import subprocess
 from collections.abc import Sequence
 
 
-__all__ = ["FFmpegError", "ffmpeg", "ffprobe", "pinned_encoder", "run_tool"]
+__all__ = ["FFmpegError", "encode_frames", "ffmpeg", "ffprobe", "pinned_encoder", "run_tool"]
 
 # x264's assembly set for every encode of the package: the SSE2 routines, which every x86-64 CPU has and which give the
 # same bytes as x264's plain C (measured); elsewhere the C code itself. x264 otherwise picks its routines from the
@@ -54,21 +55,30 @@ class FFmpegError(RuntimeError):
         super().__init__(f"{shlex.join(cmd)} failed (exit {returncode}): {tail or '(no output on stderr)'}")
 
 
-def run_tool(tool: str, args: list[str], exe: str | None = None) -> subprocess.CompletedProcess:
-    """Run ``tool`` (found on the ``PATH`` unless ``exe`` is given) with ``args``; text stdout/stderr captured.
+def run_tool(
+    tool: str, args: list[str], exe: str | None = None, input: bytes | None = None
+) -> subprocess.CompletedProcess:
+    """Run ``tool`` (found on the ``PATH`` unless ``exe`` is given) with ``args``; text stdout/stderr captured (bytes
+    when ``input`` bytes are fed to its stdin).
 
     Raises :class:`FFmpegError` when it exits non-zero and :class:`RuntimeError` when it is not installed."""
     path = exe or shutil.which(tool)
     if path is None:
         raise RuntimeError(f"{tool} is needed (Debian/Ubuntu: apt-get install ffmpeg)")
     cmd = [path, *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    if input is None:
+        proc = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    else:
+        proc = subprocess.run(cmd, capture_output=True, input=input)
     if proc.returncode != 0:
-        raise FFmpegError(cmd, proc.returncode, proc.stderr)
+        stderr = proc.stderr if isinstance(proc.stderr, str) else proc.stderr.decode(errors="replace")
+        raise FFmpegError(cmd, proc.returncode, stderr)
     return proc
 
 
-def ffmpeg(*args: str, exe: str | None = None, loglevel: str = "error") -> subprocess.CompletedProcess:
+def ffmpeg(
+    *args: str, exe: str | None = None, loglevel: str = "error", input: bytes | None = None
+) -> subprocess.CompletedProcess:
     """``ffmpeg -hide_banner -loglevel LOGLEVEL -nostdin -y -cpuflags 0 -threads 1 ARGS``: outputs are overwritten,
     only ``loglevel`` messages reach stderr (``"info"`` keeps the summaries that filters such as psnr/ssim print).
 
@@ -78,7 +88,18 @@ def ffmpeg(*args: str, exe: str | None = None, loglevel: str = "error") -> subpr
     which ``-cpuflags`` does not reach (:func:`pinned_encoder` pins x264's). The ``-threads 1`` here is the first
     input's decoder; an output's encoder takes its own (:func:`pinned_encoder`)."""
     head = ["-hide_banner", "-loglevel", loglevel, "-nostdin", "-y", "-cpuflags", "0", "-threads", "1"]
-    return run_tool("ffmpeg", [*head, *args], exe)
+    return run_tool("ffmpeg", [*head, *args], exe, input)
+
+
+def encode_frames(
+    frames, out: str, options: Sequence[str], fps: float = 25.0, pix_fmt: str = "rgb24", exe: str | None = None
+) -> None:
+    """Encode raw RGB frames into ``out`` with the output ``options`` (filters, encoder, tags; see
+    :func:`pinned_encoder`), through :func:`ffmpeg`: ``frames`` is a (T, H, W, 3) array of uint8 for ``rgb24`` or of
+    little-endian uint16 for ``rgb48le``, fed to FFmpeg's stdin."""
+    _, h, w, _ = frames.shape
+    raw = ["-f", "rawvideo", "-pix_fmt", pix_fmt, "-s", f"{w}x{h}", "-r", f"{fps:g}", "-i", "-"]
+    ffmpeg(*raw, *options, out, exe=exe, input=frames.tobytes())
 
 
 def ffprobe(*args: str, exe: str | None = None) -> str:

@@ -28,7 +28,17 @@ from .distortions import probe
 from .ffmpeg import ffmpeg, pinned_encoder
 
 
-__all__ = ["ContentSource", "SOURCES", "ROLES", "View", "families_for", "make_source_clip", "source_names"]
+__all__ = [
+    "ContentSource",
+    "SOURCES",
+    "ROLES",
+    "View",
+    "families_for",
+    "make_source_clip",
+    "photo_on_backdrop",
+    "source_encoder",
+    "source_names",
+]
 
 _CATALOG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "catalog", "real_content.yaml")
 
@@ -148,6 +158,24 @@ def _set_in_scene(img: np.ndarray, scene: dict) -> np.ndarray:
         sky = np.broadcast_to(np.clip(sky, 0, 255), (sh, w, 3)).astype(np.uint8)
         return np.concatenate([sky, img], axis=0)
     raise ValueError(f"unknown scene {scene!r}; use backdrop or sky")
+
+
+def photo_on_backdrop(
+    img: np.ndarray, width_share: float, level: int, size: tuple[int, int] = (480, 272), pan: int = 0
+) -> np.ndarray:
+    """(H, W + pan, 3) uint8: the photo ``img`` resized (Lanczos) to ``width_share`` of the frame width W (its height
+    capped at H), centred on a flat backdrop of grey ``level`` (0: RGB black, as graphics and crushed studio blacks
+    have it) ``pan`` pixels wider than the frame, so that windows of W sliding across it make a pan."""
+    from PIL import Image
+
+    w_frame, h_frame = size
+    w = int(w_frame * width_share)
+    h = min(h_frame, int(round(img.shape[0] * w / img.shape[1])))
+    photo = np.asarray(Image.fromarray(img).resize((w, h), Image.LANCZOS))
+    canvas = np.full((h_frame, w_frame + pan, 3), level, dtype=np.uint8)
+    y, x = (h_frame - h) // 2, (canvas.shape[1] - w) // 2
+    canvas[y : y + h, x : x + w] = photo
+    return canvas
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import pytest
 from conftest import ffmpeg
 from PIL import Image, ImageDraw, ImageFont
 
+from s2i_hf.ffmpeg import encode_frames
 from s2i_hf.scoring import VideoScorer
 from s2i_hf.scoring.estimators.spatial import caption_mask
 
@@ -24,11 +25,6 @@ def _frames(path: str) -> np.ndarray:
         capture_output=True,
     ).stdout
     return np.frombuffer(raw, dtype=np.uint8).reshape(-1, H, W, 3)
-
-
-def _encode(frames: np.ndarray, path: str) -> None:
-    cmd = ["ffmpeg", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{W}x{H}", "-r", "25"]
-    subprocess.run([*cmd, "-i", "-", *X264, path], input=frames.tobytes(), check=True)
 
 
 def _captioned(frames: np.ndarray, size: int, outline: int, colour=(255, 255, 255)) -> np.ndarray:
@@ -67,7 +63,7 @@ def test_outlined_subtitles_over_a_blurred_clip_do_not_make_it_sharp(tmp_path, b
     scorer = VideoScorer()
     for name, plain in blurred.items():
         captioned = str(tmp_path / f"{name}_{size}.mp4")
-        _encode(_captioned(_frames(plain), size, outline, colour), captioned)
+        encode_frames(_captioned(_frames(plain), size, outline, colour), captioned, X264)
         a, b = scorer.score(plain), scorer.score(captioned)
         rises = {d: round(b.scores[d] - a.scores[d], 3) for d in BLUR_DIMENSIONS}
         assert max(rises.values()) <= 0.2, (name, rises)

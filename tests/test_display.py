@@ -5,13 +5,13 @@ white at 203 cd/m2 or 75 % HLG signal as BT.2408 sets it), encoded as 10-bit HEV
 from __future__ import annotations
 
 import dataclasses
-import subprocess
 
 import numpy as np
 import pytest
 from conftest import ffmpeg
 
 from s2i_hf.display import to_sdr
+from s2i_hf.ffmpeg import encode_frames
 from s2i_hf.frames import FrameSampling
 from s2i_hf.scoring import VideoScorer
 from s2i_hf.video import load_clip
@@ -43,13 +43,11 @@ def encode_hdr(sdr_path: str, out: str, transfer: str) -> None:
     else:  # HLG: reference white (75 % signal) is scene light 0.2647
         signal = hlg_signal(linear * 0.2647)
     rgb = np.round(np.clip(signal, 0, 1) * 65535).astype("<u2")
-    t, h, w, _ = rgb.shape
     tags = f"colorprim=bt2020:transfer={transfer}:colormatrix=bt2020nc"
-    cmd = ["ffmpeg", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb48le", "-s", f"{w}x{h}", "-r", "25"]
-    cmd += ["-i", "-", "-vf", "scale=out_color_matrix=bt2020:out_range=tv,format=yuv420p10le", "-c:v", "libx265"]
-    cmd += ["-x265-params", f"log-level=error:{tags}", "-crf", "18", "-color_primaries", "bt2020"]
-    cmd += ["-color_trc", transfer, "-colorspace", "bt2020nc", "-color_range", "tv", out]
-    subprocess.run(cmd, input=rgb.tobytes(), check=True)
+    options = ["-vf", "scale=out_color_matrix=bt2020:out_range=tv,format=yuv420p10le", "-c:v", "libx265"]
+    options += ["-x265-params", f"log-level=error:{tags}", "-crf", "18", "-color_primaries", "bt2020"]
+    options += ["-color_trc", transfer, "-colorspace", "bt2020nc", "-color_range", "tv"]
+    encode_frames(rgb, out, options, pix_fmt="rgb48le")
 
 
 @pytest.fixture(scope="module")

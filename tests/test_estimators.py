@@ -429,23 +429,13 @@ def test_exposure_saturated_high_key_subject_is_well_exposed():
     assert bright.score < 0.4, bright
 
 
-def _photo_on_backdrop(name: str, width_share: float, level: float) -> np.ndarray:
+def _photo_on_backdrop(name: str, width_share: float, level: int) -> np.ndarray:
     """(8, 272, 480, 3) float frames: a real photograph ``width_share`` of the frame wide, panning 2 px a frame
     across a flat backdrop of grey ``level`` (0: RGB black, as graphics and crushed studio blacks have it)."""
-    from PIL import Image
+    from s2i_hf.real_content import SOURCES, _read_image, photo_on_backdrop
 
-    from s2i_hf.real_content import SOURCES, _read_image
-
-    img = _read_image(SOURCES[name])
-    h_frame, w_frame = 272, 480
-    w = int(w_frame * width_share)
-    h = int(round(img.shape[0] * w / img.shape[1]))
-    photo = np.asarray(Image.fromarray(img).resize((w, h), Image.LANCZOS), dtype=np.float32)
-    frames = np.full((8, h_frame, w_frame, 3), level, dtype=np.float32)
-    for t in range(8):
-        y, x = (h_frame - h) // 2, (w_frame - w) // 2 + 2 * t - 8
-        frames[t, y : y + h, x : x + w] = photo
-    return frames
+    canvas = photo_on_backdrop(_read_image(SOURCES[name]), width_share, level, (480, 272), pan=16)
+    return np.stack([canvas[:, 2 * t : 2 * t + 480] for t in range(8)]).astype(np.float32)
 
 
 @pytest.mark.parametrize("name", ["quokka", "china"])
@@ -455,7 +445,7 @@ def test_exposure_of_a_bright_photo_on_a_pure_black_backdrop_is_good_and_darkeni
     # backdrop, which read as crushed shadows (exposure 0.00-0.19 before). Darkening the whole frame by the corpus'
     # mildest step (eq=brightness=-0.12) still reads under-exposed: the whites fall with the blacks
     scorer, lighting = create_scorer("two_sided_exposure"), create_scorer("contrast_lighting")
-    frames = _photo_on_backdrop(name, width_share, 0.0)
+    frames = _photo_on_backdrop(name, width_share, 0)
     clip = Clip.from_frames(frames.round().astype(np.uint8))
     darkened = Clip.from_frames(np.clip(frames - 0.12 * 255, 0, 255).round().astype(np.uint8))
     assert scorer(clip).score >= 0.6, scorer(clip)
