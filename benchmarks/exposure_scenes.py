@@ -1,15 +1,16 @@
-"""Exposure judges exposure, not the scene: real photos before flat backdrops, and pages of text.
+"""Exposure judges exposure, not the scene: real photos before flat backdrops, night skies, and pages of text.
 
 Issue #17 asks that a well-exposed frame with a large dark background (a black studio backdrop, a night sky) or a
 bright one read "good" or better, and that every exposure change still reads as one. The label-calibration corpus
 holds two such scenes per side (a near-black backdrop at RGB 8, a bright sky); this script widens the check. Each
 photograph of the catalogue (``catalog/real_content.yaml``, photos only) is set at 45 % of the frame's width before
-a flat backdrop at RGB 0 (pure black, as graphics and crushed studio blacks have it), 8, 235 and 255 (clipped white),
-and a page of dark text on paper at 235, 245 and 255 is added; each scene pans for 2 s at 480 x 272 and is encoded
-like the corpus, then put through the exposure families (brighten, darken, gain_up, gain_down, the corpus'
-ladders). The script prints the exposure and lighting scores of each pristine scene and the exposure score at each
-family's severe step, and counts the scenes whose pristine exposure reads under 0.6 or whose severe steps read
-over 0.4 (the issue's bands).
+a flat backdrop at RGB 0 (pure black, as graphics and crushed studio blacks have it), 8, 235 and 255 (clipped white).
+Three night skies follow (``s2i_hf.testing.star_field``: stars over a sky at RGB 3 and 12, and over a horizon's glow;
+no real night scene ships in the wheels), then a page of dark text on paper at 235, 245 and 255. Each scene pans for
+2 s at 480 x 272 and is encoded like the corpus, then put through the exposure families (brighten, darken, gain_up,
+gain_down, the corpus' ladders). The script prints the exposure and lighting scores of each pristine scene and the
+exposure score at each family's severe step, and counts the scenes whose pristine exposure reads under 0.6 or whose
+severe steps read over 0.4 (the issue's bands).
 
     python benchmarks/exposure_scenes.py [--work_dir DIR] [--json out.json]
 """
@@ -26,6 +27,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 BACKDROPS = (0, 8, 235, 255)
 PAPERS = (235, 245, 255)
+NIGHT_SKIES = {"night_3": {"sky": 3.0}, "night_12": {"sky": 12.0}, "night_glow": {"sky": 8.0, "glow": 90.0}}
 FAMILIES = ("brighten", "darken", "gain_up", "gain_down")
 SIZE, SECONDS, FPS, WIDTH_SHARE = (480, 272), 2, 25, 0.45
 
@@ -72,6 +74,10 @@ def scenes() -> dict:
         img = _read_image(src)
         for level in BACKDROPS:
             out[f"{name}_on_{level}"] = photo_on_backdrop(img, WIDTH_SHARE, level, SIZE, pan=SECONDS * FPS)
+    from s2i_hf.testing import star_field
+
+    for i, (name, kw) in enumerate(NIGHT_SKIES.items()):
+        out[name] = star_field(SIZE[1], SIZE[0] + SECONDS * FPS, seed=i, stars=1200, **kw)
     for paper in PAPERS:
         out[f"page_{paper}"] = _page(paper)
     return out
@@ -106,12 +112,14 @@ def main(argv=None) -> int:
 
     severe = [f"{f}_3" for f in FAMILIES]
     print(f"{'scene':28s} exposure lighting | severe exposure: " + " ".join(f"{f:>9s}" for f in FAMILIES))
-    counts = {"backdrop 0/8": [0, 0], "backdrop 235/255": [0, 0], "page": [0, 0]}
+    counts = {"backdrop 0/8": [0, 0], "backdrop 235/255": [0, 0], "night sky": [0, 0], "page": [0, 0]}
     failing_severe = []
     for name, s in rows.items():
         p = s["pristine"]
         if name.startswith("page"):
             kind = "page"
+        elif name.startswith("night"):
+            kind = "night sky"
         else:
             kind = "backdrop 0/8" if name.endswith(("_0", "_8")) else "backdrop 235/255"
         counts[kind][1] += 1

@@ -453,6 +453,32 @@ def test_exposure_of_a_bright_photo_on_a_pure_black_backdrop_is_good_and_darkeni
     assert lighting(clip).score >= 0.6, lighting(clip)
 
 
+@pytest.mark.parametrize("sky, glow", [(3.0, 0.0), (12.0, 0.0), (8.0, 90.0)])
+def test_exposure_of_a_night_sky_is_good_and_dimming_or_lifting_it_is_not(sky, glow):
+    # a star field (s2i_hf.testing.star_field): a dark, nearly flat sky (RGB 3-12, or a horizon glow) under stars a
+    # few pixels wide, the brightest clipped to white. Exposure read 0.00 before: the content's mean, 95th
+    # percentile and crushed share all said "under-exposed", and the small frames' 99.9th percentile (0.81) hid that
+    # the stars reach white. Less light dims the stars with the sky (brightness -0.12, gain 0.75: the corpus' mildest
+    # steps); an offset of +0.33 lifts the sky to a washed-out grey
+    from s2i_hf.testing import star_field
+
+    field = star_field(272, 496, seed=int(sky), stars=1200, sky=sky, glow=glow).astype(np.float32)
+    frames = np.stack([field[:, 2 * t : 2 * t + 480] for t in range(8)])
+    scorer = create_scorer("two_sided_exposure")
+
+    def exposure(f):
+        return scorer(Clip.from_frames(np.clip(f, 0, 255).round().astype(np.uint8)))
+
+    night = exposure(frames)
+    changed = {
+        "darkened": exposure(frames - 0.12 * 255),
+        "gain 0.75": exposure(frames * 0.75),
+        "brightened": exposure(frames + 0.33 * 255),
+    }
+    assert night.score >= 0.6, night
+    assert all(r.score < 0.4 for r in changed.values()), changed
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="two_sided_exposure: a flat clipped white background counts as blown content where the 8 x 8 content "

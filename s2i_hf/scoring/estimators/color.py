@@ -12,6 +12,7 @@ from .common import (
     CLIP_LUMA_LOW,
     cached,
     channel_extremes,
+    key_highlights,
     key_small_luma,
     key_small_rgb,
     small_stride,
@@ -65,8 +66,9 @@ def _percentiles(levels: np.ndarray, qs) -> np.ndarray:
 
 
 def tone_stats(clip) -> dict:
-    """Luma statistics of the key frames (0-1 scale; median over key frames): 1st/99th/99.9th percentiles, mean,
-    standard deviation and the shares of clipped plateaus (cached)."""
+    """Luma statistics of the key frames (0-1 scale; median over key frames): 1st and 99th percentiles, the 99.9th
+    at native resolution (``highlights``: :func:`~.common.key_highlights`), mean, standard deviation and the shares
+    of clipped plateaus (cached)."""
 
     def build():
         rgb = key_small_rgb(clip)
@@ -101,7 +103,7 @@ def tone_stats(clip) -> dict:
             **_content_tones(y, noise, channel_min * unit, ceiling),
             "p1": float(np.median(q[:, 1])),
             "p99": float(np.median(q[:, 2])),
-            "p999": float(np.median(q[:, 3])),
+            "highlights": key_highlights(clip),
             "mean": float(np.median(flat.mean(axis=1))),
             "std": float(np.median(flat.std(axis=1))),
             "blown": float(np.median(blown.mean(axis=1))),
@@ -176,11 +178,13 @@ CLIP_FLOOR, CLIP_WEIGHT = 0.02, 3.0
 # A bright plateau with one channel at the top and another at or under COLOUR_CLIP_MIN is a clipped *colour* (a
 # blown yellow or orange): over-exposure whatever the content, unlike a near-white sky.
 COLOUR_CLIP_MIN = 160.0
-# A black level above BLACK says "over-exposed" only when the whites are high too (p99 from GATE_WHITE, fully
-# from GATE_WHITE + GATE_SPAN); a white level under WHITE says "under-exposed" only when the blacks are low
-# too (p1 under GATE_BLACK, fully under GATE_BLACK - GATE_SPAN). A low-contrast frame centred in the range
-# (fog, haze, a flat texture) has both a high black level and a low white level: that is a lighting
-# (contrast) matter, not an exposure error, and neither side fires.
+# A black level above BLACK says "over-exposed" only when the whites are high too: the content's p95 from GATE_WHITE,
+# fully from GATE_WHITE + GATE_SPAN, or the frame's native highlights reaching white (HIGHLIGHTS_DIM ->
+# HIGHLIGHTS_KEPT: a night sky lifted to grey under stars clipped white is washed out, though its content is dark).
+# A white level under WHITE says "under-exposed" only when the blacks are low too (p5 under GATE_BLACK, fully under
+# GATE_BLACK - GATE_SPAN). A low-contrast frame centred in the range (fog, haze, a flat texture) has both a high
+# black level and a low white level: that is a lighting (contrast) matter, not an exposure error, and neither side
+# fires.
 GATE_WHITE, GATE_BLACK, GATE_SPAN = 0.70, 0.30, 0.20
 
 
@@ -190,25 +194,35 @@ GATE_WHITE, GATE_BLACK, GATE_SPAN = 0.70, 0.30, 0.20
 CLIP_GATE_BRIGHT, CLIP_GATE_DARK, CLIP_GATE_SPAN = 0.55, 0.25, 0.15
 
 
-# Crushed blacks say "under-exposed" only as the frame's highlights (its 99.9th luma percentile) sit dim: fully at
-# or under HIGHLIGHTS_DIM, not at all from HIGHLIGHTS_KEPT. Less light darkens the whole range: a gain keeps black
-# at black and dims the whites without clipping anything, a brightness offset that crushes the shadows takes the
-# whites down as far (-0.12 leaves white at 0.88). Blacks crushed under whites that still reach the top are a black
-# backdrop or deep shadows in a high-contrast scene: a bright photo pasted on RGB 0 read "very poor" (its edge blocks
-# hold the backdrop) though every pixel of the photo is well exposed.
+# Under-exposure counts only as the frame's highlights (its 99.9th luma percentile at native resolution) sit dim:
+# fully at or under HIGHLIGHTS_DIM, not at all from HIGHLIGHTS_KEPT. Less light darkens the whole range: a gain
+# keeps black at black and dims the whites without clipping anything, a brightness offset that crushes the shadows
+# takes the whites down as far (-0.12 leaves white at 0.88; no darkened or gained-down clip of the corpus, the probes
+# or the exposure scenes goes above 0.88). Dark tones under whites that still reach the top are the scene's: a black
+# backdrop, deep shadows in a high-contrast scene, a night sky. A bright photo pasted on RGB 0 read "very poor" (its
+# edge blocks hold the backdrop) though every pixel of the photo is well exposed, and a star field read 0.00 on every
+# under-exposure term. Native resolution, because stars and lamps are a few pixels wide: box-averaged to the small
+# frames a star field's 99.9th percentile reads 0.81 (0.999 native).
 HIGHLIGHTS_DIM, HIGHLIGHTS_KEPT = 0.90, 0.97
 
 
+def highlights_dim(s: dict) -> float:
+    """How far the frame's highlights (``highlights`` of :func:`tone_stats`) sit dim: 1 at or under HIGHLIGHTS_DIM,
+    0 from HIGHLIGHTS_KEPT. Under-exposure evidence is scaled by it."""
+    return min(max((HIGHLIGHTS_KEPT - s["highlights"]) / (HIGHLIGHTS_KEPT - HIGHLIGHTS_DIM), 0.0), 1.0)
+
+
 def crushed_detail(s: dict) -> tuple[float, float]:
-    """(plateaus, content) crushed shares of :func:`tone_stats` that count as lost shadows: both scaled down as the
-    frame's highlights reach white (HIGHLIGHTS_DIM -> HIGHLIGHTS_KEPT)."""
-    dim = min(max((HIGHLIGHTS_KEPT - s["p999"]) / (HIGHLIGHTS_KEPT - HIGHLIGHTS_DIM), 0.0), 1.0)
+    """(plateaus, content) crushed shares of :func:`tone_stats` that count as lost shadows: both scaled by
+    :func:`highlights_dim`."""
+    dim = highlights_dim(s)
     return dim * s["crushed"], dim * s["content_crushed"]
 
 
 def exposure_penalty(s: dict) -> tuple[float, float]:
     """(over, under) exposure evidence from :func:`tone_stats`; each is 0 for well-exposed footage."""
-    whites_high = min(max((s["content_p95"] - GATE_WHITE) / GATE_SPAN, 0.0), 1.0)
+    dim = highlights_dim(s)
+    whites_high = max(min(max((s["content_p95"] - GATE_WHITE) / GATE_SPAN, 0.0), 1.0), 1.0 - dim)
     blacks_low = min(max((GATE_BLACK - s["content_p5"]) / GATE_SPAN, 0.0), 1.0)
     cm = s["content_mean"]
     bright = min(max((cm - CLIP_GATE_BRIGHT) / CLIP_GATE_SPAN, 0.0), 1.0)
@@ -222,10 +236,8 @@ def exposure_penalty(s: dict) -> tuple[float, float]:
         + 2.0 * max(0.0, cm - MEAN_HIGH)
     )
     crushed, content_crushed = crushed_detail(s)
-    under = (
-        CLIP_WEIGHT * max(dark * max(0.0, crushed - CLIP_FLOOR), content_crushed - CLIP_FLOOR)
-        + 2.0 * blacks_low * max(0.0, WHITE - s["content_p95"])
-        + 2.0 * max(0.0, MEAN_LOW - cm)
+    under = CLIP_WEIGHT * max(dark * max(0.0, crushed - CLIP_FLOOR), content_crushed - CLIP_FLOOR) + dim * (
+        2.0 * blacks_low * max(0.0, WHITE - s["content_p95"]) + 2.0 * max(0.0, MEAN_LOW - cm)
     )
     return over, under
 
@@ -238,14 +250,15 @@ class TwoSidedExposure(Scorer):
     *Content* is the 8 x 8 blocks (of the key frames box-averaged to <= 128 px) whose luma varies more than the
     noise can explain; a flat studio backdrop or a clear sky is not content, and grain, averaged down, does not
     make it content. On the content's tones: lifted shadows (the 5th percentile of each pixel's darkest RGB
-    channel above 0.15, counted as the highlights rise, luma 95th percentile 0.7 -> 0.9: over-exposure washes
-    every channel out, while a saturated blue keeps a dark red channel whatever its luma) and a mean above 0.62
-    say over-exposed; dimmed highlights (95th percentile under 0.60, counted as its shadows fall, 5th percentile
-    0.3 -> 0.1) and a mean under 0.25 say under-exposed; content pixels clipped to white (>= 0.99, or >= 0.9
-    with a channel at its top code value outside flat runs: over-exposure clips a colour's brightest channel first)
-    or black (<= 0.01) beyond 2 % weigh 3x; crushed blacks count only as the frame's highlights sit dim (its 99.9th
-    luma percentile 0.97 -> 0.90: less light takes the whites down with the blacks, so blacks crushed under whites
-    that still reach the top are a black backdrop or deep shadows, not under-exposure). Flat clipped plateaus of
+    channel above 0.15, counted as the highlights rise, luma 95th percentile 0.7 -> 0.9 or the frame's native
+    highlights below: over-exposure washes every channel out, while a saturated blue keeps a dark red channel
+    whatever its luma) and a mean above 0.62 say over-exposed; dimmed highlights (95th percentile under 0.60,
+    counted as its shadows fall, 5th percentile 0.3 -> 0.1) and a mean under 0.25 say under-exposed; content pixels
+    clipped to white (>= 0.99, or >= 0.9 with a channel at its top code value outside flat runs: over-exposure clips
+    a colour's brightest channel first) or black (<= 0.01) beyond 2 % weigh 3x. Every under-exposure term counts
+    only as the frame's highlights sit dim (its 99.9th luma percentile at native resolution 0.97 -> 0.90: less light
+    takes the whites down with the blacks, so dark tones under whites that still reach the top are a black backdrop,
+    deep shadows or a night sky under its stars, not under-exposure). Flat clipped plateaus of
     the whole frame (at the frame's top level near white, or near black) count only as the content itself sits
     bright (mean 0.55 -> 0.70) or dark (0.25 -> 0.10), so a blown sky over well-exposed content or a black
     backdrop behind it is not an exposure error; a clipped *colour* (a bright plateau with one channel at its top
@@ -257,11 +270,12 @@ class TwoSidedExposure(Scorer):
     low highlights) from reading as over- or under-exposed; that is a lighting matter.
 
     Raw: over + under, a penalty >= 0 (0 well exposed; above ~0.3 clearly over- or under-exposed). Lower is
-    better. A mild change of a well-exposed clip may not register (it stays in the zone); a low-key (dusk,
-    night) or high-key scene shot on purpose can read as under- or over-exposed.
+    better. A mild change of a well-exposed clip may not register (it stays in the zone); a high-key scene shot on
+    purpose can read as over-exposed, and a dark scene whose brightest things (lamps, stars) still clip reads well
+    exposed, however dim the rest.
     """
 
-    version = "9"
+    version = "10"
 
     def measure(self, clip) -> float:
         over, under = exposure_penalty(tone_stats(clip))
@@ -346,7 +360,7 @@ class ContrastLighting(Scorer):
     distortion validates it; contrast reductions and strong exposure changes do lower it.
     """
 
-    version = "6"
+    version = "7"
 
     def measure(self, clip) -> float:
         s = tone_stats(clip)
