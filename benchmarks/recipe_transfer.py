@@ -4,14 +4,14 @@ The label-calibration corpus applies the catalogue's recipes (``catalog/distorti
 ffmpeg's grain on every channel, a brightness offset or a luma gain, a sine flicker and shake. A check made
 elsewhere makes its own, so this script applies other recipes for the same damage, none of them in the catalogue or
 ever fitted to: a box blur and a down-and-up scale, grain on luma only, x264 at its default preset, gamma and an
-exposure change in linear light (ffmpeg's ``exposure``, in stops), ``hue=s`` desaturation, a random flicker, a random
-shake and dropped frames. Sources are the held-out and transfer sources of ``catalog/real_content.yaml`` and two
+RGB gain in stops (ffmpeg's ``exposure``: 2^EV on the decoded values), ``hue=s`` desaturation, a random flicker, a
+random shake and dropped frames. Sources are the held-out and transfer sources of ``catalog/real_content.yaml`` and two
 zoomed views of held-out photos (upscaled 1.5-1.8x, as small photographs are), made into 3-s 480 x 272 clips.
 
 Per (source, recipe) it prints the issue's checks: the target dimension >= 0.6 pristine and <= 0.4 at the strongest
 step, no other distortion dimension rising more than 0.10, the overall score falling >= 0.15; and per recipe the
 mean SRCC(strength, overall) (goal <= -0.8). Each recipe's strongest step is meant as severe damage; the luma
-grain's is 24 dB PSNR.
+grain's leaves 22.5 dB luma PSNR.
 
     python benchmarks/recipe_transfer.py [--work_dir DIR] [--sources flower,carphone] [--json out.json]
 """

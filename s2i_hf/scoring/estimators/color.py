@@ -67,8 +67,8 @@ def _percentiles(levels: np.ndarray, qs) -> np.ndarray:
 
 def tone_stats(clip) -> dict:
     """Luma statistics of the key frames (0-1 scale; median over key frames): 1st and 99th percentiles, the 99.9th
-    at native resolution (``highlights``: :func:`~.common.key_highlights`), mean, standard deviation and the shares
-    of clipped plateaus (cached)."""
+    at native resolution less the grain's lift (``highlights``: :func:`~.common.key_highlights`), mean, standard
+    deviation and the shares of clipped plateaus (cached)."""
 
     def build():
         rgb = key_small_rgb(clip)
@@ -103,7 +103,8 @@ def tone_stats(clip) -> dict:
             **_content_tones(y, noise, channel_min * unit, ceiling),
             "p1": float(np.median(q[:, 1])),
             "p99": float(np.median(q[:, 2])),
-            "highlights": key_highlights(clip),
+            # less the grain's lift (HIGHLIGHT_NOISE_SIGMAS)
+            "highlights": max(0.0, key_highlights(clip) - HIGHLIGHT_NOISE_SIGMAS * noise_sigma(clip) / 255.0),
             "mean": float(np.median(flat.mean(axis=1))),
             "std": float(np.median(flat.std(axis=1))),
             "blown": float(np.median(blown.mean(axis=1))),
@@ -204,6 +205,12 @@ CLIP_GATE_BRIGHT, CLIP_GATE_DARK, CLIP_GATE_SPAN = 0.55, 0.25, 0.15
 # under-exposure term. Native resolution, because stars and lamps are a few pixels wide: box-averaged to the small
 # frames a star field's 99.9th percentile reads 0.81 (0.999 native).
 HIGHLIGHTS_DIM, HIGHLIGHTS_KEPT = 0.90, 0.97
+# The highlights are read less HIGHLIGHT_NOISE_SIGMAS x the clip's noise sigma (the top 0.1 % of Gaussian grain lies
+# 3.1 sigma up). Grain lifts the top pixels (+0.08 to +0.21 on real clips darkened by 0.22, grain of sigma 11-24), and
+# read as they came they let grain undo under-exposure: a bright photo on RGB 0 dimmed by a gain of 0.9 read 0.22, and
+# 0.86 under grain of sigma 16 (now 0.25). It costs grainy clips whose whites do reach the top a little: a photo on a
+# near-black backdrop under the corpus' severe grain reads 0.79-0.86 instead of 0.96.
+HIGHLIGHT_NOISE_SIGMAS = 3.0
 
 
 def highlights_dim(s: dict) -> float:
@@ -256,12 +263,12 @@ class TwoSidedExposure(Scorer):
     counted as its shadows fall, 5th percentile 0.3 -> 0.1) and a mean under 0.25 say under-exposed; content pixels
     clipped to white (>= 0.99, or >= 0.9 with a channel at its top code value outside flat runs: over-exposure clips
     a colour's brightest channel first) or black (<= 0.01) beyond 2 % weigh 3x. Every under-exposure term counts
-    only as the frame's highlights sit dim (its 99.9th luma percentile at native resolution 0.97 -> 0.90: less light
-    takes the whites down with the blacks, so dark tones under whites that still reach the top are a black backdrop,
-    deep shadows or a night sky under its stars, not under-exposure). Flat clipped plateaus of
-    the whole frame (at the frame's top level near white, or near black) count only as the content itself sits
-    bright (mean 0.55 -> 0.70) or dark (0.25 -> 0.10), so a blown sky over well-exposed content or a black
-    backdrop behind it is not an exposure error; a clipped *colour* (a bright plateau with one channel at its top
+    only as the frame's highlights sit dim (its 99.9th luma percentile at native resolution, less 3 noise sigmas,
+    0.97 -> 0.90: less light takes the whites down with the blacks, so dark tones under whites that still reach the
+    top are a black backdrop, deep shadows or a night sky under its stars, not under-exposure). Flat clipped
+    plateaus of the whole frame (at the frame's top level near white, or near black) count only as the content
+    itself sits bright (mean 0.55 -> 0.70) or dark (0.25 -> 0.10), so a blown sky over well-exposed content or a
+    black backdrop behind it is not an exposure error; a clipped *colour* (a bright plateau with one channel at its top
     code value and another under 160: a blown yellow) counts whatever the content. A subject on a flat *clipped*
     white background still reads over-exposed: the content blocks along its edges hold the clipped white too.
     Mean luma, clipped fractions and tone percentiles are the classic exposure statistics (camera
