@@ -14,7 +14,7 @@ from s2i_hf import DIMENSION_IDS
 from s2i_hf.frames import FrameSampling
 from s2i_hf.scoring import create_scorer, default_scorer_names, list_scorers
 from s2i_hf.scoring.estimators.color import colourfulness
-from s2i_hf.scoring.estimators.common import global_motion, motion_stack
+from s2i_hf.scoring.estimators.common import global_motion, key_highlights, motion_stack
 from s2i_hf.scoring.estimators.compression import grid_step_ratio
 from s2i_hf.scoring.estimators.noise import immerkaer_sigma
 from s2i_hf.scoring.estimators.spatial import crete_roffet_blur
@@ -451,6 +451,18 @@ def test_exposure_of_a_bright_photo_on_a_pure_black_backdrop_is_good_and_darkeni
     assert scorer(clip).score >= 0.6, scorer(clip)
     assert scorer(darkened).score < 0.4, scorer(darkened)
     assert lighting(clip).score >= 0.6, lighting(clip)
+
+
+@pytest.mark.parametrize("share, expected", [(0.002, 255), (0.0005, 50)])
+def test_key_highlights_read_single_white_pixels_at_native_resolution(share, expected):
+    # single white pixels (stars) scattered over a grey frame: the 99.9th luma percentile is white once they cover
+    # more than 0.1 % of the frame, grey below; a 4 x 4 box average would have dimmed them to 63 grey levels
+    rng = np.random.default_rng(3)
+    frames = np.full((6, 272, 480, 3), 50, dtype=np.uint8)
+    for f in frames:
+        idx = rng.choice(272 * 480, int(share * 272 * 480), replace=False)
+        f.reshape(-1, 3)[idx] = 255
+    assert key_highlights(Clip.from_frames(frames)) == pytest.approx(expected / 255.0, abs=1.5 / 255.0)
 
 
 @pytest.mark.parametrize("sky, glow", [(3.0, 0.0), (12.0, 0.0), (8.0, 90.0)])
