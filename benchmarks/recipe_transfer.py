@@ -64,11 +64,11 @@ def sources() -> dict:
 
 def build(name: str, source: str, view, work_dir: str) -> list[tuple[str | None, int, str]]:
     """Encode the source clip and every recipe's ladder: [(recipe or None, step, path)]."""
-    from s2i_hf.distortions import encode_clip
+    from s2i_hf.distortions import encode_clip, probe
     from s2i_hf.real_content import SOURCES, make_source_clip
 
     src = make_source_clip(source, os.path.join(work_dir, "sources", f"{name}.mp4"), view=view)
-    w, h = 480, 272
+    w, h, fps = probe(src)
     out = [(None, -1, src)]
     for recipe, (_, ladder, template) in RECIPES.items():
         if recipe == "hue_desaturate" and SOURCES[source].grey:
@@ -79,7 +79,7 @@ def build(name: str, source: str, view, work_dir: str) -> list[tuple[str | None,
                 if template is None:
                     encode_clip(src, path + ".tmp.mp4", crf=int(s))
                 else:
-                    vf = template.format(s=s, d=2 * s, w=w, h=h, fps=25.0, rate=25.0 * s)
+                    vf = template.format(s=s, d=2 * s, w=w, h=h, fps=fps, rate=fps * s)
                     encode_clip(src, path + ".tmp.mp4", vf=vf)
                 os.replace(path + ".tmp.mp4", path)
             out.append((recipe, step, path))
