@@ -183,14 +183,16 @@ def _srcc(x, y) -> float:
     return float(spearmanr(x, y).statistic)
 
 
-def ladder_rows(corpus: dict) -> list[dict]:
-    """One row per (source, family) ladder with the figures the goals read."""
+def ladder_rows(corpus: dict, target_of=lambda family: FAMILIES[family].dimension) -> list[dict]:
+    """One row per (source, family) ladder with the figures the goals read. ``corpus``: source -> its variants, the
+    pristine copy first, each with ``family``, ``step``, ``scores`` and ``overall``; ``target_of``: the dimension a
+    family damages (the catalogue's, or another recipe's: benchmarks/recipe_transfer.py)."""
     rows = []
     for source, variants in corpus.items():
         pristine = variants[0]
         for family in dict.fromkeys(v["family"] for v in variants[1:]):
             ladder = [pristine] + sorted((v for v in variants if v["family"] == family), key=lambda v: v["step"])
-            target = FAMILIES[family].dimension
+            target = target_of(family)
             severe = ladder[-1]
             gains = {
                 d: max(v["scores"][d] for v in ladder[1:]) - pristine["scores"][d]

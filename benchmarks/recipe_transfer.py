@@ -49,7 +49,6 @@ RECIPES = {
     ),
     "dropped_frames": ("fluency", (0.8, 0.6, 0.42, 0.28), "fps=fps={rate:.4f},fps=fps={fps:g}"),
 }
-GOALS = {"pristine": 0.6, "severe": 0.4, "gain": 0.10, "drop": 0.15, "family_srcc": -0.8}
 
 
 def sources() -> dict:
@@ -86,36 +85,6 @@ def build(name: str, source: str, view, work_dir: str) -> list[tuple[str | None,
     return out
 
 
-def check(rows: list[dict]) -> list[dict]:
-    """Per recipe of one source's rows (pristine first): the issue's checks."""
-    from scipy.stats import spearmanr
-
-    from s2i_hf.dimensions import DIMENSIONS
-
-    distortion = [d.id for d in DIMENSIONS if d.group == "distortion"]
-    pristine = rows[0]
-    out = []
-    for recipe in dict.fromkeys(r["recipe"] for r in rows[1:]):
-        ladder = sorted((r for r in rows if r["recipe"] == recipe), key=lambda r: r["step"])
-        target = RECIPES[recipe][0]
-        gains = {d: max(r["scores"][d] for r in ladder) - pristine["scores"][d] for d in distortion if d != target}
-        off = max(gains, key=gains.get)
-        overall = [pristine["overall"]] + [r["overall"] for r in ladder]
-        out.append(
-            {
-                "recipe": recipe,
-                "target": target,
-                "target_pristine": pristine["scores"][target],
-                "target_severe": ladder[-1]["scores"][target],
-                "off_dim": off,
-                "off_gain": gains[off],
-                "overall_drop": overall[0] - overall[-1],
-                "srcc": float(spearmanr(range(len(overall)), overall).correlation),
-            }
-        )
-    return out
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--work_dir", default="/tmp/s2i-recipe-transfer")
@@ -124,6 +93,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     import numpy as np
+    from label_calibration import GOALS, ladder_rows
     from tqdm.auto import tqdm
 
     from s2i_hf.scoring import VideoScorer
@@ -132,14 +102,15 @@ def main(argv=None) -> int:
     if args.sources:
         chosen = {k: chosen[k] for k in args.sources.split(",")}
     scorer = VideoScorer()
-    results, checks = {}, []
+    results = {}
     for name, (source, view) in tqdm(chosen.items(), desc="sources"):
         rows = []
         for recipe, step, path in build(name, source, view, args.work_dir):
             r = scorer.score(path)
-            rows.append({"recipe": recipe, "step": step, "scores": r.scores, "overall": r.overall_score})
+            rows.append({"family": recipe, "step": step, "scores": r.scores, "overall": r.overall_score})
         results[name] = rows
-        checks += [dict(c, source=name) for c in check(rows)]
+    # the label-calibration checks, with each recipe's own target dimension
+    checks = ladder_rows(results, target_of=lambda recipe: RECIPES[recipe][0])
 
     def flag(ok: bool) -> str:
         return " " if ok else "!"
@@ -154,11 +125,11 @@ def main(argv=None) -> int:
         )
         failing += not all(ok)
         print(
-            f"{c['source']:15} {c['recipe']:19} {c['target']:11} {c['target_pristine']:.2f}{flag(ok[0])} "
+            f"{c['source']:15} {c['family']:19} {c['target']:11} {c['target_pristine']:.2f}{flag(ok[0])} "
             f"{c['target_severe']:.2f}{flag(ok[1])} {c['off_dim']:>11} {c['off_gain']:+.2f}{flag(ok[2])} "
-            f"drop {c['overall_drop']:+.2f}{flag(ok[3])} SRCC {c['srcc']:+.2f}"
+            f"drop {c['overall_drop']:+.2f}{flag(ok[3])} SRCC {c['overall_srcc']:+.2f}"
         )
-    srcc = {r: float(np.mean([c["srcc"] for c in checks if c["recipe"] == r])) for r in RECIPES}
+    srcc = {r: float(np.mean([c["overall_srcc"] for c in checks if c["family"] == r])) for r in RECIPES}
     srcc = {r: v for r, v in srcc.items() if not np.isnan(v)}
     print(f"\n{len(checks)} ladders, {failing} failing a check (! marks the failed check)")
     print(
