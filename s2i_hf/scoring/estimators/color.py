@@ -95,7 +95,8 @@ def tone_stats(clip) -> dict:
         blown = smooth & (at_top | ((flat >= CLIP_LUMA_HIGH) & (cmax >= CHANNEL_TOP)))
         colour_blown = smooth & (flat >= CLIP_LUMA_HIGH) & (cmax >= CHANNEL_TOP) & (cmin <= COLOUR_CLIP_MIN)
         crushed = smooth & (at_bottom | ((flat <= CLIP_LUMA_LOW) & (cmin <= 255.0 - CHANNEL_TOP)))
-        noise = noise_sigma(clip) / 255.0 / small_stride(clip)
+        sigma = noise_sigma(clip)  # grey levels at native resolution
+        noise = sigma / 255.0 / small_stride(clip)
         unit = np.float32(1.0 / 255.0)
         # a flat run (a clear sky clipped in its blue channel, a backdrop) is not clipped *detail*: 0 there
         ceiling = np.where(smooth.reshape(y.shape), np.float32(0.0), channel_max * unit)
@@ -104,7 +105,7 @@ def tone_stats(clip) -> dict:
             "p1": float(np.median(q[:, 1])),
             "p99": float(np.median(q[:, 2])),
             # less the grain's lift (HIGHLIGHT_NOISE_SIGMAS)
-            "highlights": max(0.0, key_highlights(clip) - HIGHLIGHT_NOISE_SIGMAS * noise_sigma(clip) / 255.0),
+            "highlights": max(0.0, key_highlights(clip) - HIGHLIGHT_NOISE_SIGMAS * sigma / 255.0),
             "mean": float(np.median(flat.mean(axis=1))),
             "std": float(np.median(flat.std(axis=1))),
             "blown": float(np.median(blown.mean(axis=1))),
