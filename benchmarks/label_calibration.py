@@ -154,12 +154,14 @@ def attach_full_reference(corpus: dict, work_dir: str, workers: int = 2) -> None
 
 def score_corpus(corpus: dict) -> dict:
     """Adds ``scores``/``overall`` to every variant, and what the rate cue reads (codec, bits per pixel, SI, TI,
-    the quantiser where the codec exports one); returns the timing totals."""
+    the quantiser where the codec exports one); returns the timing totals (after one warm-up clip)."""
     from s2i_hf.bitstream import read_quantiser, read_rate
     from s2i_hf.scoring import VideoScorer
     from s2i_hf.scoring.estimators.content import spatial_information, temporal_information
 
     scorer = VideoScorer()
+    first = next(iter(corpus.values()))[0]["path"]
+    scorer.score_clip(scorer.load(first))  # warm-up: loading FFmpeg's libraries and first calls are not per video
     decode = score = 0.0
     for variants in corpus.values():
         for v in variants:

@@ -144,7 +144,7 @@ class QuantiserCompression(Scorer):
     raises :class:`~s2i_hf.scoring.ScorerError`, so use it through :class:`BitstreamPixelCompression`.
     """
 
-    version = "2"
+    version = "3"
 
     def measure(self, clip) -> float:
         from ..base import ScorerError
@@ -266,7 +266,7 @@ class BitstreamPixelCompression(Scorer):
     model) the pixel cue alone. The score is then at most the bitstream cue's score. Lower is better.
     """
 
-    version = "3"
+    version = "4"
 
     def __init__(self, calibration=None):
         super().__init__(calibration)

@@ -275,8 +275,10 @@ def _moving_pixel_sums(clip, diff: np.ndarray, moving: np.ndarray, grid: int, si
     rh, rw = h // grid, w // grid
     regions = moving.reshape(k, grid, grid)
     out = np.zeros((2, 2))
-    for i in np.flatnonzero(regions.any(axis=(1, 2))):
-        mask = ndimage.maximum_filter(np.abs(diff[i]) > thr, size=2 * MOVE_DILATE + 1)
+    images = np.flatnonzero(regions.any(axis=(1, 2)))
+    # the images that moved, widened in one pass (each image on its own: the filter spans 1 along the stack)
+    masks = ndimage.maximum_filter(np.abs(diff[images]) > thr, size=(1, 2 * MOVE_DILATE + 1, 2 * MOVE_DILATE + 1))
+    for i, mask in zip(images, masks):
         keep = np.zeros((h, w), dtype=bool)  # the moving regions of this image
         for gy, gx in zip(*np.nonzero(regions[i])):
             keep[gy * rh : (gy + 1) * rh, gx * rw : (gx + 1) * rw] = True
