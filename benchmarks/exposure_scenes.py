@@ -6,8 +6,8 @@ holds two such scenes per side (a near-black backdrop at RGB 8, a bright sky); t
 photograph of the catalogue (``catalog/real_content.yaml``, photos only) is set at 45 % of the frame's width before
 a flat backdrop at RGB 0 (pure black, as graphics and crushed studio blacks have it), 8, 235 and 255 (clipped white).
 Three night skies follow (``s2i_hf.testing.star_field``: stars over a sky at RGB 3 and 12, and over a horizon's glow;
-no real night scene ships in the wheels), then a page of dark text on paper at 235, 245 and 255. Each scene pans for
-2 s at 480 x 272 and is encoded like the corpus, then put through the exposure families (brighten, darken, gain_up,
+no real night scene ships in the wheels), then a page of dark text on paper at 235, 245 and 255
+(``s2i_hf.testing.text_page``). Each scene pans for 2 s at 480 x 272 and is encoded like the corpus, then put through the exposure families (brighten, darken, gain_up,
 gain_down, the corpus' ladders). The script prints the exposure and lighting scores of each pristine scene and the
 exposure score at each family's severe step, and counts the scenes whose pristine exposure reads under 0.6 or whose
 severe steps read over 0.4 (the issue's bands).
@@ -30,21 +30,6 @@ PAPERS = (235, 245, 255)
 NIGHT_SKIES = {"night_3": {"sky": 3.0}, "night_12": {"sky": 12.0}, "night_glow": {"sky": 8.0, "glow": 90.0}}
 FAMILIES = ("brighten", "darken", "gain_up", "gain_down")
 SIZE, SECONDS, FPS, WIDTH_SHARE = (480, 272), 2, 25, 0.45
-
-
-def _page(paper: int):
-    """Lines of dark text (grey 20) on paper of grey ``paper``: (H, W + pan, 3)."""
-    import numpy as np
-    from PIL import Image, ImageDraw, ImageFont
-
-    rng = np.random.default_rng(0)
-    words = "the quick brown fox jumps over a lazy dog while quality assessment reads sharpness noise light".split()
-    w_frame, h_frame = SIZE
-    page = Image.new("RGB", (w_frame + SECONDS * FPS, h_frame), (paper,) * 3)
-    draw, font = ImageDraw.Draw(page), ImageFont.load_default(size=14)
-    for i in range(h_frame // 20):
-        draw.text((16, 6 + 20 * i), " ".join(rng.choice(words, 10)), fill=(20, 20, 20), font=font)
-    return np.asarray(page)
 
 
 def _encode(canvas, path: str) -> None:
@@ -78,8 +63,10 @@ def scenes() -> dict:
 
     for i, (name, kw) in enumerate(NIGHT_SKIES.items()):
         out[name] = star_field(SIZE[1], SIZE[0] + SECONDS * FPS, seed=i, stars=1200, **kw)
+    from s2i_hf.testing import text_page
+
     for paper in PAPERS:
-        out[f"page_{paper}"] = _page(paper)
+        out[f"page_{paper}"] = text_page(SIZE[1], SIZE[0] + SECONDS * FPS, paper=paper)
     return out
 
 

@@ -491,6 +491,32 @@ def test_exposure_of_a_night_sky_is_good_and_dimming_or_lifting_it_is_not(sky, g
     assert all(r.score < 0.4 for r in changed.values()), changed
 
 
+@pytest.mark.parametrize("paper", [235, 245])
+def test_exposure_of_a_page_of_text_is_good_and_brightening_it_is_not(paper):
+    # dark text (grey 20) on unclipped paper (s2i_hf.testing.text_page): the mirror of the night sky. It read 0.00:
+    # the content's mean (0.81) and its darkest channel's 5th percentile (0.52: letters a pixel or two thick read grey
+    # on the small frames) said "washed out", and the paper, the frame's top level, read as a blown plateau. The
+    # letters keep the blacks down at native resolution. More light lifts them: an offset of +0.12 (the corpus'
+    # mildest brighten step), a gamma of 0.6; a gain of 1.25 clips the paper inside the lines of text
+    from s2i_hf.testing import text_page
+
+    page = text_page(272, 496, paper=paper).astype(np.float32)
+    frames = np.stack([page[:, 2 * t : 2 * t + 480] for t in range(8)])
+    scorer = create_scorer("two_sided_exposure")
+
+    def exposure(f):
+        return scorer(Clip.from_frames(np.clip(f, 0, 255).round().astype(np.uint8)))
+
+    ok = exposure(frames)
+    changed = {
+        "offset +0.12": exposure(frames + 0.12 * 255),
+        "gamma 0.6": exposure(255.0 * (frames / 255.0) ** 0.6),
+        "gain 1.25": exposure(frames * 1.25),
+    }
+    assert ok.score >= 0.6, ok
+    assert all(r.score < 0.4 for r in changed.values()), changed
+
+
 def test_grain_does_not_lift_a_dimmed_frame_into_well_exposed():
     # grain lifts a frame's top pixels: read as they come, the highlights of a bright photo on RGB 0 dimmed by a gain
     # of 0.9 (exposure 0.22) reached the top under grain of sigma 16 and exposure rose to 0.86, a free gain of the

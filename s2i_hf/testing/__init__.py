@@ -24,13 +24,14 @@ Importing this package is cheap: torch and transformers load when a model is bui
 :class:`HubServer` is a small in-memory Hub on 127.0.0.1 (repo creation, preupload, commit, LFS, file
 resolution, tree listing) for testing publishing end to end; ``HubServer().activate()`` points the HF stack at it.
 
-:func:`star_field` draws a night sky, the scene the exposure checks need and no real content in the wheels holds.
+:func:`star_field` draws a night sky and :func:`text_page` a page of text, the scenes the exposure checks need and no
+real content in the wheels holds.
 """
 
 from .families import CHAT_TEMPLATES, FAMILY_INFO, TINY_FAMILIES, TinyFamily, get_module, get_modules, get_parameters
 from .hub_server import HubServer
 from .models import DEFAULT_NUM_FRAMES, FRAME_SIZE, PATCH_SIZE, make_tiny_model
-from .scenes import star_field
+from .scenes import star_field, text_page
 from .tokenization import tiny_corpus
 
 
@@ -48,5 +49,6 @@ __all__ = [
     "get_parameters",
     "make_tiny_model",
     "star_field",
+    "text_page",
     "tiny_corpus",
 ]

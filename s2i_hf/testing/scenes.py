@@ -1,7 +1,8 @@
 """Procedural scenes for checks that no real content in the wheels covers.
 
 A night sky is the case the exposure estimator must get right and the catalogue lacks (``catalog/real_content.yaml``
-holds daylight photos and clips): a dark, nearly flat sky whose only bright things are stars a few pixels wide.
+holds daylight photos and clips): a dark, nearly flat sky whose only bright things are stars a few pixels wide. A
+page of text is its mirror: bright paper whose only dark things are letters a pixel or two thick.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 
-__all__ = ["star_field"]
+__all__ = ["star_field", "text_page"]
 
 
 def star_field(
@@ -44,3 +45,20 @@ def star_field(
         img[y0:y1, x0:x1] += a * spot[..., None] * t
     img += rng.normal(0.0, grain, img.shape)
     return np.clip(np.rint(img), 0, 255).astype(np.uint8)
+
+
+_WORDS = "the quick brown fox jumps over a lazy dog while quality assessment reads sharpness noise light".split()
+
+
+def text_page(height: int, width: int, paper: int = 235, ink: int = 20, seed: int = 0, size: int = 14) -> np.ndarray:
+    """A page of text as an (height, width, 3) uint8 RGB image: lines of random words (Pillow's default font at
+    ``size`` px, anti-aliased, a line every ``size + 6`` px) in grey ``ink`` on paper of grey ``paper``."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    rng = np.random.default_rng(seed)
+    page = Image.new("RGB", (width, height), (paper,) * 3)
+    draw, font = ImageDraw.Draw(page), ImageFont.load_default(size=size)
+    step = size + 6
+    for i in range(height // step):
+        draw.text((16, 6 + step * i), " ".join(rng.choice(_WORDS, 10)), fill=(ink,) * 3, font=font)
+    return np.asarray(page)

@@ -13,6 +13,7 @@ from .common import (
     cached,
     channel_extremes,
     key_highlights,
+    key_shadows,
     key_small_luma,
     key_small_rgb,
     small_stride,
@@ -106,6 +107,8 @@ def tone_stats(clip) -> dict:
             "p99": float(np.median(q[:, 2])),
             # less the grain's lift (HIGHLIGHT_NOISE_SIGMAS)
             "highlights": max(0.0, key_highlights(clip) - HIGHLIGHT_NOISE_SIGMAS * sigma / 255.0),
+            # plus the grain's drop (SHADOW_NOISE_SIGMAS)
+            "shadows": min(1.0, key_shadows(clip) + SHADOW_NOISE_SIGMAS * sigma / 255.0),
             "mean": float(np.median(flat.mean(axis=1))),
             "std": float(np.median(flat.std(axis=1))),
             "blown": float(np.median(blown.mean(axis=1))),
@@ -214,6 +217,24 @@ HIGHLIGHTS_DIM, HIGHLIGHTS_KEPT = 0.90, 0.97
 HIGHLIGHT_NOISE_SIGMAS = 3.0
 
 
+# Over-exposure read from the content's tones (its mean, its lifted darkest channel, white plateaus at the frame's top
+# level) counts only as the frame's shadows sit lifted: its 0.5th luma percentile at native resolution, plus
+# SHADOW_NOISE_SIGMAS x the clip's noise sigma (the bottom 0.5 % of Gaussian grain lies 2.6 sigma down), not at all
+# up to SHADOWS_DEEP, fully from SHADOWS_LIFTED. More light (an offset, a gamma, a gain that clips) lifts the blacks
+# with the whites; a scene that keeps black ink, lines or shadows under bright tones is bright, not over-exposed: a
+# page of dark text on paper at 235 read "bad" (its letters, a pixel or two wide, read grey on the small frames),
+# and a bright microscope slide or a snow field with dark detail would too. Clipped *content* (detail at white) and
+# clipped colours count whatever the shadows. Undamaged corpus clips read 0.01-0.11 (soft footage 0.10, a page
+# 0.07); brightened by the corpus' mildest offset (0.12) 0.12-0.23.
+SHADOWS_DEEP, SHADOWS_LIFTED, SHADOW_NOISE_SIGMAS = 0.10, 0.14, 2.6
+
+
+def shadows_lifted(s: dict) -> float:
+    """How far the frame's shadows (``shadows`` of :func:`tone_stats`) sit lifted: 0 up to SHADOWS_DEEP, 1 from
+    SHADOWS_LIFTED. Over-exposure evidence from the content's tones is scaled by it."""
+    return min(max((s["shadows"] - SHADOWS_DEEP) / (SHADOWS_LIFTED - SHADOWS_DEEP), 0.0), 1.0)
+
+
 def highlights_dim(s: dict) -> float:
     """How far the frame's highlights (``highlights`` of :func:`tone_stats`) sit dim: 1 at or under HIGHLIGHTS_DIM,
     0 from HIGHLIGHTS_KEPT. Under-exposure evidence is scaled by it."""
@@ -235,14 +256,12 @@ def exposure_penalty(s: dict) -> tuple[float, float]:
     cm = s["content_mean"]
     bright = min(max((cm - CLIP_GATE_BRIGHT) / CLIP_GATE_SPAN, 0.0), 1.0)
     dark = min(max((CLIP_GATE_DARK - cm) / CLIP_GATE_SPAN, 0.0), 1.0)
-    over = (
-        CLIP_WEIGHT
-        * max(
-            bright * max(0.0, s["blown"] - CLIP_FLOOR), s["content_blown"] - CLIP_FLOOR, s["colour_blown"] - CLIP_FLOOR
-        )
-        + 2.0 * whites_high * max(0.0, s["content_floor_p5"] - BLACK)
-        + 2.0 * max(0.0, cm - MEAN_HIGH)
-    )
+    lift = shadows_lifted(s)
+    over = CLIP_WEIGHT * max(
+        lift * bright * max(0.0, s["blown"] - CLIP_FLOOR),
+        s["content_blown"] - CLIP_FLOOR,
+        s["colour_blown"] - CLIP_FLOOR,
+    ) + lift * (2.0 * whites_high * max(0.0, s["content_floor_p5"] - BLACK) + 2.0 * max(0.0, cm - MEAN_HIGH))
     crushed, content_crushed = crushed_detail(s)
     under = CLIP_WEIGHT * max(dark * max(0.0, crushed - CLIP_FLOOR), content_crushed - CLIP_FLOOR) + dim * (
         2.0 * blacks_low * max(0.0, WHITE - s["content_p95"]) + 2.0 * max(0.0, MEAN_LOW - cm)
@@ -260,7 +279,10 @@ class TwoSidedExposure(Scorer):
     make it content. On the content's tones: lifted shadows (the 5th percentile of each pixel's darkest RGB
     channel above 0.15, counted as the highlights rise, luma 95th percentile 0.7 -> 0.9 or the frame's native
     highlights below: over-exposure washes every channel out, while a saturated blue keeps a dark red channel
-    whatever its luma) and a mean above 0.62 say over-exposed; dimmed highlights (95th percentile under 0.60,
+    whatever its luma) and a mean above 0.62 say over-exposed, and both count (as do white plateaus at the frame's
+    top level) only as the frame's shadows sit lifted (its 0.5th luma percentile at native resolution, plus 2.6
+    noise sigmas, 0.10 -> 0.14: more light lifts the blacks with the whites, so bright tones over black ink, lines or
+    shadows are a page, a slide or a high-key scene, not over-exposure); dimmed highlights (95th percentile under 0.60,
     counted as its shadows fall, 5th percentile 0.3 -> 0.1) and a mean under 0.25 say under-exposed; content pixels
     clipped to white (>= 0.99, or >= 0.9 with a channel at its top code value outside flat runs: over-exposure clips
     a colour's brightest channel first) or black (<= 0.01) beyond 2 % weigh 3x. Every under-exposure term counts
@@ -283,7 +305,7 @@ class TwoSidedExposure(Scorer):
     exposed, however dim the rest.
     """
 
-    version = "10"
+    version = "11"
 
     def measure(self, clip) -> float:
         over, under = exposure_penalty(tone_stats(clip))

@@ -44,6 +44,8 @@ __all__ = [
     "key_small_rgb",
     "key_small_luma",
     "key_highlights",
+    "key_luma_cdfs",
+    "key_shadows",
     "small_stack",
     "temporal_stack",
     "motion_stack",
@@ -226,13 +228,10 @@ def key_small_luma(clip) -> np.ndarray:
     return cached(clip, "key_small_luma", lambda: key_small_rgb(clip) @ _BT601)
 
 
-def key_highlights(clip, q: float = 99.9) -> float:
-    """The ``q``-th percentile of the key frames' luma at native resolution (0-1; median over the key frames).
-
-    Point highlights (stars, lamps, specular glints) are a few pixels wide: box-averaged to SMALL_SIDE they read
-    as dim (a star field's 99.9th percentile: 0.81 small, 0.999 native). Luma is BT.601 in integers
-    (77 R + 150 G + 29 B) / 256 over every other row (half the cost; a highlight two rows tall is still seen),
-    counted in a histogram per frame."""
+def key_luma_cdfs(clip) -> np.ndarray:
+    """(K, 256) cumulative histograms of the key frames' luma at native resolution: BT.601 in integers
+    (77 R + 150 G + 29 B) / 256 over every other row (half the cost; a highlight or an ink stroke two rows tall is
+    still seen). Cached: :func:`key_highlights` and :func:`key_shadows` read their percentiles from it."""
 
     def build():
         frames = clip.frames[np.asarray(clip.key_indices, dtype=np.int64)]
@@ -242,11 +241,32 @@ def key_highlights(clip, q: float = 99.9) -> float:
             y += f[..., 1].astype(np.uint16) * 150
             y += f[..., 2].astype(np.uint16) * 29
             y += 128
-            cdf = np.cumsum(np.bincount((y >> 8).ravel(), minlength=256))
-            out.append(np.count_nonzero(cdf < q / 100.0 * cdf[-1]) / 255.0)
-        return float(np.median(out))
+            out.append(np.cumsum(np.bincount((y >> 8).ravel(), minlength=256)))
+        return np.asarray(out)
 
-    return cached(clip, f"key_highlights_{q:g}", build)
+    return cached(clip, "key_luma_cdfs", build)
+
+
+def _native_percentile(clip, q: float) -> float:
+    """The ``q``-th percentile (0-1) of :func:`key_luma_cdfs`, median over the key frames."""
+    cdfs = key_luma_cdfs(clip)
+    return float(np.median([np.count_nonzero(c < q / 100.0 * c[-1]) / 255.0 for c in cdfs]))
+
+
+def key_highlights(clip, q: float = 99.9) -> float:
+    """The ``q``-th percentile of the key frames' luma at native resolution (0-1; median over the key frames).
+
+    Point highlights (stars, lamps, specular glints) are a few pixels wide: box-averaged to SMALL_SIDE they read
+    as dim (a star field's 99.9th percentile: 0.81 small, 0.999 native)."""
+    return _native_percentile(clip, q)
+
+
+def key_shadows(clip, q: float = 0.5) -> float:
+    """The ``q``-th percentile of the key frames' luma at native resolution (0-1; median over the key frames): how
+    deep the frame's blacks reach. Thin dark strokes (the ink of a page, a line drawing) are a pixel or two wide:
+    box-averaged to SMALL_SIDE they read grey (dark text on paper at 235: 0.45 at the 1st percentile small, 0.07
+    native), and a page would pass for lifted shadows."""
+    return _native_percentile(clip, q)
 
 
 def small_stride(clip) -> int:
