@@ -186,7 +186,8 @@ COLOUR_CLIP_MIN = 160.0
 # A black level above BLACK says "over-exposed" only when the whites are high too: the content's p95 from GATE_WHITE,
 # fully from GATE_WHITE + GATE_SPAN, or the frame's native highlights reaching white (HIGHLIGHTS_DIM ->
 # HIGHLIGHTS_KEPT: a night sky lifted to grey under stars clipped white is washed out, though its content is dark).
-# A white level under WHITE says "under-exposed" only when the blacks are low too (p5 under GATE_BLACK, fully under
+# A white level under WHITE says "under-exposed" only when the blacks are low too (the content's p5, or the frame's
+# native shadows where lower: thin black letters read grey on the small frames, under GATE_BLACK, fully under
 # GATE_BLACK - GATE_SPAN). A low-contrast frame centred in the range (fog, haze, a flat texture) has both a high
 # black level and a low white level: that is a lighting (contrast) matter, not an exposure error, and neither side
 # fires.
@@ -252,7 +253,7 @@ def exposure_penalty(s: dict) -> tuple[float, float]:
     """(over, under) exposure evidence from :func:`tone_stats`; each is 0 for well-exposed footage."""
     dim = highlights_dim(s)
     whites_high = max(min(max((s["content_p95"] - GATE_WHITE) / GATE_SPAN, 0.0), 1.0), 1.0 - dim)
-    blacks_low = min(max((GATE_BLACK - s["content_p5"]) / GATE_SPAN, 0.0), 1.0)
+    blacks_low = min(max((GATE_BLACK - min(s["content_p5"], s["shadows"])) / GATE_SPAN, 0.0), 1.0)
     cm = s["content_mean"]
     bright = min(max((cm - CLIP_GATE_BRIGHT) / CLIP_GATE_SPAN, 0.0), 1.0)
     dark = min(max((CLIP_GATE_DARK - cm) / CLIP_GATE_SPAN, 0.0), 1.0)
@@ -282,9 +283,9 @@ class TwoSidedExposure(Scorer):
     whatever its luma) and a mean above 0.62 say over-exposed, and both count (as do white plateaus at the frame's
     top level) only as the frame's shadows sit lifted (its 0.5th luma percentile at native resolution, plus 2.6
     noise sigmas, 0.10 -> 0.14: more light lifts the blacks with the whites, so bright tones over black ink, lines or
-    shadows are a page, a slide or a high-key scene, not over-exposure); dimmed highlights (95th percentile under 0.60,
-    counted as its shadows fall, 5th percentile 0.3 -> 0.1) and a mean under 0.25 say under-exposed; content pixels
-    clipped to white (>= 0.99, or >= 0.9 with a channel at its top code value outside flat runs: over-exposure clips
+    shadows are a page, a slide or a high-key scene, not over-exposure); dimmed highlights (95th percentile under
+    0.60, counted as its shadows fall, 5th percentile or native shadows 0.3 -> 0.1) and a mean under 0.25 say
+    under-exposed; content pixels clipped to white (>= 0.99, or >= 0.9 with a channel at its top code value outside flat runs: over-exposure clips
     a colour's brightest channel first) or black (<= 0.01) beyond 2 % weigh 3x. Every under-exposure term counts
     only as the frame's highlights sit dim (its 99.9th luma percentile at native resolution, less 3 noise sigmas,
     0.97 -> 0.90: less light takes the whites down with the blacks, so dark tones under whites that still reach the
