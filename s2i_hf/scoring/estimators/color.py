@@ -285,8 +285,8 @@ class TwoSidedExposure(Scorer):
     noise sigmas, 0.10 -> 0.14: more light lifts the blacks with the whites, so bright tones over black ink, lines or
     shadows are a page, a slide or a high-key scene, not over-exposure); dimmed highlights (95th percentile under
     0.60, counted as its shadows fall, 5th percentile or native shadows 0.3 -> 0.1) and a mean under 0.25 say
-    under-exposed; content pixels clipped to white (>= 0.99, or >= 0.9 with a channel at its top code value outside flat runs: over-exposure clips
-    a colour's brightest channel first) or black (<= 0.01) beyond 2 % weigh 3x. Every under-exposure term counts
+    under-exposed; content pixels clipped to white (>= 0.99, or >= 0.9 with a channel at its top code value outside
+    flat runs: over-exposure clips a colour's brightest channel first) or black (<= 0.01) beyond 2 % weigh 3x. Every under-exposure term counts
     only as the frame's highlights sit dim (its 99.9th luma percentile at native resolution, less 3 noise sigmas,
     0.97 -> 0.90: less light takes the whites down with the blacks, so dark tones under whites that still reach the
     top are a black backdrop, deep shadows or a night sky under its stars, not under-exposure). Flat clipped
