@@ -275,30 +275,30 @@ class TwoSidedExposure(Scorer):
     """Exposure, two-sided, judged on the content: over- and under-exposure evidence from the tones of the
     parts of the key frames that hold something to see.
 
-    *Content* is the 8 x 8 blocks (of the key frames box-averaged to <= 128 px) whose luma varies more than the
-    noise can explain; a flat studio backdrop or a clear sky is not content, and grain, averaged down, does not
-    make it content. On the content's tones: lifted shadows (the 5th percentile of each pixel's darkest RGB
-    channel above 0.15, counted as the highlights rise, luma 95th percentile 0.7 -> 0.9 or the frame's native
-    highlights below: over-exposure washes every channel out, while a saturated blue keeps a dark red channel
-    whatever its luma) and a mean above 0.62 say over-exposed, and both count (as do white plateaus at the frame's
-    top level) only as the frame's shadows sit lifted (its 0.5th luma percentile at native resolution, plus 2.6
-    noise sigmas, 0.10 -> 0.14: more light lifts the blacks with the whites, so bright tones over black ink, lines or
-    shadows are a page, a slide or a high-key scene, not over-exposure); dimmed highlights (95th percentile under
-    0.60, counted as its shadows fall, 5th percentile or native shadows 0.3 -> 0.1) and a mean under 0.25 say
-    under-exposed; content pixels clipped to white (>= 0.99, or >= 0.9 with a channel at its top code value outside
-    flat runs: over-exposure clips a colour's brightest channel first) or black (<= 0.01) beyond 2 % weigh 3x. Every under-exposure term counts
-    only as the frame's highlights sit dim (its 99.9th luma percentile at native resolution, less 3 noise sigmas,
-    0.97 -> 0.90: less light takes the whites down with the blacks, so dark tones under whites that still reach the
-    top are a black backdrop, deep shadows or a night sky under its stars, not under-exposure). Flat clipped
-    plateaus of the whole frame (at the frame's top level near white, or near black) count only as the content
-    itself sits bright (mean 0.55 -> 0.70) or dark (0.25 -> 0.10), so a blown sky over well-exposed content or a
-    black backdrop behind it is not an exposure error; a clipped *colour* (a bright plateau with one channel at its top
-    code value and another under 160: a blown yellow) counts whatever the content. A subject on a flat *clipped*
-    white background still reads over-exposed: the content blocks along its edges hold the clipped white too.
-    Mean luma, clipped fractions and tone percentiles are the classic exposure statistics (camera
-    auto-exposure metering, the clipping checks of broadcast QC); the content blocks, gates and zones are our
-    design. The gates keep a low-contrast frame centred in the range (fog, a flat texture: high shadows *and*
-    low highlights) from reading as over- or under-exposed; that is a lighting matter.
+    *Content* is the 8 x 8 blocks (of the key frames box-averaged to <= 128 px) whose luma varies more than the noise
+    can explain; a flat studio backdrop or a clear sky is not content, and grain, averaged down, does not make it
+    content. On the content's tones: lifted shadows (the 5th percentile of each pixel's darkest RGB channel above 0.15,
+    counted as the highlights rise, luma 95th percentile 0.7 -> 0.9 or the frame's native highlights below:
+    over-exposure washes every channel out, while a saturated blue keeps a dark red channel whatever its luma) and a
+    mean above 0.62 say over-exposed, and both count (as do white plateaus at the frame's top level) only as the
+    frame's shadows sit lifted (its 0.5th luma percentile at native resolution, plus 2.6 noise sigmas, 0.10 -> 0.14:
+    more light lifts the blacks with the whites, so bright tones over black ink, lines or shadows are a page, a slide
+    or a high-key scene, not over-exposure); dimmed highlights (95th percentile under 0.60, counted as its shadows
+    fall, 5th percentile or native shadows 0.3 -> 0.1) and a mean under 0.25 say under-exposed; content pixels clipped
+    to white (>= 0.99, or >= 0.9 with a channel at its top code value outside flat runs: over-exposure clips a colour's
+    brightest channel first) or black (<= 0.01) beyond 2 % weigh 3x. Every under-exposure term counts only as the
+    frame's highlights sit dim (its 99.9th luma percentile at native resolution, less 3 noise sigmas, 0.97 -> 0.90:
+    less light takes the whites down with the blacks, so dark tones under whites that still reach the top are a black
+    backdrop, deep shadows or a night sky under its stars, not under-exposure). Flat clipped plateaus of the whole
+    frame (at the frame's top level near white, or near black) count only as the content itself sits bright (mean 0.55
+    -> 0.70) or dark (0.25 -> 0.10), so a blown sky over well-exposed content or a black backdrop behind it is not an
+    exposure error; a clipped *colour* (a bright plateau with one channel at its top code value and another under 160:
+    a blown yellow) counts whatever the content. A subject on a flat *clipped* white background still reads
+    over-exposed: the content blocks along its edges hold the clipped white too. Mean luma, clipped fractions and tone
+    percentiles are the classic exposure statistics (camera auto-exposure metering, the clipping checks of broadcast
+    QC); the content blocks, gates and zones are our design. The gates keep a low-contrast frame centred in the range
+    (fog, a flat texture: high shadows *and* low highlights) from reading as over- or under-exposed; that is a lighting
+    matter.
 
     Raw: over + under, a penalty >= 0 (0 well exposed; above ~0.3 clearly over- or under-exposed). Lower is
     better. A mild change of a well-exposed clip may not register (it stays in the zone); a high-key scene shot on
