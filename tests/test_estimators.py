@@ -14,7 +14,7 @@ from s2i_hf import DIMENSION_IDS
 from s2i_hf.frames import FrameSampling
 from s2i_hf.scoring import create_scorer, default_scorer_names, list_scorers
 from s2i_hf.scoring.estimators.color import colourfulness
-from s2i_hf.scoring.estimators.common import global_motion, key_highlights, motion_stack
+from s2i_hf.scoring.estimators.common import global_motion, key_highlights, key_shadows, motion_stack
 from s2i_hf.scoring.estimators.compression import grid_step_ratio
 from s2i_hf.scoring.estimators.noise import immerkaer_sigma
 from s2i_hf.scoring.estimators.spatial import crete_roffet_blur
@@ -463,6 +463,16 @@ def test_key_highlights_read_single_white_pixels_at_native_resolution(share, exp
         idx = rng.choice(272 * 480, int(share * 272 * 480), replace=False)
         f.reshape(-1, 3)[idx] = 255
     assert key_highlights(Clip.from_frames(frames)) == pytest.approx(expected / 255.0, abs=1.5 / 255.0)
+
+
+@pytest.mark.parametrize("every, expected", [(64, 0), (256, 200)])
+def test_key_shadows_read_thin_black_lines_at_native_resolution(every, expected):
+    # one-pixel black columns on paper at 200 (ink strokes): the 0.5th luma percentile is black once they cover more
+    # than 0.5 % of the frame (every 64th column: 1.6 %), paper below that (every 256th: 0.4 %); a 4 x 4 box average
+    # would have greyed them to 150 levels
+    frames = np.full((6, 272, 512, 3), 200, dtype=np.uint8)
+    frames[:, :, ::every] = 0
+    assert key_shadows(Clip.from_frames(frames)) == pytest.approx(expected / 255.0, abs=1.5 / 255.0)
 
 
 @pytest.mark.parametrize("sky, glow", [(3.0, 0.0), (12.0, 0.0), (8.0, 90.0)])
