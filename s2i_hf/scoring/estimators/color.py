@@ -220,12 +220,12 @@ HIGHLIGHT_NOISE_SIGMAS = 3.0
 
 # Over-exposure read from the content's tones (its mean, its lifted darkest channel, white plateaus at the frame's top
 # level) counts only as the frame's shadows sit lifted: its 0.5th luma percentile at native resolution, plus
-# SHADOW_NOISE_SIGMAS x the clip's noise sigma (the bottom 0.5 % of Gaussian grain lies 2.6 sigma down), not at all
-# up to SHADOWS_DEEP, fully from SHADOWS_LIFTED. More light (an offset, a gamma, a gain that clips) lifts the blacks
-# with the whites; a scene that keeps black ink, lines or shadows under bright tones is bright, not over-exposed: a
-# page of dark text on paper at 235 read "bad" (its letters, a pixel or two wide, read grey on the small frames).
-# Clipped *content* (detail at white) and clipped colours count whatever the shadows. Undamaged corpus clips read 0.01-0.11 (soft footage 0.10, a page
-# 0.07); brightened by the corpus' mildest offset (0.12) 0.12-0.23.
+# SHADOW_NOISE_SIGMAS x the clip's noise sigma (the bottom 0.5 % of Gaussian grain lies 2.6 sigma down), not at all up
+# to SHADOWS_DEEP, fully from SHADOWS_LIFTED. More light (an offset, a gamma, a gain that clips) lifts the blacks with
+# the whites; a scene that keeps black ink, lines or shadows under bright tones is bright, not over-exposed: a page of
+# dark text on paper at 235 read "bad" (its letters, a pixel or two wide, read grey on the small frames). Clipped
+# *content* (detail at white) and clipped colours count whatever the shadows. Undamaged corpus clips read 0.01-0.11
+# (soft footage 0.10, a page 0.07); brightened by the corpus' mildest offset (0.12) 0.12-0.23.
 SHADOWS_DEEP, SHADOWS_LIFTED, SHADOW_NOISE_SIGMAS = 0.10, 0.14, 2.6
 
 
@@ -299,10 +299,10 @@ class TwoSidedExposure(Scorer):
     (fog, a flat texture: high shadows *and* low highlights) from reading as over- or under-exposed; that is a lighting
     matter.
 
-    Raw: over + under, a penalty >= 0 (0 well exposed; above ~0.3 clearly over- or under-exposed). Lower is
-    better. A mild change of a well-exposed clip may not register (it stays in the zone); a high-key scene shot on
-    purpose without deep blacks can read as over-exposed, and a dark scene whose brightest things (lamps, stars) still clip reads well
-    exposed, however dim the rest.
+    Raw: over + under, a penalty >= 0 (0 well exposed; above ~0.3 clearly over- or under-exposed). Lower is better. A
+    mild change of a well-exposed clip may not register (it stays in the zone); a high-key scene shot on purpose
+    without deep blacks can read as over-exposed, and a dark scene whose brightest things (lamps, stars) still clip
+    reads well exposed, however dim the rest.
     """
 
     version = "11"
