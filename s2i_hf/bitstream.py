@@ -51,8 +51,8 @@ _BLOCK_DELTA = 4  # index of delta_qp among the block's int32 fields
 
 # Frames read for the quantiser. Decoding them is the largest single cost of scoring small frames (noisy, high-rate
 # H.264 at 480 x 272: 4-10 ms a frame), so half a second of video is read rather than a second: on the label-
-# calibration corpus 12 frames move no compression score by more than 0.052 against 24, the quantiser map refitted
-# on them stays within 0.2 QP of the catalogue's, and every summary figure is unchanged.
+# calibration corpus 12 frames move no compression score by more than 0.052 against 24, the quantiser's logistic
+# refitted on them stays within 0.2 QP of the catalogue's, and every summary figure is unchanged.
 QUANTISER_FRAMES = 12
 
 
