@@ -1,16 +1,16 @@
 """Exposure judges exposure, not the scene: real photos before flat backdrops, night skies, and pages of text.
 
 Issue #17 asks that a well-exposed frame with a large dark background (a black studio backdrop, a night sky) or a
-bright one read "good" or better, and that every exposure change still reads as one. The label-calibration corpus
-holds two such scenes per side (a near-black backdrop at RGB 8, a bright sky); this script widens the check. Each
-photograph of the catalogue (``catalog/real_content.yaml``, photos only) is set at 45 % of the frame's width before
-a flat backdrop at RGB 0 (pure black, as graphics and crushed studio blacks have it), 8, 235 and 255 (clipped white).
-Three night skies follow (``s2i_hf.testing.star_field``: stars over a sky at RGB 3 and 12, and over a horizon's glow;
-no real night scene ships in the wheels), then a page of dark text on paper at 235, 245 and 255
-(``s2i_hf.testing.text_page``). Each scene pans for 2 s at 480 x 272 and is encoded like the corpus, then put through the exposure families (brighten, darken, gain_up,
-gain_down, the corpus' ladders). The script prints the exposure and lighting scores of each pristine scene and the
-exposure score at each family's severe step, and counts the scenes whose pristine exposure reads under 0.6 or whose
-severe steps read over 0.4 (the issue's bands).
+bright one read "good" or better, and that every exposure change still reads as one. The label-calibration corpus holds
+two such scenes per side (a near-black backdrop at RGB 8, a bright sky); this script widens the check. Each photograph
+of the catalogue (``catalog/real_content.yaml``, photos only) is set at 45 % of the frame's width before a flat
+backdrop at RGB 0 (pure black, as graphics and crushed studio blacks have it), 8, 235 and 255 (clipped white). Three
+night skies follow (``s2i_hf.testing.star_field``: stars over a sky at RGB 3 and 12, and over a horizon's glow; no real
+night scene ships in the wheels), then a page of dark text on paper at 235, 245 and 255 (``s2i_hf.testing.text_page``).
+Each scene pans for 2 s at 480 x 272 and is encoded like the corpus, then put through the exposure families (brighten,
+darken, gain_up, gain_down, the corpus' ladders). The script prints the exposure and lighting scores of each pristine
+scene and the exposure score at each family's severe step, and counts the scenes whose pristine exposure reads under
+0.6 or whose severe steps read over 0.4 (the issue's bands).
 
     python benchmarks/exposure_scenes.py [--work_dir DIR] [--json out.json]
 """
