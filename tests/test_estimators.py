@@ -417,7 +417,13 @@ def _product_shot(background: float) -> np.ndarray:
 
 
 def _exposure(frames: np.ndarray):
-    return create_scorer("two_sided_exposure")(Clip.from_frames(frames.clip(0, 255).astype(np.uint8)))
+    """``two_sided_exposure`` of float frames, clipped to 0-255 and rounded to 8 bits."""
+    return create_scorer("two_sided_exposure")(Clip.from_frames(np.clip(frames, 0, 255).round().astype(np.uint8)))
+
+
+def _panned(image: np.ndarray) -> np.ndarray:
+    """(8, H, 480, 3) float frames: ``image`` (at least 494 px wide) panning 2 px a frame."""
+    return np.stack([image[:, 2 * t : 2 * t + 480] for t in range(8)]).astype(np.float32)
 
 
 def test_exposure_saturated_high_key_subject_is_well_exposed():
@@ -434,8 +440,7 @@ def _photo_on_backdrop(name: str, width_share: float, level: int) -> np.ndarray:
     across a flat backdrop of grey ``level`` (0: RGB black, as graphics and crushed studio blacks have it)."""
     from s2i_hf.real_content import SOURCES, _read_image, photo_on_backdrop
 
-    canvas = photo_on_backdrop(_read_image(SOURCES[name]), width_share, level, (480, 272), pan=16)
-    return np.stack([canvas[:, 2 * t : 2 * t + 480] for t in range(8)]).astype(np.float32)
+    return _panned(photo_on_backdrop(_read_image(SOURCES[name]), width_share, level, (480, 272), pan=16))
 
 
 @pytest.mark.parametrize("name", ["quokka", "china"])
@@ -484,18 +489,12 @@ def test_exposure_of_a_night_sky_is_good_and_dimming_or_lifting_it_is_not(sky, g
     # steps); an offset of +0.33 lifts the sky to a washed-out grey
     from s2i_hf.testing import star_field
 
-    field = star_field(272, 496, seed=int(sky), stars=1200, sky=sky, glow=glow).astype(np.float32)
-    frames = np.stack([field[:, 2 * t : 2 * t + 480] for t in range(8)])
-    scorer = create_scorer("two_sided_exposure")
-
-    def exposure(f):
-        return scorer(Clip.from_frames(np.clip(f, 0, 255).round().astype(np.uint8)))
-
-    night = exposure(frames)
+    frames = _panned(star_field(272, 496, seed=int(sky), stars=1200, sky=sky, glow=glow))
+    night = _exposure(frames)
     changed = {
-        "darkened": exposure(frames - 0.12 * 255),
-        "gain 0.75": exposure(frames * 0.75),
-        "brightened": exposure(frames + 0.33 * 255),
+        "darkened": _exposure(frames - 0.12 * 255),
+        "gain 0.75": _exposure(frames * 0.75),
+        "brightened": _exposure(frames + 0.33 * 255),
     }
     assert night.score >= 0.6, night
     assert all(r.score < 0.4 for r in changed.values()), changed
@@ -512,19 +511,13 @@ def test_exposure_of_a_page_of_text_is_good_and_brightening_it_is_not(paper):
     # frames, where the letters are grey
     from s2i_hf.testing import text_page
 
-    page = text_page(272, 496, paper=paper).astype(np.float32)
-    frames = np.stack([page[:, 2 * t : 2 * t + 480] for t in range(8)])
-    scorer = create_scorer("two_sided_exposure")
-
-    def exposure(f):
-        return scorer(Clip.from_frames(np.clip(f, 0, 255).round().astype(np.uint8)))
-
-    ok = exposure(frames)
+    frames = _panned(text_page(272, 496, paper=paper))
+    ok = _exposure(frames)
     changed = {
-        "offset +0.12": exposure(frames + 0.12 * 255),
-        "gamma 0.6": exposure(255.0 * (frames / 255.0) ** 0.6),
-        "gain 1.25": exposure(frames * 1.25),
-        "gain 0.4": exposure(frames * 0.4),
+        "offset +0.12": _exposure(frames + 0.12 * 255),
+        "gamma 0.6": _exposure(255.0 * (frames / 255.0) ** 0.6),
+        "gain 1.25": _exposure(frames * 1.25),
+        "gain 0.4": _exposure(frames * 0.4),
     }
     assert ok.score >= 0.6, ok
     assert all(r.score < 0.4 for r in changed.values()), changed
@@ -536,9 +529,7 @@ def test_grain_does_not_lift_a_dimmed_frame_into_well_exposed():
     # kind issue #17 forbids. The highlights are read less 3 noise sigmas
     frames = _photo_on_backdrop("china", 0.45, 0) * 0.9
     grain = np.random.default_rng(1).normal(0.0, 16.0, frames.shape).astype(np.float32)
-    scorer = create_scorer("two_sided_exposure")
-    dim = scorer(Clip.from_frames(frames.round().astype(np.uint8)))
-    grainy = scorer(Clip.from_frames(np.clip(frames + grain, 0, 255).round().astype(np.uint8)))
+    dim, grainy = _exposure(frames), _exposure(frames + grain)
     assert dim.score < 0.4, dim
     assert grainy.score <= dim.score + 0.10, (dim, grainy)
 
