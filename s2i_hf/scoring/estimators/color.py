@@ -218,6 +218,11 @@ HIGHLIGHTS_DIM, HIGHLIGHTS_KEPT = 0.90, 0.97
 HIGHLIGHT_NOISE_SIGMAS = 3.0
 
 
+def _ramp(x: float, start: float, span: float) -> float:
+    """0 at ``start``, 1 at ``start + span`` (``span`` < 0: a ramp downwards), linear between; the gates below."""
+    return min(max((x - start) / span, 0.0), 1.0)
+
+
 # Over-exposure read from the content's tones (its mean, its lifted darkest channel, white plateaus at the frame's top
 # level) counts only as the frame's shadows sit lifted: its 0.5th luma percentile at native resolution, plus
 # SHADOW_NOISE_SIGMAS x the clip's noise sigma (the bottom 0.5 % of Gaussian grain lies 2.6 sigma down), not at all up
@@ -232,13 +237,13 @@ SHADOWS_DEEP, SHADOWS_LIFTED, SHADOW_NOISE_SIGMAS = 0.10, 0.14, 2.6
 def shadows_lifted(s: dict) -> float:
     """How far the frame's shadows (``shadows`` of :func:`tone_stats`) sit lifted: 0 up to SHADOWS_DEEP, 1 from
     SHADOWS_LIFTED. Over-exposure evidence from the content's tones is scaled by it."""
-    return min(max((s["shadows"] - SHADOWS_DEEP) / (SHADOWS_LIFTED - SHADOWS_DEEP), 0.0), 1.0)
+    return _ramp(s["shadows"], SHADOWS_DEEP, SHADOWS_LIFTED - SHADOWS_DEEP)
 
 
 def highlights_dim(s: dict) -> float:
     """How far the frame's highlights (``highlights`` of :func:`tone_stats`) sit dim: 1 at or under HIGHLIGHTS_DIM,
     0 from HIGHLIGHTS_KEPT. Under-exposure evidence is scaled by it."""
-    return min(max((HIGHLIGHTS_KEPT - s["highlights"]) / (HIGHLIGHTS_KEPT - HIGHLIGHTS_DIM), 0.0), 1.0)
+    return _ramp(s["highlights"], HIGHLIGHTS_KEPT, HIGHLIGHTS_DIM - HIGHLIGHTS_KEPT)
 
 
 def crushed_detail(s: dict) -> tuple[float, float]:
@@ -251,11 +256,11 @@ def crushed_detail(s: dict) -> tuple[float, float]:
 def exposure_penalty(s: dict) -> tuple[float, float]:
     """(over, under) exposure evidence from :func:`tone_stats`; each is 0 for well-exposed footage."""
     dim = highlights_dim(s)
-    whites_high = max(min(max((s["content_p95"] - GATE_WHITE) / GATE_SPAN, 0.0), 1.0), 1.0 - dim)
-    blacks_low = min(max((GATE_BLACK - min(s["content_p5"], s["shadows"])) / GATE_SPAN, 0.0), 1.0)
+    whites_high = max(_ramp(s["content_p95"], GATE_WHITE, GATE_SPAN), 1.0 - dim)
+    blacks_low = _ramp(min(s["content_p5"], s["shadows"]), GATE_BLACK, -GATE_SPAN)
     cm = s["content_mean"]
-    bright = min(max((cm - CLIP_GATE_BRIGHT) / CLIP_GATE_SPAN, 0.0), 1.0)
-    dark = min(max((CLIP_GATE_DARK - cm) / CLIP_GATE_SPAN, 0.0), 1.0)
+    bright = _ramp(cm, CLIP_GATE_BRIGHT, CLIP_GATE_SPAN)
+    dark = _ramp(cm, CLIP_GATE_DARK, -CLIP_GATE_SPAN)
     lift = shadows_lifted(s)
     over = CLIP_WEIGHT * max(
         lift * bright * max(0.0, s["blown"] - CLIP_FLOOR),
